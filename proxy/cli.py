@@ -1,0 +1,82 @@
+"""The `cogate` command: noun groups with verbs (`serve`, `policy`, `audit`, `intercept`, `collab`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .settings import Settings
+
+
+def build_settings(**flags: Any) -> Settings:
+    """Flags win over COGATE_* variables, which win over defaults."""
+    given = {key: value for key, value in flags.items() if value is not None}
+    try:
+        return Settings(**given)
+    except Exception as exc:  # pydantic's ValidationError names the field and the problem
+        raise click.UsageError(str(exc)) from None
+
+
+def ensure_data_dir(path: Path) -> Path:
+    """Create the data dir readable by its owner only."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cogate")
+def main() -> None:
+    """cogate: a local privacy gateway between your apps and cloud LLM APIs."""
+
+
+@main.command()
+@click.option("--host", help="Address to bind (default 127.0.0.1; others need a token).")
+@click.option("--port", type=int, help="Port to listen on (default 8787).")
+@click.option("--upstream", help="OpenAI-compatible base URL to forward to.")
+@click.option("--policy", type=click.Path(dir_okay=False, path_type=Path), help="Policy YAML.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Audit data dir.")
+@click.option("--token", help="Access token clients send in x-cogate-token (or COGATE_TOKEN).")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
+def serve(**flags: Any) -> None:
+    """Run the gateway. Point apps at http://HOST:PORT/v1 (OPENAI_BASE_URL)."""
+    import uvicorn
+
+    from .app import create_app
+    from .logs import configure_logging
+
+    settings = build_settings(**flags)
+    if not settings.binds_loopback and settings.token is None:
+        click.echo(
+            f"refusing to bind {settings.host} without an access token: anyone who can reach it "
+            "could use your upstream key. Set COGATE_TOKEN or pass --token, and have clients "
+            "send it in the x-cogate-token header.",
+            err=True,
+        )
+        sys.exit(2)
+    ensure_data_dir(settings.data_dir)
+    configure_logging(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,  # access lines can carry query strings; our own log carries ids only
+        timeout_graceful_shutdown=30,
+    )
+
+
+def _register_groups() -> None:
+    from cogate.audit.cli import audit
+    from cogate.policies.cli import policy
+
+    main.add_command(policy)
+    main.add_command(audit)
+
+
+_register_groups()

@@ -1,0 +1,213 @@
+"""The only door out of the device: every upstream call is audited before it is sent.
+
+`EgressGate.send` writes the write-ahead `egress` ledger entry, then forwards the exact
+bytes it recorded, and writes the `completion` entry when the answer has been read (or
+the stream has ended, failed or been cancelled).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+
+from cogate.audit.records import CompletionRecord, EgressRecord, Ledger
+
+from .errors import LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
+from .exchange import Exchange
+from .settings import Settings
+from .upstream import response_headers
+
+log = logging.getLogger("cogate.egress")
+
+
+def encode_body(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass
+class UpstreamReply:
+    """An upstream answer: read whole (`content`) or still streaming (`stream`)."""
+
+    status: int
+    headers: dict[str, str]
+    audit_id: str
+    content: bytes = b""
+    response: httpx.Response | None = None
+    _finish: Any = field(default=None, repr=False)
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Relay a streamed body as it arrives; records the completion however it ends."""
+        assert self.response is not None, "chunks() is only for streamed replies"
+        outcome, error = "ok", None
+        try:
+            async for chunk in self.response.aiter_raw():
+                yield chunk
+        except httpx.TimeoutException:
+            outcome, error = "timeout", "upstream stopped sending within the read timeout"
+            raise UpstreamTimeout("the upstream stopped sending mid-stream") from None
+        except httpx.HTTPError as exc:
+            outcome, error = "stream_broken", f"upstream stream ended early ({type(exc).__name__})"
+            raise UpstreamUnreachable("the upstream connection broke mid-stream") from None
+        except BaseException:
+            outcome, error = "cancelled", "the client went away; upstream request cancelled"
+            raise
+        finally:
+            await self.response.aclose()
+            await self._finish(self.status, outcome, error)
+
+
+class EgressGate:
+    def __init__(self, settings: Settings, client: httpx.AsyncClient, ledger: Ledger) -> None:
+        self.settings = settings
+        self.client = client
+        self.ledger = ledger
+
+    def _auth_headers(self, ex: Exchange) -> dict[str, str]:
+        if self.settings.upstream_api_key is not None:
+            return {"authorization": f"Bearer {self.settings.upstream_api_key.get_secret_value()}"}
+        if ex.authorization:
+            return {"authorization": ex.authorization}
+        return {}
+
+    async def send(
+        self,
+        ex: Exchange,
+        path: str,
+        body: dict[str, Any] | None,
+        *,
+        stream: bool = False,
+        method: str = "POST",
+        note: dict[str, Any] | None = None,
+        base_url: str | None = None,
+    ) -> UpstreamReply:
+        """Audit, then forward `body` to `path` under the configured upstream."""
+        base = base_url or self.settings.upstream_for(ex.destination_host)
+        url = f"{base}/{path.lstrip('/')}"
+        content = encode_body(body) if body is not None else b""
+        parts = urlsplit(url)
+        record = EgressRecord(
+            exchange_id=ex.id,
+            app=ex.app,
+            destination_host=ex.destination_host or parts.netloc,
+            destination_path=parts.path,
+            method=method,
+            model=(body or {}).get("model") if body else ex.model,
+            mode=ex.mode,
+            policy_id=ex.policy_id,
+            policy_hash=ex.policy_hash,
+            entity_counts=ex.entity_counts(),
+            removed_values=ex.removed,
+            body=content,
+            store_body=ex.notes.get("store_body", True),
+            note=note or {},
+        )
+        audit_id = await self._append(self.ledger.append_egress, record)
+        ex.audit_ids.append(audit_id)
+        ex.mark("audit_egress")
+
+        headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+        headers.update(self._auth_headers(ex))
+        request = self.client.build_request(method, url, content=content or None, headers=headers)
+        sent = time.perf_counter()
+
+        async def finish(status: int | None, outcome: str, error: str | None, usage=None) -> None:
+            timings = dict(ex.timings)
+            timings["upstream_ms"] = round((time.perf_counter() - sent) * 1000, 3)
+            completion = CompletionRecord(
+                egress_id=audit_id,
+                exchange_id=ex.id,
+                status=status,
+                outcome=outcome,
+                timings=timings,
+                usage=usage if usage is not None else ex.notes.get("usage"),
+                error=error,
+            )
+            try:
+                await self._append(self.ledger.append_completion, completion)
+            except LedgerUnavailable:
+                # The bytes already left; the egress entry stands and reads "outcome unknown".
+                log.error("completion entry for audit id %s could not be written", audit_id)
+
+        try:
+            response = await self.client.send(request, stream=stream)
+        except httpx.TimeoutException:
+            await finish(None, "timeout", "upstream did not answer within the timeout")
+            raise UpstreamTimeout(f"the upstream {parts.netloc} did not answer in time") from None
+        except httpx.HTTPError as exc:
+            await finish(None, "unreachable", f"could not reach the upstream ({type(exc).__name__})")
+            raise UpstreamUnreachable(
+                f"cannot reach the upstream {parts.netloc}; check --upstream and that it is running"
+            ) from None
+        except BaseException:
+            await finish(None, "cancelled", "the client went away before the upstream answered")
+            raise
+
+        ex.mark("upstream_headers")
+        reply = UpstreamReply(
+            status=response.status_code,
+            headers=response_headers(response.headers),
+            audit_id=audit_id,
+        )
+        if stream and response.status_code < 400:
+            reply.response = response
+            reply._finish = finish
+            return reply
+        try:
+            reply.content = await response.aread()
+        except httpx.HTTPError as exc:
+            await finish(response.status_code, "stream_broken", type(exc).__name__)
+            raise UpstreamUnreachable("the upstream connection broke while answering") from None
+        finally:
+            await response.aclose()
+        usage = None
+        if response.status_code < 400:
+            try:
+                usage = json.loads(reply.content).get("usage")
+            except (ValueError, AttributeError):
+                usage = None
+        outcome = "ok" if response.status_code < 400 else "upstream_error"
+        await finish(response.status_code, outcome, None, usage)
+        return reply
+
+    async def record_local(self, ex: Exchange, note: dict[str, Any] | None = None) -> str:
+        """Record that an exchange was answered on the device and nothing left."""
+        record = EgressRecord(
+            exchange_id=ex.id,
+            app=ex.app,
+            destination_host="local",
+            destination_path="",
+            method="NONE",
+            model=ex.model,
+            mode=ex.mode,
+            policy_id=ex.policy_id,
+            policy_hash=ex.policy_hash,
+            entity_counts=ex.entity_counts(),
+            removed_values=[],
+            body=b"",
+            kind="local",
+            note=note or {},
+        )
+        audit_id = await self._append(self.ledger.append_egress, record)
+        ex.audit_ids.append(audit_id)
+        return audit_id
+
+    async def _append(self, fn: Any, record: Any) -> str:
+        try:
+            return await anyio.to_thread.run_sync(fn, record)
+        except Exception as exc:
+            log.error("ledger append failed (%s); refusing the request", type(exc).__name__)
+            raise LedgerUnavailable(
+                "the audit ledger could not record this request, so nothing was sent; "
+                "check that the data dir is writable and has free space"
+            ) from None

@@ -1,0 +1,17 @@
+"""The gateway's modes, ordered from the one that lets most leave to the one that lets nothing."""
+
+from __future__ import annotations
+
+MODES = ("passthrough", "redact", "logits", "sketch", "local", "block")
+_RANK = {mode: rank for rank, mode in enumerate(MODES)}
+
+
+def is_mode(name: str) -> bool:
+    return name in _RANK
+
+
+def stricter(policy_mode: str, requested: str | None) -> str:
+    """The mode to run: the request may tighten its policy's mode, never loosen it."""
+    if requested is None or _RANK[requested] <= _RANK[policy_mode]:
+        return policy_mode
+    return requested

@@ -1,0 +1,151 @@
+"""One pipeline for every request: resolve policy → detect and transform → run the mode.
+
+A stage that raises refuses the request; nothing is forwarded unless every stage before
+the egress gate succeeded (fail closed). Runners decide what a mode sends: forwarding the
+sanitized request (passthrough, redact) or a collaboration strategy (sketch, logits, local).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import anyio
+
+from . import sse
+from .egress import EgressGate, UpstreamReply
+from .errors import GatewayError, PolicyBlocked, StageFailed
+from .exchange import Exchange
+
+log = logging.getLogger("cogate.pipeline")
+
+Stage = Callable[[Exchange], None] | Callable[[Exchange], Awaitable[None]]
+
+
+@dataclass
+class Reply:
+    """What the HTTP edge sends back: a whole body or a stream of bytes."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    stream: AsyncIterator[bytes] | None = None
+    media_type: str = "application/json"
+
+
+class Runner(Protocol):
+    async def run(self, ex: Exchange, gate: EgressGate) -> Reply: ...
+
+
+class ForwardRunner:
+    """passthrough and redact: forward the (sanitized) request, restore the answer."""
+
+    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+        body = ex.outbound_body if ex.outbound_body is not None else ex.body
+        method = "GET" if ex.route == "models" else "POST"
+        upstream = await gate.send(
+            ex, ex.route, body if method == "POST" else None, stream=ex.stream, method=method
+        )
+        if upstream.response is not None:
+            return Reply(
+                status=upstream.status,
+                headers=upstream.headers,
+                stream=self._relay(ex, upstream),
+                media_type=upstream.headers.get("content-type", "text/event-stream"),
+            )
+        content = upstream.content
+        if upstream.status < 400 and ex.findings:
+            try:
+                restored = ex.restorer.restore_json(json.loads(content))
+                content = json.dumps(restored, ensure_ascii=False).encode()
+            except ValueError:
+                pass  # not JSON: nothing of ours to restore in it
+        return Reply(
+            status=upstream.status,
+            headers=upstream.headers,
+            body=content,
+            media_type=upstream.headers.get("content-type", "application/json"),
+        )
+
+    async def _relay(self, ex: Exchange, upstream: UpstreamReply) -> AsyncIterator[bytes]:
+        if not ex.findings:
+            async for chunk in upstream.chunks():
+                yield chunk
+            return
+        restorer = ex.restorer.stream()
+        async for event in sse.iter_events(upstream.chunks()):
+            data = sse.event_data(event)
+            if data is sse.DONE:
+                for out in restorer.finish():
+                    yield sse.encode_event(out)
+                yield sse.DONE_EVENT
+            elif isinstance(data, dict):
+                if data.get("usage"):
+                    ex.notes["usage"] = data["usage"]
+                for out in restorer.feed(data):
+                    yield sse.encode_event(out)
+            else:
+                yield event + b"\n\n"
+
+
+class BlockRunner:
+    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+        raise PolicyBlocked(f"the policy {ex.policy_id!r} blocks requests from app {ex.app!r}")
+
+
+class Pipeline:
+    def __init__(
+        self,
+        gate: EgressGate,
+        *,
+        stages: list[tuple[str, Stage]],
+        runners: dict[str, Runner],
+    ) -> None:
+        self.gate = gate
+        self.stages = stages
+        self.runners = runners
+
+    async def handle(self, ex: Exchange) -> Reply:
+        for name, stage in self.stages:
+            await self._run_stage(name, stage, ex)
+        runner = self.runners.get(ex.mode)
+        if runner is None:
+            raise StageFailed(
+                f"mode {ex.mode!r} is not available in this gateway; choose one of "
+                f"{sorted(self.runners)} in the policy"
+            )
+        reply = await runner.run(ex, self.gate)
+        reply.headers["x-cogate-mode"] = ex.mode
+        if ex.audit_ids:
+            reply.headers["x-cogate-audit-id"] = ex.audit_ids[0]
+        reply.headers.update(ex.response_headers)
+        return reply
+
+    async def _run_stage(self, name: str, stage: Stage, ex: Exchange) -> None:
+        try:
+            if inspect.iscoroutinefunction(stage) or inspect.iscoroutinefunction(
+                getattr(stage, "__call__", None)
+            ):
+                await stage(ex)
+            else:
+                await anyio.to_thread.run_sync(stage, ex)
+        except GatewayError:
+            raise
+        except Exception as exc:
+            # The exception's message may quote request content: log its type only.
+            log.error("stage %s failed with %s; request %s refused", name, type(exc).__name__, ex.id)
+            raise StageFailed(
+                f"the {name} stage failed ({type(exc).__name__}); the request was refused "
+                "and nothing was sent"
+            ) from None
+        ex.mark(name)
+
+
+def passthrough_stage(ex: Exchange) -> None:
+    """Stand-in for the privacy engine when none is configured: forward untouched."""
+    ex.mode = "passthrough"
+    ex.outbound_body = ex.body

@@ -1,0 +1,83 @@
+"""The one settings object: flags, then `COGATE_*` environment variables, then defaults.
+
+Built once at the edge (CLI or test) and passed down; nothing reads the environment later.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_UPSTREAM = "https://api.openai.com/v1"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("cogate", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COGATE_", extra="ignore", populate_by_name=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8787
+    upstream: str = DEFAULT_UPSTREAM
+    # When set, replaces the app's Authorization header towards the upstream.
+    upstream_api_key: SecretStr | None = None
+    policy: Path | None = None
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        validation_alias=AliasChoices("data_dir", "COGATE_HOME", "COGATE_DATA_DIR"),
+    )
+    # Required from clients (header `x-cogate-token`) when set; required to bind off loopback.
+    token: SecretStr | None = None
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 600.0
+    max_body_bytes: int = 4 * 1024 * 1024
+    log_level: str = "info"
+    log_json: bool = False
+
+    # Local model (collaboration modes).
+    local_model: Path | None = None
+    local_threads: int | None = None
+    local_context: int = 4096
+    local_queue: int = 8
+
+    # Intercepted host -> upstream base URL; the gateway forwards only to these and `upstream`.
+    intercept_upstreams: dict[str, str] = Field(default_factory=dict)
+
+    # Ledger checkpoints.
+    checkpoint_every: int = 256
+    checkpoint_seconds: float = 300.0
+
+    @field_validator("upstream")
+    @classmethod
+    def _upstream_is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(
+                f"upstream must be an http(s) URL such as {DEFAULT_UPSTREAM}, got {value!r}"
+            )
+        return value.rstrip("/")
+
+    @property
+    def binds_loopback(self) -> bool:
+        return is_loopback(self.host)
+
+    def upstream_for(self, intercepted_host: str | None) -> str:
+        """The configured upstream for an intercepted host, else the default upstream."""
+        if intercepted_host and intercepted_host in self.intercept_upstreams:
+            return self.intercept_upstreams[intercepted_host].rstrip("/")
+        return self.upstream
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
