@@ -1,0 +1,68 @@
+"""Collaboration between the cloud model and a local one: the sketch and local modes.
+
+`build_collab(settings, privacy)` gives the gateway its runners (`sketch`, `local`) over one
+shared local model (`collab.model`, see `cogate.collab.runtime` for its API, which the
+logits mode also builds on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cogate.proxy.pipeline import Runner
+from cogate.proxy.settings import Settings
+
+from .context import Rules, Split, split_request
+from .instruction import DEFAULT_REDUCTION, REDUCTIONS, sanitize_instruction
+from .local import LocalRunner
+from .runtime import Completion, Generation, LocalModel, LocalModelUnavailable, Sampling
+from .sketch import SketchRunner
+
+__all__ = [
+    "Collab",
+    "Completion",
+    "Generation",
+    "LocalModel",
+    "LocalModelUnavailable",
+    "LocalRunner",
+    "REDUCTIONS",
+    "Rules",
+    "Sampling",
+    "SketchRunner",
+    "Split",
+    "build_collab",
+    "sanitize_instruction",
+    "split_request",
+]
+
+
+@dataclass
+class Collab:
+    """The collaboration modes' runners and the local model they share."""
+
+    model: LocalModel
+    runners: dict[str, Runner] = field(default_factory=dict)
+    owns_model: bool = True
+
+    async def aclose(self) -> None:
+        if self.owns_model:
+            await self.model.aclose()
+
+
+def build_collab(
+    settings: Settings,
+    privacy: Any,
+    *,
+    model: LocalModel | None = None,
+    reduction: str = DEFAULT_REDUCTION,
+) -> Collab:
+    """Runners for `sketch` and `local`. The model loads on first use (`await
+    collab.model.ready()` loads it now); pass `model` to share one built elsewhere."""
+    owns = model is None
+    model = model or LocalModel(settings)
+    runners: dict[str, Runner] = {
+        "sketch": SketchRunner(model, privacy, reduction=reduction),
+        "local": LocalRunner(model),
+    }
+    return Collab(model=model, runners=runners, owns_model=owns)

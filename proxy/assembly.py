@@ -26,6 +26,7 @@ async def assemble_pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
             gate,
             stages=[("sanitize", passthrough_stage)],
             runners={"passthrough": forward, "redact": forward, "block": BlockRunner()},
+            stage_budget_s=settings.stage_budget_s,
         )
     finally:
         await client.aclose()

@@ -104,10 +104,12 @@ class Pipeline:
         *,
         stages: list[tuple[str, Stage]],
         runners: dict[str, Runner],
+        stage_budget_s: float = 30.0,
     ) -> None:
         self.gate = gate
         self.stages = stages
         self.runners = runners
+        self.stage_budget_s = stage_budget_s
 
     async def handle(self, ex: Exchange) -> Reply:
         for name, stage in self.stages:
@@ -127,14 +129,25 @@ class Pipeline:
 
     async def _run_stage(self, name: str, stage: Stage, ex: Exchange) -> None:
         try:
-            if inspect.iscoroutinefunction(stage) or inspect.iscoroutinefunction(
-                getattr(stage, "__call__", None)
-            ):
-                await stage(ex)
-            else:
-                await anyio.to_thread.run_sync(stage, ex)
+            with anyio.fail_after(self.stage_budget_s):
+                if inspect.iscoroutinefunction(stage) or inspect.iscoroutinefunction(
+                    getattr(stage, "__call__", None)
+                ):
+                    await stage(ex)
+                else:
+                    # A stage over budget is abandoned (its thread finishes on its own) and
+                    # the request is refused.
+                    await anyio.to_thread.run_sync(stage, ex, abandon_on_cancel=True)
         except GatewayError:
             raise
+        except TimeoutError:
+            log.error("stage %s exceeded its %.1fs budget; request %s refused", name,
+                      self.stage_budget_s, ex.id)
+            raise StageFailed(
+                f"the {name} stage took longer than its {self.stage_budget_s:g}s budget; the "
+                "request was refused and nothing was sent",
+                status=503, code="pipeline_stage_timeout",
+            ) from None
         except Exception as exc:
             # The exception's message may quote request content: log its type only.
             log.error("stage %s failed with %s; request %s refused", name, type(exc).__name__, ex.id)

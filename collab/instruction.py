@@ -1,0 +1,155 @@
+"""Sanitize the instruction before it leaves: reduce it to the general task, then redact it.
+
+The bare task text of a context-laden request often carries private facts of its own (the
+user's name or city, a clause of their profile). Two reductions are offered; bench/leakage.py
+measures them against redaction alone:
+
+- `title`: the task's title without its personal elaboration ("Write a blog post: In light of
+  your recent course purchase, ..." → "Write a blog post"), else its first sentence;
+- `rewrite`: the local model rewrites the task as a general one without personal details.
+
+Entity redaction (the privacy engine's `sanitize_text`) then runs on exactly the text that
+will leave, so whatever a reduction produces is scanned too. Last, a `ContextGuard` removes
+what the private context itself says is private: the entity values the privacy engine finds
+in it (a first name the task repeats in a sentence where the recognizer misses it) and its
+quoted strings (titles, app and shop names).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import re
+from typing import Any
+
+from cogate.proxy.exchange import Exchange
+
+from .runtime import LocalModel, Sampling
+
+REDUCTIONS = ("none", "title", "rewrite")
+DEFAULT_REDUCTION = "title"
+FIELD = "sketch.instruction"
+
+_HEADING_LINE = re.compile(r"^#{1,6}[ \t]+.*$", re.MULTILINE)
+_TITLE = re.compile(r"^(?P<title>[^:\n]{3,160}?):\s+\S")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+REWRITE_PROMPT = (
+    "Rewrite this writing task as one short, general instruction. Keep what kind of text "
+    "to write and its topic. Remove names, places, dates and anything about the writer's "
+    "own life.\n\nTask: {task}"
+)
+
+
+def strip_headings(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", _HEADING_LINE.sub("", text)).strip()
+
+
+def task_title(text: str) -> str:
+    """The title of a "Title: elaboration" task, else its first sentence."""
+    text = strip_headings(text)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    match = _TITLE.match(first)
+    if match and 2 <= len(match.group("title").split()) <= 16:
+        return match.group("title").strip()
+    return _SENTENCE_END.split(first, maxsplit=1)[0].strip()
+
+
+async def rewrite_task(model: LocalModel, text: str) -> str:
+    """The local model's general version of the task; the title when it produces nothing usable."""
+    text = strip_headings(text)
+    prompt = model.chat_prompt([{"role": "user", "content": REWRITE_PROMPT.format(task=text)}])
+    reply = await model.complete(
+        prompt, Sampling(max_tokens=60, temperature=0.0, repeat_penalty=1.0, stop=("\n\n",))
+    )
+    line = next((ln.strip() for ln in reply.text.splitlines() if ln.strip()), "")
+    line = re.sub(r"^(general (task|instruction)|task|instruction)\s*:\s*", "", line, flags=re.I)
+    line = line.strip(" \"'*")
+    if len(line.split()) < 3:
+        return task_title(text)
+    return line
+
+
+async def sanitize_instruction(
+    ex: Exchange,
+    instruction: str,
+    privacy: Any,
+    *,
+    reduction: str = DEFAULT_REDUCTION,
+    model: LocalModel | None = None,
+    guard: ContextGuard | None = None,
+) -> str:
+    """The instruction as it may leave: reduced to the general task, entity-redacted, and
+    cleared of the private context's own terms (`guard`)."""
+    if reduction == "title":
+        text = task_title(instruction)
+    elif reduction == "rewrite":
+        if model is None:
+            raise ValueError("the `rewrite` reduction needs the local model")
+        text = await rewrite_task(model, instruction)
+    elif reduction == "none":
+        text = strip_headings(instruction)
+    else:
+        raise ValueError(f"unknown reduction {reduction!r}; use one of {', '.join(REDUCTIONS)}")
+    text = await redact(ex, text, privacy)
+    return guard.scrub(text) if guard is not None else text
+
+
+async def redact(ex: Exchange, text: str, privacy: Any) -> str:
+    """Entity redaction by the privacy engine (detection is CPU work: off the event loop)."""
+    result = await asyncio.to_thread(privacy.sanitize_text, ex, text, FIELD)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+_QUOTED = re.compile(r"""(?<![\w])(['"\u2018\u201c])(.{3,120}?)['"\u2019\u201d](?![\w])""")
+_NAME_PART = re.compile(r"^[A-Z][\w'\-]{2,}$")
+
+
+class ContextGuard:
+    """Terms of the private context that must not appear in what leaves, and the placeholders
+    that stand for them in it (restored in the cloud's answer before the local model reads it)."""
+
+    def __init__(self, exact: list[str], folded: list[str]) -> None:
+        # Proper names match with their case (a LOCATION "Local" must not eat "local");
+        # quoted strings match in any case.
+        self.terms: list[tuple[str, bool]] = sorted(
+            {(t, False) for t in exact} | {(t, True) for t in folded},
+            key=lambda item: -len(item[0]),
+        )
+        self.placeholders: dict[str, str] = {}
+
+    @classmethod
+    async def of(cls, ex: Exchange, private_text: str, privacy: Any) -> ContextGuard:
+        """Scan the private context (on the device, in a scratch copy of the exchange so its
+        findings do not count as removed from what left)."""
+        if not private_text.strip():
+            return cls([], [])
+        scratch = dataclasses.replace(ex, findings=[], removed=[], notes={}, audit_ids=[])
+        await redact(scratch, private_text, privacy)
+        exact: set[str] = set()
+        for kind, value in scratch.removed:
+            value = value.strip()
+            if len(value) >= 3:
+                exact.add(value)
+            parts = re.split(r"[,\s]+", value) if kind in ("PERSON", "LOCATION") else []
+            exact.update(p for p in parts if _NAME_PART.match(p))
+        folded = {m.group(2).strip() for m in _QUOTED.finditer(private_text)}
+        return cls(sorted(exact), sorted(q for q in folded if len(q) >= 3))
+
+    def scrub(self, text: str) -> str:
+        for term, fold in self.terms:
+            pattern = re.compile(
+                rf"(?<![\w]){re.escape(term)}(?![\w])", re.IGNORECASE if fold else 0
+            )
+            if pattern.search(text):
+                key = self.placeholders.setdefault(term, f"[PRIVATE_{len(self.placeholders) + 1}]")
+                text = pattern.sub(key, text)
+        return text
+
+    def restore(self, text: str) -> str:
+        for term, key in self.placeholders.items():
+            text = text.replace(key, term)
+        return text

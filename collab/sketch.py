@@ -1,0 +1,213 @@
+"""`sketch` mode (CoGenesis variant 1): the cloud outlines, the local model writes.
+
+The cloud receives only the sanitized general task with an outline prompt; the private
+context (system message, marked spans, private headed sections) never leaves. The local
+model then writes the answer from the original instruction, the outline and the private
+context, streamed to the app. When the cloud fails and the policy allows it
+(`collab.fallback_local`), the local model answers alone and the reply says so in
+`x-cogate-fallback`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cogate.proxy.egress import EgressGate
+from cogate.proxy.errors import BadRequest, UpstreamTimeout, UpstreamUnreachable
+from cogate.proxy.exchange import Exchange
+from cogate.proxy.pipeline import Reply
+
+from .context import Rules, Split, split_request
+from .instruction import DEFAULT_REDUCTION, ContextGuard, sanitize_instruction
+from .local import prompt_for
+from .replies import answer, sampling_from_body
+from .runtime import LocalModel
+
+log = logging.getLogger("cogate.collab.sketch")
+
+OUTLINE_SYSTEM = (
+    "You plan pieces of writing for someone else, who will write the final text. Reply with "
+    "a short outline only: 3 to 6 bullet points of one line each. Do not write the text "
+    "itself and do not ask questions."
+)
+FINAL_SYSTEM = (
+    "You write for the user described below, in their own voice and style, drawing on the "
+    "details they shared. Write the finished text only."
+)
+FALLBACK_HEADER = "x-cogate-fallback"
+OUTLINE_TOKENS = 256
+
+
+def fallback_allowed(policy: Any) -> bool:
+    """The policy's `collab.fallback_local` (absent: not allowed)."""
+    collab = getattr(policy, "collab", None)
+    if isinstance(collab, dict):
+        return bool(collab.get("fallback_local", False))
+    return bool(getattr(collab, "fallback_local", False))
+
+
+def outline_request(model: str | None, task: str, max_tokens: int = OUTLINE_TOKENS) -> dict[str, Any]:
+    """The one body sketch mode sends to the cloud."""
+    body: dict[str, Any] = {
+        "messages": [
+            {"role": "system", "content": OUTLINE_SYSTEM},
+            {"role": "user", "content": f"Outline this writing task: {task}"},
+        ],
+        "max_tokens": max_tokens,
+        "temperature": 0.3,
+        "stream": False,
+    }
+    if model:
+        body = {"model": model, **body}
+    return body
+
+
+def final_messages(split: Split, instruction: str, outline: str | None, private: str) -> list[dict[str, str]]:
+    """What the local model reads: private context, earlier turns, the task and the outline."""
+    system = FINAL_SYSTEM + (f"\n\n{private}" if private.strip() else "")
+    messages = [{"role": "system", "content": system}]
+    last_user = max((i for i, t in enumerate(split.turns) if t.role == "user"), default=-1)
+    for index, turn in enumerate(split.turns):
+        if index != last_user and turn.text.strip():
+            role = turn.role if turn.role in ("user", "assistant") else "user"
+            messages.append({"role": role, "content": turn.text})
+    task = instruction
+    if outline:
+        task += f"\n\nFollow this outline:\n{outline.strip()}"
+    messages.append({"role": "user", "content": task})
+    return messages
+
+
+def fit_prompt(
+    model: LocalModel, build: Callable[[str], list[dict[str, str]]], private: str, reserve: int
+) -> list[int]:
+    """Token ids of `build(private)`, cutting the private context from its end (the writing
+    history comes last) until `reserve` tokens remain for the answer."""
+    budget = model.context - reserve
+    prompt = prompt_for(model, build(private))
+    for _ in range(6):
+        over = len(prompt) - budget
+        if over <= 0 or not private:
+            break
+        chars_per_token = len(private) / max(1, len(model.tokenize(private)))
+        keep = max(0, len(private) - int(over * chars_per_token * 1.1) - 16)
+        private = private[:keep].rsplit("\n", 1)[0] if "\n" in private[:keep] else private[:keep]
+        prompt = prompt_for(model, build(private))
+    return prompt
+
+
+@dataclass
+class Prepared:
+    split: Split
+    instruction: str  # the original instruction (stays local)
+    guard: ContextGuard
+    body: dict[str, Any]  # the one request that leaves
+
+
+class SketchRunner:
+    def __init__(
+        self,
+        model: LocalModel,
+        privacy: Any,
+        *,
+        reduction: str = DEFAULT_REDUCTION,
+        outline_tokens: int = OUTLINE_TOKENS,
+    ) -> None:
+        self.model = model
+        self.privacy = privacy
+        self.reduction = reduction
+        self.outline_tokens = outline_tokens
+
+    async def prepare(self, ex: Exchange) -> Prepared:
+        """Everything up to the egress: split, sanitize and build the outline request."""
+        if ex.route != "chat/completions":
+            raise BadRequest(
+                f"sketch mode answers /v1/chat/completions only, not /v1/{ex.route}; "
+                "use redact mode for this route"
+            )
+        split = split_request(ex.body, Rules.from_policy(ex.policy))
+        instruction = split.instruction
+        if not instruction:
+            raise BadRequest(
+                "nothing is left to send once the private context is taken out; put the task "
+                "in a user message outside the private sections"
+            )
+        if self.reduction == "rewrite":
+            await self.model.ready()
+        guard = await ContextGuard.of(ex, split.private_text, self.privacy)
+        task = await sanitize_instruction(
+            ex, instruction, self.privacy, reduction=self.reduction, model=self.model, guard=guard
+        )
+        return Prepared(split, instruction, guard, outline_request(ex.model, task, self.outline_tokens))
+
+    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+        sampling = sampling_from_body(ex.body)
+        # Refuse before the cloud is asked for an outline nobody could use.
+        self.model.check_capacity()
+        prepared = await self.prepare(ex)
+        await self.model.ready()
+        ex.outbound_body = prepared.body
+        outline, reply = await self._outline(ex, gate, prepared.body)
+        if reply is not None:
+            return reply
+        if outline is not None:
+            outline = prepared.guard.restore(outline)
+
+        def build(private: str) -> list[dict[str, str]]:
+            return final_messages(prepared.split, prepared.instruction, outline, private)
+
+        reserve = min(sampling.max_tokens, self.model.context // 4)
+        prompt = fit_prompt(self.model, build, prepared.split.private_text, reserve)
+        gen = self.model.generate(prompt, sampling)
+        ex.notes["local_prompt_tokens"] = len(prompt)
+        return await answer(gen, ex.body, self.model.name, notes=ex.notes)
+
+    async def _outline(
+        self, ex: Exchange, gate: EgressGate, body: dict[str, Any]
+    ) -> tuple[str | None, Reply | None]:
+        """(outline, None), or (None, the upstream's error reply) when it failed and the
+        policy does not allow a local fallback; (None, None) for a local fallback."""
+        allowed = fallback_allowed(ex.policy)
+        try:
+            upstream = await gate.send(
+                ex, "chat/completions", body, note={"purpose": "sketch outline"}
+            )
+        except (UpstreamUnreachable, UpstreamTimeout) as exc:
+            if not allowed:
+                raise
+            self._fall_back(ex, exc.code)
+            return None, None
+        if upstream.status >= 400:
+            if not allowed:
+                return None, Reply(
+                    status=upstream.status,
+                    headers=upstream.headers,
+                    body=upstream.content,
+                    media_type=upstream.headers.get("content-type", "application/json"),
+                )
+            self._fall_back(ex, f"upstream_status_{upstream.status}")
+            return None, None
+        try:
+            data = upstream.json()
+            if ex.findings:
+                data = ex.restorer.restore_json(data)
+            outline = data["choices"][0]["message"]["content"]
+            if not isinstance(outline, str) or not outline.strip():
+                raise ValueError("empty outline")
+        except (ValueError, KeyError, IndexError, TypeError):
+            if not allowed:
+                raise UpstreamUnreachable(
+                    "the upstream's outline was not a chat completion with text; check that "
+                    "--upstream is an OpenAI-compatible API"
+                ) from None
+            self._fall_back(ex, "upstream_bad_reply")
+            return None, None
+        return outline, None
+
+    def _fall_back(self, ex: Exchange, reason: str) -> None:
+        log.warning("sketch outline failed (%s); answering locally for %s", reason, ex.id)
+        ex.response_headers[FALLBACK_HEADER] = f"local; reason={reason}"
+        ex.notes["fallback"] = reason

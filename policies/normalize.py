@@ -1,0 +1,62 @@
+"""Unicode normalisation before detection, with offsets mapped back to the original text.
+
+Full-width digits, ligatures and zero-width or tag characters are common ways (deliberate or
+not) to slip an email or a number past a regex. Detection runs on the NFKC form with such
+invisible characters removed; every span found there is mapped back to the original.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+# Characters that render as nothing: zero-width spaces/joiners, word joiner, BOM, soft
+# hyphen, bidi controls, variation selectors and the Unicode tag block.
+_INVISIBLE = {0x00AD, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0x2061,
+              0x2062, 0x2063, 0x2064, 0xFEFF}
+_INVISIBLE.update(range(0x202A, 0x202F))
+_INVISIBLE.update(range(0x2066, 0x206A))
+_INVISIBLE.update(range(0xFE00, 0xFE10))
+
+
+def is_invisible(char: str) -> bool:
+    code = ord(char)
+    return code in _INVISIBLE or 0xE0000 <= code <= 0xE007F or 0xE0100 <= code <= 0xE01EF
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A normalised text and, when it differs from the original, where each char came from."""
+
+    text: str
+    origin: tuple[int, ...] | None = None  # origin[i]: index in the original of text[i]
+    original_length: int = 0
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a [start, end) span of the normalised text back to the original.
+
+        Invisible characters inside the span are covered by it, since they sit between
+        the originals of its first and last characters.
+        """
+        if self.origin is None:
+            return start, end
+        if start >= len(self.origin):
+            return self.original_length, self.original_length
+        first = self.origin[start]
+        last = self.origin[end - 1] + 1 if end > start else first
+        return first, last
+
+
+def normalize(text: str) -> Normalized:
+    if text.isascii():
+        return Normalized(text, None, len(text))  # ASCII is NFKC-stable and has no invisibles
+    out: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if is_invisible(char):
+            continue
+        mapped = unicodedata.normalize("NFKC", char) if ord(char) > 0x7F else char
+        for piece in mapped:
+            out.append(piece)
+            origin.append(index)
+    return Normalized("".join(out), tuple(origin), len(text))

@@ -1,0 +1,190 @@
+"""The privacy engine as pipeline stages: `resolve` a policy, `sanitize` the request.
+
+Built once per gateway process: the policies (and those its routes name), the shared
+analyzer, the analysis cache and the pseudonym vaults live here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cogate.proxy.errors import PolicyBlocked
+from cogate.proxy.exchange import Exchange
+from cogate.proxy.modes import stricter
+from cogate.proxy.settings import Settings
+
+from . import fields
+from .detect import AnalysisCache, Detector
+from .redact import Outcome, Redaction
+from .restore import Restorer
+from .schema import Policy, Route, RouteMatch, load_policy, resolve_reference
+from .vault import Vault, VaultStore
+
+HASH_KEY_FILE = "pseudonym-hash.key"
+
+
+class Privacy:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.policy = load_policy(settings.policy)
+        self.cache = AnalysisCache()
+        self.vaults = VaultStore()
+        self._detectors: dict[str, Detector] = {}
+        self._detectors_lock = threading.Lock()
+        self._hash_key: bytes | None = None
+        self._hash_lock = threading.Lock()
+        # Each route's effective policy, loaded now so a broken route fails at start-up.
+        self.routes: list[tuple[Route, str, Policy]] = []
+        for index, route in enumerate(self.policy.routes):
+            self.routes.append((route, *self._route_policy(index, route)))
+        self.detector(self.policy).raw("cogate warm-up: Jane Doe lives in Paris.")
+
+    # -- policies ---------------------------------------------------------------------
+
+    def _route_policy(self, index: int, route: Route) -> tuple[str, Policy]:
+        label = route.name or f"routes[{index}]"
+        target = self.policy
+        if route.policy is not None:
+            target = load_policy(resolve_reference(route.policy, self.settings.policy))
+        changes: dict[str, Any] = {"routes": [], "name": f"{self.policy.name}/{label}"}
+        if route.mode is not None:
+            changes["mode"] = route.mode
+        effective = Policy.model_validate({**target.model_dump(), **changes})
+        return effective.name, effective
+
+    def detector(self, policy: Policy) -> Detector:
+        key = policy.content_hash()
+        with self._detectors_lock:
+            detector = self._detectors.get(key)
+            if detector is None:
+                detector = self._detectors[key] = Detector(policy, self.cache)
+            return detector
+
+    def destination_host(self, ex: Exchange) -> str:
+        if ex.destination_host:
+            return ex.destination_host.lower()
+        return (urlsplit(self.settings.upstream_for(None)).hostname or "").lower()
+
+    def choose(self, app: str, host: str, model: str | None) -> tuple[str, Policy]:
+        for route, policy_id, policy in self.routes:
+            if _matches(route.match, app=app, host=host, model=model):
+                return policy_id, policy
+        return self.policy.name, self.policy
+
+    def resolve(self, ex: Exchange) -> None:
+        """Choose the policy and the mode of an exchange."""
+        policy_id, policy = self.choose(ex.app, self.destination_host(ex), ex.model)
+        ex.policy = policy
+        ex.policy_id = policy_id
+        ex.policy_hash = policy.content_hash()
+        ex.mode = stricter(policy.mode, ex.requested_mode)
+        ex.notes["store_body"] = policy.store_body
+
+    # -- sanitising -------------------------------------------------------------------
+
+    def conversation_key(self, ex: Exchange) -> str:
+        """The vault of an exchange: its conversation header, else its first messages."""
+        if ex.conversation:
+            seed: Any = ["header", ex.conversation]
+        elif ex.route == "chat/completions" and isinstance(ex.body.get("messages"), list):
+            first = []
+            for message in ex.body["messages"]:
+                if isinstance(message, dict) and message.get("role") in (
+                    "system", "developer", "user"
+                ):
+                    first.append([message.get("role"), message.get("content")])
+                    if message.get("role") == "user":
+                        break
+            seed = ["messages", first]
+        else:
+            seed = ["exchange", ex.id]  # no conversation: a vault for this request only
+        raw = json.dumps([ex.app, seed], sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def vault(self, ex: Exchange) -> Vault:
+        key = ex.notes.get("vault_key")
+        if key is None:
+            key = ex.notes["vault_key"] = self.conversation_key(ex)
+        return self.vaults.get(key)
+
+    def hash_key(self) -> bytes:
+        """The installation's key for the `hash` action, created on first use (mode 0600)."""
+        with self._hash_lock:
+            if self._hash_key is None:
+                self._hash_key = _load_or_create_key(Path(self.settings.data_dir) / HASH_KEY_FILE)
+            return self._hash_key
+
+    def _redaction(self, ex: Exchange, outcome: Outcome) -> Redaction:
+        policy = ex.policy if isinstance(ex.policy, Policy) else None
+        if policy is None:
+            self.resolve(ex)
+            policy = ex.policy
+        needs_key = "hash" in policy.actions.values()
+        return Redaction(
+            policy, ex.policy_id, self.detector(policy), self.vault(ex),
+            self.hash_key() if needs_key else None, outcome,
+        )
+
+    def sanitize(self, ex: Exchange) -> None:
+        """Transform the request for its mode (redact, passthrough, block)."""
+        if ex.policy is None:
+            self.resolve(ex)
+        if ex.mode == "passthrough":
+            ex.outbound_body = ex.body
+            return
+        if ex.mode == "block":
+            raise PolicyBlocked(
+                f"the policy {ex.policy_id!r} blocks requests from app {ex.app!r}; "
+                "change its `mode` or `routes` to allow them"
+            )
+        if ex.mode != "redact":
+            return  # sketch, logits, local: the collaboration runners take it from here
+        outcome = Outcome()
+        redaction = self._redaction(ex, outcome)
+        ex.outbound_body = fields.rewrite(ex.route, ex.body, redaction)
+        ex.findings.extend(outcome.findings)
+        ex.removed.extend(outcome.removed)
+        ex.restorer = Restorer(redaction.vault)
+
+    def sanitize_text(self, ex: Exchange, text: str, field: str) -> str:
+        """Redact one free text with the exchange's policy and conversation vault."""
+        outcome = Outcome()
+        redaction = self._redaction(ex, outcome)
+        result = redaction.text(text, field)
+        ex.findings.extend(outcome.findings)
+        ex.removed.extend(outcome.removed)
+        if not isinstance(ex.restorer, Restorer):
+            ex.restorer = Restorer(redaction.vault)
+        return result
+
+
+def _matches(match: RouteMatch, *, app: str, host: str, model: str | None) -> bool:
+    for pattern, value in ((match.app, app), (match.host, host), (match.model, model)):
+        if pattern is None:
+            continue
+        if value is None or not fnmatch.fnmatchcase(value.lower(), pattern.lower()):
+            return False
+    return True
+
+
+def _load_or_create_key(path: Path) -> bytes:
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(key)
+    return key

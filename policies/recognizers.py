@@ -1,0 +1,204 @@
+"""cogate's own recognizers: secrets, obfuscated contacts, spaced digits, profile fields.
+
+Each is a small Presidio recognizer with its patterns and a validation step where one
+exists (Luhn, entropy). Results carry offsets, type, score and recognizer name only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import tldextract
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.predefined_recognizers import EmailRecognizer
+
+from .schema import CustomRecognizer
+
+# The public suffix list snapshot bundled with tldextract: never a download, never a cache
+# file (cache_dir=None), so email validation stays on the device.
+OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+
+
+class OfflineEmailRecognizer(EmailRecognizer):
+    """Presidio's email recognizer, validating domains against the bundled suffix list."""
+
+    def __init__(self) -> None:
+        super().__init__(name="EmailRecognizer")
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return OFFLINE_TLD(pattern_text).fqdn != ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One regex of a RegexRecognizer: the span is `group` of each match."""
+
+    name: str
+    regex: re.Pattern[str]
+    score: float
+    group: int = 0
+    validate: Callable[[str], bool] | None = None
+
+
+class RegexRecognizer(EntityRecognizer):
+    """A recognizer built from Rules; each result is named after its rule."""
+
+    def __init__(self, entity: str, rules: list[Rule], name: str) -> None:
+        self.rules = rules
+        super().__init__(supported_entities=[entity], name=name)
+
+    def load(self) -> None:  # nothing to load: patterns are compiled at import
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        entity = self.supported_entities[0]
+        results: list[RecognizerResult] = []
+        for rule in self.rules:
+            for match in rule.regex.finditer(text):
+                start, end = match.span(rule.group)
+                if start < 0 or end <= start:
+                    continue
+                if rule.validate is not None and not rule.validate(text[start:end]):
+                    continue
+                results.append(
+                    RecognizerResult(
+                        entity, start, end, rule.score,
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: rule.name,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                        },
+                    )
+                )
+        return results
+
+
+def shannon_entropy(value: str) -> float:
+    counts: dict[str, int] = {}
+    for char in value:
+        counts[char] = counts.get(char, 0) + 1
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
+def looks_random(value: str) -> bool:
+    """A token rather than a word: mixed character classes and high entropy."""
+    classes = sum(
+        (any(c.islower() for c in value), any(c.isupper() for c in value),
+         any(c.isdigit() for c in value), any(not c.isalnum() for c in value))
+    )
+    return classes >= 2 and shannon_entropy(value) >= 3.0
+
+
+def luhn_ok(digits: str) -> bool:
+    numbers = [int(c) for c in digits if c.isdigit()]
+    if not 13 <= len(numbers) <= 19:
+        return False
+    total = 0
+    for index, digit in enumerate(reversed(numbers)):
+        if index % 2:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0 and len(set(numbers)) > 1
+
+
+_I = re.IGNORECASE
+_SECRET_WORDS = (
+    r"(?:api[_\- ]?key|apikey|access[_\- ]?key(?:[_\- ]?id)?|secret(?:[_\- ]?key)?|"
+    r"client[_\- ]?secret|auth[_\- ]?token|access[_\- ]?token|refresh[_\- ]?token|token|"
+    r"bearer|private[_\- ]?key|credentials?)"
+)
+_PASSWORD_WORDS = r"(?:password|passwd|passphrase|pwd|pass)"
+
+SECRET_RULES = [
+    Rule("openai_api_key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-|ant-[a-z0-9]+-)?"
+                                      r"[A-Za-z0-9_\-]{20,}"), 0.95),
+    Rule("aws_access_key_id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|"
+                                         r"ANVA|APKA)[A-Z0-9]{16}\b"), 0.95),
+    Rule("github_token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|"
+                                    r"github_pat_[A-Za-z0-9_]{22,255})\b"), 0.95),
+    Rule("gitlab_token", re.compile(r"\bgl(?:pat|dt|ptt|rt)-[A-Za-z0-9_\-]{20,}"), 0.95),
+    Rule("slack_token", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"), 0.95),
+    Rule("slack_webhook", re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+"), 0.95),
+    Rule("jwt", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
+         0.9),
+    Rule("pem_private_key", re.compile(
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----.*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|\Z)",
+        re.DOTALL), 1.0),
+    # user:password@host in any URL: the password is the secret, the rest stays readable.
+    Rule("url_password", re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:([^\s@/]+)@", _I), 0.95,
+         group=1),
+    Rule("password_assignment", re.compile(
+        rf"\b{_PASSWORD_WORDS}\b[\"']?\s*(?:[:=]|=>|\bis\b)\s*[\"']?([^\s\"',;]{{6,}})", _I),
+        0.85, group=1),
+    Rule("keyword_token", re.compile(
+        rf"\b{_SECRET_WORDS}\b[\"']?\s*(?:[:=]|=>|\bis\b)?\s*[\"']?([A-Za-z0-9_\-+/=.~]{{16,}})",
+        _I), 0.85, group=1, validate=looks_random),
+]
+
+_TLDS = (r"(?:com|org|net|edu|gov|io|co|ai|dev|app|info|biz|me|us|uk|de|fr|es|it|nl|be|ch|at|"
+         r"se|no|dk|fi|pl|cz|ru|cn|jp|kr|in|au|nz|ca|br|mx|ar|za|ie|pt|gr|tr|il|eu)")
+_DOT = r"(?:\s*\.\s*|\s*[\[\(\{]\s*dot\s*[\]\)\}]\s*|\s+dot\s+)"
+_AT = r"(?:\s*@\s*|\s*[\[\(\{<]\s*at\s*[\]\)\}>]\s*|\s+at\s+)"
+_WORD = r"[A-Za-z0-9_%+\-]+"
+
+OBFUSCATED_EMAIL_RULES = [
+    Rule("obfuscated_email", re.compile(
+        rf"(?<![\w.]){_WORD}(?:{_DOT}{_WORD})*{_AT}{_WORD}(?:{_DOT}{_WORD})*{_DOT}{_TLDS}\b", _I),
+        0.7, validate=lambda value: bool(re.search(r"\bdot\b|[\[\(\{<]\s*at|\s@|@\s", value, _I))),
+]
+
+SPACED_CARD_RULES = [
+    # Card numbers typed with irregular groups or single-digit spacing.
+    Rule("spaced_card", re.compile(r"(?<![\d\-])\d(?:[ \-.]{1,2}\d|\d){12,18}(?![\d])"), 0.6,
+         validate=luhn_ok),
+]
+
+# "Name: Isabel Martinez" / "Location: Miami, Florida" lines of profiles and forms.
+_CAPITALISED = r"[A-Z][\w'\-]+(?:[ ,]+(?:[A-Z][\w'\-]+|de|da|van|von|del|la|le|di))*"
+PROFILE_PERSON_RULES = [
+    Rule("profile_name", re.compile(
+        rf"(?m)^[ \t\-*]*(?:full[ _]?)?name[ \t]*[:=][ \t]*({_CAPITALISED})[ \t]*$", _I), 0.75,
+        group=1),
+]
+PROFILE_LOCATION_RULES = [
+    Rule("profile_location", re.compile(
+        rf"(?m)^[ \t\-*]*(?:location|city|hometown|home[ _]town|address|lives in)[ \t]*[:=]"
+        rf"[ \t]*({_CAPITALISED})[ \t]*$", _I), 0.75, group=1),
+]
+
+
+def project_recognizers() -> list[EntityRecognizer]:
+    """cogate's own recognizers, added to Presidio's predefined ones."""
+    return [
+        RegexRecognizer("SECRET", SECRET_RULES, "SecretsRecognizer"),
+        RegexRecognizer("EMAIL_ADDRESS", OBFUSCATED_EMAIL_RULES, "ObfuscatedEmailRecognizer"),
+        RegexRecognizer("CREDIT_CARD", SPACED_CARD_RULES, "SpacedCardRecognizer"),
+        RegexRecognizer("PERSON", PROFILE_PERSON_RULES, "ProfileFieldRecognizer"),
+        RegexRecognizer("LOCATION", PROFILE_LOCATION_RULES, "ProfileFieldRecognizer"),
+    ]
+
+
+def custom_recognizers(specs: Iterable[CustomRecognizer]) -> list[EntityRecognizer]:
+    """A policy's `custom` recognizers as Presidio PatternRecognizers."""
+    out: list[EntityRecognizer] = []
+    for spec in specs:
+        flags = re.DOTALL | re.MULTILINE | (0 if spec.case_sensitive else re.IGNORECASE)
+        if spec.deny_list is not None:
+            recognizer = PatternRecognizer(
+                supported_entity=spec.entity, name=spec.name,
+                deny_list=[w for w in spec.deny_list if w.strip()],
+                deny_list_score=spec.score, context=spec.context or None,
+                global_regex_flags=flags,
+            )
+        else:
+            recognizer = PatternRecognizer(
+                supported_entity=spec.entity, name=spec.name,
+                patterns=[Pattern(spec.name, spec.regex or "", spec.score)],
+                context=spec.context or None, global_regex_flags=flags,
+            )
+        out.append(recognizer)
+    return out

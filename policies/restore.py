@@ -1,0 +1,220 @@
+"""Give the app its own values back: placeholders in answers, whole or streamed.
+
+Models do not always copy `[PERSON_1]` faithfully: they HTML-escape it, change its case,
+add spaces, escape it for Markdown or drop the brackets. The pattern below finds those
+forms; a match whose label and number are in the conversation's vault is replaced, any
+other text is left alone. Streams are restored per text field, holding back only a tail
+that could still become a placeholder.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import regex
+
+from .vault import Vault
+
+_OPEN = r"(?:\\?\[|&\#0*91;|&lsqb;|&lbrack;|\\?<|&lt;|&\#0*60;)"
+_CLOSE = r"(?:\\?\]|&\#0*93;|&rsqb;|&rbrack;|\\?>|&gt;|&\#0*62;)"
+_SEP = r"(?:\s*(?:_|\\_|-)\s*|\s+)"
+PLACEHOLDER = regex.compile(
+    rf"{_OPEN}\s*(?P<label>[A-Za-z]+(?:{_SEP}[A-Za-z]+)*){_SEP}?(?P<num>\d{{1,6}})\s*{_CLOSE}"
+    rf"|(?<![A-Za-z0-9_\\])(?P<blabel>[A-Z]+(?:(?:_|\\_)[A-Z]+)*)(?:_|\\_)(?P<bnum>\d{{1,6}})"
+    rf"(?![A-Za-z0-9_])"
+)
+MAX_HOLD = 64  # longest mangled placeholder we wait for; longer tails are released
+
+
+def _label(raw: str) -> str:
+    return "_".join(regex.findall(r"[A-Za-z]+", raw)).upper()
+
+
+class TextRestorer:
+    """Replaces the placeholders of one vault in texts."""
+
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+
+    def value_of(self, match: regex.Match) -> str | None:
+        label = match.group("label") or match.group("blabel")
+        number = match.group("num") or match.group("bnum")
+        return self.vault.value(_label(label), int(number))
+
+    def replace(self, text: str, matches, *, json_escape: bool = False, upto: int | None = None):
+        out, last = [], 0
+        for match in matches:
+            if upto is not None and match.end() > upto:
+                break
+            value = self.value_of(match)
+            if value is None:
+                continue
+            if json_escape:
+                value = json.dumps(value, ensure_ascii=False)[1:-1]
+            out.append(text[last : match.start()])
+            out.append(value)
+            last = match.end()
+        out.append(text[last:upto])
+        return "".join(out)
+
+    def restore(self, text: str, *, json_escape: bool = False) -> str:
+        if not text:
+            return text
+        return self.replace(text, PLACEHOLDER.finditer(text), json_escape=json_escape)
+
+
+class Restorer:
+    """The `Restorer` of proxy/exchange.py for one exchange's vault."""
+
+    def __init__(self, vault: Vault) -> None:
+        self.text = TextRestorer(vault)
+
+    def restore_json(self, body: Any) -> Any:
+        return self._walk(body, key=None)
+
+    def _walk(self, node: Any, key: str | None) -> Any:
+        if isinstance(node, str):
+            # Tool-call arguments are JSON inside a string: values must stay JSON-escaped.
+            return self.text.restore(node, json_escape=key == "arguments")
+        if isinstance(node, dict):
+            return {k: self._walk(v, k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self._walk(item, key) for item in node]
+        return node
+
+    def stream(self) -> StreamRestorer:
+        return StreamRestorer(self.text)
+
+
+# Text fields of streamed chunks (chat deltas, tool-call argument deltas, completions text).
+_DELTA_TEXT = ("content", "reasoning_content", "reasoning", "refusal")
+
+
+class StreamRestorer:
+    """Restores SSE chunk objects; holds back only a possible placeholder prefix per field."""
+
+    def __init__(self, text: TextRestorer) -> None:
+        self.text = text
+        self.pending: dict[tuple, str] = {}
+        self.last_event: dict[str, Any] | None = None
+
+    def _release(self, key: tuple, piece: str, *, final: bool, json_escape: bool) -> str:
+        buffer = self.pending.pop(key, "") + piece
+        if not buffer:
+            return ""
+        matches = list(PLACEHOLDER.finditer(buffer, partial=True))
+        hold = len(buffer)
+        if not final and matches:
+            tail = matches[-1]
+            if tail.partial or tail.end() == len(buffer):
+                hold = tail.start()
+        if len(buffer) - hold > MAX_HOLD:
+            hold = len(buffer)
+        complete = [m for m in matches if not m.partial and m.end() <= hold]
+        out = self.text.replace(buffer, complete, json_escape=json_escape, upto=hold)
+        if hold < len(buffer):
+            self.pending[key] = buffer[hold:]
+        return out
+
+    def feed(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        self.last_event = event
+        choices = event.get("choices")
+        if not isinstance(choices, list):
+            return [event]
+        out = dict(event)
+        out["choices"] = [self._choice(choice) for choice in choices]
+        return [out]
+
+    def _choice(self, choice: Any) -> Any:
+        if not isinstance(choice, dict):
+            return choice
+        index = choice.get("index", 0)
+        final = choice.get("finish_reason") is not None
+        choice = dict(choice)
+        if isinstance(choice.get("text"), str):  # completions
+            choice["text"] = self._release((index, "text"), choice["text"], final=final,
+                                           json_escape=False)
+        elif final and (index, "text") in self.pending:
+            choice["text"] = self._release((index, "text"), "", final=True, json_escape=False)
+        delta = choice.get("delta")
+        if isinstance(delta, dict):
+            choice["delta"] = self._delta(index, dict(delta), final)
+        elif final and any(k[0] == index and k[1] != "text" for k in self.pending):
+            choice["delta"] = self._delta(index, {}, final)
+        return choice
+
+    def _delta(self, index: int, delta: dict[str, Any], final: bool) -> dict[str, Any]:
+        for name in _DELTA_TEXT:
+            if isinstance(delta.get(name), str) or (final and (index, name) in self.pending):
+                released = self._release((index, name), delta.get(name) or "", final=final,
+                                         json_escape=False)
+                if released or name in delta:
+                    delta[name] = released
+        calls = delta.get("tool_calls")
+        if isinstance(calls, list):
+            delta["tool_calls"] = [self._tool_call(index, call, final) for call in calls]
+        elif final:
+            flushed = self._flush_tool_calls(index)
+            if flushed:
+                delta["tool_calls"] = flushed
+        call = delta.get("function_call")
+        if isinstance(call, dict) and isinstance(call.get("arguments"), str):
+            call = dict(call)
+            call["arguments"] = self._release((index, "function_call"), call["arguments"],
+                                              final=final, json_escape=True)
+            delta["function_call"] = call
+        elif final and (index, "function_call") in self.pending:
+            delta["function_call"] = {
+                "arguments": self._release((index, "function_call"), "", final=True,
+                                           json_escape=True)
+            }
+        return delta
+
+    def _tool_call(self, index: int, call: Any, final: bool) -> Any:
+        if not isinstance(call, dict):
+            return call
+        call = dict(call)
+        function = call.get("function")
+        if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+            function = dict(function)
+            key = (index, "tool", call.get("index", 0))
+            function["arguments"] = self._release(key, function["arguments"], final=final,
+                                                  json_escape=True)
+            call["function"] = function
+        return call
+
+    def _flush_tool_calls(self, index: int) -> list[dict[str, Any]]:
+        calls = []
+        for key in sorted(k for k in self.pending if k[:2] == (index, "tool")):
+            arguments = self._release(key, "", final=True, json_escape=True)
+            calls.append({"index": key[2], "function": {"arguments": arguments}})
+        return calls
+
+    def finish(self) -> list[dict[str, Any]]:
+        """Flush whatever is still held (a stream that ended without finish_reason)."""
+        if not self.pending:
+            return []
+        by_choice: dict[int, dict[str, Any]] = {}
+        for key in sorted(self.pending, key=repr):
+            index, kind = key[0], key[1]
+            choice = by_choice.setdefault(index, {"index": index})
+            if kind == "text":
+                choice["text"] = self._release(key, "", final=True, json_escape=False)
+            elif kind == "tool":
+                arguments = self._release(key, "", final=True, json_escape=True)
+                delta = choice.setdefault("delta", {})
+                delta.setdefault("tool_calls", []).append(
+                    {"index": key[2], "function": {"arguments": arguments}}
+                )
+            elif kind == "function_call":
+                arguments = self._release(key, "", final=True, json_escape=True)
+                choice.setdefault("delta", {})["function_call"] = {"arguments": arguments}
+            else:
+                choice.setdefault("delta", {})[kind] = self._release(
+                    key, "", final=True, json_escape=False
+                )
+        event = {k: v for k, v in (self.last_event or {}).items() if k in ("id", "object",
+                                                                           "created", "model")}
+        event["choices"] = [by_choice[i] for i in sorted(by_choice)]
+        return [event]

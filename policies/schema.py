@@ -1,0 +1,255 @@
+"""The policy schema: what a policy YAML may say, validated with pydantic (`extra="forbid"`).
+
+A policy file lists only what differs from the shipped `default.yaml`; `load_policy` merges
+it over the default, validates the result and turns pydantic's errors into messages that
+name the key, the bad value and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Action = Literal["pseudonymize", "mask", "hash", "drop", "block", "keep"]
+ACTIONS = ("pseudonymize", "mask", "hash", "drop", "block", "keep")
+Mode = Literal["passthrough", "redact", "logits", "sketch", "local", "block"]
+SHIPPED = ("default", "strict", "example-routes")
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the key, the value and the fix."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CustomRecognizer(_Model):
+    """A project-specific detector: a list of words (`deny_list`) or a `regex`."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    entity: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    deny_list: list[str] | None = None
+    regex: str | None = None
+    score: float = Field(default=0.8, ge=0.0, le=1.0)
+    context: list[str] = Field(default_factory=list)
+    case_sensitive: bool = False
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> CustomRecognizer:
+        if (self.deny_list is None) == (self.regex is None):
+            raise ValueError("give exactly one of `deny_list` (a list of words) or `regex`")
+        if self.deny_list is not None and not [w for w in self.deny_list if w.strip()]:
+            raise ValueError("`deny_list` is empty; list at least one word")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"`regex` does not compile ({exc}); fix the pattern") from None
+        return self
+
+
+class PrivateContext(_Model):
+    """Sections the collaborative modes (sketch, logits) keep on the device as a whole."""
+
+    system_message: bool = True
+    markers: list[tuple[str, str]] = Field(default_factory=lambda: [("<private>", "</private>")])
+    headings: list[str] = Field(default_factory=lambda: ["User Profile", "User Writing History"])
+
+    @field_validator("markers")
+    @classmethod
+    def _markers_nonempty(cls, value: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        for opening, closing in value:
+            if not opening or not closing:
+                raise ValueError("each marker is a pair [open, close] of non-empty strings")
+        return value
+
+
+class RouteMatch(_Model):
+    """Glob patterns (`*`, `?`); an absent key matches anything."""
+
+    app: str | None = None
+    host: str | None = None
+    model: str | None = None
+
+
+class Route(_Model):
+    """Choose a mode and/or another policy for requests matching `match`."""
+
+    name: str | None = None
+    match: RouteMatch = Field(default_factory=RouteMatch)
+    mode: Mode | None = None
+    policy: str | None = None  # a shipped policy name or a path relative to this file
+
+    @model_validator(mode="after")
+    def _does_something(self) -> Route:
+        if self.mode is None and self.policy is None:
+            raise ValueError("a route needs `mode` or `policy` (or both)")
+        return self
+
+
+class Policy(_Model):
+    """The effective policy of a request (the shipped default with a file's changes)."""
+
+    name: str = "default"
+    description: str = ""
+    mode: Mode = "redact"
+    actions: dict[str, Action] = Field(default_factory=lambda: {"default": "pseudonymize"})
+    score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    entities: list[str] | None = None  # None: every type the engine knows
+    custom: list[CustomRecognizer] = Field(default_factory=list)
+    allow_list: list[str] = Field(default_factory=list)
+    private_context: PrivateContext = Field(default_factory=PrivateContext)
+    routes: list[Route] = Field(default_factory=list)
+    unscannable: Literal["block", "drop", "allow"] = "block"
+    store_body: bool = True
+    spacy_model: str = "en_core_web_sm"
+    phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB", "DE", "FR", "IN"])
+
+    @field_validator("actions")
+    @classmethod
+    def _has_default(cls, value: dict[str, str]) -> dict[str, str]:
+        if "default" not in value:
+            raise ValueError("`actions` needs a `default` entry (the action for other types)")
+        return value
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for key, score in value.items():
+            if not 0.0 <= score <= 1.0:
+                raise ValueError(f"threshold of {key} is {score}; use a score between 0 and 1")
+        return value
+
+    def action_for(self, entity_type: str) -> str:
+        return self.actions.get(entity_type, self.actions["default"])
+
+    def threshold_for(self, entity_type: str) -> float:
+        return self.thresholds.get(entity_type, self.score_threshold)
+
+    def canonical(self) -> bytes:
+        """The policy's content as canonical JSON (sorted keys, no spaces)."""
+        data = self.model_dump(mode="json")
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def content_hash(self) -> str:
+        return "sha256:" + hashlib.sha256(self.canonical()).hexdigest()
+
+    def detection_key(self) -> str:
+        """What the detection results depend on: equal keys may share cached analyses."""
+        data = self.model_dump(
+            mode="json",
+            include={"custom", "spacy_model", "phone_regions"},
+        )
+        raw = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def shipped_path(name: str) -> Path:
+    return Path(str(resources.files("cogate.policies").joinpath(f"{name}.yaml")))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError(
+            f"no policy at {path}; give the path of a YAML file (`mode: redact` is a complete "
+            "policy) and run `cogate policy check FILE`"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read the policy {path} ({type(exc).__name__})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise PolicyError(f"policy {path} is not valid YAML{where}; fix the syntax") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PolicyError(
+            f"policy {path} must be a YAML mapping of keys such as `mode: redact`, "
+            f"not a {type(data).__name__}"
+        )
+    return data
+
+
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; any other value (lists included) replaces the base's."""
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+_FIXES = {
+    "extra_forbidden": "remove it or check its spelling",
+    "literal_error": "use one of the values listed",
+    "missing": "add it",
+    "float_parsing": "use a number between 0 and 1",
+    "bool_parsing": "use true or false",
+    "string_type": "use a string",
+    "list_type": "use a YAML list",
+    "dict_type": "use a YAML mapping",
+}
+
+
+def explain(error: ValidationError, source: str) -> str:
+    lines = [f"policy {source} is invalid:"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        bad = item.get("input")
+        shown = json.dumps(bad, ensure_ascii=False, default=str)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        message = item["msg"].removeprefix("Value error, ")
+        fix = _FIXES.get(item["type"], "")
+        text = f"  key `{key}`: bad value {shown}: {message}"
+        lines.append(text + (f"; fix: {fix}" if fix else ""))
+    return "\n".join(lines)
+
+
+def _default_data() -> dict[str, Any]:
+    return _read_yaml(shipped_path("default"))
+
+
+def policy_from_data(data: dict[str, Any], source: str, base: dict[str, Any] | None = None) -> Policy:
+    merged = merge(_default_data() if base is None else base, data)
+    try:
+        return Policy.model_validate(merged)
+    except ValidationError as exc:
+        raise PolicyError(explain(exc, source)) from None
+
+
+def load_policy(path: Path | str | None = None) -> Policy:
+    """The shipped default, or the default with the changes a policy file lists."""
+    if path is None:
+        return policy_from_data({}, "default")
+    path = Path(path)
+    data = _read_yaml(path)
+    policy = policy_from_data(data, str(path))
+    if "name" not in data:
+        policy = policy.model_copy(update={"name": path.stem})
+    return policy
+
+
+def resolve_reference(reference: str, relative_to: Path | None) -> Path:
+    """A route's `policy`: a shipped policy name or a path (relative to the routing file)."""
+    if reference in SHIPPED:
+        return shipped_path(reference)
+    path = Path(reference).expanduser()
+    if not path.is_absolute() and relative_to is not None:
+        path = relative_to.parent / path
+    return path

@@ -1,0 +1,100 @@
+"""Start real local servers: llama.cpp's OpenAI-compatible server and `cogate serve`.
+
+Used by `make demo`, the end-to-end tests and the benchmarks; each runs as its own process
+on loopback, the way a user runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from cogate.collab.model_files import embedded_model_path
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2.0, trust_env=False).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"server at {url} not ready after {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def llama_server(
+    workdir: Path, model: Path | None = None, *, embedding: bool = False, extra: list[str] | None = None
+) -> Iterator[str]:
+    """llama.cpp's OpenAI-compatible server on loopback; yields its base URL (…/v1)."""
+    port = free_port()
+    log = workdir / f"llama-{port}.log"
+    cmd = [
+        str(BIN / "python"), "-m", "llama_cpp.server",
+        "--model", str(model or embedded_model_path()),
+        "--host", "127.0.0.1", "--port", str(port),
+        "--n_ctx", "4096", "--n_threads", "2", "--verbose", "false",
+    ]
+    if embedding:
+        cmd += ["--embedding", "true"]
+    cmd += extra or []
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/v1/models", proc, log)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        stop(proc)
+
+
+@contextmanager
+def cogate_server(
+    workdir: Path, upstream: str, *, args: list[str] | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`cogate serve` as a user runs it; yields the base URL apps point at (…/v1)."""
+    port = free_port()
+    log = workdir / f"cogate-{port}.log"
+    data_dir = workdir / "data"
+    cmd = [
+        str(BIN / "cogate"), "serve", "--port", str(port), "--upstream", upstream,
+        "--data-dir", str(data_dir), *(args or []),
+    ]
+    full_env = {**os.environ, **(env or {})}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/cogate/health", proc, log)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        stop(proc)

@@ -1,0 +1,74 @@
+"""Builders shared by the audit tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from cogate.audit.cli import audit
+from cogate.audit.ledger import SQLiteLedger
+from cogate.audit.records import CompletionRecord, EgressRecord
+
+CANARIES = ["Zorblax Quintavelle", "canary-7731-secret@example.org", "+44 7700 900461"]
+
+
+def egress(i: int, *, removed: list[tuple[str, str]] | None = None, app: str = "notes",
+           host: str = "api.openai.com", kind: str = "egress", store_body: bool = True,
+           entities: dict[str, int] | None = None) -> EgressRecord:
+    body = json.dumps({"model": "gpt-test", "messages": [
+        {"role": "user", "content": f"request {i} about <PERSON_1>"}]}).encode()
+    return EgressRecord(
+        exchange_id=f"ex-{i}",
+        app=app,
+        destination_host="local" if kind == "local" else host,
+        destination_path="" if kind == "local" else "/v1/chat/completions",
+        method="NONE" if kind == "local" else "POST",
+        model="gpt-test",
+        mode="local" if kind == "local" else "redact",
+        policy_id="default",
+        policy_hash="sha256:" + "ab" * 32,
+        entity_counts=entities if entities is not None else {"PERSON": 1},
+        removed_values=removed or [],
+        body=b"" if kind == "local" else body,
+        store_body=store_body,
+        kind=kind,
+    )
+
+
+def completion(audit_id: str, i: int) -> CompletionRecord:
+    return CompletionRecord(
+        egress_id=audit_id, exchange_id=f"ex-{i}", status=200, outcome="ok",
+        timings={"upstream_ms": 12.5, "total_ms": 20.25},
+        usage={"prompt_tokens": 10, "completion_tokens": 5},
+    )
+
+
+def fill(data_dir: Path, n: int, *, every: int = 4, completions: bool = True) -> list[str]:
+    """n egress entries (each followed by its completion), then a clean close."""
+    ledger = SQLiteLedger(data_dir, checkpoint_every=every, background=False)
+    ids = []
+    try:
+        for i in range(n):
+            audit_id = ledger.append_egress(egress(i))
+            ids.append(audit_id)
+            if completions:
+                ledger.append_completion(completion(audit_id, i))
+    finally:
+        ledger.close()
+    return ids
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(audit, [str(a) for a in args], catch_exceptions=False)
+
+
+def db(data_dir: Path) -> sqlite3.Connection:
+    return sqlite3.connect(data_dir / "audit" / "ledger.sqlite3", isolation_level=None)
+
+
+def all_files(root: Path) -> list[Path]:
+    return [Path(d) / f for d, _, files in os.walk(root) for f in files]

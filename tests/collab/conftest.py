@@ -1,0 +1,34 @@
+"""Fixtures of the collaboration tests: one local model for the whole session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cogate.collab.runtime import LocalModel
+from cogate.proxy.settings import Settings
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def local_model() -> Iterator[LocalModel]:
+    """The embedded SmolLM2, loaded once; tests keep max_tokens small (2 shared cores)."""
+    model = LocalModel(Settings(local_threads=2, local_context=4096, local_queue=2))
+    model.load()
+    yield model
+    model._close(model._llama)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The shared CoGenesis data (../shared/data next to the repository)."""
+    path = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    if not (path / "cogenesis-context-aware-dev.json").is_file():
+        pytest.skip(f"no CoGenesis data at {path}")
+    return path

@@ -1,0 +1,62 @@
+"""Test doubles for the collaboration tests: a word-list privacy engine and a recording gate."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+
+from cogate.proxy.egress import EgressGate
+from cogate.proxy.exchange import Exchange, Finding
+from cogate.proxy.settings import Settings
+from cogate.proxy.upstream import build_client
+from tests.proxy.doubles import ListLedger
+
+
+class WordPrivacy:
+    """Replaces the given words with numbered placeholders, as the privacy engine would."""
+
+    def __init__(self, words: dict[str, str]) -> None:
+        self.words = words  # value -> entity type
+        self.calls: list[tuple[str, str]] = []
+
+    def sanitize_text(self, ex: Exchange, text: str, field: str) -> str:
+        self.calls.append((text, field))
+        for n, (value, kind) in enumerate(self.words.items(), start=1):
+            for match in list(re.finditer(re.escape(value), text)):
+                ex.findings.append(Finding(kind, match.start(), match.end(), 1.0, "words", field))
+                ex.removed.append((kind, value))
+            text = text.replace(value, f"[{kind}_{n}]")
+        return text
+
+
+def policy(**collab: Any) -> SimpleNamespace:
+    """A resolved-policy stand-in with the shipped default private_context."""
+    return SimpleNamespace(
+        private_context=SimpleNamespace(
+            system_message=True,
+            markers=[("<private>", "</private>")],
+            headings=["User Profile", "User Writing History"],
+        ),
+        collab=SimpleNamespace(**collab) if collab else None,
+    )
+
+
+def gate_for(
+    handler: Callable[[httpx.Request], httpx.Response], ledger: ListLedger | None = None
+) -> tuple[EgressGate, ListLedger]:
+    ledger = ledger or ListLedger()
+    settings = Settings(upstream="http://cloud.test/v1")
+    client = build_client(settings, transport=httpx.MockTransport(handler))
+    return EgressGate(settings, client, ledger), ledger
+
+
+def exchange(body: dict[str, Any], mode: str = "sketch", **collab: Any) -> Exchange:
+    ex = Exchange(route="chat/completions", body=body, app="test")
+    ex.mode = mode
+    ex.policy = policy(**collab)
+    ex.policy_id = "test"
+    return ex
