@@ -36,8 +36,9 @@ class Checkpoint:
         return canonical({**self.body(), "sig": self.sig}).decode()
 
 
-def sign(key: Ed25519PrivateKey, public_text: str, *, ledger: str, size: int, root: str,
-         time: str) -> Checkpoint:
+def sign(
+    key: Ed25519PrivateKey, public_text: str, *, ledger: str, size: int, root: str, time: str
+) -> Checkpoint:
     body = {"ledger": ledger, "size": size, "root": root, "time": time, "key": key_id(public_text)}
     return Checkpoint(**body, sig=key.sign(canonical(body)).hex())
 
@@ -46,7 +47,9 @@ def parse(text: str) -> Checkpoint:
     """Parse one checkpoint line strictly: exact fields, types and canonical form."""
     data = json.loads(text)
     if not isinstance(data, dict) or set(data) != {*SIGNED_FIELDS, "sig"}:
-        raise ValueError("a checkpoint has exactly the fields " + ", ".join((*SIGNED_FIELDS, "sig")))
+        raise ValueError(
+            "a checkpoint has exactly the fields " + ", ".join((*SIGNED_FIELDS, "sig"))
+        )
     if not isinstance(data["size"], int) or isinstance(data["size"], bool) or data["size"] < 0:
         raise ValueError("checkpoint size must be a non-negative integer")
     if not all(isinstance(data[k], str) for k in ("ledger", "root", "time", "key", "sig")):

@@ -67,8 +67,14 @@ def audit() -> None:
 def list_cmd(data_dir, since, until, app, destination, mode, entity, limit, offset, as_json):
     """List egress entries, newest first."""
     filters = Filters(
-        since=review.parse_time(since), until=review.parse_time(until), app=app,
-        host=destination, mode=mode, entity=entity, limit=limit, offset=offset,
+        since=review.parse_time(since),
+        until=review.parse_time(until),
+        app=app,
+        host=destination,
+        mode=mode,
+        entity=entity,
+        limit=limit,
+        offset=offset,
     )
     store = review.open_store(_resolve(data_dir))
     try:
@@ -82,8 +88,10 @@ def list_cmd(data_dir, since, until, app, destination, mode, entity, limit, offs
     if not items:
         click.echo("no entries match")
         return
-    click.echo(f"{'ID':>6}  {'TIME (UTC)':19}  {'APP':12} {'DESTINATION':28} {'MODE':11} "
-               f"{'BYTES':>7}  {'ENTITIES':24} OUTCOME")
+    click.echo(
+        f"{'ID':>6}  {'TIME (UTC)':19}  {'APP':12} {'DESTINATION':28} {'MODE':11} "
+        f"{'BYTES':>7}  {'ENTITIES':24} OUTCOME"
+    )
     for it in items:
         ents = ",".join(f"{k}:{v}" for k, v in it["entities"].items()) or "-"
         click.echo(
@@ -123,8 +131,11 @@ def show(entry_id, data_dir, as_json, raw):
     if e.get("kind") in ("egress", "local"):
         s = item["summary"]
         dest = e["destination"]
-        where = s["destination"] if e["kind"] == "local" else (
-            f"{dest['method']} {dest['host']}{dest['path']}")
+        where = (
+            s["destination"]
+            if e["kind"] == "local"
+            else (f"{dest['method']} {dest['host']}{dest['path']}")
+        )
         click.echo(f"app         {e.get('app')}")
         click.echo(f"destination {where}")
         click.echo(f"model       {e.get('model')}    mode {e.get('mode')}")
@@ -139,8 +150,9 @@ def show(entry_id, data_dir, as_json, raw):
             click.echo("timings     " + ", ".join(f"{k}={v}" for k, v in timings.items()))
             if item["completion"].get("usage"):
                 click.echo(f"usage       {json.dumps(item['completion']['usage'])}")
-        click.echo(f"body        {e['body']['size']} bytes, {e['body']['hash']} "
-                   f"({item['body_state']})")
+        click.echo(
+            f"body        {e['body']['size']} bytes, {e['body']['hash']} ({item['body_state']})"
+        )
         if item["body"] is not None:
             click.echo("----- what left -----")
             click.echo(item["body"])
@@ -153,11 +165,18 @@ def show(entry_id, data_dir, as_json, raw):
 
 @audit.command()
 @data_dir_option
-@click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Verify an export directory offline instead of the data dir.")
-@click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
-              help="Trusted-state file (default <data-dir>/audit/verify-state.json; keep it "
-                   "elsewhere to catch a rolled-back data dir).")
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Verify an export directory offline instead of the data dir.",
+)
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Trusted-state file (default <data-dir>/audit/verify-state.json; keep it "
+    "elsewhere to catch a rolled-back data dir).",
+)
 @click.option("--no-update-state", is_flag=True, help="Do not record this result as trusted.")
 @click.option("--json", "as_json", is_flag=True)
 def verify(data_dir, export_dir, state, no_update_state, as_json):
@@ -167,8 +186,9 @@ def verify(data_dir, export_dir, state, no_update_state, as_json):
         if export_dir is not None:
             report = review.verify_export(export_dir, state)
         else:
-            report = review.verify_data_dir(_resolve(data_dir), state,
-                                            update_state=not no_update_state)
+            report = review.verify_data_dir(
+                _resolve(data_dir), state, update_state=not no_update_state
+            )
     except ValueError as exc:
         click.echo(f"cannot verify: {exc}", err=True)
         sys.exit(2)
@@ -184,24 +204,32 @@ def _print_report(report) -> None:
         click.echo(f"CANNOT VERIFY: {report.cannot}")
         return
     if report.status == "ok":
-        click.echo(f"OK: {report.size} entries, {report.checkpoints} signed checkpoints, "
-                   f"root {report.root}")
+        click.echo(
+            f"OK: {report.size} entries, {report.checkpoints} signed checkpoints, "
+            f"root {report.root}"
+        )
     else:
         where = f" first bad entry: {report.first_bad}" if report.first_bad else ""
         click.echo(f"TAMPERED:{where}")
         for p in report.problems:
             click.echo(f"  - {p.message}")
     if report.unsigned_tail:
-        click.echo(f"note: the last {report.unsigned_tail} entries are not yet covered by a "
-                   "signed checkpoint")
+        click.echo(
+            f"note: the last {report.unsigned_tail} entries are not yet covered by a "
+            "signed checkpoint"
+        )
     for note in report.notes:
         click.echo(f"note: {note}")
 
 
 @audit.command("export")
 @data_dir_option
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Directory to write (entries.jsonl, checkpoints.jsonl, public-key.txt).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write (entries.jsonl, checkpoints.jsonl, public-key.txt).",
+)
 @_edge
 def export_cmd(data_dir, out):
     """Export entries, checkpoints and the public key; verify later with --export."""

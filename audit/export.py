@@ -32,8 +32,9 @@ def export_line(row: Row) -> str:
     return canonical(line).decode()
 
 
-def write_export(store: SQLiteStore, checkpoint_lines: list[str], public_text: str,
-                 out: Path) -> dict[str, Any]:
+def write_export(
+    store: SQLiteStore, checkpoint_lines: list[str], public_text: str, out: Path
+) -> dict[str, Any]:
     """Write the export; checkpoint lines are the union of the database's and the file's."""
     private_dir(out)
     count = 0

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import checkpoints
 from .entries import completion_fields, egress_fields
-from .hashing import GENESIS, entry_hash, canonical, format_hash, parse_hash
+from .hashing import GENESIS, canonical, entry_hash, format_hash, parse_hash
 from .keys import KeyStore, private_dir
 from .paths import LedgerPaths
 from .records import CompletionRecord, EgressRecord
@@ -51,8 +51,9 @@ class SQLiteLedger:
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
         if background and self.seconds > 0:
-            self._timer = threading.Thread(target=self._tick, name="cogate-audit-checkpoint",
-                                           daemon=True)
+            self._timer = threading.Thread(
+                target=self._tick, name="cogate-audit-checkpoint", daemon=True
+            )
             self._timer.start()
 
     # -- the Ledger protocol -----------------------------------------------------------
@@ -113,8 +114,13 @@ class SQLiteLedger:
                 seqs = self.store.drop_bodies(before)
                 if not seqs:
                     return 0, None
-                fields = {"v": 1, "kind": "prune", "before": before, "through": max(seqs),
-                          "dropped": len(seqs)}
+                fields = {
+                    "v": 1,
+                    "kind": "prune",
+                    "before": before,
+                    "through": max(seqs),
+                    "dropped": len(seqs),
+                }
                 seq = self._insert(fields, None)
             # Move the zeroed pages out of the WAL too, so dropped bytes leave the disk.
             self.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -123,12 +129,12 @@ class SQLiteLedger:
 
     def _due(self, size: int) -> bool:
         last = self.store.last_checkpoint()
-        if last is None:
-            return size >= self.every
-        cp = checkpoints.parse(last)
-        return size - cp.size >= self.every or (
-            size > cp.size and self.seconds > 0 and _age(cp.time) >= self.seconds
-        )
+        signed = checkpoints.parse(last).size if last else 0
+        if size - signed >= self.every:
+            return True
+        # Timed: no entry should stay unsigned longer than `checkpoint_seconds`.
+        oldest = self.store.entry_time(signed + 1) if size > signed and self.seconds > 0 else None
+        return oldest is not None and _age(oldest) >= self.seconds
 
     def checkpoint(self) -> checkpoints.Checkpoint | None:
         """Sign the current tree head unless a checkpoint already covers it."""

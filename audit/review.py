@@ -39,7 +39,9 @@ def parse_time(text: str | None) -> str | None:
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"not an ISO date or time: {text!r} (try 2026-11-05 or 2026-11-05T14:00)") from None
+        raise ValueError(
+            f"not an ISO date or time: {text!r} (try 2026-11-05 or 2026-11-05T14:00)"
+        ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -66,7 +68,9 @@ def summary(row: Row, completion: Row | None) -> dict[str, Any]:
         "entities": e.get("entities", {}),
         "bytes": 0 if local else e.get("body", {}).get("size", 0),
         "status": done.get("status") if done else None,
-        "outcome": (done.get("outcome") if done else ("answered locally" if local else "outcome unknown")),
+        "outcome": (
+            done.get("outcome") if done else ("answered locally" if local else "outcome unknown")
+        ),
     }
 
 
@@ -122,8 +126,9 @@ def checkpoint_sources(store: SQLiteStore, paths: LedgerPaths) -> list[tuple[str
     return [("database", store.checkpoints()), (paths.checkpoint_file.name, file_lines)]
 
 
-def verify_data_dir(data_dir: Path, state_path: Path | None = None, *,
-                    update_state: bool = True) -> Report:
+def verify_data_dir(
+    data_dir: Path, state_path: Path | None = None, *, update_state: bool = True
+) -> Report:
     paths = LedgerPaths(data_dir)
     report = Report()
     try:
@@ -168,8 +173,9 @@ def verify_export(directory: Path, state_path: Path | None = None) -> Report:
         report.add(None, f"the export is altered or malformed: {exc}")
         return report
     trusted = trusted_state.load(state_path) if state_path else None
-    return verify(data.rows, [("export", data.checkpoint_lines)], data.public_text, data.ledger,
-                  trusted)
+    return verify(
+        data.rows, [("export", data.checkpoint_lines)], data.public_text, data.ledger, trusted
+    )
 
 
 def export(data_dir: Path, out: Path, ledger_factory) -> dict[str, Any]:
@@ -237,12 +243,20 @@ def facets(store: SQLiteStore) -> dict[str, list[str]]:
     db = store.db
     kinds = "kind IN ('egress', 'local')"
     out = {
-        name: [r[0] for r in db.execute(
-            f"SELECT DISTINCT {name} FROM entries WHERE {kinds} AND {name} IS NOT NULL "
-            f"ORDER BY 1")]
+        name: [
+            r[0]
+            for r in db.execute(
+                f"SELECT DISTINCT {name} FROM entries WHERE {kinds} AND {name} IS NOT NULL "
+                f"ORDER BY 1"
+            )
+        ]
         for name in ("app", "host", "mode")
     }
-    out["entity"] = [r[0] for r in db.execute(
-        f"SELECT DISTINCT j.key FROM entries, json_each(entries.entry, '$.entities') AS j "
-        f"WHERE {kinds} ORDER BY 1")]
+    out["entity"] = [
+        r[0]
+        for r in db.execute(
+            f"SELECT DISTINCT j.key FROM entries, json_each(entries.entry, '$.entities') AS j "
+            f"WHERE {kinds} ORDER BY 1"
+        )
+    ]
     return out

@@ -114,6 +114,10 @@ class SQLiteStore:
         ).fetchone()
         return row[0] if row else None
 
+    def entry_time(self, seq: int) -> str | None:
+        row = self.db.execute("SELECT time FROM entries WHERE seq = ?", (seq,)).fetchone()
+        return row[0] if row else None
+
     def drop_bodies(self, before: str) -> list[int]:
         seqs = [
             r[0]
@@ -121,7 +125,9 @@ class SQLiteStore:
                 "SELECT seq FROM entries WHERE time < ? AND body IS NOT NULL", (before,)
             )
         ]
-        self.db.execute("UPDATE entries SET body = NULL WHERE time < ? AND body IS NOT NULL", (before,))
+        self.db.execute(
+            "UPDATE entries SET body = NULL WHERE time < ? AND body IS NOT NULL", (before,)
+        )
         return seqs
 
     # -- reader side -------------------------------------------------------------------

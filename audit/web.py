@@ -48,8 +48,7 @@ def create_app(data_dir: Path, token: str) -> FastAPI:
         if request.url.path.startswith("/api/"):
             given = request.headers.get(TOKEN_HEADER, "")
             if not hmac.compare_digest(given.encode(), token.encode()):
-                return JSONResponse({"error": "missing or wrong token; open the printed URL"},
-                                    401)
+                return JSONResponse({"error": "missing or wrong token; open the printed URL"}, 401)
         response = await call_next(request)
         response.headers.update(_SECURITY_HEADERS)
         return response

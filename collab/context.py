@@ -10,12 +10,14 @@ the CoGenesis single user message (`## User Profile` / `## User Writing History`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from cogate.proxy.errors import BadRequest
 
 DEFAULT_MARKERS: tuple[tuple[str, str], ...] = (("<private>", "</private>"),)
 DEFAULT_HEADINGS: tuple[str, ...] = ("User Profile", "User Writing History")
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -32,10 +34,13 @@ class Rules:
             return cls()
         return cls(
             system_message=bool(getattr(section, "system_message", True)),
-            markers=tuple((str(o), str(c)) for o, c in getattr(section, "markers", DEFAULT_MARKERS)),
+            markers=tuple(
+                (str(o), str(c)) for o, c in getattr(section, "markers", DEFAULT_MARKERS)
+            ),
             headings=tuple(str(h) for h in getattr(section, "headings", DEFAULT_HEADINGS)),
         )
 
+    @cached_property
     def private_context(self) -> Any:
         from cogate.policies.schema import PrivateContext
 
@@ -121,7 +126,7 @@ def split_text(text: str, rules: Rules) -> tuple[list[str], str]:
     from cogate.policies.sections import private_sections
 
     private, public, last = [], [], 0
-    for section in private_sections(text, rules.private_context()):
+    for section in private_sections(text, rules.private_context):
         public.append(text[last : section.start])
         piece = text[section.start : section.end]
         if section.kind == "marker":

@@ -24,7 +24,9 @@ log = logging.getLogger("cogate.collab.replies")
 DEFAULT_MAX_TOKENS = 512
 
 
-def sampling_from_body(body: dict[str, Any], *, default_max_tokens: int = DEFAULT_MAX_TOKENS) -> Sampling:
+def sampling_from_body(
+    body: dict[str, Any], *, default_max_tokens: int = DEFAULT_MAX_TOKENS
+) -> Sampling:
     """The app's decoding parameters, checked; those llama.cpp lacks are ignored."""
     n = body.get("n", 1)
     if n not in (1, None):
@@ -64,7 +66,9 @@ def completion_id() -> str:
     return "chatcmpl-" + uuid.uuid4().hex[:24]
 
 
-def completion_body(model: str, text: str, finish: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+def completion_body(
+    model: str, text: str, finish: str, prompt_tokens: int, completion_tokens: int
+) -> dict[str, Any]:
     return {
         "id": completion_id(),
         "object": "chat.completion",
@@ -112,8 +116,12 @@ async def stream_chunks(
     gen: Generation, model: str, include_usage: bool, notes: dict[str, Any] | None = None
 ) -> AsyncIterator[bytes]:
     """chat.completion.chunk events; closing this iterator stops the generation."""
-    base = {"id": completion_id(), "object": "chat.completion.chunk", "created": int(time.time()),
-            "model": model}
+    base = {
+        "id": completion_id(),
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+    }
 
     def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
         choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}

@@ -92,7 +92,9 @@ class LocalModel:
     """A llama.cpp model loaded once and shared; every use takes a slot of a bounded queue."""
 
     def __init__(self, settings: Settings) -> None:
-        self.path: Path = Path(settings.local_model) if settings.local_model else embedded_model_path()
+        self.path: Path = (
+            Path(settings.local_model) if settings.local_model else embedded_model_path()
+        )
         self.threads = settings.local_threads
         self.context = settings.local_context
         self.queue_size = max(1, settings.local_queue)
@@ -176,8 +178,9 @@ class LocalModel:
     def tokenize(self, text: str, *, special: bool = False, add_bos: bool = False) -> list[int]:
         return self.load().tokenize(text.encode("utf-8"), add_bos=add_bos, special=special)
 
-    def detokenize(self, tokens: Sequence[int]) -> str:
-        return self.load().detokenize(list(tokens)).decode("utf-8", errors="replace")
+    def detokenize(self, tokens: Sequence[int], *, special: bool = False) -> str:
+        raw = self.load().detokenize(list(tokens), special=special)
+        return raw.decode("utf-8", errors="replace")
 
     def chat_prompt(self, messages: list[dict[str, str]]) -> list[int]:
         """Token ids of `messages` through the GGUF's chat template, ready to generate."""
@@ -252,7 +255,9 @@ class LocalModel:
             text = "".join([piece async for piece in gen])
         finally:
             await gen.aclose()
-        return Completion(text, gen.prompt_tokens, gen.completion_tokens, gen.finish_reason or "stop")
+        return Completion(
+            text, gen.prompt_tokens, gen.completion_tokens, gen.finish_reason or "stop"
+        )
 
 
 @dataclass
@@ -330,21 +335,25 @@ class Generation:
     def _run(self, emit: Any) -> None:
         engine = self.model._engine
         acquired = False
+        final: tuple[str, Any] | None = None
         try:
             while not (acquired := engine.acquire(timeout=0.05)):
                 if self._stop.is_set():
                     return
             if self.model._llama is not self.llama:
-                emit("error", "the model was closed")
-                return
-            emit("end", self._decode(emit))
+                final = ("error", "the model was closed")
+            else:
+                final = ("end", self._decode(emit))
         except Exception as exc:
             log.error("local generation failed with %s", type(exc).__name__)
-            emit("error", type(exc).__name__)
+            final = ("error", type(exc).__name__)
         finally:
             if acquired:
                 engine.release()
+            # Free the slot before saying so: whoever sees the end may start the next one.
             self.slot.release()
+            if final is not None:
+                emit(*final)
 
     def _decode(self, emit: Any) -> str:
         import llama_cpp

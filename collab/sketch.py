@@ -49,7 +49,9 @@ def fallback_allowed(policy: Any) -> bool:
     return bool(getattr(collab, "fallback_local", False))
 
 
-def outline_request(model: str | None, task: str, max_tokens: int = OUTLINE_TOKENS) -> dict[str, Any]:
+def outline_request(
+    model: str | None, task: str, max_tokens: int = OUTLINE_TOKENS
+) -> dict[str, Any]:
     """The one body sketch mode sends to the cloud."""
     body: dict[str, Any] = {
         "messages": [
@@ -65,7 +67,9 @@ def outline_request(model: str | None, task: str, max_tokens: int = OUTLINE_TOKE
     return body
 
 
-def final_messages(split: Split, instruction: str, outline: str | None, private: str) -> list[dict[str, str]]:
+def final_messages(
+    split: Split, instruction: str, outline: str | None, private: str
+) -> list[dict[str, str]]:
     """What the local model reads: private context, earlier turns, the task and the outline."""
     system = FINAL_SYSTEM + (f"\n\n{private}" if private.strip() else "")
     messages = [{"role": "system", "content": system}]
@@ -141,7 +145,9 @@ class SketchRunner:
         task = await sanitize_instruction(
             ex, instruction, self.privacy, reduction=self.reduction, model=self.model, guard=guard
         )
-        return Prepared(split, instruction, guard, outline_request(ex.model, task, self.outline_tokens))
+        return Prepared(
+            split, instruction, guard, outline_request(ex.model, task, self.outline_tokens)
+        )
 
     async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
         sampling = sampling_from_body(ex.body)

@@ -37,13 +37,14 @@ from .normalize import normalize
 from .recognizers import OfflineEmailRecognizer, custom_recognizers, project_recognizers
 from .schema import Policy
 
-# spaCy labels and the Presidio types they become (as in Presidio's default configuration).
+# spaCy labels and the Presidio types they become (as in Presidio's default configuration;
+# ORGANIZATION is detected too, and the shipped default policy keeps it).
 NER_MAPPING = {
     "PER": "PERSON", "PERSON": "PERSON", "NORP": "NRP", "FAC": "LOCATION", "LOC": "LOCATION",
     "GPE": "LOCATION", "LOCATION": "LOCATION", "ORG": "ORGANIZATION",
     "ORGANIZATION": "ORGANIZATION", "DATE": "DATE_TIME", "TIME": "DATE_TIME",
 }
-NER_IGNORED = ["ORGANIZATION", "CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL",
+NER_IGNORED = ["CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL",
                "PERCENT", "PRODUCT", "QUANTITY", "WORK_OF_ART"]
 # The pipes NER does not need (en_core_web_sm's ner has its own tok2vec).
 NOT_FOR_NER = ["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"]
@@ -110,7 +111,9 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
     )
     nlp_engine.nlp = {"en": load_spacy(spacy_model)}  # loaded here: Presidio would download
     recognizers = [
-        SpacyRecognizer(supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME"]),
+        SpacyRecognizer(
+            supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"]
+        ),
         OfflineEmailRecognizer(),
         PhoneRecognizer(supported_regions=list(phone_regions)),
         CreditCardRecognizer(),
@@ -241,7 +244,8 @@ def merge_overlaps(spans: list[Span], rank=lambda entity_type: 0) -> list[Span]:
 
     A union rather than a winner: the part of a weaker span outside the stronger one
     would otherwise leave in clear. `rank` puts types the policy blocks first, so a
-    blocked entity is never hidden inside a placeholder of another type.
+    blocked entity is never hidden inside a placeholder of another type; then a pattern
+    (an email, a number) types the span rather than the statistical NER around it.
     """
     ordered = sorted(spans, key=lambda s: (s.start, s.end))
     merged: list[list[Span]] = []
@@ -252,7 +256,8 @@ def merge_overlaps(spans: list[Span], rank=lambda entity_type: 0) -> list[Span]:
             merged.append([span])
     out = []
     for group in merged:
-        best = max(group, key=lambda s: (rank(s.entity_type), s.score, s.end - s.start))
+        best = max(group, key=lambda s: (rank(s.entity_type), s.recognizer != "SpacyRecognizer",
+                                          s.score, s.end - s.start))
         start = min(s.start for s in group)
         end = max(s.end for s in group)
         out.append(Span(best.entity_type, start, end, best.score, best.recognizer))

@@ -164,10 +164,54 @@ PROFILE_PERSON_RULES = [
         rf"(?m)^[ \t\-*]*(?:full[ _]?)?name[ \t]*[:=][ \t]*({_CAPITALISED})[ \t]*$", _I), 0.75,
         group=1),
 ]
+# Self-introductions and titles, which the small spaCy model often misses.
+_NAME = r"[A-Z][a-z]+(?:[\-'][A-Z]?[a-z]+)?"
+INTRODUCTION_RULES = [
+    Rule("introduction", re.compile(
+        rf"\b(?i:my name is|my name's|name is|call me|named|signed|regards,?|sincerely,?)"
+        rf"\s+({_NAME}(?:\s+{_NAME}){{0,2}})\b"), 0.7, group=1),
+    Rule("introduction", re.compile(
+        rf"\b(?i:i am|i'm|this is)\s+({_NAME}(?:\s+{_NAME}){{1,2}})\b"), 0.6, group=1),
+    Rule("title", re.compile(
+        rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam)\.?\s+({_NAME}(?:\s+{_NAME})?)\b"), 0.7,
+        group=1),
+]
 PROFILE_LOCATION_RULES = [
     Rule("profile_location", re.compile(
         rf"(?m)^[ \t\-*]*(?:location|city|hometown|home[ _]town|address|lives in)[ \t]*[:=]"
         rf"[ \t]*({_CAPITALISED})[ \t]*$", _I), 0.75, group=1),
+]
+
+
+def _country_names() -> list[str]:
+    # Country names from phonenumbers' bundled data (offline, installed with Presidio).
+    from phonenumbers import geocoder
+    from phonenumbers.phonenumberutil import SUPPORTED_REGIONS
+
+    ambiguous = {"Jordan", "Chad", "Turkey", "Georgia", "Jersey", "Guinea", "Niger"}
+    names = {geocoder._region_display_name(region, "en") for region in SUPPORTED_REGIONS}
+    return sorted((n for n in names if n and n not in ambiguous), key=len, reverse=True)
+
+
+_STREET = (r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|"
+           r"place|pl|terrace|parkway|pkwy|highway|hwy|square|sq|circle|cir|crescent|close)")
+ADDRESS_RULES = [
+    Rule("country", re.compile(
+        r"\b(?:" + "|".join(re.escape(n) for n in _country_names()) + r")\b", _I), 0.6),
+    Rule("street_address", re.compile(
+        rf"\b\d{{1,5}}(?:[ \t]+\d{{1,5}})?[ \t]+(?:[^\W\d_][\w'.\-]*[ \t]+){{0,4}}"
+        rf"{_STREET}\b\.?", _I), 0.6),
+    Rule("address_unit", re.compile(
+        r"\b(?:suite|apt\.?|apartment|unit|p\.?\s?o\.?\s?box)[ \t]*#?\d{1,6}\b", _I), 0.6),
+]
+
+PHONE_RULES = [
+    # Digit groups typed as phone numbers that libphonenumber rejects as invalid numbers
+    # (fictional ranges, unknown regions): still contact data.
+    Rule("phone_digits", re.compile(
+        r"(?<![\w\-])(?:\+\d{1,3}[ \-.]?|00\d{1,3}[ \-.]?|001-)?\(?\d{2,4}\)?[ \-.]"
+        r"\d{3,4}[ \-.]\d{3,4}(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w\-])", _I), 0.45,
+        validate=lambda v: 7 <= sum(c.isdigit() for c in v) <= 15),
 ]
 
 
@@ -178,7 +222,10 @@ def project_recognizers() -> list[EntityRecognizer]:
         RegexRecognizer("EMAIL_ADDRESS", OBFUSCATED_EMAIL_RULES, "ObfuscatedEmailRecognizer"),
         RegexRecognizer("CREDIT_CARD", SPACED_CARD_RULES, "SpacedCardRecognizer"),
         RegexRecognizer("PERSON", PROFILE_PERSON_RULES, "ProfileFieldRecognizer"),
+        RegexRecognizer("PERSON", INTRODUCTION_RULES, "IntroductionRecognizer"),
         RegexRecognizer("LOCATION", PROFILE_LOCATION_RULES, "ProfileFieldRecognizer"),
+        RegexRecognizer("LOCATION", ADDRESS_RULES, "AddressRecognizer"),
+        RegexRecognizer("PHONE_NUMBER", PHONE_RULES, "PhoneDigitsRecognizer"),
     ]
 
 

@@ -89,6 +89,12 @@ def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> F
     async def models(request: Request) -> Response:
         return await proxied("models", request)
 
+    @app.get("/cogate/metrics")
+    async def metrics(request: Request) -> Response:
+        check_token(settings, request)
+        pipeline: Pipeline = request.app.state.pipeline
+        return Response(pipeline.metrics.render(), media_type="text/plain; version=0.0.4")
+
     @app.get("/cogate/health")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}

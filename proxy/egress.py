@@ -7,6 +7,7 @@ the stream has ended, failed or been cancelled).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -22,6 +23,7 @@ from cogate.audit.records import CompletionRecord, EgressRecord, Ledger
 
 from .errors import LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
 from .exchange import Exchange
+from .metrics import Metrics
 from .settings import Settings
 from .upstream import response_headers
 
@@ -68,10 +70,25 @@ class UpstreamReply:
 
 
 class EgressGate:
-    def __init__(self, settings: Settings, client: httpx.AsyncClient, ledger: Ledger) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: httpx.AsyncClient,
+        ledger: Ledger,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.settings = settings
         self.client = client
         self.ledger = ledger
+        self.metrics = metrics or Metrics()
+        # Completion entries are written after the answer is on its way to the app; the
+        # write-ahead egress entry is the one that must precede the bytes.
+        self._pending: set[asyncio.Task[None]] = set()
+
+    async def drain(self) -> None:
+        """Wait for completion entries still being written (at shutdown)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
 
     def _auth_headers(self, ex: Exchange) -> dict[str, str]:
         if self.settings.upstream_api_key is not None:
@@ -177,7 +194,11 @@ class EgressGate:
             except (ValueError, AttributeError):
                 usage = None
         outcome = "ok" if response.status_code < 400 else "upstream_error"
-        await finish(response.status_code, outcome, None, usage)
+        task = asyncio.get_running_loop().create_task(
+            finish(response.status_code, outcome, None, usage)
+        )
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
         return reply
 
     async def record_local(self, ex: Exchange, note: dict[str, Any] | None = None) -> str:
@@ -203,8 +224,11 @@ class EgressGate:
         return audit_id
 
     async def _append(self, fn: Any, record: Any) -> str:
+        start = time.perf_counter()
         try:
-            return await anyio.to_thread.run_sync(fn, record)
+            audit_id = await anyio.to_thread.run_sync(fn, record)
+            self.metrics.append_latency(time.perf_counter() - start)
+            return audit_id
         except Exception as exc:
             log.error("ledger append failed (%s); refusing the request", type(exc).__name__)
             raise LedgerUnavailable(

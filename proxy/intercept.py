@@ -58,7 +58,9 @@ def find_mitmdump(configured: str | os.PathLike[str] | None) -> Path:
         path = Path(configured).expanduser()
         if path.is_file() and os.access(path, os.X_OK):
             return path
-        raise InterceptError(f"mitmdump not found at {path} (from --mitmdump/COGATE_MITMDUMP). {MITM_INSTALL_HINT}")
+        raise InterceptError(
+            f"mitmdump not found at {path} (from --mitmdump/COGATE_MITMDUMP). {MITM_INSTALL_HINT}"
+        )
     candidates = [repo_root() / ".mitm-venv" / "bin" / "mitmdump"]
     on_path = shutil.which("mitmdump")
     if on_path:
@@ -124,7 +126,8 @@ def ensure_ca(data_dir: Path, mitmdump: str | None) -> Path:
         )
         if done.returncode != 0 or not cert.exists():
             raise InterceptError(
-                f"could not create the CA in {conf}: {done.stderr.strip()[-500:]}. {MITM_INSTALL_HINT}"
+                f"could not create the CA in {conf}: {done.stderr.strip()[-500:]}. "
+                + MITM_INSTALL_HINT
             )
     for key in conf.glob("mitmproxy-ca*"):
         if key.name != CA_CERT and key.suffix in (".pem", ".p12"):
@@ -135,9 +138,14 @@ def ensure_ca(data_dir: Path, mitmdump: str | None) -> Path:
 def system_roots() -> Path:
     """The machine's trusted roots, which SSL_CERT_FILE would otherwise replace."""
     paths = ssl.get_default_verify_paths()
-    candidates = [paths.cafile, paths.openssl_cafile,
-                  "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
-                  "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem"]
+    candidates = [
+        paths.cafile,
+        paths.openssl_cafile,
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/ca-bundle.pem",
+        "/etc/ssl/cert.pem",
+    ]
     try:
         import certifi
 
@@ -178,22 +186,26 @@ class CaFiles:
             "HTTPS_PROXY": f"http://{listen}",
         }
 
-    def describe(self, listen: str) -> str:
+    def describe(self, listen: str, *, proxy_line: bool = True) -> str:
         env = self.env(listen)
         q = shlex.quote
-        return "\n".join([
+        lines = [
             f"# CA certificate: {self.cert}",
             f"# CA bundle (system roots + the CA): {self.bundle}",
-            "# Python (openai, httpx, requests): both replace the default roots, hence the bundle",
+            "# Python (openai, httpx, requests): both replace the default roots: the bundle",
             f"export SSL_CERT_FILE={q(env['SSL_CERT_FILE'])}",
             f"export REQUESTS_CA_BUNDLE={q(env['REQUESTS_CA_BUNDLE'])}",
             "# Node: adds the CA to its built-in roots",
             f"export NODE_EXTRA_CA_CERTS={q(env['NODE_EXTRA_CA_CERTS'])}",
             f"# curl (or: curl --cacert {q(str(self.bundle))})",
             f"export CURL_CA_BUNDLE={q(env['CURL_CA_BUNDLE'])}",
-            "# the proxy itself (cogate intercept --listen)",
-            f"export HTTPS_PROXY={q(env['HTTPS_PROXY'])}",
-        ])
+        ]
+        if proxy_line:
+            lines += [
+                "# the proxy itself (cogate intercept --listen)",
+                f"export HTTPS_PROXY={q(env['HTTPS_PROXY'])}",
+            ]
+        return "\n".join(lines)
 
 
 def prepare_ca(data_dir: Path, mitmdump: str | None) -> CaFiles:
@@ -213,18 +225,31 @@ def mitmdump_command(
     app: str | None,
 ) -> list[str]:
     cmd = [
-        str(mitmdump), "-s", str(ADDON),
-        "--mode", mode,
-        "--listen-host", listen[0], "--listen-port", str(listen[1]),
-        "--set", f"confdir={confdir(data_dir)}",
+        str(mitmdump),
+        "-s",
+        str(ADDON),
+        "--mode",
+        mode,
+        "--listen-host",
+        listen[0],
+        "--listen-port",
+        str(listen[1]),
+        "--set",
+        f"confdir={confdir(data_dir)}",
         # lazy: no connection to the real host when the app opens its tunnel.
-        "--set", "connection_strategy=lazy",
-        "--set", "upstream_cert=false",
-        "--set", f"cogate_gateway={gateway}",
-        "--set", f"cogate_secret_file={secret_path(data_dir)}",
+        "--set",
+        "connection_strategy=lazy",
+        "--set",
+        "upstream_cert=false",
+        "--set",
+        f"cogate_gateway={gateway}",
+        "--set",
+        f"cogate_secret_file={secret_path(data_dir)}",
         # Quiet: no per-flow lines, only warnings (the addon's readiness line is one).
-        "--set", "flow_detail=0",
-        "--set", "termlog_verbosity=warn",
+        "--set",
+        "flow_detail=0",
+        "--set",
+        "termlog_verbosity=warn",
     ]
     for host in hosts:
         # Only the LLM hosts are decrypted; everything else is tunnelled untouched.
@@ -251,7 +276,11 @@ def _pump(stream: Any, ready: threading.Event, fatal: list[str]) -> None:
 def run_mitmdump(cmd: list[str], env: dict[str, str], ready_timeout: float = 60.0) -> int:
     """Run until mitmdump exits or we are told to stop (Ctrl-C, SIGTERM); then stop it cleanly."""
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
         start_new_session=True,  # our signal handler decides how mitmdump stops
     )
     ready, fatal = threading.Event(), []
@@ -268,11 +297,18 @@ def run_mitmdump(cmd: list[str], env: dict[str, str], ready_timeout: float = 60.
             ready.wait(0.1)
             waited += 0.1
         if fatal or not ready.is_set():
-            why = fatal[0] if fatal else (
-                f"mitmdump exited with {proc.returncode}" if proc.poll() is not None
-                else f"the addon did not report ready within {ready_timeout:.0f}s"
+            why = (
+                fatal[0]
+                if fatal
+                else (
+                    f"mitmdump exited with {proc.returncode}"
+                    if proc.poll() is not None
+                    else f"the addon did not report ready within {ready_timeout:.0f}s"
+                )
             )
-            raise InterceptError(f"mitmdump did not start with cogate's addon ({why}); nothing is proxied")
+            raise InterceptError(
+                f"mitmdump did not start with cogate's addon ({why}); nothing is proxied"
+            )
         return proc.wait()
     except KeyboardInterrupt:
         return 0
@@ -295,19 +331,40 @@ def _terminate(proc: subprocess.Popen[str]) -> None:
 
 @click.group(invoke_without_command=True)
 @click.option("--gateway", help="URL of `cogate serve` (default http://COGATE_HOST:COGATE_PORT).")
-@click.option("--listen", default=DEFAULT_LISTEN, show_default=True, help="HOST:PORT for the proxy.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="The data dir `cogate serve` uses (holds the CA and the shared secret).")
-@click.option("--intercept-host", "hosts", multiple=True,
-              help="Host whose API calls go to the gateway (repeatable; default api.openai.com).")
-@click.option("--mode", default="regular", show_default=True,
-              help="mitmproxy mode: regular (HTTPS_PROXY), reverse:https://api.openai.com@443 "
-                   "(hosts-file entry), local:APP (capture a process; root).")
+@click.option(
+    "--listen", default=DEFAULT_LISTEN, show_default=True, help="HOST:PORT for the proxy."
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The data dir `cogate serve` uses (holds the CA and the shared secret).",
+)
+@click.option(
+    "--intercept-host",
+    "hosts",
+    multiple=True,
+    help="Host whose API calls go to the gateway (repeatable; default api.openai.com).",
+)
+@click.option(
+    "--mode",
+    default="regular",
+    show_default=True,
+    help="mitmproxy mode: regular (HTTPS_PROXY), reverse:https://api.openai.com@443 "
+    "(hosts-file entry), local:APP (capture a process; root).",
+)
 @click.option("--app", help="App name sent as x-cogate-app when the app sends none.")
 @click.option("--mitmdump", envvar="COGATE_MITMDUMP", help="Path to mitmdump (default .mitm-venv).")
 @click.pass_context
-def intercept(ctx: click.Context, gateway: str | None, listen: str, data_dir: Path | None,
-              hosts: tuple[str, ...], mode: str, app: str | None, mitmdump: str | None) -> None:
+def intercept(
+    ctx: click.Context,
+    gateway: str | None,
+    listen: str,
+    data_dir: Path | None,
+    hosts: tuple[str, ...],
+    mode: str,
+    app: str | None,
+    mitmdump: str | None,
+) -> None:
     """Route apps' LLM API calls through the gateway via mitmproxy; other traffic passes untouched.
 
     Start `cogate serve` with the same --data-dir, then point apps at the proxy with the lines
@@ -335,13 +392,20 @@ def intercept(ctx: click.Context, gateway: str | None, listen: str, data_dir: Pa
             f"{settings.data_dir}` or intercepted calls are refused",
             err=True,
         )
-    cmd = mitmdump_command(tool, gateway=gateway, listen=listen_at, data_dir=settings.data_dir,
-                           hosts=hosts, mode=mode, app=app)
+    cmd = mitmdump_command(
+        tool,
+        gateway=gateway,
+        listen=listen_at,
+        data_dir=settings.data_dir,
+        hosts=hosts,
+        mode=mode,
+        app=app,
+    )
     env = dict(os.environ)
     if settings.token is not None:
         env["COGATE_TOKEN"] = settings.token.get_secret_value()
     click.echo(f"cogate intercept: {', '.join(hosts)} -> {gateway}; proxy on {listen}", err=True)
-    click.echo(ca.describe(listen), err=True)
+    click.echo(ca.describe(listen, proxy_line=mode == "regular"), err=True)
     try:
         code = run_mitmdump(cmd, env)
     except InterceptError as exc:
@@ -350,10 +414,17 @@ def intercept(ctx: click.Context, gateway: str | None, listen: str, data_dir: Pa
 
 
 @intercept.command("ca")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="The data dir `cogate serve` and `cogate intercept` use.")
-@click.option("--listen", default=DEFAULT_LISTEN, show_default=True,
-              help="The proxy's HOST:PORT, for the HTTPS_PROXY line.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The data dir `cogate serve` and `cogate intercept` use.",
+)
+@click.option(
+    "--listen",
+    default=DEFAULT_LISTEN,
+    show_default=True,
+    help="The proxy's HOST:PORT, for the HTTPS_PROXY line.",
+)
 @click.option("--mitmdump", envvar="COGATE_MITMDUMP", help="Path to mitmdump (default .mitm-venv).")
 @click.option("--json", "as_json", is_flag=True, help="Print paths and variables as JSON.")
 def ca_command(data_dir: Path | None, listen: str, mitmdump: str | None, as_json: bool) -> None:
@@ -376,8 +447,11 @@ def ca_command(data_dir: Path | None, listen: str, mitmdump: str | None, as_json
     except InterceptError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        click.echo(json.dumps({"ca_cert": str(files.cert), "bundle": str(files.bundle),
-                               "env": files.env(listen)}, indent=2))
+        click.echo(
+            json.dumps(
+                {"ca_cert": str(files.cert), "bundle": str(files.bundle), "env": files.env(listen)},
+                indent=2,
+            )
+        )
     else:
         click.echo(files.describe(listen))
-

@@ -26,7 +26,9 @@ SECRET_FILE = "intercept-secret"
 DESTINATION_HEADER = "x-cogate-destination"
 SECRET_HEADER = "x-cogate-intercept-secret"
 
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 class InterceptRefused(GatewayError):
@@ -100,7 +102,11 @@ def destination_hint(settings: Settings, headers: Mapping[str, str]) -> str | No
             f"{DESTINATION_HEADER} must be a host name", code="intercept_destination_invalid"
         )
     default_host = (urlsplit(settings.upstream).hostname or "").lower()
-    if settings.intercept_upstreams and host not in settings.intercept_upstreams and host != default_host:
+    if (
+        settings.intercept_upstreams
+        and host not in settings.intercept_upstreams
+        and host != default_host
+    ):
         # Once hosts are mapped, an unmapped one must not silently reach (and leak its key to)
         # the default upstream.
         raise InterceptRefused(

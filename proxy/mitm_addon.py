@@ -1,4 +1,4 @@
-"""cogate's mitmproxy addon: send intercepted LLM API calls to the cogate gateway, never to the cloud.
+"""cogate's mitmproxy addon: intercepted LLM API calls go to the cogate gateway, never the cloud.
 
 Runs inside mitmproxy's own interpreter (`mitmdump -s mitm_addon.py`), so it imports only
 mitmproxy and the standard library. `cogate intercept` starts it with the right options.
@@ -35,7 +35,9 @@ LAZY_REQUIRED = (
     "as soon as the app opens its tunnel"
 )
 
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,14 @@ class Config:
 def parse_gateway(value: str) -> Gateway:
     """`http://127.0.0.1:8787` (a trailing `/v1` is accepted: the addon keeps the app's path)."""
     if not value:
-        raise ValueError("cogate_gateway is not set: pass the gateway URL, e.g. http://127.0.0.1:8787")
+        raise ValueError(
+            "cogate_gateway is not set: pass the gateway URL, e.g. http://127.0.0.1:8787"
+        )
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"cogate_gateway must be an http(s) URL such as http://127.0.0.1:8787, got {value!r}")
+        raise ValueError(
+            f"cogate_gateway must be an http(s) URL such as http://127.0.0.1:8787, got {value!r}"
+        )
     if parts.path.rstrip("/") not in ("", "/v1") or parts.query or parts.fragment:
         raise ValueError(
             f"cogate_gateway must be the gateway's origin (http://HOST:PORT), got {value!r}: "
@@ -92,7 +98,9 @@ def parse_hosts(values: Sequence[str]) -> frozenset[str]:
                 )
             hosts.add(host)
     if not hosts:
-        raise ValueError("cogate_hosts is empty: list at least one host to intercept, e.g. api.openai.com")
+        raise ValueError(
+            "cogate_hosts is empty: list at least one host to intercept, e.g. api.openai.com"
+        )
     return frozenset(hosts)
 
 
@@ -101,17 +109,21 @@ def allow_pattern(host: str) -> str:
     return "^" + re.escape(host) + r"(:\d+)?$"
 
 
-def check_passthrough(hosts: frozenset[str], allow_hosts: Sequence[str], ignore_hosts: Sequence[str]) -> None:
-    """An intercepted host that mitmproxy would tunnel undecrypted would reach the cloud directly."""
+def check_passthrough(
+    hosts: frozenset[str], allow_hosts: Sequence[str], ignore_hosts: Sequence[str]
+) -> None:
+    """An intercepted host that mitmproxy tunnels undecrypted would reach the cloud directly."""
     for host in sorted(hosts):
         for probe in (f"{host}:443", f"{host}:80"):
-            allowed = not allow_hosts or any(re.search(r, probe, re.IGNORECASE) for r in allow_hosts)
+            allowed = not allow_hosts or any(
+                re.search(r, probe, re.IGNORECASE) for r in allow_hosts
+            )
             ignored = any(re.search(r, probe, re.IGNORECASE) for r in ignore_hosts)
             if not allowed or ignored:
                 raise ValueError(
                     f"{host} is intercepted but mitmproxy's allow_hosts/ignore_hosts would pass "
-                    f"{probe} through undecrypted, straight to the cloud; add {allow_pattern(host)!r} "
-                    "to allow_hosts and remove it from ignore_hosts"
+                    f"{probe} through undecrypted, straight to the cloud; add "
+                    f"{allow_pattern(host)!r} to allow_hosts and remove it from ignore_hosts"
                 )
 
 
@@ -154,11 +166,13 @@ class SecretFile:
             info = self.path.stat()
         except FileNotFoundError:
             raise ValueError(
-                f"no intercept secret at {self.path}: start `cogate serve` with the same --data-dir "
-                "as `cogate intercept`"
+                f"no intercept secret at {self.path}: start `cogate serve` with the same "
+                "--data-dir as `cogate intercept`"
             ) from None
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ValueError(f"{self.path} is readable by other users; restart `cogate serve` to rewrite it")
+            raise ValueError(
+                f"{self.path} is readable by other users; restart `cogate serve` to rewrite it"
+            )
         if hasattr(os, "getuid") and info.st_uid != os.getuid():
             raise ValueError(f"{self.path} belongs to another user; run cogate as the same user")
         key = (info.st_ino, info.st_mtime_ns, info.st_size)
@@ -185,26 +199,39 @@ class CogateIntercept:
 
     def load(self, loader) -> None:
         loader.add_option(
-            "cogate_gateway", str, "",
+            "cogate_gateway",
+            str,
+            "",
             "URL of the cogate gateway that receives intercepted LLM API calls, e.g. http://127.0.0.1:8787.",
         )
         loader.add_option(
-            "cogate_hosts", Sequence[str], list(DEFAULT_HOSTS),
-            "Hosts whose API calls go to the gateway instead of the network (never connected to directly).",
+            "cogate_hosts",
+            Sequence[str],
+            list(DEFAULT_HOSTS),
+            "Hosts whose API calls go to the gateway; never connected to directly.",
         )
         loader.add_option(
-            "cogate_secret_file", str, "",
+            "cogate_secret_file",
+            str,
+            "",
             "File holding the secret shared with the gateway (DATA_DIR/intercept-secret).",
         )
         loader.add_option(
-            "cogate_app", str, "",
-            "App name sent as x-cogate-app when the app sends none (for policy routing and the audit).",
+            "cogate_app",
+            str,
+            "",
+            "App name sent as x-cogate-app when the app sends none (policy routing, audit).",
         )
 
     def configure(self, updated: set[str]) -> None:
         watched = {
-            "cogate_gateway", "cogate_hosts", "cogate_secret_file", "cogate_app",
-            "connection_strategy", "allow_hosts", "ignore_hosts",
+            "cogate_gateway",
+            "cogate_hosts",
+            "cogate_secret_file",
+            "cogate_app",
+            "connection_strategy",
+            "allow_hosts",
+            "ignore_hosts",
         }
         if not updated & watched:
             return
@@ -247,7 +274,10 @@ class CogateIntercept:
             log.error("%s: %s", STARTUP_FAILED, self.problem)
         else:
             log.warning(
-                "%s: %s -> %s", READY_LINE, ",".join(sorted(self.config.hosts)), self.config.gateway.url
+                "%s: %s -> %s",
+                READY_LINE,
+                ",".join(sorted(self.config.hosts)),
+                self.config.gateway.url,
             )
 
     def is_intercepted(self, flow: http.HTTPFlow) -> bool:
@@ -274,7 +304,8 @@ class CogateIntercept:
             log.error("cogate intercept refused a request to %s: %s", destination, exc)
             flow.request.stream = False
             flow.response = error_response(
-                503, f"cogate intercept could not route this request through the gateway: {exc}",
+                503,
+                f"cogate intercept could not route this request through the gateway: {exc}",
                 "intercept_unavailable",
             )
 

@@ -20,6 +20,7 @@ from . import sse
 from .egress import EgressGate, UpstreamReply
 from .errors import GatewayError, PolicyBlocked, StageFailed
 from .exchange import Exchange
+from .metrics import Metrics
 
 log = logging.getLogger("cogate.pipeline")
 
@@ -105,13 +106,41 @@ class Pipeline:
         stages: list[tuple[str, Stage]],
         runners: dict[str, Runner],
         stage_budget_s: float = 30.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.gate = gate
         self.stages = stages
         self.runners = runners
         self.stage_budget_s = stage_budget_s
+        self.metrics = metrics or gate.metrics
 
     async def handle(self, ex: Exchange) -> Reply:
+        status = 500
+        try:
+            reply = await self._handle(ex)
+            status = reply.status
+            return reply
+        except GatewayError as exc:
+            status = exc.status
+            raise
+        finally:
+            self._account(ex, status)
+
+    def _account(self, ex: Exchange, status: int) -> None:
+        """Metrics and one log line per request: ids, mode, status, entity types; no content."""
+        destination = ex.destination_host or ("local" if ex.mode == "local" else "upstream")
+        self.metrics.request(ex.mode, status, destination)
+        counts = ex.entity_counts()
+        self.metrics.removed(counts)
+        if "audit_egress" in ex.timings:
+            self.metrics.added_latency(ex.timings["audit_egress"] / 1000)
+        log.info(
+            "request %s app=%s mode=%s status=%s audit=%s entities=%s",
+            ex.id, ex.app, ex.mode, status, ",".join(ex.audit_ids) or "-",
+            ",".join(f"{t}:{n}" for t, n in sorted(counts.items())) or "-",
+        )
+
+    async def _handle(self, ex: Exchange) -> Reply:
         for name, stage in self.stages:
             await self._run_stage(name, stage, ex)
         runner = self.runners.get(ex.mode)
@@ -157,8 +186,3 @@ class Pipeline:
             ) from None
         ex.mark(name)
 
-
-def passthrough_stage(ex: Exchange) -> None:
-    """Stand-in for the privacy engine when none is configured: forward untouched."""
-    ex.mode = "passthrough"
-    ex.outbound_body = ex.body

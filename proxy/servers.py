@@ -80,12 +80,17 @@ def llama_server(
 
 @contextmanager
 def cogate_server(
-    workdir: Path, upstream: str, *, args: list[str] | None = None, env: dict[str, str] | None = None
+    workdir: Path,
+    upstream: str,
+    *,
+    args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    data_dir: Path | None = None,
 ) -> Iterator[str]:
     """`cogate serve` as a user runs it; yields the base URL apps point at (…/v1)."""
     port = free_port()
     log = workdir / f"cogate-{port}.log"
-    data_dir = workdir / "data"
+    data_dir = data_dir or workdir / "data"
     cmd = [
         str(BIN / "cogate"), "serve", "--port", str(port), "--upstream", upstream,
         "--data-dir", str(data_dir), *(args or []),

@@ -89,14 +89,16 @@ class CloudDrafter:
             log.warning("logits draft call answered %s for %s", reply.status, self.ex.id)
             return None
         try:
-            return parse_draft(reply.json())
+            draft = parse_draft(reply.json(), at_start=not prefix)
         except (ValueError, KeyError, IndexError, TypeError):
             log.warning("logits draft reply without logprobs for %s", self.ex.id)
             return None
+        return draft
 
 
-def parse_draft(data: dict[str, Any]) -> Draft | None:
-    """A Draft from a legacy completion with `logprobs`."""
+def parse_draft(data: dict[str, Any], *, at_start: bool = False) -> Draft | None:
+    """A Draft from a legacy completion with `logprobs`. `at_start`: the answer is still
+    empty, so whitespace the cloud puts before it (after "Response:") is layout, not text."""
     choice = data["choices"][0]
     logprobs = choice.get("logprobs") or {}
     tokens = logprobs.get("tokens") or []
@@ -112,6 +114,9 @@ def parse_draft(data: dict[str, Any]) -> Draft | None:
                 logprob=float(chosen[i]) if i < len(chosen) and chosen[i] is not None else None,
             )
         )
+    if at_start:
+        while steps and not steps[0].token.strip():
+            steps.pop(0)
     if not steps:
         return None
     return Draft(steps, stopped=choice.get("finish_reason") == "stop")

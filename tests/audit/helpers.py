@@ -8,7 +8,6 @@ import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner, Result
-
 from cogate.audit.cli import audit
 from cogate.audit.ledger import SQLiteLedger
 from cogate.audit.records import CompletionRecord, EgressRecord
@@ -16,11 +15,22 @@ from cogate.audit.records import CompletionRecord, EgressRecord
 CANARIES = ["Zorblax Quintavelle", "canary-7731-secret@example.org", "+44 7700 900461"]
 
 
-def egress(i: int, *, removed: list[tuple[str, str]] | None = None, app: str = "notes",
-           host: str = "api.openai.com", kind: str = "egress", store_body: bool = True,
-           entities: dict[str, int] | None = None) -> EgressRecord:
-    body = json.dumps({"model": "gpt-test", "messages": [
-        {"role": "user", "content": f"request {i} about <PERSON_1>"}]}).encode()
+def egress(
+    i: int,
+    *,
+    removed: list[tuple[str, str]] | None = None,
+    app: str = "notes",
+    host: str = "api.openai.com",
+    kind: str = "egress",
+    store_body: bool = True,
+    entities: dict[str, int] | None = None,
+) -> EgressRecord:
+    body = json.dumps(
+        {
+            "model": "gpt-test",
+            "messages": [{"role": "user", "content": f"request {i} about <PERSON_1>"}],
+        }
+    ).encode()
     return EgressRecord(
         exchange_id=f"ex-{i}",
         app=app,
@@ -41,7 +51,10 @@ def egress(i: int, *, removed: list[tuple[str, str]] | None = None, app: str = "
 
 def completion(audit_id: str, i: int) -> CompletionRecord:
     return CompletionRecord(
-        egress_id=audit_id, exchange_id=f"ex-{i}", status=200, outcome="ok",
+        egress_id=audit_id,
+        exchange_id=f"ex-{i}",
+        status=200,
+        outcome="ok",
         timings={"upstream_ms": 12.5, "total_ms": 20.25},
         usage={"prompt_tokens": 10, "completion_tokens": 5},
     )

@@ -38,7 +38,10 @@ def test_migrates_forward_from_the_first_schema(tmp_path, cogate_home):
     names = [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY rowid")]
     assert names == [fn.__name__ for fn in migrations.MIGRATIONS]
     assert db.execute("SELECT app, host, kind FROM entries").fetchone() == (
-        "old-app", "api.openai.com", "egress")
+        "old-app",
+        "api.openai.com",
+        "egress",
+    )
     assert migrations.migrate(db) == []  # nothing left to apply
     db.close()
     result = cli("verify", "--data-dir", cogate_home)

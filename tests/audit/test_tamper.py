@@ -7,11 +7,9 @@ import shutil
 import sqlite3
 
 import pytest
-
-from cogate.audit.hashing import canonical, entry_hash
+from cogate.audit.hashing import canonical, entry_hash, parse_hash
 from cogate.audit.ledger import SQLiteLedger
 from cogate.audit.merkle import Frontier
-from cogate.audit.hashing import parse_hash
 
 from .helpers import cli, db, egress, fill
 
@@ -71,7 +69,9 @@ def test_rewritten_chain_is_caught_by_the_signed_root(ledger_dir):
         new = canonical(entry)
         prev = entry_hash(new)
         frontier.append(parse_hash(prev))
-        conn.execute("UPDATE entries SET entry = ?, hash = ? WHERE seq = ?", (new.decode(), prev, seq))
+        conn.execute(
+            "UPDATE entries SET entry = ?, hash = ? WHERE seq = ?", (new.decode(), prev, seq)
+        )
     code, report = verify(ledger_dir)
     assert code == 1
     assert report["first_bad"] == 5  # entries 5..8: the span of the first failing checkpoint
@@ -170,7 +170,8 @@ def test_body_deleted_without_prune_is_located_but_prune_is_not(ledger_dir):
 def test_prune_keeps_the_ledger_verifiable(ledger_dir):
     result = cli("prune", "--data-dir", ledger_dir, "--before", "2999-01-01")
     assert result.exit_code == 0 and "dropped 10 stored bodies" in result.output
-    assert db(ledger_dir).execute("SELECT count(*) FROM entries WHERE body IS NOT NULL").fetchone() == (0,)
+    stored = db(ledger_dir).execute("SELECT count(*) FROM entries WHERE body IS NOT NULL")
+    assert stored.fetchone() == (0,)
     code, report = verify(ledger_dir)
     assert code == 0, report
     shown = json.loads(cli("show", "1", "--data-dir", ledger_dir, "--json").output)

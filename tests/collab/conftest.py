@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from cogate.collab.runtime import LocalModel
 from cogate.proxy.settings import Settings
 

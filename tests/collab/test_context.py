@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from cogate.collab.context import Rules, split_request, split_text
 from cogate.proxy.errors import BadRequest
 
@@ -37,7 +36,9 @@ def test_profile_in_system_message() -> None:
 
 
 def test_system_message_not_private_when_policy_says_so() -> None:
-    body = {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": TASK}]}
+    body = {
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": TASK}]
+    }
     split = split_request(body, Rules(system_message=False))
     assert split.private == []
     assert [t.role for t in split.turns] == ["system", "user"]
@@ -48,7 +49,7 @@ def test_system_message_not_private_when_policy_says_so() -> None:
     [
         ("Hi <private>I am ill</private> there", ["I am ill"], "Hi  there"),
         ("a <private>x</private> b <private>y</private> c", ["x", "y"], "a  b  c"),
-        ("unclosed <private>all of this", ["all of this"], "unclosed "),
+        ("unclosed <private>all of this", ["all of this"], "unclosed"),
         ("no markers at all", [], "no markers at all"),
     ],
 )
@@ -58,9 +59,11 @@ def test_markers(text: str, private: list[str], rest: str) -> None:
 
 def test_custom_markers_and_headings() -> None:
     rules = Rules(markers=(("[[", "]]"),), headings=("Secrets",))
-    private, rest = split_text("Do it [[quietly]].\n\n### secrets:\nmine\n#### detail\nmore\n### Next\nok", rules)
-    assert private == ["quietly", "### secrets:\nmine", "#### detail\nmore"]
-    assert "mine" not in rest and "more" not in rest and rest.endswith("### Next\nok")
+    private, rest = split_text(
+        "Do it [[quietly]].\n\n### secrets:\nmine\n#### detail\nmore\n### Next\nok", rules
+    )
+    assert private == ["quietly", "### secrets:\nmine\n#### detail\nmore"]
+    assert rest == "Do it .\n\n### Next\nok"
 
 
 def test_heading_match_ignores_case_and_colon() -> None:
@@ -70,13 +73,21 @@ def test_heading_match_ignores_case_and_colon() -> None:
 
 
 def test_non_text_parts_are_refused() -> None:
-    body = {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]}
+    body = {
+        "messages": [
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}
+        ]
+    }
     with pytest.raises(BadRequest, match="text only"):
         split_request(body, Rules())
 
 
 def test_text_parts_are_joined() -> None:
-    body = {"messages": [{"role": "user", "content": [{"type": "text", "text": "<private>a</private>b"}]}]}
+    body = {
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "<private>a</private>b"}]}
+        ]
+    }
     split = split_request(body, Rules())
     assert split.private == ["a"] and split.instruction == "b"
 

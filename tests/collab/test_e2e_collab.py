@@ -14,8 +14,14 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
+from cogate.collab.cogenesis import (
+    leaks,
+    load_samples,
+    payload_texts,
+    private_items,
+    request_messages,
+)
 
-from cogate.collab.cogenesis import leaks, load_samples, payload_texts, private_items, request_messages
 from tests.servers import cogate_server
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +52,9 @@ class _RecordingHandler(http.server.BaseHTTPRequestHandler):
         path = self.path.removeprefix("/v1")
         with httpx.Client(trust_env=False, timeout=300) as client:
             answer = client.request(
-                method, self.server.upstream + path, content=body or None,
+                method,
+                self.server.upstream + path,
+                content=body or None,
                 headers={"content-type": "application/json"},
             )
         self.send_response(answer.status_code)
@@ -76,15 +84,17 @@ def gateway(recorder: Recorder, tmp_path_factory: pytest.TempPathFactory) -> Ite
     work = tmp_path_factory.mktemp("collab-gateway")
     policy = work / "sketch.yaml"
     policy.write_text("mode: sketch\n")
-    with cogate_server(work, recorder.url, args=["--policy", str(policy)],
-                       env={"COGATE_LOCAL_THREADS": "2"}) as url:
+    with cogate_server(
+        work, recorder.url, args=["--policy", str(policy)], env={"COGATE_LOCAL_THREADS": "2"}
+    ) as url:
         yield url
 
 
 @pytest.fixture
 def client(gateway: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gateway, api_key="sk-test-not-a-real-key", max_retries=0,
-                         timeout=600)
+    return openai.OpenAI(
+        base_url=gateway, api_key="sk-test-not-a-real-key", max_retries=0, timeout=600
+    )
 
 
 def assert_nothing_private_left(bodies: list[bytes], sample: dict) -> None:
@@ -104,7 +114,10 @@ def test_sketch_plain(client: openai.OpenAI, recorder: Recorder, data_dir, layou
     sample = load_samples(data_dir, 3)[2]
     before = len(recorder.seen)
     raw = client.chat.completions.with_raw_response.create(
-        model="smollm2", messages=request_messages(sample, layout), max_tokens=24, temperature=0,
+        model="smollm2",
+        messages=request_messages(sample, layout),
+        max_tokens=24,
+        temperature=0,
     )
     assert raw.headers["x-cogate-mode"] == "sketch"
     assert raw.headers["x-cogate-audit-id"]
@@ -120,8 +133,12 @@ def test_sketch_streamed(client: openai.OpenAI, recorder: Recorder, data_dir) ->
     sample = load_samples(data_dir, 1)[0]
     before = len(recorder.seen)
     stream = client.chat.completions.create(
-        model="smollm2", messages=request_messages(sample), max_tokens=24, temperature=0,
-        stream=True, stream_options={"include_usage": True},
+        model="smollm2",
+        messages=request_messages(sample),
+        max_tokens=24,
+        temperature=0,
+        stream=True,
+        stream_options={"include_usage": True},
     )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
@@ -136,14 +153,20 @@ def test_local_mode_sends_nothing(client: openai.OpenAI, recorder: Recorder, dat
     sample = load_samples(data_dir, 2)[1]
     before = len(recorder.seen)
     raw = client.chat.completions.with_raw_response.create(
-        model="smollm2", messages=request_messages(sample), max_tokens=16, temperature=0,
+        model="smollm2",
+        messages=request_messages(sample),
+        max_tokens=16,
+        temperature=0,
         extra_headers={"x-cogate-mode": "local"},
     )
     assert raw.headers["x-cogate-mode"] == "local"
     assert raw.parse().choices[0].message.content.strip()
     stream = client.chat.completions.create(
-        model="smollm2", messages=[{"role": "user", "content": "Say hi."}], max_tokens=8,
-        stream=True, extra_headers={"x-cogate-mode": "local"},
+        model="smollm2",
+        messages=[{"role": "user", "content": "Say hi."}],
+        max_tokens=8,
+        stream=True,
+        extra_headers={"x-cogate-mode": "local"},
     )
     assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices).strip()
     assert recorder.seen[before:] == []
@@ -153,11 +176,17 @@ def test_loosening_the_mode_is_ignored(client: openai.OpenAI, recorder: Recorder
     before = len(recorder.seen)
     raw = client.chat.completions.with_raw_response.create(
         model="smollm2",
-        messages=[{"role": "system", "content": "I am Ana from Porto."},
-                  {"role": "user", "content": "Write a greeting: for my team."}],
-        max_tokens=8, temperature=0, extra_headers={"x-cogate-mode": "passthrough"},
+        messages=[
+            {"role": "system", "content": "I am Ana from Porto."},
+            {"role": "user", "content": "Write a greeting: for my team."},
+        ],
+        max_tokens=8,
+        temperature=0,
+        extra_headers={"x-cogate-mode": "passthrough"},
     )
     assert raw.headers["x-cogate-mode"] == "sketch"
     sent = b"".join(body for _, body in recorder.seen[before:])
     assert b"Ana" not in sent and b"Porto" not in sent
-    assert json.loads(recorder.seen[before][1])["messages"][1]["content"].endswith("Write a greeting")
+    assert json.loads(recorder.seen[before][1])["messages"][1]["content"].endswith(
+        "Write a greeting"
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from cogate.collab.cogenesis import leaks, load_samples, private_items, request_messages
 from cogate.collab.context import Rules, split_request
 from cogate.collab.instruction import ContextGuard, sanitize_instruction, strip_headings, task_title
@@ -14,14 +13,19 @@ from .doubles import WordPrivacy, exchange
 @pytest.mark.parametrize(
     ("task", "title"),
     [
-        ("Develop a Press Release: Generate a polished release with the DJ from Berlin.",
-         "Develop a Press Release"),
+        (
+            "Develop a Press Release: Generate a polished release with the DJ from Berlin.",
+            "Develop a Press Release",
+        ),
         ("## Task\nReview of AI: Write an in-depth review.", "Review of AI"),
         ("Write a haiku about rain. Mention my dog Rex.", "Write a haiku about rain."),
         ("Summarise this", "Summarise this"),
-        ("Time: 10:30 is when I wake up and I would like a schedule for a day of deep work: "
-         "please plan it.", "Time: 10:30 is when I wake up and I would like a schedule for a "
-         "day of deep work: please plan it."),
+        (
+            "Time: 10:30 is when I wake up and I would like a schedule for a day of deep work: "
+            "please plan it.",
+            "Time: 10:30 is when I wake up and I would like a schedule for a "
+            "day of deep work: please plan it.",
+        ),
     ],
 )
 def test_task_title(task: str, title: str) -> None:
@@ -36,9 +40,13 @@ def test_strip_headings() -> None:
 async def test_redaction_runs_on_what_leaves() -> None:
     privacy = WordPrivacy({"Ana": "PERSON"})
     ex = exchange({})
-    out = await sanitize_instruction(ex, "Letter for Ana: tell Ana hello", privacy, reduction="none")
+    out = await sanitize_instruction(
+        ex, "Letter for Ana: tell Ana hello", privacy, reduction="none"
+    )
     assert out == "Letter for [PERSON_1]: tell [PERSON_1] hello"
-    out = await sanitize_instruction(ex, "Letter for Ana: tell Ana hello", privacy, reduction="title")
+    out = await sanitize_instruction(
+        ex, "Letter for Ana: tell Ana hello", privacy, reduction="title"
+    )
     assert out == "Letter for [PERSON_1]"
     assert privacy.calls[-1] == ("Letter for Ana", "sketch.instruction")
 

@@ -7,9 +7,14 @@ import json
 
 import httpx
 import pytest
-
 from cogate.collab import build_collab
-from cogate.collab.cogenesis import leaks, load_samples, payload_texts, private_items, request_messages
+from cogate.collab.cogenesis import (
+    leaks,
+    load_samples,
+    payload_texts,
+    private_items,
+    request_messages,
+)
 from cogate.collab.runtime import LocalModel
 from cogate.proxy.errors import UpstreamUnreachable
 from cogate.proxy.settings import Settings
@@ -36,7 +41,13 @@ def runners(model: LocalModel, privacy=None):
 
 
 def body(messages, **extra) -> dict:
-    return {"model": "cloud-model", "messages": messages, "max_tokens": 6, "temperature": 0, **extra}
+    return {
+        "model": "cloud-model",
+        "messages": messages,
+        "max_tokens": 6,
+        "temperature": 0,
+        **extra,
+    }
 
 
 async def read(reply) -> bytes:
@@ -74,7 +85,11 @@ async def test_sketch_sends_only_the_sanitized_task(local_model: LocalModel, dat
         assert record.mode == "sketch" and record.destination_path == "/v1/chat/completions"
         found = leaks(items, payload_texts(outbound))
         assert {k: v[0] for k, v in found.items() if k != "clauses"} == {
-            "name_full": 0, "name_first": 0, "name_last": 0, "city": 0, "quoted": 0
+            "name_full": 0,
+            "name_first": 0,
+            "name_last": 0,
+            "city": 0,
+            "quoted": 0,
         }
         assert "Writing History" not in json.dumps(outbound)
         assert outbound["model"] == "cloud-model"
@@ -83,8 +98,10 @@ async def test_sketch_sends_only_the_sanitized_task(local_model: LocalModel, dat
 async def test_sketch_streams_chunks_with_usage(local_model: LocalModel) -> None:
     sent: list[dict] = []
     gate, _ = gate_for(cloud(sent))
-    messages = [{"role": "system", "content": "I am Ana, I live in Porto."},
-                {"role": "user", "content": "Write a short note: to my neighbour."}]
+    messages = [
+        {"role": "system", "content": "I am Ana, I live in Porto."},
+        {"role": "user", "content": "Write a short note: to my neighbour."},
+    ]
     ex = exchange(body(messages, stream=True, stream_options={"include_usage": True}))
     reply = await runners(local_model)["sketch"].run(ex, gate)
     assert reply.media_type == "text/event-stream"
@@ -115,7 +132,9 @@ async def test_sketch_returns_the_upstream_error_without_fallback(local_model: L
 async def test_sketch_falls_back_to_local_when_the_policy_allows(local_model: LocalModel) -> None:
     sent: list[dict] = []
     gate, _ = gate_for(cloud(sent, status=500, reply={"error": {"message": "down"}}))
-    ex = exchange(body([{"role": "user", "content": "Write a poem: about tea."}]), fallback_local=True)
+    ex = exchange(
+        body([{"role": "user", "content": "Write a poem: about tea."}]), fallback_local=True
+    )
     reply = await runners(local_model)["sketch"].run(ex, gate)
     assert reply.status == 200
     assert ex.response_headers["x-cogate-fallback"] == "local; reason=upstream_status_500"
@@ -130,7 +149,9 @@ async def test_sketch_unreachable_cloud(local_model: LocalModel) -> None:
     ex = exchange(body([{"role": "user", "content": "Write a poem: about tea."}]))
     with pytest.raises(UpstreamUnreachable):
         await runners(local_model)["sketch"].run(ex, gate)
-    ex = exchange(body([{"role": "user", "content": "Write a poem: about tea."}]), fallback_local=True)
+    ex = exchange(
+        body([{"role": "user", "content": "Write a poem: about tea."}]), fallback_local=True
+    )
     reply = await runners(local_model)["sketch"].run(ex, gate)
     assert reply.status == 200
     assert ex.response_headers["x-cogate-fallback"] == "local; reason=upstream_unreachable"
@@ -158,7 +179,9 @@ async def test_local_sends_nothing_and_records_it(local_model: LocalModel) -> No
         local_model.chat_prompt([{"role": "user", "content": "My name is Ana. Say hi."}])
     )
     assert sent == []
-    assert [(r.kind, r.destination_host, r.body) for r in ledger.egress] == [("local", "local", b"")]
+    assert [(r.kind, r.destination_host, r.body) for r in ledger.egress] == [
+        ("local", "local", b"")
+    ]
     assert ex.audit_ids
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from cogate.collab.runtime import LocalModel, Sampling, _StopMatcher
 from cogate.proxy.errors import BadRequest, Overloaded
 
@@ -17,8 +16,10 @@ HELLO = [{"role": "user", "content": "Say hello."}]
 def test_chat_template_comes_from_the_gguf(local_model: LocalModel) -> None:
     template = local_model.load().metadata["tokenizer.chat_template"]
     assert "im_start" in template  # SmolLM2's own ChatML-style template
-    text = local_model.detokenize(local_model.chat_prompt(HELLO))
+    text = local_model.detokenize(local_model.chat_prompt(HELLO), special=True)
     assert text.endswith("<|im_start|>assistant\n")
+    # the GGUF template's own default system prompt: not a built-in ChatML format
+    assert "named SmolLM" in text
     assert "<|im_start|>user\nSay hello.<|im_end|>" in text
 
 
@@ -39,7 +40,9 @@ async def test_stream_counts_usage_honestly(local_model: LocalModel) -> None:
 
 
 async def test_max_tokens_ends_with_length(local_model: LocalModel) -> None:
-    prompt = local_model.chat_prompt([{"role": "user", "content": "Write a long story about a ship."}])
+    prompt = local_model.chat_prompt(
+        [{"role": "user", "content": "Write a long story about a ship."}]
+    )
     reply = await local_model.complete(prompt, Sampling(max_tokens=3, temperature=0.0))
     assert reply.finish_reason == "length" and reply.completion_tokens == 3
 

@@ -103,7 +103,7 @@ def test_the_cloud_is_asked_once_where_the_local_model_is_unsure_and_its_draft_c
     assert text == " I love Spanish lessons."
     assert cloud.prefixes == [" I love"]
     assert stats.calls == 1
-    assert stats.accepted == 4  # " Span", "ish", " lessons", "."
+    assert stats.accepted == 5  # " Span", "ish", " lessons", "." and the end
     assert stats.rejected_drafts == 0
 
 

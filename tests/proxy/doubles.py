@@ -9,7 +9,8 @@ import httpx
 
 from cogate.audit.records import CompletionRecord, EgressRecord
 from cogate.proxy.egress import EgressGate
-from cogate.proxy.pipeline import BlockRunner, ForwardRunner, Pipeline, Stage, passthrough_stage
+from cogate.proxy.exchange import Exchange
+from cogate.proxy.pipeline import BlockRunner, ForwardRunner, Pipeline, Stage
 from cogate.proxy.settings import Settings
 from cogate.proxy.upstream import build_client
 
@@ -39,6 +40,12 @@ class ListLedger:
         self.closed = True
 
 
+def passthrough_stage(ex: Exchange) -> None:
+    """Forward untouched: the gateway's HTTP behaviour without the privacy engine."""
+    ex.mode = "passthrough"
+    ex.outbound_body = ex.body
+
+
 def assembler(
     handler: Callable[[httpx.Request], httpx.Response] | httpx.AsyncBaseTransport,
     ledger: ListLedger,
@@ -51,12 +58,14 @@ def assembler(
         transport = handler if isinstance(handler, httpx.AsyncBaseTransport) else httpx.MockTransport(handler)
         client = build_client(settings, transport=transport)
         forward = ForwardRunner()
+        gate = EgressGate(settings, client, ledger)
         yield Pipeline(
-            EgressGate(settings, client, ledger),
+            gate,
             stages=stages if stages is not None else [("sanitize", passthrough_stage)],
             runners={"passthrough": forward, "redact": forward, "block": BlockRunner()},
             stage_budget_s=settings.stage_budget_s,
         )
+        await gate.drain()
         await client.aclose()
         ledger.close()
 

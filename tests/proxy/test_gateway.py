@@ -261,3 +261,22 @@ def test_a_stage_over_its_time_budget_refuses_and_forwards_nothing():
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "pipeline_stage_timeout"
     assert upstream.requests == [] and ledger.egress == []
+
+
+def test_metrics_count_requests_without_content():
+    client, _ = gateway(Upstream())
+    with client:
+        client.post("/v1/chat/completions", json=CHAT)
+        client.post("/v1/chat/completions", content=b"{bad")
+        text = client.get("/cogate/metrics").text
+    assert 'cogate_requests_total{mode="passthrough",status="200",destination="upstream"} 1' in text
+    assert "cogate_ledger_append_seconds_count 2" in text  # egress + completion
+    assert "cogate_added_latency_seconds_count 1" in text
+    assert "hi" not in text.split()  # the message content appears nowhere
+
+
+def test_metrics_need_the_token_when_one_is_set():
+    client, _ = gateway(Upstream(), token="s3cret")
+    with client:
+        assert client.get("/cogate/metrics").status_code == 401
+        assert client.get("/cogate/metrics", headers={"x-cogate-token": "s3cret"}).status_code == 200

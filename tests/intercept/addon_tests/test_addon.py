@@ -1,6 +1,6 @@
 """Unit tests of proxy/mitm_addon.py with mitmproxy's own test helpers.
 
-They run inside mitmproxy's environment (.mitm-venv), started by tests/intercept/test_addon_suite.py.
+They run inside mitmproxy's environment (.mitm-venv), started by ../test_addon_suite.py.
 """
 
 from __future__ import annotations
@@ -55,8 +55,12 @@ def ready(secret_file: Path):
 
 def openai_flow(**req):
     request = tutils.treq(
-        host="api.openai.com", port=443, scheme=b"https", method=b"POST",
-        path=b"/v1/chat/completions", **req,
+        host="api.openai.com",
+        port=443,
+        scheme=b"https",
+        method=b"POST",
+        path=b"/v1/chat/completions",
+        **req,
     )
     request.headers["host"] = "api.openai.com"
     request.headers["authorization"] = "Bearer sk-app"
@@ -89,11 +93,15 @@ def test_parse_gateway_refuses_non_origins(value):
 
 def test_parse_hosts_normalises_and_splits():
     assert addon_mod.parse_hosts(["API.OpenAI.com.", "a.example,b.example"]) == {
-        "api.openai.com", "a.example", "b.example",
+        "api.openai.com",
+        "a.example",
+        "b.example",
     }
 
 
-@pytest.mark.parametrize("value", [[], [""], ["*.openai.com"], ["https://api.openai.com"], ["h:443"]])
+@pytest.mark.parametrize(
+    "value", [[], [""], ["*.openai.com"], ["https://api.openai.com"], ["h:443"]]
+)
 def test_parse_hosts_refuses_non_names(value):
     with pytest.raises(ValueError):
         addon_mod.parse_hosts(value)
@@ -108,9 +116,11 @@ def test_parse_hosts_refuses_non_names(value):
 )
 def test_configure_refuses_malformed_values(secret_file, extra, needle):
     addon = addon_mod.CogateIntercept()
-    with taddons.context(Proxyserver(), addon) as tctx:
-        with pytest.raises(exceptions.OptionsError, match=needle):
-            tctx.configure(addon, **options(secret_file, **extra))
+    with (
+        taddons.context(Proxyserver(), addon) as tctx,
+        pytest.raises(exceptions.OptionsError, match=needle),
+    ):
+        tctx.configure(addon, **options(secret_file, **extra))
 
 
 @pytest.mark.parametrize(
@@ -245,14 +255,20 @@ def server_data(address, sni=None):
 
 def test_server_connect_refuses_intercepted_hosts(ready):
     addon, _ = ready
-    for data in (server_data(("api.openai.com", 443)), server_data(("198.51.100.1", 443), "API.openai.com")):
+    for data in (
+        server_data(("api.openai.com", 443)),
+        server_data(("198.51.100.1", 443), "API.openai.com"),
+    ):
         addon.server_connect(data)
         assert data.server.error and "refuses direct connections" in data.server.error
 
 
 def test_server_connect_allows_the_gateway_and_others(ready):
     addon, _ = ready
-    for data in (server_data(("127.0.0.1", 8787)), server_data(("example.com", 443), "example.com")):
+    for data in (
+        server_data(("127.0.0.1", 8787)),
+        server_data(("example.com", 443), "example.com"),
+    ):
         addon.server_connect(data)
         assert data.server.error is None
 

@@ -1,0 +1,154 @@
+"""Recognizer tables: (text, type, value found) positives and (text, type) negatives."""
+
+from __future__ import annotations
+
+import pytest
+
+from cogate.policies.recognizers import project_recognizers
+
+# (recognizer, text, entity type, the value that must be found exactly)
+POSITIVE = [
+    ("openai_api_key", "export OPENAI_API_KEY=sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1w", "SECRET",
+     "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1w"),
+    ("aws_access_key_id", "aws id AKIAIOSFODNN7EXAMPLE here", "SECRET", "AKIAIOSFODNN7EXAMPLE"),
+    ("github_token", "token ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ ok", "SECRET",
+     "ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"),
+    ("gitlab_token", "use glpat-abcdefghijklmnopqrst now", "SECRET", "glpat-abcdefghijklmnopqrst"),
+    ("slack_token", "bot xoxb-1234567890-abcdefghij", "SECRET", "xoxb-1234567890-abcdefghij"),
+    ("jwt", "Authorization: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w",
+     "SECRET", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w"),
+    ("pem_private_key", "key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n"
+     "-----END RSA PRIVATE KEY-----\nthanks", "SECRET",
+     "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"),
+    ("url_password", "db at postgres://admin:S3cr3tPass@db.internal:5432/app", "SECRET",
+     "S3cr3tPass"),
+    ("password_assignment", "my password: hunter22 ok", "SECRET", "hunter22"),
+    ("keyword_token", "api_key = 9f8A7b6C5d4E3f2G1h0IjKlM", "SECRET", "9f8A7b6C5d4E3f2G1h0IjKlM"),
+    ("obfuscated_email", "write to jane[at]example[dot]org please", "EMAIL_ADDRESS",
+     "jane[at]example[dot]org"),
+    ("obfuscated_email", "mail john dot smith at example dot com today", "EMAIL_ADDRESS",
+     "john dot smith at example dot com"),
+    ("obfuscated_email", "jane (at) example (dot) co (dot) uk", "EMAIL_ADDRESS",
+     "jane (at) example (dot) co (dot) uk"),
+    ("spaced_card", "card 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 thanks", "CREDIT_CARD",
+     "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1"),
+    ("profile_name", "Age: 47\nName: Isabel Martinez\nOccupation: agent", "PERSON",
+     "Isabel Martinez"),
+    ("profile_location", "Location: Miami, Florida\n", "LOCATION", "Miami, Florida"),
+    ("introduction", "Hello, my name is Isabel Martinez and I sell houses.", "PERSON",
+     "Isabel Martinez"),
+    ("title", "Please ask Dr. Okonkwo about it.", "PERSON", "Okonkwo"),
+    ("country", "She flew in from Kyrgyzstan yesterday.", "LOCATION", "Kyrgyzstan"),
+    ("street_address", "Send it to 221 Baker Street tomorrow.", "LOCATION", "221 Baker Street"),
+    ("address_unit", "that is Suite 322 on the left", "LOCATION", "Suite 322"),
+    ("phone_digits", "They're not answering at 166-684-7899 today", "PHONE_NUMBER",
+     "166-684-7899"),
+    # Presidio's own, as configured by cogate
+    ("EmailRecognizer", "reach me at isabel.martinez@example.com.", "EMAIL_ADDRESS",
+     "isabel.martinez@example.com"),
+    ("PhoneRecognizer", "Phone: +49 30 1234567", "PHONE_NUMBER", "+49 30 1234567"),
+    ("PhoneRecognizer", "my number is 0044 20 7946 0958", "PHONE_NUMBER", "0044 20 7946 0958"),
+    ("IbanRecognizer", "IBAN DE89 3704 0044 0532 0130 00", "IBAN_CODE",
+     "DE89 3704 0044 0532 0130 00"),
+    ("UsSsnRecognizer", "my ssn is 536-22-8726", "US_SSN", "536-22-8726"),
+    ("CreditCardRecognizer", "card 4111-1111-1111-1111", "CREDIT_CARD", "4111-1111-1111-1111"),
+    ("SpacyRecognizer", "Please contact Sarah O'Connor tomorrow.", "PERSON", "Sarah O'Connor"),
+]
+
+# (recognizer's type, text with look-alikes but nothing of that type)
+NEGATIVE = [
+    ("SECRET", "The token is expired, please log in again."),
+    ("SECRET", "skip-connections and sk-learn are unrelated"),
+    ("SECRET", "AKIA is not a key, nor is AKIA123"),
+    ("SECRET", "use a password manager"),
+    ("SECRET", "the api key field is empty"),
+    ("SECRET", "read https://example.com/docs/v2/install"),
+    ("EMAIL_ADDRESS", "we met at the station at noon"),
+    ("EMAIL_ADDRESS", "look at the results dot by dot"),
+    ("CREDIT_CARD", "order 1234 5678 9012 3456 failed"),  # not Luhn-valid
+    ("PERSON", "I am happy to help."),
+    ("PERSON", "this is Great news"),
+    ("LOCATION", "set the value to 42 and move on"),
+    ("PHONE_NUMBER", "released on 2023-01-04 at 14:56"),
+    ("PHONE_NUMBER", "version 1.2.3 and 4.5.6"),
+]
+
+
+OWN = {rule.name for r in project_recognizers() for rule in r.rules}
+
+
+@pytest.mark.parametrize(
+    ("recognizer", "text", "entity", "value"), POSITIVE, ids=[f"{p[0]}-{i}" for i, p in
+                                                               enumerate(POSITIVE)]
+)
+def test_positive(detector, recognizer: str, text: str, entity: str, value: str) -> None:
+    if recognizer in OWN:  # the rule itself finds it (Presidio may merge it with another)
+        found = {
+            (r.entity_type, text[r.start : r.end])
+            for own in project_recognizers()
+            for r in own.analyze(text, [])
+            if r.recognition_metadata["recognizer_name"] == recognizer
+        }
+    else:
+        found = {(s.entity_type, text[s.start : s.end]) for s in detector.raw(text)
+                 if s.recognizer == recognizer}
+    assert (entity, value) in found, found
+    # ...and the policy acts on (at least) the whole value
+    spans = detector.detect(text)
+    start = text.index(value)
+    assert any(s.start <= start and s.end >= start + len(value) for s in spans)
+
+
+@pytest.mark.parametrize(("entity", "text"), NEGATIVE, ids=[f"{n[0]}-{i}" for i, n in
+                                                            enumerate(NEGATIVE)])
+def test_negative(detector, entity: str, text: str) -> None:
+    found = [s for s in detector.detect(text) if s.entity_type == entity]
+    assert not found, [(s.entity_type, s.recognizer) for s in found]
+
+
+def test_findings_never_carry_the_value(detector) -> None:
+    text = "mail isabel.martinez@example.com"
+    for span in detector.raw(text):
+        assert "isabel" not in repr(span)
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "value"),
+    [
+        ("mail j.doe@exam\u200bple.com now", "EMAIL_ADDRESS", "j.doe@exam\u200bple.com"),
+        ("mail j\u2060.doe@example.com now", "EMAIL_ADDRESS", "j\u2060.doe@example.com"),
+        ("tag\U000e0041 j.doe@example.com", "EMAIL_ADDRESS", "j.doe@example.com"),
+        ("call +\uff14\uff14 \uff12\uff10 \uff17\uff19\uff14\uff16 \uff10\uff19\uff15\uff18",
+         "PHONE_NUMBER", "+\uff14\uff14 \uff12\uff10 \uff17\uff19\uff14\uff16 "
+         "\uff10\uff19\uff15\uff18"),
+        ("card \uff14\uff11\uff11\uff11-1111-1111-1111!", "CREDIT_CARD",
+         "\uff14\uff11\uff11\uff11-1111-1111-1111"),
+        ("key sk-proj-Ab3dEf6hIj9kL\u200bm2nOp5qRs8tUv1w end", "SECRET",
+         "sk-proj-Ab3dEf6hIj9kL\u200bm2nOp5qRs8tUv1w"),
+    ],
+)
+def test_normalised_forms_map_back_to_the_original(detector, text, entity, value) -> None:
+    spans = [s for s in detector.detect(text) if s.entity_type == entity]
+    assert [text[s.start : s.end] for s in spans] == [value]
+
+
+def test_custom_recognizers_and_allow_list(make_privacy) -> None:
+    privacy = make_privacy(
+        "custom:\n"
+        "  - {name: projects, entity: PROJECT, deny_list: [Bluebird]}\n"
+        "  - {name: employee, entity: EMPLOYEE_ID, regex: '\\bEMP-\\d{6}\\b', score: 0.9}\n"
+        "allow_list: [Paris]\n"
+    )
+    detector = privacy.detector(privacy.policy)
+    text = "Project bluebird, owner EMP-123456, office in Paris."
+    found = {(s.entity_type, text[s.start : s.end]) for s in detector.detect(text)}
+    assert ("PROJECT", "bluebird") in found
+    assert ("EMPLOYEE_ID", "EMP-123456") in found
+    assert not any(value == "Paris" for _, value in found)
+
+
+def test_thresholds_per_type(make_privacy) -> None:
+    privacy = make_privacy("thresholds: {PHONE_NUMBER: 0.99}\n")
+    detector = privacy.detector(privacy.policy)
+    assert not [s for s in detector.detect("Phone: +49 30 1234567")
+                if s.entity_type == "PHONE_NUMBER"]
