@@ -31,6 +31,22 @@ def _label(raw: str) -> str:
     return "_".join(regex.findall(r"[A-Za-z]+", raw)).upper()
 
 
+def hold_point(buffer: str) -> int:
+    """Where the tail that could still grow into a placeholder starts (len: nothing held).
+
+    The earliest position in the last MAX_HOLD characters from which the rest of the
+    buffer is a placeholder or the beginning of one.
+    """
+    for start in range(max(0, len(buffer) - MAX_HOLD), len(buffer)):
+        if buffer[start] in _STARTS or buffer[start].isupper():
+            if PLACEHOLDER.fullmatch(buffer, start, partial=True) is not None:
+                return start
+    return len(buffer)
+
+
+_STARTS = set("[\\&<")
+
+
 class TextRestorer:
     """Replaces the placeholders of one vault in texts."""
 
@@ -103,16 +119,9 @@ class StreamRestorer:
         buffer = self.pending.pop(key, "") + piece
         if not buffer:
             return ""
-        matches = list(PLACEHOLDER.finditer(buffer, partial=True))
-        hold = len(buffer)
-        if not final and matches:
-            tail = matches[-1]
-            if tail.partial or tail.end() == len(buffer):
-                hold = tail.start()
-        if len(buffer) - hold > MAX_HOLD:
-            hold = len(buffer)
-        complete = [m for m in matches if not m.partial and m.end() <= hold]
-        out = self.text.replace(buffer, complete, json_escape=json_escape, upto=hold)
+        hold = len(buffer) if final else hold_point(buffer)
+        out = self.text.replace(buffer, PLACEHOLDER.finditer(buffer, 0, hold),
+                                json_escape=json_escape, upto=hold)
         if hold < len(buffer):
             self.pending[key] = buffer[hold:]
         return out

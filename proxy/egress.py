@@ -65,8 +65,11 @@ class UpstreamReply:
             outcome, error = "cancelled", "the client went away; upstream request cancelled"
             raise
         finally:
-            await self.response.aclose()
-            await self._finish(self.status, outcome, error)
+            # The app may hang up the moment it has the last event, which cancels this
+            # generator; the completion entry must still be written.
+            with anyio.CancelScope(shield=True):
+                await self.response.aclose()
+                await self._finish(self.status, outcome, error)
 
 
 class EgressGate:

@@ -224,33 +224,21 @@ def mitmdump_command(
     mode: str,
     app: str | None,
 ) -> list[str]:
-    cmd = [
-        str(mitmdump),
-        "-s",
-        str(ADDON),
-        "--mode",
-        mode,
-        "--listen-host",
-        listen[0],
-        "--listen-port",
-        str(listen[1]),
-        "--set",
-        f"confdir={confdir(data_dir)}",
+    options = {
+        "confdir": confdir(data_dir),
         # lazy: no connection to the real host when the app opens its tunnel.
-        "--set",
-        "connection_strategy=lazy",
-        "--set",
-        "upstream_cert=false",
-        "--set",
-        f"cogate_gateway={gateway}",
-        "--set",
-        f"cogate_secret_file={secret_path(data_dir)}",
+        "connection_strategy": "lazy",
+        "upstream_cert": "false",
+        "cogate_gateway": gateway,
+        "cogate_secret_file": secret_path(data_dir),
         # Quiet: no per-flow lines, only warnings (the addon's readiness line is one).
-        "--set",
-        "flow_detail=0",
-        "--set",
-        "termlog_verbosity=warn",
-    ]
+        "flow_detail": "0",
+        "termlog_verbosity": "warn",
+    }
+    cmd = [str(mitmdump), "-s", str(ADDON), "--mode", mode]
+    cmd += ["--listen-host", listen[0], "--listen-port", str(listen[1])]
+    for name, value in options.items():
+        cmd += ["--set", f"{name}={value}"]
     for host in hosts:
         # Only the LLM hosts are decrypted; everything else is tunnelled untouched.
         cmd += ["--allow-hosts", allow_pattern(host)]

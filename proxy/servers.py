@@ -22,6 +22,17 @@ from cogate.collab.model_files import embedded_model_path
 BIN = Path(sys.executable).parent
 
 
+class ServerURL(str):
+    """A running server's base URL that also knows the server's process id."""
+
+    pid: int
+
+    def __new__(cls, url: str, pid: int) -> ServerURL:
+        value = super().__new__(cls, url)
+        value.pid = pid
+        return value
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -56,7 +67,7 @@ def stop(proc: subprocess.Popen) -> None:
 @contextmanager
 def llama_server(
     workdir: Path, model: Path | None = None, *, embedding: bool = False, extra: list[str] | None = None
-) -> Iterator[str]:
+) -> Iterator[ServerURL]:
     """llama.cpp's OpenAI-compatible server on loopback; yields its base URL (…/v1)."""
     port = free_port()
     log = workdir / f"llama-{port}.log"
@@ -73,7 +84,7 @@ def llama_server(
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_ready(f"http://127.0.0.1:{port}/v1/models", proc, log)
-        yield f"http://127.0.0.1:{port}/v1"
+        yield ServerURL(f"http://127.0.0.1:{port}/v1", proc.pid)
     finally:
         stop(proc)
 
@@ -86,7 +97,7 @@ def cogate_server(
     args: list[str] | None = None,
     env: dict[str, str] | None = None,
     data_dir: Path | None = None,
-) -> Iterator[str]:
+) -> Iterator[ServerURL]:
     """`cogate serve` as a user runs it; yields the base URL apps point at (…/v1)."""
     port = free_port()
     log = workdir / f"cogate-{port}.log"
@@ -100,6 +111,6 @@ def cogate_server(
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
     try:
         wait_ready(f"http://127.0.0.1:{port}/cogate/health", proc, log)
-        yield f"http://127.0.0.1:{port}/v1"
+        yield ServerURL(f"http://127.0.0.1:{port}/v1", proc.pid)
     finally:
         stop(proc)

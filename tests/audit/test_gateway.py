@@ -52,7 +52,9 @@ def test_egress_is_recorded_before_the_upstream_sees_it(cogate_home):
         async with httpx.AsyncClient(transport=httpx.MockTransport(upstream)) as client:
             gate = EgressGate(settings, client, ledger)
             body = {"model": "m", "messages": [{"role": "user", "content": "Hi <PERSON_1>"}]}
-            return await gate.send(ex, "chat/completions", body)
+            reply = await gate.send(ex, "chat/completions", body)
+            await gate.drain()  # the completion entry is written after the answer
+            return reply
 
     reply = anyio.run(main)
     ledger.close()

@@ -126,6 +126,7 @@ async def test_sketch_returns_the_upstream_error_without_fallback(local_model: L
     reply = await runners(local_model)["sketch"].run(ex, gate)
     assert reply.status == 429 and json.loads(reply.body) == error
     assert "x-cogate-fallback" not in ex.response_headers
+    await gate.drain()  # completion entries are written after the reply
     assert ledger.completions[0].outcome == "upstream_error"
 
 
