@@ -45,6 +45,7 @@ test-fast: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/ledger.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

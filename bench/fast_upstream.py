@@ -13,7 +13,9 @@ ANSWER = {
     "id": "bench",
     "object": "chat.completion",
     "model": "bench",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}
+    ],
     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
 }
 EVENTS = 20
@@ -21,7 +23,10 @@ EVENT_GAP_S = 0.002
 
 
 def chunk(text: str) -> bytes:
-    event = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": text}}]}
+    event = {
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": {"content": text}}],
+    }
     return b"data: " + json.dumps(event).encode() + b"\n\n"
 
 
@@ -43,12 +48,22 @@ async def app(scope, receive, send) -> None:
     stream = scope["method"] == "POST" and json.loads(body or b"{}").get("stream")
     if not stream:
         payload = json.dumps(ANSWER).encode()
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
         return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/event-stream")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/event-stream")],
+        }
+    )
     for i in range(EVENTS):
         await send({"type": "http.response.body", "body": chunk(f"t{i} "), "more_body": True})
         await asyncio.sleep(EVENT_GAP_S)

@@ -10,7 +10,6 @@ Run: .venv/bin/python bench/overhead.py [--requests N]
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,9 @@ def plain(client: httpx.Client, base: str) -> float:
 def streamed(client: httpx.Client, base: str) -> tuple[float, float]:
     start = time.perf_counter()
     first = None
-    with client.stream("POST", f"{base}/chat/completions", json={**CHAT, "stream": True}) as response:
+    with client.stream(
+        "POST", f"{base}/chat/completions", json={**CHAT, "stream": True}
+    ) as response:
         for _ in response.iter_raw():
             if first is None:
                 first = time.perf_counter()
@@ -107,7 +108,8 @@ def main() -> None:
         with log.open("wb") as out:
             upstream_proc = subprocess.Popen(
                 [sys.executable, str(REPO / "bench" / "fast_upstream.py"), str(port)],
-                stdout=out, stderr=subprocess.STDOUT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         direct = f"http://127.0.0.1:{port}/v1"
         try:
@@ -117,12 +119,17 @@ def main() -> None:
             flags = ["--policy", str(policy)]
             # The same gateway twice: ledger on the work disk (one fsync per egress entry,
             # as deployed) and on /dev/shm (the gateway's own cost without the disk flush).
-            with tempfile.TemporaryDirectory(dir="/dev/shm") as shm, \
-                    cogate_server(work, direct, args=flags) as on_disk, \
-                    cogate_server(work, direct, args=flags, data_dir=Path(shm)) as in_memory:
+            with (
+                tempfile.TemporaryDirectory(dir="/dev/shm") as shm,
+                cogate_server(work, direct, args=flags) as on_disk,
+                cogate_server(work, direct, args=flags, data_dir=Path(shm)) as in_memory,
+            ):
                 figures = measure(
-                    {"direct": direct, "gateway (ledger on disk)": on_disk,
-                     "gateway (ledger on tmpfs)": in_memory},
+                    {
+                        "direct": direct,
+                        "gateway (ledger on disk)": on_disk,
+                        "gateway (ledger on tmpfs)": in_memory,
+                    },
                     args.requests,
                 )
         finally:

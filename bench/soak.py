@@ -29,7 +29,9 @@ from cogate.proxy.servers import cogate_server, free_port, stop, wait_ready  # n
 BODY = {
     "model": "bench",
     "stream": True,
-    "messages": [{"role": "user", "content": "Remind Dana Whitfield (dana@example.com) of the 3pm call."}],
+    "messages": [
+        {"role": "user", "content": "Remind Dana Whitfield (dana@example.com) of the 3pm call."}
+    ],
 }
 
 
@@ -61,25 +63,34 @@ async def soak(base: str, pid: int, clients: int, seconds: float, sample: float)
     errors: list[str] = []
     start = time.monotonic()
     until = start + seconds
-    tasks = [asyncio.create_task(client_loop(base, until, latencies, errors)) for _ in range(clients)]
+    tasks = [
+        asyncio.create_task(client_loop(base, until, latencies, errors)) for _ in range(clients)
+    ]
     print("| t (s) | requests so far | requests/s (window) | gateway RSS (MiB) |")
     print("|---|---|---|---|")
     seen = 0
     while time.monotonic() < until:
         await asyncio.sleep(sample)
         done = len(latencies)
-        print(f"| {time.monotonic() - start:.0f} | {done} | {(done - seen) / sample:.1f} | "
-              f"{rss_mib(pid):.1f} |", flush=True)
+        print(
+            f"| {time.monotonic() - start:.0f} | {done} | {(done - seen) / sample:.1f} | "
+            f"{rss_mib(pid):.1f} |",
+            flush=True,
+        )
         seen = done
     await asyncio.gather(*tasks)
     elapsed = time.monotonic() - start
     ordered = sorted(latencies)
-    print(f"\n{clients} concurrent streaming clients for {elapsed:.0f} s: "
-          f"{len(latencies)} requests, {len(latencies) / elapsed:.1f} requests/s, "
-          f"{len(errors)} errors{' ' + str(sorted(set(errors))) if errors else ''}")
+    print(
+        f"\n{clients} concurrent streaming clients for {elapsed:.0f} s: "
+        f"{len(latencies)} requests, {len(latencies) / elapsed:.1f} requests/s, "
+        f"{len(errors)} errors{' ' + str(sorted(set(errors))) if errors else ''}"
+    )
     if ordered:
-        print(f"latency p50 {statistics.median(ordered):.1f} ms, "
-              f"p99 {ordered[int(0.99 * (len(ordered) - 1))]:.1f} ms")
+        print(
+            f"latency p50 {statistics.median(ordered):.1f} ms, "
+            f"p99 {ordered[int(0.99 * (len(ordered) - 1))]:.1f} ms"
+        )
 
 
 def main() -> None:
@@ -95,7 +106,8 @@ def main() -> None:
         with log.open("wb") as out:
             upstream = subprocess.Popen(
                 [sys.executable, str(REPO / "bench" / "fast_upstream.py"), str(port)],
-                stdout=out, stderr=subprocess.STDOUT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         try:
             direct = f"http://127.0.0.1:{port}/v1"

@@ -1,4 +1,5 @@
-"""cogate's gateway: OpenAI-compatible routes, the request pipeline, the upstream client, the CLI."""
+"""cogate's gateway: OpenAI-compatible routes, the request pipeline, the upstream client,
+the CLI."""
 
 from importlib.metadata import PackageNotFoundError, version
 

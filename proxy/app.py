@@ -59,8 +59,12 @@ def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> F
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()))
         return JSONResponse(
-            error_body(f"invalid {where}: {first.get('msg', 'bad value')}", "invalid_request_error",
-                       "invalid_request", where or None),
+            error_body(
+                f"invalid {where}: {first.get('msg', 'bad value')}",
+                "invalid_request_error",
+                "invalid_request",
+                where or None,
+            ),
             status_code=400,
         )
 
@@ -105,7 +109,9 @@ def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> F
 def to_response(reply: Reply) -> Response:
     if reply.stream is not None:
         return StreamingResponse(
-            reply.stream, status_code=reply.status, headers=reply.headers,
+            reply.stream,
+            status_code=reply.status,
+            headers=reply.headers,
             media_type=reply.media_type,
         )
     return Response(

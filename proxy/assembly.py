@@ -28,7 +28,10 @@ async def assemble_pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
         forward = ForwardRunner()
         yield Pipeline(
             gate,
-            stages=[("resolve policy", privacy.resolve), ("detect and transform", privacy.sanitize)],
+            stages=[
+                ("resolve policy", privacy.resolve),
+                ("detect and transform", privacy.sanitize),
+            ],
             runners={"passthrough": forward, "redact": forward, "block": BlockRunner()},
             stage_budget_s=settings.stage_budget_s,
         )

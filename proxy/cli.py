@@ -1,4 +1,5 @@
-"""The `cogate` command: noun groups with verbs (`serve`, `policy`, `audit`, `intercept`, `collab`)."""
+"""The `cogate` command: noun groups with verbs (`serve`, `policy`, `audit`, `intercept`,
+`collab`)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,9 @@ def main() -> None:
 @click.option("--port", type=int, help="Port to listen on (default 8787).")
 @click.option("--upstream", help="OpenAI-compatible base URL to forward to.")
 @click.option("--policy", type=click.Path(dir_okay=False, path_type=Path), help="Policy YAML.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Audit data dir.")
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Audit data dir."
+)
 @click.option("--token", help="Access token clients send in x-cogate-token (or COGATE_TOKEN).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
 def serve(**flags: Any) -> None:

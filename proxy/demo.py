@@ -93,8 +93,9 @@ def chat(base: str, content: str, mode: str | None = None) -> httpx.Response:
         "max_tokens": 120,
         "temperature": 0.2,
     }
-    response = httpx.post(f"{base}/chat/completions", json=body, headers=headers, timeout=600,
-                          trust_env=False)
+    response = httpx.post(
+        f"{base}/chat/completions", json=body, headers=headers, timeout=600, trust_env=False
+    )
     response.raise_for_status()
     return response
 
@@ -103,7 +104,9 @@ def left_the_device(data_dir: Path, audit_id: str) -> str:
     """The bytes the ledger recorded as sent upstream for one entry."""
     shown = subprocess.run(
         [COGATE, "audit", "show", audit_id, "--raw", "--data-dir", str(data_dir)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     try:
         body = json.loads(shown)
@@ -130,20 +133,29 @@ def main() -> None:
             with progress("waiting for the answer", 20):
                 reply = chat(gateway, REDACT_REQUEST)
             audit_id = reply.headers["x-cogate-audit-id"]
-            block(f"what left the device (ledger entry {audit_id})",
-                  left_the_device(data_dir, audit_id))
-            block(f"the answer the app received (mode {reply.headers['x-cogate-mode']})",
-                  reply.json()["choices"][0]["message"]["content"])
+            block(
+                f"what left the device (ledger entry {audit_id})",
+                left_the_device(data_dir, audit_id),
+            )
+            block(
+                f"the answer the app received (mode {reply.headers['x-cogate-mode']})",
+                reply.json()["choices"][0]["message"]["content"],
+            )
 
             heading("2. sketch: the profile stays on the device; the cloud writes an outline")
             block("what the app sent", SKETCH_REQUEST)
             with progress("cloud outline, then the local model writes the answer", 60):
                 reply = chat(gateway, SKETCH_REQUEST, mode="sketch")
             audit_id = reply.headers["x-cogate-audit-id"]
-            block(f"what left the device (ledger entry {audit_id})",
-                  left_the_device(data_dir, audit_id))
-            block(f"the answer the app received (mode {reply.headers['x-cogate-mode']}, "
-                  "written locally)", reply.json()["choices"][0]["message"]["content"])
+            block(
+                f"what left the device (ledger entry {audit_id})",
+                left_the_device(data_dir, audit_id),
+            )
+            block(
+                f"the answer the app received (mode {reply.headers['x-cogate-mode']}, "
+                "written locally)",
+                reply.json()["choices"][0]["message"]["content"],
+            )
 
         heading("3. the ledger: every egress recorded, hash-chained and signed")
         verify = subprocess.run(

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 import anyio
 import httpx
-
 from cogate.audit.records import CompletionRecord, EgressRecord, Ledger
 
 from .errors import LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
@@ -136,7 +135,10 @@ class EgressGate:
         ex.audit_ids.append(audit_id)
         ex.mark("audit_egress")
 
-        headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+        headers = {
+            "content-type": "application/json",
+            "accept": "application/json, text/event-stream",
+        }
         headers.update(self._auth_headers(ex))
         request = self.client.build_request(method, url, content=content or None, headers=headers)
         sent = time.perf_counter()
@@ -165,7 +167,9 @@ class EgressGate:
             await finish(None, "timeout", "upstream did not answer within the timeout")
             raise UpstreamTimeout(f"the upstream {parts.netloc} did not answer in time") from None
         except httpx.HTTPError as exc:
-            await finish(None, "unreachable", f"could not reach the upstream ({type(exc).__name__})")
+            await finish(
+                None, "unreachable", f"could not reach the upstream ({type(exc).__name__})"
+            )
             raise UpstreamUnreachable(
                 f"cannot reach the upstream {parts.netloc}; check --upstream and that it is running"
             ) from None

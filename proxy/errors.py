@@ -93,7 +93,5 @@ class Overloaded(GatewayError):
     code = "overloaded"
 
 
-def error_body(
-    message: str, type: str, code: str, param: str | None = None
-) -> dict[str, Any]:
+def error_body(message: str, type: str, code: str, param: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": type, "code": code, "param": param}}

@@ -37,7 +37,9 @@ async def read_body(settings: Settings, request: Request) -> bytes:
     limit = settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(f"request body is {declared} bytes; this gateway accepts at most {limit}")
+        raise BodyTooLarge(
+            f"request body is {declared} bytes; this gateway accepts at most {limit}"
+        )
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
@@ -51,7 +53,9 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadRequest(f"request body is not valid UTF-8 (byte {exc.start}); send UTF-8 JSON") from None
+        raise BadRequest(
+            f"request body is not valid UTF-8 (byte {exc.start}); send UTF-8 JSON"
+        ) from None
     if not text.strip():
         raise BadRequest("request body is empty; send a JSON object")
     try:

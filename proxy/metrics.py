@@ -67,7 +67,8 @@ class Metrics:
     def render(self) -> str:
         with self._lock:
             lines = [
-                "# HELP cogate_requests_total Requests handled, by mode, HTTP status and destination.",
+                "# HELP cogate_requests_total Requests handled, by mode, HTTP status and "
+                "destination.",
                 "# TYPE cogate_requests_total counter",
             ]
             for (mode, status, dest), n in sorted(self.requests.items()):

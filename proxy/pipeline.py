@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import anyio
 
@@ -98,6 +98,11 @@ class BlockRunner:
         raise PolicyBlocked(f"the policy {ex.policy_id!r} blocks requests from app {ex.app!r}")
 
 
+def _is_async(stage: Stage) -> bool:
+    call = type(stage).__call__ if not inspect.isfunction(stage) else stage
+    return inspect.iscoroutinefunction(stage) or inspect.iscoroutinefunction(call)
+
+
 class Pipeline:
     def __init__(
         self,
@@ -136,7 +141,11 @@ class Pipeline:
             self.metrics.added_latency(ex.timings["audit_egress"] / 1000)
         log.info(
             "request %s app=%s mode=%s status=%s audit=%s entities=%s",
-            ex.id, ex.app, ex.mode, status, ",".join(ex.audit_ids) or "-",
+            ex.id,
+            ex.app,
+            ex.mode,
+            status,
+            ",".join(ex.audit_ids) or "-",
             ",".join(f"{t}:{n}" for t, n in sorted(counts.items())) or "-",
         )
 
@@ -159,9 +168,7 @@ class Pipeline:
     async def _run_stage(self, name: str, stage: Stage, ex: Exchange) -> None:
         try:
             with anyio.fail_after(self.stage_budget_s):
-                if inspect.iscoroutinefunction(stage) or inspect.iscoroutinefunction(
-                    getattr(stage, "__call__", None)
-                ):
+                if _is_async(stage):
                     await stage(ex)
                 else:
                     # A stage over budget is abandoned (its thread finishes on its own) and
@@ -170,19 +177,25 @@ class Pipeline:
         except GatewayError:
             raise
         except TimeoutError:
-            log.error("stage %s exceeded its %.1fs budget; request %s refused", name,
-                      self.stage_budget_s, ex.id)
+            log.error(
+                "stage %s exceeded its %.1fs budget; request %s refused",
+                name,
+                self.stage_budget_s,
+                ex.id,
+            )
             raise StageFailed(
                 f"the {name} stage took longer than its {self.stage_budget_s:g}s budget; the "
                 "request was refused and nothing was sent",
-                status=503, code="pipeline_stage_timeout",
+                status=503,
+                code="pipeline_stage_timeout",
             ) from None
         except Exception as exc:
             # The exception's message may quote request content: log its type only.
-            log.error("stage %s failed with %s; request %s refused", name, type(exc).__name__, ex.id)
+            log.error(
+                "stage %s failed with %s; request %s refused", name, type(exc).__name__, ex.id
+            )
             raise StageFailed(
                 f"the {name} stage failed ({type(exc).__name__}); the request was refused "
                 "and nothing was sent"
             ) from None
         ex.mark(name)
-

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-
 from cogate.collab.model_files import embedded_model_path
 
 BIN = Path(sys.executable).parent
@@ -66,16 +65,31 @@ def stop(proc: subprocess.Popen) -> None:
 
 @contextmanager
 def llama_server(
-    workdir: Path, model: Path | None = None, *, embedding: bool = False, extra: list[str] | None = None
+    workdir: Path,
+    model: Path | None = None,
+    *,
+    embedding: bool = False,
+    extra: list[str] | None = None,
 ) -> Iterator[ServerURL]:
     """llama.cpp's OpenAI-compatible server on loopback; yields its base URL (…/v1)."""
     port = free_port()
     log = workdir / f"llama-{port}.log"
     cmd = [
-        str(BIN / "python"), "-m", "llama_cpp.server",
-        "--model", str(model or embedded_model_path()),
-        "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "4096", "--n_threads", "2", "--verbose", "false",
+        str(BIN / "python"),
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model or embedded_model_path()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "4096",
+        "--n_threads",
+        "2",
+        "--verbose",
+        "false",
     ]
     if embedding:
         cmd += ["--embedding", "true"]
@@ -103,8 +117,15 @@ def cogate_server(
     log = workdir / f"cogate-{port}.log"
     data_dir = data_dir or workdir / "data"
     cmd = [
-        str(BIN / "cogate"), "serve", "--port", str(port), "--upstream", upstream,
-        "--data-dir", str(data_dir), *(args or []),
+        str(BIN / "cogate"),
+        "serve",
+        "--port",
+        str(port),
+        "--upstream",
+        upstream,
+        "--data-dir",
+        str(data_dir),
+        *(args or []),
     ]
     full_env = {**os.environ, **(env or {})}
     with log.open("wb") as out:

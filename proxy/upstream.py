@@ -25,7 +25,9 @@ HOP_HEADERS = frozenset(
 )
 
 
-def build_client(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+def build_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
     """One client per process. `trust_env=False`: a proxy variable must never loop traffic
     back through an interceptor, and no .netrc credential may be attached."""
     return httpx.AsyncClient(

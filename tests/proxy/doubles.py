@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx
-
 from cogate.audit.records import CompletionRecord, EgressRecord
 from cogate.proxy.egress import EgressGate
 from cogate.proxy.exchange import Exchange
@@ -51,11 +50,15 @@ def assembler(
     ledger: ListLedger,
     stages: list[tuple[str, Stage]] | None = None,
 ):
-    """An `assemble` for create_app whose upstream is `handler` (MockTransport) and ledger `ledger`."""
+    """An `assemble` for create_app with upstream `handler` (MockTransport) and `ledger`."""
 
     @asynccontextmanager
     async def assemble(settings: Settings) -> AsyncIterator[Pipeline]:
-        transport = handler if isinstance(handler, httpx.AsyncBaseTransport) else httpx.MockTransport(handler)
+        transport = (
+            handler
+            if isinstance(handler, httpx.AsyncBaseTransport)
+            else httpx.MockTransport(handler)
+        )
         client = build_client(settings, transport=transport)
         forward = ForwardRunner()
         gate = EgressGate(settings, client, ledger)

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def passthrough_gateway(llama_upstream: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def passthrough_gateway(
+    llama_upstream: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     work = tmp_path_factory.mktemp("gateway")
     policy = work / "passthrough.yaml"
     policy.write_text("mode: passthrough\n")
@@ -27,7 +29,9 @@ def passthrough_gateway(llama_upstream: str, tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture
 def client(passthrough_gateway: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=passthrough_gateway, api_key="sk-test-not-a-real-key", max_retries=0)
+    return openai.OpenAI(
+        base_url=passthrough_gateway, api_key="sk-test-not-a-real-key", max_retries=0
+    )
 
 
 def test_chat_plain(client: openai.OpenAI) -> None:
@@ -58,7 +62,9 @@ def test_chat_streamed(client: openai.OpenAI) -> None:
 
 
 def test_completions(client: openai.OpenAI) -> None:
-    answer = client.completions.create(model="smollm2", prompt="The sky is", max_tokens=8, temperature=0)
+    answer = client.completions.create(
+        model="smollm2", prompt="The sky is", max_tokens=8, temperature=0
+    )
     assert answer.choices[0].text
 
 
@@ -96,8 +102,13 @@ class _GatedHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
         def event(text: str) -> bytes:
-            chunk = {"id": "g", "object": "chat.completion.chunk", "created": 0, "model": "g",
-                     "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
+            chunk = {
+                "id": "g",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": "g",
+                "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
+            }
             return b"data: " + json.dumps(chunk).encode() + b"\n\n"
 
         self.wfile.write(event("first"))

@@ -6,14 +6,17 @@ import json
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
-
 from cogate.proxy.app import create_app
 from cogate.proxy.settings import Settings
+from fastapi.testclient import TestClient
 
 from .doubles import ListLedger, assembler
 
-CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "x_unknown": {"keep": [1, 2]}}
+CHAT = {
+    "model": "m",
+    "messages": [{"role": "user", "content": "hi"}],
+    "x_unknown": {"keep": [1, 2]},
+}
 
 
 def chat_answer(text: str = "hello") -> dict:
@@ -42,7 +45,8 @@ class Upstream:
 def gateway(upstream, ledger=None, stages=None, **settings) -> tuple[TestClient, ListLedger]:
     ledger = ledger or ListLedger()
     app = create_app(
-        Settings(upstream="http://upstream.test/v1", **settings), assembler(upstream, ledger, stages)
+        Settings(upstream="http://upstream.test/v1", **settings),
+        assembler(upstream, ledger, stages),
     )
     return TestClient(app), ledger
 
@@ -204,7 +208,9 @@ def test_token_is_required_when_configured_and_not_forwarded():
 def test_unknown_mode_header_names_the_header():
     client, _ = gateway(Upstream())
     with client:
-        response = client.post("/v1/chat/completions", json=CHAT, headers={"x-cogate-mode": "loose"})
+        response = client.post(
+            "/v1/chat/completions", json=CHAT, headers={"x-cogate-mode": "loose"}
+        )
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "x-cogate-mode"
 
@@ -232,9 +238,10 @@ def test_streams_are_relayed_event_by_event():
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=produce())
 
     client, ledger = gateway(streaming)
-    with client, client.stream(
-        "POST", "/v1/chat/completions", json={**CHAT, "stream": True}
-    ) as response:
+    with (
+        client,
+        client.stream("POST", "/v1/chat/completions", json={**CHAT, "stream": True}) as response,
+    ):
         received = list(response.iter_bytes())
         assert response.headers["x-cogate-mode"] == "passthrough"
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -279,4 +286,6 @@ def test_metrics_need_the_token_when_one_is_set():
     client, _ = gateway(Upstream(), token="s3cret")
     with client:
         assert client.get("/cogate/metrics").status_code == 401
-        assert client.get("/cogate/metrics", headers={"x-cogate-token": "s3cret"}).status_code == 200
+        assert (
+            client.get("/cogate/metrics", headers={"x-cogate-token": "s3cret"}).status_code == 200
+        )

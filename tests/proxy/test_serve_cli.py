@@ -12,7 +12,9 @@ COGATE = str(Path(sys.executable).parent / "cogate")
 def test_non_loopback_bind_without_token_is_refused(tmp_path: Path) -> None:
     result = subprocess.run(
         [COGATE, "serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "COGATE_TOKEN" in result.stderr and "--token" in result.stderr

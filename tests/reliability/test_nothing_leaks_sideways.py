@@ -30,8 +30,7 @@ def test_canaries_reach_no_log_and_no_data_file(llama_upstream: str, tmp_path: P
     ) as url:
         client = openai.OpenAI(base_url=url, api_key=AUTH, max_retries=0)
         text = (
-            f"My name is {NAME}, mail me at {EMAIL} or call {PHONE}. "
-            f"Also here is my key {SECRET}."
+            f"My name is {NAME}, mail me at {EMAIL} or call {PHONE}. Also here is my key {SECRET}."
         )
         for stream in (False, True):
             try:

@@ -27,7 +27,9 @@ def test_sigterm_finishes_in_flight_requests_and_signs_the_ledger(tmp_path: Path
     policy.write_text("mode: passthrough\n")
     try:
         base = f"http://127.0.0.1:{upstream.server_address[1]}/v1"
-        with cogate_server(tmp_path, base, args=["--policy", str(policy)], data_dir=data_dir) as url:
+        with cogate_server(
+            tmp_path, base, args=["--policy", str(policy)], data_dir=data_dir
+        ) as url:
             client = openai.OpenAI(base_url=url, api_key="sk-test", max_retries=0)
             stream = client.chat.completions.create(
                 model="g", messages=[{"role": "user", "content": "hi"}], stream=True
@@ -42,14 +44,17 @@ def test_sigterm_finishes_in_flight_requests_and_signs_the_ledger(tmp_path: Path
         upstream.shutdown()
     result = subprocess.run(
         [COGATE, "audit", "verify", "--data-dir", str(data_dir), "--json"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["unsigned_tail"] == 0, report  # the shutdown checkpoint covers every entry
     listed = subprocess.run(
         [COGATE, "audit", "list", "--json", "--data-dir", str(data_dir)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.splitlines()
     entries = [json.loads(line) for line in listed]
     assert len(entries) == 1
