@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import anyio
 
 from .egress import EgressGate
+from .intercept_secret import rotate_secret
 from .pipeline import BlockRunner, ForwardRunner, Pipeline
 from .settings import Settings
 from .upstream import build_client
@@ -22,6 +23,8 @@ async def assemble_pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
     # policy stops start-up here rather than failing requests later.
     privacy = await anyio.to_thread.run_sync(Privacy, settings)
     ledger = open_ledger(settings)
+    # A new secret per gateway start: an addon started against an older gateway is refused.
+    rotate_secret(settings.data_dir)
     client = build_client(settings)
     gate = EgressGate(settings, client, ledger)
     try:

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .intercept_secret import parse_intercept_upstreams
 from .settings import Settings
 
 
@@ -46,6 +47,11 @@ def main() -> None:
 )
 @click.option("--token", help="Access token clients send in x-cogate-token (or COGATE_TOKEN).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option(
+    "--intercept-upstream", "intercept_upstreams", multiple=True, metavar="HOST=URL",
+    callback=parse_intercept_upstreams,
+    help="Upstream for calls `cogate intercept` caught on HOST (repeatable; default --upstream).",
+)
 def serve(**flags: Any) -> None:
     """Run the gateway. Point apps at http://HOST:PORT/v1 (OPENAI_BASE_URL)."""
     import uvicorn
@@ -78,8 +84,11 @@ def _register_groups() -> None:
     from cogate.audit.cli import audit
     from cogate.policies.cli import policy
 
+    from .intercept import intercept
+
     main.add_command(policy)
     main.add_command(audit)
+    main.add_command(intercept)
 
 
 _register_groups()

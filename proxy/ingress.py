@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from .errors import BadRequest, GatewayError, Unauthorized
 from .exchange import Exchange
+from .intercept_secret import destination_hint
 from .modes import MODES, is_mode
 from .settings import Settings
 
@@ -106,4 +107,6 @@ def build_exchange(route: str, body: dict[str, Any], request: Request) -> Exchan
         app=_header(request, "x-cogate-app") or "default",
         conversation=_header(request, "x-cogate-conversation"),
         requested_mode=mode,
+        # Only `cogate intercept` (holding the current secret) may name the original host.
+        destination_host=destination_hint(request.app.state.settings, request.headers),
     )
