@@ -5,9 +5,9 @@ MITM_VENV := .mitm-venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: install demo test test-fast bench lint format clean browser mitm
+.PHONY: install demo test test-fast bench lint format clean system-packages mitm
 
-install: $(VENV)/.installed $(MITM_VENV)/.installed browser
+install: $(VENV)/.installed $(MITM_VENV)/.installed system-packages
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,12 +27,16 @@ $(MITM_VENV)/.installed: constraints-mitm.txt
 
 mitm: $(MITM_VENV)/.installed
 
-# Debian's chromium for the review page's browser tests (Playwright's own download cannot work here).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium for the browser tests"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-		|| (sudo -n apt-get update -qq && sudo -n DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); }
+# Debian packages the tests use: chromium for the review page's browser tests (Playwright's
+# own browser download cannot work here) and strace to trace the gateway's connections.
+system-packages:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m cogate.proxy.demo

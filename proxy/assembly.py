@@ -9,6 +9,7 @@ import anyio
 
 from .egress import EgressGate
 from .intercept_secret import rotate_secret
+from .metrics import Metrics
 from .pipeline import BlockRunner, ForwardRunner, Pipeline
 from .settings import Settings
 from .upstream import build_client
@@ -17,6 +18,8 @@ from .upstream import build_client
 @asynccontextmanager
 async def assemble_pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
     from cogate.audit import open_ledger
+    from cogate.collab import build_collab
+    from cogate.collab.logits import LogitsRunner
     from cogate.policies import Privacy
 
     # Loading the policy and spaCy takes seconds: keep the event loop free meanwhile. A broken
@@ -26,7 +29,12 @@ async def assemble_pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
     # A new secret per gateway start: an addon started against an older gateway is refused.
     rotate_secret(settings.data_dir)
     client = build_client(settings)
-    gate = EgressGate(settings, client, ledger)
+    metrics = Metrics()
+    gate = EgressGate(settings, client, ledger, metrics)
+    # The local model loads on first use of a collaboration mode, not at start-up.
+    collab = build_collab(settings, privacy)
+    metrics.queue_depth = lambda: collab.model.in_use
+    logits = LogitsRunner(settings, collab.model, privacy, collab.runners["sketch"])
     try:
         forward = ForwardRunner()
         yield Pipeline(
@@ -35,10 +43,18 @@ async def assemble_pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
                 ("resolve policy", privacy.resolve),
                 ("detect and transform", privacy.sanitize),
             ],
-            runners={"passthrough": forward, "redact": forward, "block": BlockRunner()},
+            runners={
+                "passthrough": forward,
+                "redact": forward,
+                "block": BlockRunner(),
+                **collab.runners,
+                "logits": logits,
+            },
             stage_budget_s=settings.stage_budget_s,
+            metrics=metrics,
         )
     finally:
+        await collab.aclose()
         await gate.drain()
         await client.aclose()
         await anyio.to_thread.run_sync(ledger.close)
