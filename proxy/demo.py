@@ -28,9 +28,9 @@ WIDTH = min(shutil.get_terminal_size((100, 20)).columns, 100)
 
 REDACT_REQUEST = (
     "Write a two-sentence reminder to my colleague Maria Gonzalez "
-    "(maria.gonzalez@example.com, +1 415 555 0199) about Friday's budget review. "
-    "My card 4111 1111 1111 1111 is not needed here."
+    "(maria.gonzalez@example.com, +1 415 555 0199) about Friday's budget review."
 )
+BLOCKED_REQUEST = "Book the hotel for Maria Gonzalez with my card 4111 1111 1111 1111."
 # A CoGenesis-style request (fictitious person): profile and writing history stay local.
 SKETCH_REQUEST = """## User Profile
 Name: Daniel Okafor
@@ -55,6 +55,8 @@ def progress(label: str, expected_s: float) -> Iterator[None]:
     start = time.monotonic()
 
     def draw() -> None:
+        if not sys.stderr.isatty():
+            return  # a log file gets the final line only
         while not done.wait(0.2):
             elapsed = time.monotonic() - start
             filled = min(29, int(30 * elapsed / expected_s))
@@ -83,7 +85,9 @@ def block(title: str, text: str) -> None:
         print(textwrap.fill(line, WIDTH, initial_indent="   ", subsequent_indent="   ") or "")
 
 
-def chat(base: str, content: str, mode: str | None = None) -> httpx.Response:
+def chat(
+    base: str, content: str, mode: str | None = None, *, check: bool = True
+) -> httpx.Response:
     headers = {"authorization": "Bearer sk-demo-not-a-real-key", "x-cogate-app": "demo"}
     if mode:
         headers["x-cogate-mode"] = mode
@@ -96,7 +100,8 @@ def chat(base: str, content: str, mode: str | None = None) -> httpx.Response:
     response = httpx.post(
         f"{base}/chat/completions", json=body, headers=headers, timeout=600, trust_env=False
     )
-    response.raise_for_status()
+    if check:
+        response.raise_for_status()
     return response
 
 
@@ -141,6 +146,11 @@ def main() -> None:
                 f"the answer the app received (mode {reply.headers['x-cogate-mode']})",
                 reply.json()["choices"][0]["message"]["content"],
             )
+
+            block("what the app sent next", BLOCKED_REQUEST)
+            refused = chat(gateway, BLOCKED_REQUEST, check=False)
+            block(f"refused by the policy, nothing left (HTTP {refused.status_code})",
+                  refused.json()["error"]["message"])
 
             heading("2. sketch: the profile stays on the device; the cloud writes an outline")
             block("what the app sent", SKETCH_REQUEST)
