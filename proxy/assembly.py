@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
+import httpx
 
 from .egress import EgressGate
 from .intercept_secret import rotate_secret
@@ -16,7 +17,10 @@ from .upstream import build_client
 
 
 @asynccontextmanager
-async def assemble_pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
+async def assemble_pipeline(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> AsyncIterator[Pipeline]:
+    """Everything a gateway process needs; `transport` replaces the network (unit tests)."""
     from cogate.audit import open_ledger
     from cogate.collab import build_collab
     from cogate.collab.logits import LogitsRunner
@@ -28,7 +32,7 @@ async def assemble_pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
     ledger = open_ledger(settings)
     # A new secret per gateway start: an addon started against an older gateway is refused.
     rotate_secret(settings.data_dir)
-    client = build_client(settings)
+    client = build_client(settings, transport=transport)
     metrics = Metrics()
     gate = EgressGate(settings, client, ledger, metrics)
     # The local model loads on first use of a collaboration mode, not at start-up.

@@ -48,7 +48,10 @@ def main() -> None:
 @click.option("--token", help="Access token clients send in x-cogate-token (or COGATE_TOKEN).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option(
-    "--intercept-upstream", "intercept_upstreams", multiple=True, metavar="HOST=URL",
+    "--intercept-upstream",
+    "intercept_upstreams",
+    multiple=True,
+    metavar="HOST=URL",
     callback=parse_intercept_upstreams,
     help="Upstream for calls `cogate intercept` caught on HOST (repeatable; default --upstream).",
 )

@@ -85,9 +85,7 @@ def block(title: str, text: str) -> None:
         print(textwrap.fill(line, WIDTH, initial_indent="   ", subsequent_indent="   ") or "")
 
 
-def chat(
-    base: str, content: str, mode: str | None = None, *, check: bool = True
-) -> httpx.Response:
+def chat(base: str, content: str, mode: str | None = None, *, check: bool = True) -> httpx.Response:
     headers = {"authorization": "Bearer sk-demo-not-a-real-key", "x-cogate-app": "demo"}
     if mode:
         headers["x-cogate-mode"] = mode
@@ -149,8 +147,10 @@ def main() -> None:
 
             block("what the app sent next", BLOCKED_REQUEST)
             refused = chat(gateway, BLOCKED_REQUEST, check=False)
-            block(f"refused by the policy, nothing left (HTTP {refused.status_code})",
-                  refused.json()["error"]["message"])
+            block(
+                f"refused by the policy, nothing left (HTTP {refused.status_code})",
+                refused.json()["error"]["message"],
+            )
 
             heading("2. sketch: the profile stays on the device; the cloud writes an outline")
             block("what the app sent", SKETCH_REQUEST)

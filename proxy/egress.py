@@ -52,7 +52,8 @@ class UpstreamReply:
         assert self.response is not None, "chunks() is only for streamed replies"
         outcome, error = "ok", None
         try:
-            async for chunk in self.response.aiter_raw():
+            # Decoded bytes: content-encoding is not relayed to the app.
+            async for chunk in self.response.aiter_bytes():
                 yield chunk
         except httpx.TimeoutException:
             outcome, error = "timeout", "upstream stopped sending within the read timeout"

@@ -12,6 +12,7 @@ from .errors import BadRequest, GatewayError, Unauthorized
 from .exchange import Exchange
 from .intercept_secret import destination_hint
 from .modes import MODES, is_mode
+from .shape import check_shape
 from .settings import Settings
 
 MAX_DEPTH = 64
@@ -100,6 +101,7 @@ def build_exchange(route: str, body: dict[str, Any], request: Request) -> Exchan
             f"header x-cogate-mode is {mode!r}; use one of {', '.join(MODES)}",
             param="x-cogate-mode",
         )
+    check_shape(route, body)
     return Exchange(
         route=route,
         body=body,
