@@ -23,10 +23,29 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Gold types of presidio-research and what a detector reports for them.
 GOLD_MAP = {"ADDRESS": "LOCATION", "DOMAIN_NAME": "URL"}
-TYPES = ["PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE",
-         "US_SSN", "IP_ADDRESS", "US_DRIVER_LICENSE", "DATE_TIME", "URL", "ORGANIZATION"]
-TARGETS = {"EMAIL_ADDRESS": 0.95, "PHONE_NUMBER": 0.95, "CREDIT_CARD": 0.95, "IBAN_CODE": 0.95,
-           "US_SSN": 0.95, "SECRET": 0.95, "PERSON": 0.85}
+TYPES = [
+    "PERSON",
+    "LOCATION",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_SSN",
+    "IP_ADDRESS",
+    "US_DRIVER_LICENSE",
+    "DATE_TIME",
+    "URL",
+    "ORGANIZATION",
+]
+TARGETS = {
+    "EMAIL_ADDRESS": 0.95,
+    "PHONE_NUMBER": 0.95,
+    "CREDIT_CARD": 0.95,
+    "IBAN_CODE": 0.95,
+    "US_SSN": 0.95,
+    "SECRET": 0.95,
+    "PERSON": 0.85,
+}
 
 
 def cogate_engine():
@@ -34,30 +53,31 @@ def cogate_engine():
     from cogate.policies.schema import load_policy
 
     policy = load_policy()
-    detector = Detector(policy)
+    detector = Detector(policy, all_types=True)  # measure every type, kept ones too
 
     def spans(text: str) -> list[tuple[str, int, int]]:
-        return [(s.entity_type, s.start, s.end) for s in detector.raw(text)
-                if s.score >= policy.threshold_for(s.entity_type)]
+        # What the policy acts on: thresholds applied, overlapping spans merged.
+        return [(s.entity_type, s.start, s.end) for s in detector.detect(text, acting_only=False)]
 
     return spans
 
 
 def stock_engine():
     import tldextract
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
-
     from cogate.policies.detect import spacy_package
     from cogate.policies.recognizers import OFFLINE_TLD
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
 
     # The stock email recognizer calls tldextract's module-level extractor, which would try
     # to download the suffix list; point it at the bundled snapshot (same answers, offline).
     tldextract.tldextract.TLD_EXTRACTOR = OFFLINE_TLD
-    provider = NlpEngineProvider(nlp_configuration={
-        "nlp_engine_name": "spacy",
-        "models": [{"lang_code": "en", "model_name": spacy_package("en_core_web_sm")}],
-    })
+    provider = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": spacy_package("en_core_web_sm")}],
+        }
+    )
     engine = AnalyzerEngine(nlp_engine=provider.create_engine())
 
     def spans(text: str) -> list[tuple[str, int, int]]:
@@ -77,8 +97,14 @@ def score_dataset(samples, detect) -> dict[str, dict[str, float]]:
     covered, n_all = defaultdict(int), defaultdict(int)
     for sample in samples:
         text = sample["full_text"]
-        gold = [(GOLD_MAP.get(s["entity_type"], s["entity_type"]), s["start_position"],
-                 s["end_position"]) for s in sample["spans"]]
+        gold = [
+            (
+                GOLD_MAP.get(s["entity_type"], s["entity_type"]),
+                s["start_position"],
+                s["end_position"],
+            )
+            for s in sample["spans"]
+        ]
         pred = detect(text)
         for kind, start, end in gold:
             n_gold[kind] += 1
@@ -96,10 +122,18 @@ def score_dataset(samples, detect) -> dict[str, dict[str, float]]:
     for kind in TYPES:
         recall = tp_gold[kind] / n_gold[kind] if n_gold[kind] else float("nan")
         precision = tp_pred[kind] / n_pred[kind] if n_pred[kind] else float("nan")
-        f1 = (2 * precision * recall / (precision + recall)
-              if precision == precision and recall == recall and precision + recall else 0.0)
-        out[kind] = {"n": n_gold[kind], "precision": precision, "recall": recall, "f1": f1,
-                     "covered": covered[kind] / n_all[kind] if n_all[kind] else float("nan")}
+        f1 = (
+            2 * precision * recall / (precision + recall)
+            if precision == precision and recall == recall and precision + recall
+            else 0.0
+        )
+        out[kind] = {
+            "n": n_gold[kind],
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "covered": covered[kind] / n_all[kind] if n_all[kind] else float("nan"),
+        }
     return out
 
 
@@ -117,21 +151,36 @@ def secret_samples(n: int = 40, seed: int = 7) -> tuple[list[str], list[str]]:
         lambda: "ghp_" + _token(rng, alnum, 36),
         lambda: "glpat-" + _token(rng, alnum, 20),
         lambda: "xoxb-" + _token(rng, string.digits, 12) + "-" + _token(rng, alnum, 24),
-        lambda: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI" + _token(rng, alnum, 20) + "."
-        + _token(rng, alnum + "_-", 43),
+        lambda: (
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI"
+            + _token(rng, alnum, 20)
+            + "."
+            + _token(rng, alnum + "_-", 43)
+        ),
         lambda: _token(rng, alnum, 32),  # generic: only findable after a keyword
     ]
-    frames = ["my key is {}", "export OPENAI_API_KEY={}", "token: {}", "use secret={} for prod",
-              "the api_key = \"{}\" works"]
+    frames = [
+        "my key is {}",
+        "export OPENAI_API_KEY={}",
+        "token: {}",
+        "use secret={} for prod",
+        'the api_key = "{}" works',
+    ]
     positives = []
     for i in range(n):
         positives.append(rng.choice(frames).format(makers[i % len(makers)]()))
         password = _token(rng, alnum, 12)
         positives.append(f"connect to postgres://app:{password}@db.internal:5432/main")
-    negatives = ["the token economy is growing", "skip-connections help deep nets",
-                 "please review the secret santa list", "AKIA is not a word",
-                 "key findings: revenue up 12%", "use a password manager",
-                 "see https://example.com/docs/v2/install", "commit 3f2a9c1 fixed it"]
+    negatives = [
+        "the token economy is growing",
+        "skip-connections help deep nets",
+        "please review the secret santa list",
+        "AKIA is not a word",
+        "key findings: revenue up 12%",
+        "use a password manager",
+        "see https://example.com/docs/v2/install",
+        "commit 3f2a9c1 fixed it",
+    ]
     return positives, negatives
 
 
@@ -144,8 +193,10 @@ def score_secrets(detect, positives, negatives) -> dict[str, float]:
 def cogenesis_prompt(sample: dict) -> str:
     history = "\n".join(f"Task: {p['title']}\nContent: {p['text']}" for p in sample["profile"])
     task = sample["conversations"][0]["value"]
-    return (f"## User Profile\n{sample['additional_profile']}\n\n"
-            f"## User Writing History\n{history}\n\n## Task\n{task}")
+    return (
+        f"## User Profile\n{sample['additional_profile']}\n\n"
+        f"## User Writing History\n{history}\n\n## Task\n{task}"
+    )
 
 
 def profile_items(profile: str) -> dict[str, list[str]]:
@@ -204,27 +255,37 @@ def main() -> None:
             "seconds": time.perf_counter() - started,
         }
 
-    print(f"presidio-research generated_large: {len(research)} texts "
-          "(gold ADDRESS scored as LOCATION, DOMAIN_NAME as URL)")
-    print(f"{'type':<18}{'n':>5}  {'cogate P':>8} {'R':>6} {'F1':>6} {'cov':>6}   "
-          f"{'stock P':>7} {'R':>6} {'F1':>6} {'cov':>6}  target")
+    print(
+        f"presidio-research generated_large: {len(research)} texts "
+        "(gold ADDRESS scored as LOCATION, DOMAIN_NAME as URL)"
+    )
+    print(
+        f"{'type':<18}{'n':>5}  {'cogate P':>8} {'R':>6} {'F1':>6} {'cov':>6}   "
+        f"{'stock P':>7} {'R':>6} {'F1':>6} {'cov':>6}  target"
+    )
     for kind in TYPES:
         c, s = results["cogate"]["research"][kind], results["stock"]["research"][kind]
         target = f"R>={TARGETS[kind]}" if kind in TARGETS else ""
         if kind == "PERSON":
             target += ", P>=0.8"
-        print(f"{kind:<18}{c['n']:>5}  {fmt(c['precision']):>8} {fmt(c['recall']):>6} "
-              f"{fmt(c['f1']):>6} {fmt(c['covered']):>6}   {fmt(s['precision']):>7} "
-              f"{fmt(s['recall']):>6} {fmt(s['f1']):>6} {fmt(s['covered']):>6}  {target}")
+        print(
+            f"{kind:<18}{c['n']:>5}  {fmt(c['precision']):>8} {fmt(c['recall']):>6} "
+            f"{fmt(c['f1']):>6} {fmt(c['covered']):>6}   {fmt(s['precision']):>7} "
+            f"{fmt(s['recall']):>6} {fmt(s['f1']):>6} {fmt(s['covered']):>6}  {target}"
+        )
     print("(cov: share of gold spans removed under any type, what matters for leakage)")
     for name in engines:
         sec = results[name]["secrets"]
-        print(f"secrets ({len(positives)} generated credentials) {name}: recall "
-              f"{sec['recall']:.3f}, false alarms {sec['false_alarms']}/{sec['negatives']}")
+        print(
+            f"secrets ({len(positives)} generated credentials) {name}: recall "
+            f"{sec['recall']:.3f}, false alarms {sec['false_alarms']}/{sec['negatives']}"
+        )
     for name in engines:
         cg = results[name]["cogenesis"]
-        print(f"CoGenesis dev profiles ({len(cogenesis)}) {name}: name recall {cg['name']:.3f} "
-              f"(n={cg['n_name']}), location recall {cg['location']:.3f} (n={cg['n_location']})")
+        print(
+            f"CoGenesis dev profiles ({len(cogenesis)}) {name}: name recall {cg['name']:.3f} "
+            f"(n={cg['n_name']}), location recall {cg['location']:.3f} (n={cg['n_location']})"
+        )
     for name in engines:
         print(f"{name}: {results[name]['seconds']:.1f} s for the whole run")
     if args.json:

@@ -155,25 +155,27 @@ def history_texts(sample: dict[str, Any]) -> list[str]:
     return [item["text"] for item in sample.get("profile", [])]
 
 
-def _history(sample: dict[str, Any]) -> str:
-    return "\n\n".join(
-        f"Task: {item['title']}\nContent: {item['text']}" for item in sample.get("profile", [])
-    )
+def _history(sample: dict[str, Any], limit: int | None = None) -> str:
+    items = sample.get("profile", [])[:limit]
+    return "\n\n".join(f"Task: {item['title']}\nContent: {item['text']}" for item in items)
 
 
-def request_messages(sample: dict[str, Any], layout: str = "sections") -> list[dict[str, str]]:
-    """The chat messages an app would send for this sample."""
+def request_messages(
+    sample: dict[str, Any], layout: str = "sections", history: int | None = None
+) -> list[dict[str, str]]:
+    """The chat messages an app would send for this sample (`history`: at most this many
+    earlier writings, to keep prompts short where the full history is not the point)."""
     profile, task = sample["additional_profile"], task_of(sample)
     if layout == "sections":
+        writing = _history(sample, history)
         content = (
-            f"## User Profile\n{profile}\n\n## User Writing History\n{_history(sample)}\n\n"
-            f"## Task\n{task}"
+            f"## User Profile\n{profile}\n\n## User Writing History\n{writing}\n\n## Task\n{task}"
         )
         return [{"role": "user", "content": content}]
     if layout == "system":
         system = (
             "You write for this user, in their voice.\n\nUser profile:\n"
-            f"{profile}\n\nTheir earlier writing:\n{_history(sample)}"
+            f"{profile}\n\nTheir earlier writing:\n{_history(sample, history)}"
         )
         return [{"role": "system", "content": system}, {"role": "user", "content": task}]
     raise ValueError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}")

@@ -11,6 +11,7 @@ context, streamed to the app. When the cloud fails and the policy allows it
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from cogate.proxy.pipeline import Reply
 
 from .context import Rules, Split, split_request
 from .instruction import DEFAULT_REDUCTION, ContextGuard, sanitize_instruction
-from .local import prompt_for
+from .local import chat_messages, prompt_for
 from .replies import answer, sampling_from_body
 from .runtime import LocalModel
 
@@ -65,6 +66,41 @@ def outline_request(
     if model:
         body = {"model": model, **body}
     return body
+
+
+_BULLET = re.compile(r"^(?:[-*\u2022]|\d+[.)])\s+(.*)$")
+
+
+def tidy_outline(text: str, max_items: int = 6, max_words: int = 14) -> str:
+    """The outline's points as short bullets: a small local model copies long prose it is
+    shown, where it follows a list of headings. Markup and links are dropped."""
+    text = re.sub(r"<[^>]*>|https?://\S+|\*\*|__", "", text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    points = [m.group(1) for line in lines if (m := _BULLET.match(line))]
+    if not points:
+        points = [s for s in re.split(r"(?<=[.!?])\s+", " ".join(lines)) if s.strip()]
+    items = []
+    for point in points:
+        words = point.strip(" :*#").split()
+        if words:
+            items.append(" ".join(words[:max_words]))
+        if len(items) == max_items:
+            break
+    return "\n".join(f"- {item}" for item in items)
+
+
+def with_outline(messages: list[dict[str, str]], outline: str | None) -> list[dict[str, str]]:
+    """The app's own request with the outline added to its last user turn: the local model
+    reads what it would read in local mode, plus the plan."""
+    out = [dict(m) for m in messages]
+    if outline:
+        last = max((i for i, m in enumerate(out) if m["role"] == "user"), default=None)
+        note = f"Outline to follow:\n{outline}"
+        if last is None:
+            out.append({"role": "user", "content": note})
+        else:
+            out[last]["content"] = f"{out[last]['content']}\n\n{note}"
+    return out
 
 
 def final_messages(
@@ -155,18 +191,24 @@ class SketchRunner:
         self.model.check_capacity()
         prepared = await self.prepare(ex)
         await self.model.ready()
+        # An outline need not be longer than the answer it plans.
+        prepared.body["max_tokens"] = min(self.outline_tokens, max(48, sampling.max_tokens))
         ex.outbound_body = prepared.body
         outline, reply = await self._outline(ex, gate, prepared.body)
         if reply is not None:
             return reply
         if outline is not None:
-            outline = prepared.guard.restore(outline)
+            outline = tidy_outline(prepared.guard.restore(outline)) or None
+            ex.notes["sketch_outline"] = outline
 
         def build(private: str) -> list[dict[str, str]]:
             return final_messages(prepared.split, prepared.instruction, outline, private)
 
         reserve = min(sampling.max_tokens, self.model.context // 4)
-        prompt = fit_prompt(self.model, build, prepared.split.private_text, reserve)
+        prompt = prompt_for(self.model, with_outline(chat_messages(ex.body), outline))
+        if len(prompt) > self.model.context - reserve:
+            # Too long as sent: rebuild it with the private context cut to fit.
+            prompt = fit_prompt(self.model, build, prepared.split.private_text, reserve)
         gen = self.model.generate(prompt, sampling)
         ex.notes["local_prompt_tokens"] = len(prompt)
         return await answer(gen, ex.body, self.model.name, notes=ex.notes)

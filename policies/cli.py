@@ -37,8 +37,12 @@ def check(file: Path) -> None:
 
 
 @policy.command()
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Policy YAML (default: the shipped default policy).")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy YAML (default: the shipped default policy).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.argument("text")
 def test(policy_file: Path | None, as_json: bool, text: str) -> None:
@@ -60,30 +64,38 @@ def test(policy_file: Path | None, as_json: bool, text: str) -> None:
         sys.exit(2)
     outcome = Outcome()
     # An ephemeral key: `hash` output here shows the form, not the gateway's real tags.
-    redaction = Redaction(loaded, loaded.name, Detector(loaded), Vault(), b"policy-test-key",
-                          outcome, dry_run=True)
+    redaction = Redaction(
+        loaded, loaded.name, Detector(loaded), Vault(), b"policy-test-key", outcome, dry_run=True
+    )
     sanitized = redaction.text(text, "text")
     findings = [
-        {**f.as_dict(), "action": loaded.action_for(f.entity_type)}
-        for f in outcome.findings
+        {**f.as_dict(), "action": loaded.action_for(f.entity_type)} for f in outcome.findings
     ]
     for f in findings:
         f.pop("field", None)
     blocked = sorted({f.entity_type for f in outcome.blocked})
     if as_json:
-        click.echo(json.dumps({
-            "policy": loaded.name,
-            "policy_hash": loaded.content_hash(),
-            "mode": loaded.mode,
-            "findings": findings,
-            "blocked": blocked,
-            "sanitized": sanitized,
-        }, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "policy": loaded.name,
+                    "policy_hash": loaded.content_hash(),
+                    "mode": loaded.mode,
+                    "findings": findings,
+                    "blocked": blocked,
+                    "sanitized": sanitized,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     click.echo(f"policy {loaded.name} ({loaded.content_hash()}), mode {loaded.mode}")
     for f in findings:
-        click.echo(f"  {f['type']:<16} {f['start']:>6}-{f['end']:<6} score {f['score']:<5} "
-                   f"{f['recognizer']:<28} {f['action']}")
+        click.echo(
+            f"  {f['type']:<16} {f['start']:>6}-{f['end']:<6} score {f['score']:<5} "
+            f"{f['recognizer']:<28} {f['action']}"
+        )
     if blocked:
         click.echo(f"the request would be refused: {', '.join(blocked)} blocked")
     click.echo("sanitized:")

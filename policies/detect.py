@@ -8,12 +8,15 @@ the whole history every turn pays detection on its new text only.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import metadata
 
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+from phonenumbers.re_util import enable_pattern_cache
+from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
@@ -23,7 +26,6 @@ from presidio_analyzer.predefined_recognizers import (
     IpRecognizer,
     MedicalLicenseRecognizer,
     NhsRecognizer,
-    PhoneRecognizer,
     SpacyRecognizer,
     UrlRecognizer,
     UsBankRecognizer,
@@ -34,21 +36,45 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from .normalize import normalize
-from .recognizers import OfflineEmailRecognizer, custom_recognizers, project_recognizers
+from .recognizers import (
+    OfflineEmailRecognizer,
+    QuickPhoneRecognizer,
+    custom_recognizers,
+    project_recognizers,
+)
 from .schema import Policy
 
 # spaCy labels and the Presidio types they become (as in Presidio's default configuration;
 # ORGANIZATION is detected too, and the shipped default policy keeps it).
 NER_MAPPING = {
-    "PER": "PERSON", "PERSON": "PERSON", "NORP": "NRP", "FAC": "LOCATION", "LOC": "LOCATION",
-    "GPE": "LOCATION", "LOCATION": "LOCATION", "ORG": "ORGANIZATION",
-    "ORGANIZATION": "ORGANIZATION", "DATE": "DATE_TIME", "TIME": "DATE_TIME",
+    "PER": "PERSON",
+    "PERSON": "PERSON",
+    "NORP": "NRP",
+    "FAC": "LOCATION",
+    "LOC": "LOCATION",
+    "GPE": "LOCATION",
+    "LOCATION": "LOCATION",
+    "ORG": "ORGANIZATION",
+    "ORGANIZATION": "ORGANIZATION",
+    "DATE": "DATE_TIME",
+    "TIME": "DATE_TIME",
 }
-NER_IGNORED = ["CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL",
-               "PERCENT", "PRODUCT", "QUANTITY", "WORK_OF_ART"]
+NER_IGNORED = [
+    "CARDINAL",
+    "EVENT",
+    "LANGUAGE",
+    "LAW",
+    "MONEY",
+    "ORDINAL",
+    "PERCENT",
+    "PRODUCT",
+    "QUANTITY",
+    "WORK_OF_ART",
+]
 # The pipes NER does not need (en_core_web_sm's ner has its own tok2vec).
 NOT_FOR_NER = ["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"]
 MAX_TEXT = 5_000_000
+PRESIDIO_FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE
 
 
 @dataclass(frozen=True)
@@ -103,6 +129,9 @@ def load_spacy(name: str):
 
 def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> AnalyzerEngine:
     """Presidio's predefined recognizers (offline email), cogate's own, one spaCy pipeline."""
+    # libphonenumber's metadata patterns overflow the re module's cache and were compiled
+    # again on every request; keep them (a bounded set) compiled for the process.
+    enable_pattern_cache()
     nlp_engine = SpacyNlpEngine(
         models=[{"lang_code": "en", "model_name": spacy_model}],
         ner_model_configuration=NerModelConfiguration(
@@ -115,7 +144,7 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
             supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"]
         ),
         OfflineEmailRecognizer(),
-        PhoneRecognizer(supported_regions=list(phone_regions)),
+        QuickPhoneRecognizer(list(phone_regions)),
         CreditCardRecognizer(),
         IbanRecognizer(),
         UsSsnRecognizer(),
@@ -129,10 +158,46 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
         IpRecognizer(),
         UrlRecognizer(),
         DateRecognizer(),
-        *project_recognizers(),
     ]
+    for recognizer in recognizers:
+        if isinstance(recognizer, PatternRecognizer):
+            # As Presidio's registry configures them (IBANs, hex keys... in any case);
+            # constructed directly they would be case-sensitive.
+            recognizer.global_regex_flags = PRESIDIO_FLAGS
+    recognizers += project_recognizers()
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
-    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+    return AnalyzerEngine(
+        registry=registry,
+        nlp_engine=nlp_engine,
+        supported_languages=["en"],
+        context_aware_enhancer=LeanContextEnhancer(),
+    )
+
+
+class _NoExplanation:
+    """Stands in for Presidio's per-result explanation, which cogate never returns."""
+
+    def set_supportive_context_word(self, word: str) -> None:
+        pass
+
+    def set_improved_score(self, score: float) -> None:
+        pass
+
+    def __deepcopy__(self, memo: dict) -> _NoExplanation:
+        return self
+
+
+_NO_EXPLANATION = _NoExplanation()
+
+
+class LeanContextEnhancer(LemmaContextAwareEnhancer):
+    """Presidio's lemma context enhancer without deep-copying explanations nobody reads
+    (a measurable share of the analysis time on long texts)."""
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        for result in raw_results:
+            result.analysis_explanation = _NO_EXPLANATION
+        return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
 
 
 _ANALYZERS: dict[tuple[str, tuple[str, ...]], AnalyzerEngine] = {}
@@ -182,15 +247,25 @@ class AnalysisCache:
 class Detector:
     """Everything a policy detects in a text, after its thresholds and allow list."""
 
-    def __init__(self, policy: Policy, cache: AnalysisCache | None = None) -> None:
+    def __init__(
+        self, policy: Policy, cache: AnalysisCache | None = None, *, all_types: bool = False
+    ) -> None:
         self.policy = policy
         self.analyzer = shared_analyzer(policy.spacy_model, tuple(policy.phone_regions))
         self.custom = custom_recognizers(policy.custom)
         self.cache = cache if cache is not None else AnalysisCache()
-        self._key = policy.detection_key()
         entities = set(self.analyzer.get_supported_entities("en"))
         entities.update(spec.entity for spec in policy.custom)
+        if not all_types:
+            # Types the policy keeps are not looked for at all: their recognizers cost time.
+            entities = {e for e in entities if policy.action_for(e) != "keep"}
+            if policy.entities is not None:
+                entities &= set(policy.entities)
         self.entities = sorted(entities)
+        self._key = (
+            policy.detection_key()
+            + hashlib.sha256(",".join(self.entities).encode()).hexdigest()[:8]
+        )
         self._allow = {value.strip().casefold() for value in policy.allow_list}
         self._lock = _ANALYZE_LOCK
 
@@ -205,7 +280,9 @@ class Detector:
         norm = normalize(text)
         with self._lock:  # spaCy pipelines are not documented as thread-safe
             results = self.analyzer.analyze(
-                text=norm.text, language="en", entities=self.entities,
+                text=norm.text,
+                language="en",
+                entities=self.entities,
                 ad_hoc_recognizers=self.custom or None,
             )
         spans = []
@@ -219,8 +296,11 @@ class Detector:
         self.cache.put(key, found)
         return found
 
-    def detect(self, text: str) -> list[Span]:
-        """The spans the policy acts on: above threshold, not allowed, not `keep`, merged."""
+    def detect(self, text: str, *, acting_only: bool = True) -> list[Span]:
+        """The spans the policy acts on: above threshold, not allowed, not `keep`, merged.
+
+        `acting_only=False` keeps the types the policy keeps (for measurement).
+        """
         policy = self.policy
         chosen = []
         for span in self.raw(text):
@@ -228,7 +308,7 @@ class Detector:
                 continue
             if policy.entities is not None and span.entity_type not in policy.entities:
                 continue
-            if policy.action_for(span.entity_type) == "keep":
+            if acting_only and policy.action_for(span.entity_type) == "keep":
                 continue
             if self._allow and text[span.start : span.end].strip().casefold() in self._allow:
                 continue
@@ -256,10 +336,16 @@ def merge_overlaps(spans: list[Span], rank=lambda entity_type: 0) -> list[Span]:
             merged.append([span])
     out = []
     for group in merged:
-        best = max(group, key=lambda s: (rank(s.entity_type), s.recognizer != "SpacyRecognizer",
-                                          s.score, s.end - s.start))
+        best = max(
+            group,
+            key=lambda s: (
+                rank(s.entity_type),
+                s.recognizer != "SpacyRecognizer",
+                s.score,
+                s.end - s.start,
+            ),
+        )
         start = min(s.start for s in group)
         end = max(s.end for s in group)
         out.append(Span(best.entity_type, start, end, best.score, best.recognizer))
     return out
-

@@ -7,13 +7,27 @@ invisible characters removed; every span found there is mapped back to the origi
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
 # Characters that render as nothing: zero-width spaces/joiners, word joiner, BOM, soft
 # hyphen, bidi controls, variation selectors and the Unicode tag block.
-_INVISIBLE = {0x00AD, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0x2061,
-              0x2062, 0x2063, 0x2064, 0xFEFF}
+_INVISIBLE = {
+    0x00AD,
+    0x180E,
+    0x200B,
+    0x200C,
+    0x200D,
+    0x200E,
+    0x200F,
+    0x2060,
+    0x2061,
+    0x2062,
+    0x2063,
+    0x2064,
+    0xFEFF,
+}
 _INVISIBLE.update(range(0x202A, 0x202F))
 _INVISIBLE.update(range(0x2066, 0x206A))
 _INVISIBLE.update(range(0xFE00, 0xFE10))
@@ -47,9 +61,17 @@ class Normalized:
         return first, last
 
 
+_INVISIBLE_RE = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in sorted(_INVISIBLE)) + "\U000e0000-\U000e007f"
+    "\U000e0100-\U000e01ef]"
+)
+
+
 def normalize(text: str) -> Normalized:
-    if text.isascii():
-        return Normalized(text, None, len(text))  # ASCII is NFKC-stable and has no invisibles
+    if text.isascii() or (
+        unicodedata.is_normalized("NFKC", text) and not _INVISIBLE_RE.search(text)
+    ):
+        return Normalized(text, None, len(text))  # nothing to change: offsets are the same
     out: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):

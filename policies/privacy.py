@@ -45,7 +45,9 @@ class Privacy:
         self.routes: list[tuple[Route, str, Policy]] = []
         for index, route in enumerate(self.policy.routes):
             self.routes.append((route, *self._route_policy(index, route)))
-        self.detector(self.policy).raw("cogate warm-up: Jane Doe lives in Paris.")
+        # Load everything lazy now (spaCy, the suffix list behind email checks), not on the
+        # first request.
+        self.detector(self.policy).raw("Warm-up: Jane Doe (jane.doe@example.com) in Paris.")
 
     # -- policies ---------------------------------------------------------------------
 
@@ -98,7 +100,9 @@ class Privacy:
             first = []
             for message in ex.body["messages"]:
                 if isinstance(message, dict) and message.get("role") in (
-                    "system", "developer", "user"
+                    "system",
+                    "developer",
+                    "user",
                 ):
                     first.append([message.get("role"), message.get("content")])
                     if message.get("role") == "user":
@@ -129,8 +133,12 @@ class Privacy:
             policy = ex.policy
         needs_key = "hash" in policy.actions.values()
         return Redaction(
-            policy, ex.policy_id, self.detector(policy), self.vault(ex),
-            self.hash_key() if needs_key else None, outcome,
+            policy,
+            ex.policy_id,
+            self.detector(policy),
+            self.vault(ex),
+            self.hash_key() if needs_key else None,
+            outcome,
         )
 
     def sanitize(self, ex: Exchange) -> None:

@@ -38,9 +38,9 @@ def hold_point(buffer: str) -> int:
     buffer is a placeholder or the beginning of one.
     """
     for start in range(max(0, len(buffer) - MAX_HOLD), len(buffer)):
-        if buffer[start] in _STARTS or buffer[start].isupper():
-            if PLACEHOLDER.fullmatch(buffer, start, partial=True) is not None:
-                return start
+        could_start = buffer[start] in _STARTS or buffer[start].isupper()
+        if could_start and PLACEHOLDER.fullmatch(buffer, start, partial=True) is not None:
+            return start
     return len(buffer)
 
 
@@ -120,8 +120,9 @@ class StreamRestorer:
         if not buffer:
             return ""
         hold = len(buffer) if final else hold_point(buffer)
-        out = self.text.replace(buffer, PLACEHOLDER.finditer(buffer, 0, hold),
-                                json_escape=json_escape, upto=hold)
+        out = self.text.replace(
+            buffer, PLACEHOLDER.finditer(buffer, 0, hold), json_escape=json_escape, upto=hold
+        )
         if hold < len(buffer):
             self.pending[key] = buffer[hold:]
         return out
@@ -142,8 +143,9 @@ class StreamRestorer:
         final = choice.get("finish_reason") is not None
         choice = dict(choice)
         if isinstance(choice.get("text"), str):  # completions
-            choice["text"] = self._release((index, "text"), choice["text"], final=final,
-                                           json_escape=False)
+            choice["text"] = self._release(
+                (index, "text"), choice["text"], final=final, json_escape=False
+            )
         elif final and (index, "text") in self.pending:
             choice["text"] = self._release((index, "text"), "", final=True, json_escape=False)
         delta = choice.get("delta")
@@ -156,8 +158,9 @@ class StreamRestorer:
     def _delta(self, index: int, delta: dict[str, Any], final: bool) -> dict[str, Any]:
         for name in _DELTA_TEXT:
             if isinstance(delta.get(name), str) or (final and (index, name) in self.pending):
-                released = self._release((index, name), delta.get(name) or "", final=final,
-                                         json_escape=False)
+                released = self._release(
+                    (index, name), delta.get(name) or "", final=final, json_escape=False
+                )
                 if released or name in delta:
                     delta[name] = released
         calls = delta.get("tool_calls")
@@ -170,13 +173,15 @@ class StreamRestorer:
         call = delta.get("function_call")
         if isinstance(call, dict) and isinstance(call.get("arguments"), str):
             call = dict(call)
-            call["arguments"] = self._release((index, "function_call"), call["arguments"],
-                                              final=final, json_escape=True)
+            call["arguments"] = self._release(
+                (index, "function_call"), call["arguments"], final=final, json_escape=True
+            )
             delta["function_call"] = call
         elif final and (index, "function_call") in self.pending:
             delta["function_call"] = {
-                "arguments": self._release((index, "function_call"), "", final=True,
-                                           json_escape=True)
+                "arguments": self._release(
+                    (index, "function_call"), "", final=True, json_escape=True
+                )
             }
         return delta
 
@@ -188,8 +193,9 @@ class StreamRestorer:
         if isinstance(function, dict) and isinstance(function.get("arguments"), str):
             function = dict(function)
             key = (index, "tool", call.get("index", 0))
-            function["arguments"] = self._release(key, function["arguments"], final=final,
-                                                  json_escape=True)
+            function["arguments"] = self._release(
+                key, function["arguments"], final=final, json_escape=True
+            )
             call["function"] = function
         return call
 
@@ -223,7 +229,10 @@ class StreamRestorer:
                 choice.setdefault("delta", {})[kind] = self._release(
                     key, "", final=True, json_escape=False
                 )
-        event = {k: v for k, v in (self.last_event or {}).items() if k in ("id", "object",
-                                                                           "created", "model")}
+        event = {
+            k: v
+            for k, v in (self.last_event or {}).items()
+            if k in ("id", "object", "created", "model")
+        }
         event["choices"] = [by_choice[i] for i in sorted(by_choice)]
         return [event]

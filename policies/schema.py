@@ -112,7 +112,7 @@ class Policy(_Model):
     unscannable: Literal["block", "drop", "allow"] = "block"
     store_body: bool = True
     spacy_model: str = "en_core_web_sm"
-    phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB", "DE", "FR", "IN"])
+    phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB"])
 
     @field_validator("actions")
     @classmethod
@@ -225,7 +225,9 @@ def _default_data() -> dict[str, Any]:
     return _read_yaml(shipped_path("default"))
 
 
-def policy_from_data(data: dict[str, Any], source: str, base: dict[str, Any] | None = None) -> Policy:
+def policy_from_data(
+    data: dict[str, Any], source: str, base: dict[str, Any] | None = None
+) -> Policy:
     merged = merge(_default_data() if base is None else base, data)
     try:
         return Policy.model_validate(merged)

@@ -73,7 +73,8 @@ class Vault:
             while True:
                 number += 1
                 candidate = placeholder(label, number)
-                if candidate.casefold() not in folded and f"{label}_{number}".casefold() not in folded:
+                bare = f"{label}_{number}".casefold()
+                if candidate.casefold() not in folded and bare not in folded:
                     break
             self._counters[label] = number
             self._by_value[value] = (label, number)

@@ -12,8 +12,8 @@ from .errors import BadRequest, GatewayError, Unauthorized
 from .exchange import Exchange
 from .intercept_secret import destination_hint
 from .modes import MODES, is_mode
-from .shape import check_shape
 from .settings import Settings
+from .shape import check_shape
 
 MAX_DEPTH = 64
 MAX_HEADER_VALUE = 1024

@@ -75,8 +75,12 @@ class CloudDrafter:
         }
         if self.model:
             body = {"model": self.model, **body}
-        note = {"collab": "logits", "purpose": "draft", "call": len(self.payloads) + 1,
-                "prefix_chars": len(prefix)}
+        note = {
+            "collab": "logits",
+            "purpose": "draft",
+            "call": len(self.payloads) + 1,
+            "prefix_chars": len(prefix),
+        }
         self.payloads.append(body)
         try:
             reply = await self.gate.send(self.ex, "completions", body, note=note)

@@ -28,11 +28,11 @@ class LogitsOptions:
     """How often and how much the cloud is consulted; the defaults meet ≤0.15 calls/token."""
 
     pool: int = 24  # local candidates considered per step
-    draft_tokens: int = 12  # tokens the cloud drafts per call
-    min_gap: int = 8  # after the first call, at most one call per this many tokens
-    max_calls: int = 16  # per answer
-    entropy_threshold: float = 1.2  # nats over the pool: above it the local model is unsure
-    margin_threshold: float = 0.25  # top-1 minus top-2 probability: below it, unsure
+    draft_tokens: int = 6  # tokens the cloud drafts per call
+    min_gap: int = 12  # after the first call, at most one call per this many tokens
+    max_calls: int = 12  # per answer
+    entropy_threshold: float = 1.5  # nats over the pool: above it the local model is unsure
+    margin_threshold: float = 0.15  # top-1 minus top-2 probability: below it, unsure
     repeat_penalty: float = 1.1
     repeat_window: int = 64
     fixed_weight: float = 0.35  # the cloud's share when no trained gate is installed
@@ -166,12 +166,16 @@ def _local_logprobs(logits: np.ndarray, recent: list[int], options: LogitsOption
     if recent and options.repeat_penalty != 1.0:
         seen = np.unique(np.asarray(recent))
         vals = logits[seen]
-        logits[seen] = np.where(vals > 0, vals / options.repeat_penalty, vals * options.repeat_penalty)
+        logits[seen] = np.where(
+            vals > 0, vals / options.repeat_penalty, vals * options.repeat_penalty
+        )
     top = logits.max()
     return logits - (top + math.log(np.exp(logits - top).sum()))
 
 
-def _pool(stepper: Stepper, logprobs: np.ndarray, size: int) -> tuple[list[int], list[bytes | None]]:
+def _pool(
+    stepper: Stepper, logprobs: np.ndarray, size: int
+) -> tuple[list[int], list[bytes | None]]:
     size = min(size, len(logprobs))
     best = np.argpartition(-logprobs, size - 1)[:size]
     best = best[np.argsort(-logprobs[best])]
@@ -213,7 +217,9 @@ def _unsure(pool_logprobs: np.ndarray, options: LogitsOptions) -> bool:
     return entropy >= options.entropy_threshold or margin <= options.margin_threshold
 
 
-def _at_word_boundary(pieces: list[bytes | None], pool_logprobs: np.ndarray, generated: bytes) -> bool:
+def _at_word_boundary(
+    pieces: list[bytes | None], pool_logprobs: np.ndarray, generated: bytes
+) -> bool:
     """True when the local model expects a new word next, so the prefix ends in a whole word
     (a half-written name could slip past every detector)."""
     if not generated:
@@ -225,7 +231,7 @@ def _at_word_boundary(pieces: list[bytes | None], pool_logprobs: np.ndarray, gen
     return piece is None or piece[:1] in _BREAKS
 
 
-_BREAKS = frozenset(bytes([c]) for c in b" \t\n\r.,;:!?)]}\"")
+_BREAKS = frozenset(bytes([c]) for c in b' \t\n\r.,;:!?)]}"')
 
 
 def _visible(generated: bytes) -> str:

@@ -53,8 +53,14 @@ def features(cands: Candidates, view: CloudView, position: int) -> np.ndarray:
     else:
         agree = float(compatible(top_piece, cloud_top))
     return np.array(
-        [entropy, view.entropy(), agree, coverage(view, cands.pieces), margin,
-         math.log1p(position) / 6.0],
+        [
+            entropy,
+            view.entropy(),
+            agree,
+            coverage(view, cands.pieces),
+            margin,
+            math.log1p(position) / 6.0,
+        ],
         dtype=np.float64,
     )
 
@@ -96,8 +102,10 @@ class MlpGate:
         for i, layer in enumerate(spec["layers"]):
             weight = np.asarray(layer["weight"], dtype=np.float64)
             if weight.ndim != 2 or weight.shape[1] != width:
-                raise ValueError(f"{source}: layer {i} weight has shape {weight.shape}, "
-                                 f"expected (n, {width}); the file is damaged, retrain it")
+                raise ValueError(
+                    f"{source}: layer {i} weight has shape {weight.shape}, "
+                    f"expected (n, {width}); the file is damaged, retrain it"
+                )
             bias = _array(layer["bias"], (weight.shape[0],), source, f"layers[{i}].bias")
             self.layers.append((_finite(weight, source), bias))
             width = weight.shape[0]
@@ -110,8 +118,10 @@ class MlpGate:
         try:
             spec = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ValueError(f"cannot read the fusion gate {path} ({exc}); retrain it with "
-                             "`cogate collab train-gate` or remove it to use the fixed weight")
+            raise ValueError(
+                f"cannot read the fusion gate {path} ({exc}); retrain it with "
+                "`cogate collab train-gate` or remove it to use the fixed weight"
+            ) from None
         return cls(spec, str(path))
 
     def weight(self, feats: np.ndarray) -> float:
@@ -139,7 +149,9 @@ def fuse(cands: Candidates, view: CloudView | None, gate: Gate, position: int) -
         return Fused(_log_normalise(cands.logprobs), 0.0, None)
     feats = features(cands, view, position)
     weight = min(max(gate.weight(feats), 0.0), 1.0)
-    return Fused(fuse_logprobs(cands.logprobs, cloud_probs(view, cands.pieces), weight), weight, feats)
+    return Fused(
+        fuse_logprobs(cands.logprobs, cloud_probs(view, cands.pieces), weight), weight, feats
+    )
 
 
 def fuse_logprobs(local: np.ndarray, cloud: Sequence[float], weight: float) -> np.ndarray:

@@ -16,18 +16,22 @@ REDACTED = "[private]"
 _QUOTED = re.compile(r"[\"“”«]([^\"“”«»\n]{2,80})[\"“”»]|(?<![A-Za-z])'([^'\n]{2,80})'(?![A-Za-z])")
 _CAPITALIZED = re.compile(r"\b[A-Z][\w'’\-]*[a-z0-9][\w'’\-]*\b")
 _NUMBER = re.compile(r"\b\d[\d.,:/\-]*\d\b|\b\d\b")
-_SENTENCE_START = re.compile(r"(^|[.!?]\s+|\n\s*|[-*•]\s+)$")
+_SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|\n\s*|[-*•]\s+)$")
+# "Name: Isabel Martinez", "Location: Miami, Florida": a short, capitalized field value.
+_FIELD_VALUE = re.compile(
+    r"^[ \t]*[\w ]{2,30}:[ \t]*([A-Z][\w'’\-]*(?:,?[ \t]+[A-Z][\w'’\-]*){0,2})[ \t]*$", re.MULTILINE
+)
 # Capitalized words too common to be private when the answer uses them.
 _COMMON = frozenset(
     """a an the i i'm i've i'd i'll my me we our us you your he she it they them their his her
     this that these those there here what when where who why how which while if as at by for
-    from in into of on to with and but or so not no yes all any each every some many most
-    more less one two three first second last new next today tomorrow yesterday dear hi hello
-    thanks thank please best regards sincerely mr mrs ms dr monday tuesday wednesday thursday
-    friday saturday sunday january february march april may june july august september october
+    from in into of on to with and but or so not no yes all any each every some many most more
+    less one two three first second last new next today tomorrow yesterday dear hi hello thanks
+    thank please best regards sincerely mr mrs ms dr monday tuesday wednesday thursday friday
+    saturday sunday january february march april may june july august september october
     november december task content name age location occupation personal_traits writing_style
-    privacy_info smart_device_usage ai_assistant_usage title user profile writing history
-    ai english""".split()
+    privacy_info smart_device_usage ai_assistant_usage title user profile writing history ai
+    english""".split()  # noqa: SIM905
 )
 
 
@@ -56,6 +60,10 @@ def private_terms(private_text: str, public_text: str) -> PrivateTerms:
         if len(quoted) >= 3:
             terms.add(quoted)
             terms.update(w for w in re.findall(r"[A-Za-z][\w'’\-]{3,}", quoted) if w[0].isupper())
+    for match in _FIELD_VALUE.finditer(private_text):
+        value = match.group(1)
+        terms.add(value)
+        terms.update(w.strip(",") for w in value.split() if len(w.strip(",")) >= 3)
     for match in _CAPITALIZED.finditer(private_text):
         word = match.group(0)
         if word.casefold() in _COMMON:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from cogate.proxy.pipeline import Reply, Runner
 from cogate.proxy.settings import Settings
 
 from ._cloud import CLOUD_TEMPLATE, CloudDrafter
-from ._decode import LogitsOptions, Sampler, Stats, decode
+from ._decode import LogitsOptions, Sampler, Stats, Stepper, decode
 from ._fusion import FixedGate, MlpGate, load_gate
 from ._guard import private_terms
 from ._local import LlamaStepper
@@ -38,7 +38,8 @@ from ._probe import CapabilityProbe
 log = logging.getLogger("cogate.collab.logits")
 
 FALLBACK_HEADER = "x-cogate-logits-fallback"
-STATS_HEADER = "x-cogate-logits-calls"
+STATS_HEADER = "x-cogate-logits-calls"  # cloud calls (plain replies only)
+ACCEPTED_HEADER = "x-cogate-logits-accepted"  # tokens that agreed with a cloud draft
 GATE_FILE = "fusion-gate.json"
 FALLBACKS = ("sketch", "local", "refuse")
 
@@ -58,8 +59,10 @@ def fallback_choice(policy: Any, have_runner: bool) -> str:
     """The policy's `collab.logits_fallback` (sketch | local | refuse); absent: sketch when
     a fallback runner is available, else refuse."""
     collab = getattr(policy, "collab", None)
-    value = collab.get("logits_fallback") if isinstance(collab, dict) else getattr(
-        collab, "logits_fallback", None
+    value = (
+        collab.get("logits_fallback")
+        if isinstance(collab, dict)
+        else getattr(collab, "logits_fallback", None)
     )
     if value in FALLBACKS:
         return value
@@ -100,6 +103,7 @@ class LogitsRunner:
         gate_path: Path | None = None,
         reduction: str = DEFAULT_REDUCTION,
         template: str = CLOUD_TEMPLATE,
+        stepper: Callable[[Any], Stepper] = LlamaStepper,
     ) -> None:
         self.settings = settings
         self.model = local_model
@@ -113,6 +117,7 @@ class LogitsRunner:
         self.reduction = reduction
         self.template = template
         self.probe = CapabilityProbe()
+        self.stepper = stepper  # how the raw llama is driven token by token
         log.info("logits mode: fusion gate %s", self.gate.describe())
 
     async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
@@ -141,8 +146,14 @@ class LogitsRunner:
         terms = private_terms(split.private_text, task)
         task = terms.scrub(task)
         drafter = CloudDrafter(
-            ex, gate, self.privacy, instruction=task, terms=terms, model=ex.model,
-            top_k=capability.top_k, template=self.template,
+            ex,
+            gate,
+            self.privacy,
+            instruction=task,
+            terms=terms,
+            model=ex.model,
+            top_k=capability.top_k,
+            template=self.template,
         )
 
         def build(private: str) -> list[dict[str, str]]:
@@ -168,28 +179,42 @@ class LogitsRunner:
         ex.notes["usage"] = usage(len(prompt), stats.tokens)
         ex.notes["logits"] = stats.summary()
         ex.response_headers[STATS_HEADER] = str(stats.calls)
+        ex.response_headers[ACCEPTED_HEADER] = str(stats.accepted)
         body = completion_body(name, text, stats.finish_reason, len(prompt), stats.tokens)
         if ex.findings:
             body = ex.restorer.restore_json(body)
         return Reply(status=200, body=json.dumps(body, ensure_ascii=False).encode())
 
     async def _generate(
-        self, prompt: list[int], drafter: CloudDrafter, sampler: Sampler, stats: Stats,
+        self,
+        prompt: list[int],
+        drafter: CloudDrafter,
+        sampler: Sampler,
+        stats: Stats,
         max_tokens: int,
     ) -> AsyncIterator[str]:
         async with self.model.exclusive() as llama:
-            stepper = LlamaStepper(llama)
+            stepper = self.stepper(llama)
             async for text in decode(
                 stepper, prompt, drafter, self.gate, self.options, max_tokens, sampler, stats
             ):
                 yield text
 
     async def _stream(
-        self, ex: Exchange, pieces: AsyncIterator[str], stats: Stats, model: str,
-        prompt_tokens: int, include_usage: bool,
+        self,
+        ex: Exchange,
+        pieces: AsyncIterator[str],
+        stats: Stats,
+        model: str,
+        prompt_tokens: int,
+        include_usage: bool,
     ) -> AsyncIterator[bytes]:
-        base = {"id": completion_id(), "object": "chat.completion.chunk",
-                "created": int(time.time()), "model": model}
+        base = {
+            "id": completion_id(),
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+        }
         restorer = ex.restorer.stream() if ex.findings else None
 
         def events(delta: dict[str, Any], finish: str | None) -> list[bytes]:

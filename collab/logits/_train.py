@@ -39,7 +39,9 @@ class Position:
     target: int  # index of the reference token in the pool
 
 
-def cloud_draft(stepper: LlamaStepper, prompt: list[int], answer: list[int], top_k: int = TOP_K) -> Draft:
+def cloud_draft(
+    stepper: LlamaStepper, prompt: list[int], answer: list[int], top_k: int = TOP_K
+) -> Draft:
     """The cloud's top-k at every token of `answer`, teacher-forced, as a Draft."""
     logits = stepper.start(prompt)
     steps = []
@@ -57,7 +59,11 @@ def cloud_draft(stepper: LlamaStepper, prompt: list[int], answer: list[int], top
 
 
 def local_positions(
-    stepper: LlamaStepper, prompt: list[int], answer: list[int], draft: Draft, sample: int,
+    stepper: LlamaStepper,
+    prompt: list[int],
+    answer: list[int],
+    draft: Draft,
+    sample: int,
     options: LogitsOptions,
 ) -> list[Position]:
     """Teacher-force the local model on `answer`; one Position per token the cloud covers."""
@@ -136,8 +142,13 @@ def collect(
 
 
 def train(
-    positions: Sequence[Position], *, seed: int = 0, hidden: int = 8, epochs: int = 300,
-    lr: float = 0.02, holdout: float = 0.2,
+    positions: Sequence[Position],
+    *,
+    seed: int = 0,
+    hidden: int = 8,
+    epochs: int = 300,
+    lr: float = 0.02,
+    holdout: float = 0.2,
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """Fit the gate; returns (the gate file's JSON object, held-out metrics)."""
     import torch
@@ -186,10 +197,12 @@ def train(
         metrics = {
             "positions": float(len(positions)),
             "heldout_positions": float(len(test_set)),
-            "heldout_nll_local": float(loss_of(torch.zeros_like(w_test), lp_test, lc_test,
-                                               mask_test, y_test)),
-            "heldout_nll_fixed": float(loss_of(torch.full_like(w_test, 0.35), lp_test, lc_test,
-                                               mask_test, y_test)),
+            "heldout_nll_local": float(
+                loss_of(torch.zeros_like(w_test), lp_test, lc_test, mask_test, y_test)
+            ),
+            "heldout_nll_fixed": float(
+                loss_of(torch.full_like(w_test, 0.35), lp_test, lc_test, mask_test, y_test)
+            ),
             "heldout_nll_gate": float(loss_of(w_test, lp_test, lc_test, mask_test, y_test)),
             "heldout_mean_weight": float(w_test.mean()),
         }
@@ -238,8 +251,13 @@ def _rounded(values: Any) -> Any:
 def save_positions(path: Path, positions: Sequence[Position]) -> None:
     """Collected pairs as plain JSON, so training can be rerun without the models."""
     rows = [
-        {"sample": p.sample, "feats": p.feats.tolist(), "local": p.local.tolist(),
-         "cloud": p.cloud.tolist(), "target": p.target}
+        {
+            "sample": p.sample,
+            "feats": p.feats.tolist(),
+            "local": p.local.tolist(),
+            "cloud": p.cloud.tolist(),
+            "target": p.target,
+        }
         for p in positions
     ]
     path.write_text(json.dumps(rows), encoding="utf-8")
@@ -248,7 +266,12 @@ def save_positions(path: Path, positions: Sequence[Position]) -> None:
 def load_positions(path: Path) -> list[Position]:
     rows = json.loads(path.read_text(encoding="utf-8"))
     return [
-        Position(r["sample"], np.asarray(r["feats"]), np.asarray(r["local"]),
-                 np.asarray(r["cloud"]), int(r["target"]))
+        Position(
+            r["sample"],
+            np.asarray(r["feats"]),
+            np.asarray(r["local"]),
+            np.asarray(r["cloud"]),
+            int(r["target"]),
+        )
         for r in rows
     ]

@@ -17,27 +17,54 @@ def collab() -> None:
 
 
 @collab.command("train-gate")
-@click.option("--data", type=click.Path(path_type=Path), default=None,
-              help="Folder with cogenesis-context-aware-dev.json (default ../shared/data).")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder with cogenesis-context-aware-dev.json (default ../shared/data).",
+)
 @click.option("--limit", type=int, default=40, show_default=True, help="Samples to use.")
-@click.option("--tokens", type=int, default=64, show_default=True,
-              help="Reference tokens per sample to learn from.")
-@click.option("--local-model", type=click.Path(dir_okay=False, path_type=Path),
-              help="GGUF of the local model (default: the embedded SmolLM2).")
-@click.option("--cloud-model", type=click.Path(dir_okay=False, path_type=Path),
-              help="GGUF standing in for the cloud model (default: the local model's file).")
+@click.option(
+    "--tokens",
+    type=int,
+    default=64,
+    show_default=True,
+    help="Reference tokens per sample to learn from.",
+)
+@click.option(
+    "--local-model",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GGUF of the local model (default: the embedded SmolLM2).",
+)
+@click.option(
+    "--cloud-model",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GGUF standing in for the cloud model (default: the local model's file).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Makes training reproducible.")
 @click.option("--epochs", type=int, default=300, show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Gate file to write (default: fusion-gate.json in the data dir, where the "
-                   "gateway looks).")
-@click.option("--pairs", type=click.Path(dir_okay=False, path_type=Path),
-              help="JSON file of collected logit pairs: read when it exists (no models "
-                   "needed), else written after collecting.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Gate file to write (default: fusion-gate.json in the data dir, where the gateway looks).",
+)
+@click.option(
+    "--pairs",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON file of collected logit pairs: read when it exists (no models "
+    "needed), else written after collecting.",
+)
 @click.option("--threads", type=int, help="Threads for llama.cpp.")
 def train_gate(
-    data: Path | None, limit: int, tokens: int, local_model: Path | None,
-    cloud_model: Path | None, seed: int, epochs: int, out: Path | None, pairs: Path | None,
+    data: Path | None,
+    limit: int,
+    tokens: int,
+    local_model: Path | None,
+    cloud_model: Path | None,
+    seed: int,
+    epochs: int,
+    out: Path | None,
+    pairs: Path | None,
     threads: int | None,
 ) -> None:
     """Train the logits-mode fusion gate on the CoGenesis dev split.
@@ -92,8 +119,9 @@ def _collect(data, limit, tokens, local_model, cloud_model, threads, collect):
     cloud = LocalModel(
         Settings(local_model=cloud_model or local.path, local_threads=threads, local_context=2048)
     )
-    with click.progressbar(length=len(samples), label="collecting logit pairs",
-                           file=sys.stderr) as bar:
+    with click.progressbar(
+        length=len(samples), label="collecting logit pairs", file=sys.stderr
+    ) as bar:
         last = [0]
 
         def progress(done: int) -> None:

@@ -18,7 +18,7 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def local_model() -> Iterator[LocalModel]:
     """The embedded SmolLM2, loaded once; tests keep max_tokens small (2 shared cores)."""
-    model = LocalModel(Settings(local_threads=2, local_context=4096, local_queue=2))
+    model = LocalModel(Settings(local_threads=1, local_context=4096, local_queue=2))
     model.load()
     yield model
     model._close(model._llama)

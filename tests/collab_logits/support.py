@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from cogate.collab.logits import LogitsOptions, LogitsRunner
 from cogate.collab.model_files import packaged_file
 from cogate.proxy.egress import EgressGate
@@ -50,6 +49,7 @@ def assembler(
     fallbacks: dict[str, Runner] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     gate_path: Path | None = None,
+    stepper: Any = None,
 ):
     """An `assemble` for create_app: the privacy engine's stages and a logits runner."""
 
@@ -57,14 +57,27 @@ def assembler(
     async def assemble(settings: Settings) -> AsyncIterator[Pipeline]:
         client = build_client(settings, transport=transport)
         forward = ForwardRunner()
-        logits = LogitsRunner(settings, model, privacy, fallbacks=fallbacks, options=options,
-                              gate_path=gate_path)
+        extra = {"stepper": stepper} if stepper is not None else {}
+        logits = LogitsRunner(
+            settings,
+            model,
+            privacy,
+            fallbacks=fallbacks,
+            options=options,
+            gate_path=gate_path,
+            **extra,
+        )
         try:
             yield Pipeline(
                 EgressGate(settings, client, ledger),
                 stages=[("resolve", privacy.resolve), ("sanitize", privacy.sanitize)],
-                runners={"passthrough": forward, "redact": forward, "block": BlockRunner(),
-                         "logits": logits, **(fallbacks or {})},
+                runners={
+                    "passthrough": forward,
+                    "redact": forward,
+                    "block": BlockRunner(),
+                    "logits": logits,
+                    **(fallbacks or {}),
+                },
             )
         finally:
             await client.aclose()
@@ -74,4 +87,6 @@ def assembler(
 
 def outbound_texts(ledger: ListLedger) -> list[str]:
     """Every body that left, decoded."""
-    return [record.body.decode("utf-8", errors="replace") for record in ledger.egress if record.body]
+    return [
+        record.body.decode("utf-8", errors="replace") for record in ledger.egress if record.body
+    ]

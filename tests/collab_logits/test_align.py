@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from cogate.collab.logits._align import (
     MIN_FLOOR,
     CloudStep,
@@ -42,7 +41,9 @@ def test_a_local_piece_that_is_a_prefix_of_cloud_tokens_pools_their_probability(
 
 
 def test_a_local_token_longer_than_the_cloud_token_is_vouched_for_by_it():
-    draft = Draft([CloudStep(b" Span", {b" Span": lp(0.8), b" Fr": lp(0.1)}), CloudStep(b"ish", {})])
+    draft = Draft(
+        [CloudStep(b" Span", {b" Span": lp(0.8), b" Fr": lp(0.1)}), CloudStep(b"ish", {})]
+    )
     (p,) = cloud_probs(view_at(draft), [b" Spanish"])
     assert p == pytest.approx(0.8)
 
@@ -118,8 +119,13 @@ def test_coverage_is_the_share_of_cloud_mass_the_pool_can_carry():
 
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
-    [(b" Span", b" Spanish", True), (b" Spanish", b" Span", True), (b" Span", b" French", False),
-     (b"", b" x", False), (b" x", b"", False)],
+    [
+        (b" Span", b" Spanish", True),
+        (b" Spanish", b" Span", True),
+        (b" Span", b" French", False),
+        (b"", b" x", False),
+        (b" x", b"", False),
+    ],
 )
 def test_compatible(a, b, expected):
     assert compatible(a, b) is expected

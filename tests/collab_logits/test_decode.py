@@ -7,13 +7,22 @@ import math
 import anyio
 import numpy as np
 import pytest
-
 from cogate.collab.logits._align import CloudStep, Draft
 from cogate.collab.logits._decode import LogitsOptions, Sampler, Stats, decode
 from cogate.collab.logits._fusion import FixedGate
 
-VOCAB: list[bytes | None] = [None, b" Spanish", b" Span", b"ish", b" French", b" lessons",
-                             b".", b" I", b" love", b" Fr"]
+VOCAB: list[bytes | None] = [
+    None,
+    b" Spanish",
+    b" Span",
+    b"ish",
+    b" French",
+    b" lessons",
+    b".",
+    b" I",
+    b" love",
+    b" Fr",
+]
 ID = {piece: i for i, piece in enumerate(VOCAB)}
 
 # Next-token distributions of the toy local model, keyed by the last token.
@@ -81,9 +90,16 @@ def run(drafter, options: LogitsOptions | None = None, max_tokens: int = 20) -> 
     stats = Stats()
 
     async def main() -> str:
-        pieces = decode(ToyStepper(), [1, 2, 3], drafter, FixedGate(0.5),
-                        options or LogitsOptions(pool=8, repeat_penalty=1.0), max_tokens,
-                        Sampler(), stats)
+        pieces = decode(
+            ToyStepper(),
+            [1, 2, 3],
+            drafter,
+            FixedGate(0.5),
+            options or LogitsOptions(pool=8, repeat_penalty=1.0),
+            max_tokens,
+            Sampler(),
+            stats,
+        )
         return "".join([p async for p in pieces])
 
     return anyio.run(main), stats
@@ -109,14 +125,17 @@ def test_the_cloud_is_asked_once_where_the_local_model_is_unsure_and_its_draft_c
 
 def test_confident_steps_never_call():
     cloud = ScriptedCloud()
-    run(cloud, LogitsOptions(pool=8, repeat_penalty=1.0, entropy_threshold=9.0, margin_threshold=-1))
+    run(
+        cloud, LogitsOptions(pool=8, repeat_penalty=1.0, entropy_threshold=9.0, margin_threshold=-1)
+    )
     assert cloud.prefixes == []
 
 
 def test_the_call_budget_holds_even_when_every_step_is_unsure():
     cloud = ScriptedCloud(fail=True)
-    options = LogitsOptions(pool=8, repeat_penalty=1.0, entropy_threshold=0.0, max_failures=99,
-                            min_gap=2, max_calls=3)
+    options = LogitsOptions(
+        pool=8, repeat_penalty=1.0, entropy_threshold=0.0, max_failures=99, min_gap=2, max_calls=3
+    )
     text, stats = run(cloud, options)
     assert text == " I love French lessons."  # failed calls change nothing
     assert stats.calls == len(cloud.prefixes) <= 3
@@ -127,8 +146,9 @@ def test_the_call_budget_holds_even_when_every_step_is_unsure():
 
 def test_cloud_failures_stop_further_calls():
     cloud = ScriptedCloud(fail=True)
-    options = LogitsOptions(pool=8, repeat_penalty=1.0, entropy_threshold=0.0, min_gap=1,
-                            max_failures=2)
+    options = LogitsOptions(
+        pool=8, repeat_penalty=1.0, entropy_threshold=0.0, min_gap=1, max_failures=2
+    )
     _, stats = run(cloud, options)
     assert stats.calls == 2
 

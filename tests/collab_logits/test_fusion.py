@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-
 from cogate.collab.logits._align import CloudStep, Draft, view_at
 from cogate.collab.logits._fusion import (
     FEATURES,
@@ -25,7 +24,9 @@ from cogate.collab.logits._fusion import (
 
 def cands(pieces_probs: dict) -> Candidates:
     pieces = list(pieces_probs)
-    return Candidates(list(range(len(pieces))), pieces, np.log(np.array(list(pieces_probs.values()))))
+    return Candidates(
+        list(range(len(pieces))), pieces, np.log(np.array(list(pieces_probs.values())))
+    )
 
 
 def test_weight_zero_is_the_local_model_and_one_the_cloud():
@@ -42,7 +43,9 @@ def test_weight_zero_is_the_local_model_and_one_the_cloud():
 def test_the_cloud_can_flip_a_split_token_the_local_model_ranks_second():
     # Local tokenizer: " Span"+"ish" vs " French"; cloud tokenizer: whole words.
     local = cands({b" French": 0.5, b" Span": 0.45, b" German": 0.05})
-    draft = Draft([CloudStep(b" Spanish", {b" Spanish": math.log(0.9), b" French": math.log(0.05)})])
+    draft = Draft(
+        [CloudStep(b" Spanish", {b" Spanish": math.log(0.9), b" French": math.log(0.05)})]
+    )
     fused = fuse(local, view_at(draft), FixedGate(0.5), position=3)
     assert int(np.argmax(fused.logprobs)) == 1
     assert fused.weight == 0.5

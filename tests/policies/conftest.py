@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from cogate.policies.detect import Detector
 from cogate.policies.privacy import Privacy
 from cogate.policies.schema import load_policy
@@ -48,8 +47,11 @@ def exchange(route: str = "chat/completions", body: dict | None = None, **kw) ->
 
 
 def chat(*messages: tuple[str, str], **extra) -> dict:
-    return {"model": "gpt-4o", "messages": [{"role": r, "content": c} for r, c in messages],
-            **extra}
+    return {
+        "model": "gpt-4o",
+        "messages": [{"role": r, "content": c} for r, c in messages],
+        **extra,
+    }
 
 
 PSEUDONYMIZE_ALL = """

@@ -6,17 +6,24 @@ import copy
 import json
 
 import pytest
-
 from cogate.proxy.errors import PolicyBlocked
 
 from .conftest import exchange
 
 EMAIL = "isabel.martinez@example.com"
 ARGS = json.dumps({"to": EMAIL, "subject": "hi"})
-TOOL = {"type": "function", "function": {
-    "name": "send_mail", "description": f"Send mail as {EMAIL}",
-    "parameters": {"type": "object", "required": ["to"], "properties": {
-        "to": {"type": "string", "description": f"for example {EMAIL}"}}}}}
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "send_mail",
+        "description": f"Send mail as {EMAIL}",
+        "parameters": {
+            "type": "object",
+            "required": ["to"],
+            "properties": {"to": {"type": "string", "description": f"for example {EMAIL}"}},
+        },
+    },
+}
 
 
 def msgs(*messages: dict) -> dict:
@@ -25,75 +32,187 @@ def msgs(*messages: dict) -> dict:
 
 # (field, route, body, the field path a finding must name)
 FIELDS = [
-    ("system message", "chat/completions",
-     msgs({"role": "system", "content": f"User email: {EMAIL}"}), "messages[0].content"),
-    ("developer message", "chat/completions",
-     msgs({"role": "developer", "content": f"User email: {EMAIL}"}), "messages[0].content"),
-    ("user message", "chat/completions",
-     msgs({"role": "user", "content": f"Mail {EMAIL}"}), "messages[0].content"),
-    ("assistant message", "chat/completions",
-     msgs({"role": "assistant", "content": f"I wrote to {EMAIL}"}), "messages[0].content"),
-    ("user content part", "chat/completions",
-     msgs({"role": "user", "content": [{"type": "text", "text": f"Mail {EMAIL}"}]}),
-     "messages[0].content[0].text"),
-    ("system content part", "chat/completions",
-     msgs({"role": "system", "content": [{"type": "text", "text": f"Mail {EMAIL}"}]}),
-     "messages[0].content[0].text"),
-    ("message name", "chat/completions",
-     msgs({"role": "user", "name": EMAIL, "content": "hi"}), "messages[0].name"),
-    ("tool_calls arguments", "chat/completions",
-     msgs({"role": "assistant", "content": None, "tool_calls": [
-         {"id": "c1", "type": "function", "function": {"name": "send_mail", "arguments": ARGS}}]}),
-     "messages[0].tool_calls[0].function.arguments.to"),
-    ("tool result (JSON)", "chat/completions",
-     msgs({"role": "tool", "tool_call_id": "c1", "content": json.dumps({"sent_to": EMAIL})}),
-     "messages[0].content.sent_to"),
-    ("tool result (text)", "chat/completions",
-     msgs({"role": "tool", "tool_call_id": "c1", "content": f"sent to {EMAIL}"}),
-     "messages[0].content"),
-    ("tool result (parts)", "chat/completions",
-     msgs({"role": "tool", "tool_call_id": "c1",
-           "content": [{"type": "text", "text": f"sent to {EMAIL}"}]}),
-     "messages[0].content[0].text"),
-    ("legacy function_call", "chat/completions",
-     msgs({"role": "assistant", "content": None,
-           "function_call": {"name": "send_mail", "arguments": ARGS}}),
-     "messages[0].function_call.arguments.to"),
-    ("legacy function result", "chat/completions",
-     msgs({"role": "function", "name": "send_mail", "content": f"sent to {EMAIL}"}),
-     "messages[0].content"),
-    ("assistant refusal", "chat/completions",
-     msgs({"role": "assistant", "content": None, "refusal": f"I won't mail {EMAIL}"}),
-     "messages[0].refusal"),
-    ("tool description", "chat/completions",
-     {**msgs({"role": "user", "content": "hi"}), "tools": [TOOL]},
-     "tools[0].function.description"),
-    ("tool parameter description", "chat/completions",
-     {**msgs({"role": "user", "content": "hi"}), "tools": [TOOL]},
-     "tools[0].function.parameters.properties.to.description"),
-    ("legacy functions", "chat/completions",
-     {**msgs({"role": "user", "content": "hi"}), "functions": [TOOL["function"]]},
-     "functions[0].description"),
-    ("response_format schema", "chat/completions",
-     {**msgs({"role": "user", "content": "hi"}), "response_format": {
-         "type": "json_schema", "json_schema": {"name": "r", "description": f"for {EMAIL}",
-                                                "schema": {"type": "object"}}}},
-     "response_format.json_schema.description"),
-    ("user", "chat/completions", {**msgs({"role": "user", "content": "hi"}), "user": EMAIL},
-     "user"),
-    ("metadata", "chat/completions",
-     {**msgs({"role": "user", "content": "hi"}), "metadata": {"owner": EMAIL}}, "metadata.owner"),
-    ("unknown field", "chat/completions",
-     {**msgs({"role": "user", "content": "hi"}), "x_notes": [f"owner {EMAIL}"]}, "x_notes[0]"),
+    (
+        "system message",
+        "chat/completions",
+        msgs({"role": "system", "content": f"User email: {EMAIL}"}),
+        "messages[0].content",
+    ),
+    (
+        "developer message",
+        "chat/completions",
+        msgs({"role": "developer", "content": f"User email: {EMAIL}"}),
+        "messages[0].content",
+    ),
+    (
+        "user message",
+        "chat/completions",
+        msgs({"role": "user", "content": f"Mail {EMAIL}"}),
+        "messages[0].content",
+    ),
+    (
+        "assistant message",
+        "chat/completions",
+        msgs({"role": "assistant", "content": f"I wrote to {EMAIL}"}),
+        "messages[0].content",
+    ),
+    (
+        "user content part",
+        "chat/completions",
+        msgs({"role": "user", "content": [{"type": "text", "text": f"Mail {EMAIL}"}]}),
+        "messages[0].content[0].text",
+    ),
+    (
+        "system content part",
+        "chat/completions",
+        msgs({"role": "system", "content": [{"type": "text", "text": f"Mail {EMAIL}"}]}),
+        "messages[0].content[0].text",
+    ),
+    (
+        "message name",
+        "chat/completions",
+        msgs({"role": "user", "name": EMAIL, "content": "hi"}),
+        "messages[0].name",
+    ),
+    (
+        "tool_calls arguments",
+        "chat/completions",
+        msgs(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "send_mail", "arguments": ARGS},
+                    }
+                ],
+            }
+        ),
+        "messages[0].tool_calls[0].function.arguments.to",
+    ),
+    (
+        "tool result (JSON)",
+        "chat/completions",
+        msgs({"role": "tool", "tool_call_id": "c1", "content": json.dumps({"sent_to": EMAIL})}),
+        "messages[0].content.sent_to",
+    ),
+    (
+        "tool result (text)",
+        "chat/completions",
+        msgs({"role": "tool", "tool_call_id": "c1", "content": f"sent to {EMAIL}"}),
+        "messages[0].content",
+    ),
+    (
+        "tool result (parts)",
+        "chat/completions",
+        msgs(
+            {
+                "role": "tool",
+                "tool_call_id": "c1",
+                "content": [{"type": "text", "text": f"sent to {EMAIL}"}],
+            }
+        ),
+        "messages[0].content[0].text",
+    ),
+    (
+        "legacy function_call",
+        "chat/completions",
+        msgs(
+            {
+                "role": "assistant",
+                "content": None,
+                "function_call": {"name": "send_mail", "arguments": ARGS},
+            }
+        ),
+        "messages[0].function_call.arguments.to",
+    ),
+    (
+        "legacy function result",
+        "chat/completions",
+        msgs({"role": "function", "name": "send_mail", "content": f"sent to {EMAIL}"}),
+        "messages[0].content",
+    ),
+    (
+        "assistant refusal",
+        "chat/completions",
+        msgs({"role": "assistant", "content": None, "refusal": f"I won't mail {EMAIL}"}),
+        "messages[0].refusal",
+    ),
+    (
+        "tool description",
+        "chat/completions",
+        {**msgs({"role": "user", "content": "hi"}), "tools": [TOOL]},
+        "tools[0].function.description",
+    ),
+    (
+        "tool parameter description",
+        "chat/completions",
+        {**msgs({"role": "user", "content": "hi"}), "tools": [TOOL]},
+        "tools[0].function.parameters.properties.to.description",
+    ),
+    (
+        "legacy functions",
+        "chat/completions",
+        {**msgs({"role": "user", "content": "hi"}), "functions": [TOOL["function"]]},
+        "functions[0].description",
+    ),
+    (
+        "response_format schema",
+        "chat/completions",
+        {
+            **msgs({"role": "user", "content": "hi"}),
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "r",
+                    "description": f"for {EMAIL}",
+                    "schema": {"type": "object"},
+                },
+            },
+        },
+        "response_format.json_schema.description",
+    ),
+    (
+        "user",
+        "chat/completions",
+        {**msgs({"role": "user", "content": "hi"}), "user": EMAIL},
+        "user",
+    ),
+    (
+        "metadata",
+        "chat/completions",
+        {**msgs({"role": "user", "content": "hi"}), "metadata": {"owner": EMAIL}},
+        "metadata.owner",
+    ),
+    (
+        "unknown field",
+        "chat/completions",
+        {**msgs({"role": "user", "content": "hi"}), "x_notes": [f"owner {EMAIL}"]},
+        "x_notes[0]",
+    ),
     ("completions prompt", "completions", {"model": "m", "prompt": f"Mail {EMAIL}"}, "prompt"),
-    ("completions prompt list", "completions",
-     {"model": "m", "prompt": ["hi", f"Mail {EMAIL}"]}, "prompt[1]"),
-    ("completions suffix", "completions",
-     {"model": "m", "prompt": "hi", "suffix": f"from {EMAIL}"}, "suffix"),
+    (
+        "completions prompt list",
+        "completions",
+        {"model": "m", "prompt": ["hi", f"Mail {EMAIL}"]},
+        "prompt[1]",
+    ),
+    (
+        "completions suffix",
+        "completions",
+        {"model": "m", "prompt": "hi", "suffix": f"from {EMAIL}"},
+        "suffix",
+    ),
     ("completions user", "completions", {"model": "m", "prompt": "hi", "user": EMAIL}, "user"),
     ("embeddings input", "embeddings", {"model": "m", "input": f"Mail {EMAIL}"}, "input"),
-    ("embeddings input list", "embeddings",
-     {"model": "m", "input": ["hi", f"Mail {EMAIL}"]}, "input[1]"),
+    (
+        "embeddings input list",
+        "embeddings",
+        {"model": "m", "input": ["hi", f"Mail {EMAIL}"]},
+        "input[1]",
+    ),
     ("embeddings user", "embeddings", {"model": "m", "input": "hi", "user": EMAIL}, "user"),
 ]
 
@@ -124,8 +243,7 @@ def test_tool_arguments_stay_valid_json(lenient) -> None:
 
 
 def test_tool_names_and_schema_structure_are_kept(lenient) -> None:
-    ex = exchange("chat/completions", {**msgs({"role": "user", "content": "hi"}),
-                                       "tools": [TOOL]})
+    ex = exchange("chat/completions", {**msgs({"role": "user", "content": "hi"}), "tools": [TOOL]})
     lenient.resolve(ex)
     lenient.sanitize(ex)
     tool = ex.outbound_body["tools"][0]["function"]
@@ -143,8 +261,11 @@ AUDIO = {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}
     [
         ("chat/completions", msgs({"role": "user", "content": [IMAGE]}), "image_url"),
         ("chat/completions", msgs({"role": "user", "content": [AUDIO]}), "input_audio"),
-        ("chat/completions", msgs({"role": "user", "content": [{"type": "file", "file": {}}]}),
-         "file"),
+        (
+            "chat/completions",
+            msgs({"role": "user", "content": [{"type": "file", "file": {}}]}),
+            "file",
+        ),
         ("completions", {"model": "m", "prompt": [1, 2, 3]}, "token_ids"),
         ("embeddings", {"model": "m", "input": [[1, 2], [3]]}, "token_ids"),
     ],

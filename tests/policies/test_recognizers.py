@@ -3,53 +3,104 @@
 from __future__ import annotations
 
 import pytest
-
+from cogate.policies.names import NameListRecognizer
 from cogate.policies.recognizers import project_recognizers
 
 # (recognizer, text, entity type, the value that must be found exactly)
 POSITIVE = [
-    ("openai_api_key", "export OPENAI_API_KEY=sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1w", "SECRET",
-     "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1w"),
+    (
+        "openai_api_key",
+        "export OPENAI_API_KEY=sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1w",
+        "SECRET",
+        "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1w",
+    ),
     ("aws_access_key_id", "aws id AKIAIOSFODNN7EXAMPLE here", "SECRET", "AKIAIOSFODNN7EXAMPLE"),
-    ("github_token", "token ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ ok", "SECRET",
-     "ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"),
+    (
+        "github_token",
+        "token ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ ok",
+        "SECRET",
+        "ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
+    ),
     ("gitlab_token", "use glpat-abcdefghijklmnopqrst now", "SECRET", "glpat-abcdefghijklmnopqrst"),
     ("slack_token", "bot xoxb-1234567890-abcdefghij", "SECRET", "xoxb-1234567890-abcdefghij"),
-    ("jwt", "Authorization: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w",
-     "SECRET", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w"),
-    ("pem_private_key", "key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n"
-     "-----END RSA PRIVATE KEY-----\nthanks", "SECRET",
-     "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"),
-    ("url_password", "db at postgres://admin:S3cr3tPass@db.internal:5432/app", "SECRET",
-     "S3cr3tPass"),
+    (
+        "jwt",
+        "Authorization: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w",
+        "SECRET",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w",
+    ),
+    (
+        "pem_private_key",
+        "key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n"
+        "-----END RSA PRIVATE KEY-----\nthanks",
+        "SECRET",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+    ),
+    (
+        "url_password",
+        "db at postgres://admin:S3cr3tPass@db.internal:5432/app",
+        "SECRET",
+        "S3cr3tPass",
+    ),
     ("password_assignment", "my password: hunter22 ok", "SECRET", "hunter22"),
     ("keyword_token", "api_key = 9f8A7b6C5d4E3f2G1h0IjKlM", "SECRET", "9f8A7b6C5d4E3f2G1h0IjKlM"),
-    ("obfuscated_email", "write to jane[at]example[dot]org please", "EMAIL_ADDRESS",
-     "jane[at]example[dot]org"),
-    ("obfuscated_email", "mail john dot smith at example dot com today", "EMAIL_ADDRESS",
-     "john dot smith at example dot com"),
-    ("obfuscated_email", "jane (at) example (dot) co (dot) uk", "EMAIL_ADDRESS",
-     "jane (at) example (dot) co (dot) uk"),
-    ("spaced_card", "card 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 thanks", "CREDIT_CARD",
-     "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1"),
-    ("profile_name", "Age: 47\nName: Isabel Martinez\nOccupation: agent", "PERSON",
-     "Isabel Martinez"),
+    (
+        "obfuscated_email",
+        "write to jane[at]example[dot]org please",
+        "EMAIL_ADDRESS",
+        "jane[at]example[dot]org",
+    ),
+    (
+        "obfuscated_email",
+        "mail john dot smith at example dot com today",
+        "EMAIL_ADDRESS",
+        "john dot smith at example dot com",
+    ),
+    (
+        "obfuscated_email",
+        "jane (at) example (dot) co (dot) uk",
+        "EMAIL_ADDRESS",
+        "jane (at) example (dot) co (dot) uk",
+    ),
+    (
+        "spaced_card",
+        "card 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 thanks",
+        "CREDIT_CARD",
+        "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
+    ),
+    (
+        "profile_name",
+        "Age: 47\nName: Isabel Martinez\nOccupation: agent",
+        "PERSON",
+        "Isabel Martinez",
+    ),
     ("profile_location", "Location: Miami, Florida\n", "LOCATION", "Miami, Florida"),
-    ("introduction", "Hello, my name is Isabel Martinez and I sell houses.", "PERSON",
-     "Isabel Martinez"),
+    (
+        "introduction",
+        "Hello, my name is Isabel Martinez and I sell houses.",
+        "PERSON",
+        "Isabel Martinez",
+    ),
     ("title", "Please ask Dr. Okonkwo about it.", "PERSON", "Okonkwo"),
     ("country", "She flew in from Kyrgyzstan yesterday.", "LOCATION", "Kyrgyzstan"),
     ("street_address", "Send it to 221 Baker Street tomorrow.", "LOCATION", "221 Baker Street"),
     ("address_unit", "that is Suite 322 on the left", "LOCATION", "Suite 322"),
-    ("phone_digits", "They're not answering at 166-684-7899 today", "PHONE_NUMBER",
-     "166-684-7899"),
+    ("phone_digits", "They're not answering at 166-684-7899 today", "PHONE_NUMBER", "166-684-7899"),
     # Presidio's own, as configured by cogate
-    ("EmailRecognizer", "reach me at isabel.martinez@example.com.", "EMAIL_ADDRESS",
-     "isabel.martinez@example.com"),
+    (
+        "EmailRecognizer",
+        "reach me at isabel.martinez@example.com.",
+        "EMAIL_ADDRESS",
+        "isabel.martinez@example.com",
+    ),
     ("PhoneRecognizer", "Phone: +49 30 1234567", "PHONE_NUMBER", "+49 30 1234567"),
     ("PhoneRecognizer", "my number is 0044 20 7946 0958", "PHONE_NUMBER", "0044 20 7946 0958"),
-    ("IbanRecognizer", "IBAN DE89 3704 0044 0532 0130 00", "IBAN_CODE",
-     "DE89 3704 0044 0532 0130 00"),
+    (
+        "IbanRecognizer",
+        "IBAN DE89 3704 0044 0532 0130 00",
+        "IBAN_CODE",
+        "DE89 3704 0044 0532 0130 00",
+    ),
     ("UsSsnRecognizer", "my ssn is 536-22-8726", "US_SSN", "536-22-8726"),
     ("CreditCardRecognizer", "card 4111-1111-1111-1111", "CREDIT_CARD", "4111-1111-1111-1111"),
     ("SpacyRecognizer", "Please contact Sarah O'Connor tomorrow.", "PERSON", "Sarah O'Connor"),
@@ -74,12 +125,13 @@ NEGATIVE = [
 ]
 
 
-OWN = {rule.name for r in project_recognizers() for rule in r.rules}
+OWN = {rule.name for r in project_recognizers() for rule in getattr(r, "rules", [])}
 
 
 @pytest.mark.parametrize(
-    ("recognizer", "text", "entity", "value"), POSITIVE, ids=[f"{p[0]}-{i}" for i, p in
-                                                               enumerate(POSITIVE)]
+    ("recognizer", "text", "entity", "value"),
+    POSITIVE,
+    ids=[f"{p[0]}-{i}" for i, p in enumerate(POSITIVE)],
 )
 def test_positive(detector, recognizer: str, text: str, entity: str, value: str) -> None:
     if recognizer in OWN:  # the rule itself finds it (Presidio may merge it with another)
@@ -90,8 +142,11 @@ def test_positive(detector, recognizer: str, text: str, entity: str, value: str)
             if r.recognition_metadata["recognizer_name"] == recognizer
         }
     else:
-        found = {(s.entity_type, text[s.start : s.end]) for s in detector.raw(text)
-                 if s.recognizer == recognizer}
+        found = {
+            (s.entity_type, text[s.start : s.end])
+            for s in detector.raw(text)
+            if s.recognizer == recognizer
+        }
     assert (entity, value) in found, found
     # ...and the policy acts on (at least) the whole value
     spans = detector.detect(text)
@@ -99,8 +154,9 @@ def test_positive(detector, recognizer: str, text: str, entity: str, value: str)
     assert any(s.start <= start and s.end >= start + len(value) for s in spans)
 
 
-@pytest.mark.parametrize(("entity", "text"), NEGATIVE, ids=[f"{n[0]}-{i}" for i, n in
-                                                            enumerate(NEGATIVE)])
+@pytest.mark.parametrize(
+    ("entity", "text"), NEGATIVE, ids=[f"{n[0]}-{i}" for i, n in enumerate(NEGATIVE)]
+)
 def test_negative(detector, entity: str, text: str) -> None:
     found = [s for s in detector.detect(text) if s.entity_type == entity]
     assert not found, [(s.entity_type, s.recognizer) for s in found]
@@ -118,13 +174,21 @@ def test_findings_never_carry_the_value(detector) -> None:
         ("mail j.doe@exam\u200bple.com now", "EMAIL_ADDRESS", "j.doe@exam\u200bple.com"),
         ("mail j\u2060.doe@example.com now", "EMAIL_ADDRESS", "j\u2060.doe@example.com"),
         ("tag\U000e0041 j.doe@example.com", "EMAIL_ADDRESS", "j.doe@example.com"),
-        ("call +\uff14\uff14 \uff12\uff10 \uff17\uff19\uff14\uff16 \uff10\uff19\uff15\uff18",
-         "PHONE_NUMBER", "+\uff14\uff14 \uff12\uff10 \uff17\uff19\uff14\uff16 "
-         "\uff10\uff19\uff15\uff18"),
-        ("card \uff14\uff11\uff11\uff11-1111-1111-1111!", "CREDIT_CARD",
-         "\uff14\uff11\uff11\uff11-1111-1111-1111"),
-        ("key sk-proj-Ab3dEf6hIj9kL\u200bm2nOp5qRs8tUv1w end", "SECRET",
-         "sk-proj-Ab3dEf6hIj9kL\u200bm2nOp5qRs8tUv1w"),
+        (
+            "call +\uff14\uff14 \uff12\uff10 \uff17\uff19\uff14\uff16 \uff10\uff19\uff15\uff18",
+            "PHONE_NUMBER",
+            "+\uff14\uff14 \uff12\uff10 \uff17\uff19\uff14\uff16 \uff10\uff19\uff15\uff18",
+        ),
+        (
+            "card \uff14\uff11\uff11\uff11-1111-1111-1111!",
+            "CREDIT_CARD",
+            "\uff14\uff11\uff11\uff11-1111-1111-1111",
+        ),
+        (
+            "key sk-proj-Ab3dEf6hIj9kL\u200bm2nOp5qRs8tUv1w end",
+            "SECRET",
+            "sk-proj-Ab3dEf6hIj9kL\u200bm2nOp5qRs8tUv1w",
+        ),
     ],
 )
 def test_normalised_forms_map_back_to_the_original(detector, text, entity, value) -> None:
@@ -150,5 +214,38 @@ def test_custom_recognizers_and_allow_list(make_privacy) -> None:
 def test_thresholds_per_type(make_privacy) -> None:
     privacy = make_privacy("thresholds: {PHONE_NUMBER: 0.99}\n")
     detector = privacy.detector(privacy.policy)
-    assert not [s for s in detector.detect("Phone: +49 30 1234567")
-                if s.entity_type == "PHONE_NUMBER"]
+    assert not [
+        s for s in detector.detect("Phone: +49 30 1234567") if s.entity_type == "PHONE_NUMBER"
+    ]
+
+
+NAMES = [
+    ("Please forward it to Isabel Martinez today.", "Isabel Martinez"),
+    ("Thanks, Georgina", "Georgina"),
+    ("You can tell Alterio was a fan of Susan Lynn", "Susan Lynn"),
+]
+
+
+@pytest.mark.parametrize(("text", "value"), NAMES)
+def test_name_list_positive(text: str, value: str) -> None:
+    found = {text[r.start : r.end] for r in NameListRecognizer().analyze(text, [])}
+    assert value in found
+
+
+@pytest.mark.parametrize("text", ["Will you help me?", "Grace under pressure", "See PA roads"])
+def test_name_list_negative(text: str) -> None:
+    assert NameListRecognizer().analyze(text, []) == []
+
+
+PHONES = [
+    ("They're not answering at 785 8949", "785 8949"),
+    ("Office\\,001-748-088-2851x818-Fax", "001-748-088-2851x818"),
+    ("Tanzania 53144 06-10446904-Office", "06-10446904"),
+]
+
+
+@pytest.mark.parametrize(("text", "value"), PHONES)
+def test_phone_context_rules(detector, text: str, value: str) -> None:
+    start = text.index(value)
+    spans = [s for s in detector.detect(text) if s.entity_type == "PHONE_NUMBER"]
+    assert any(s.start <= start and s.end >= start + len(value) for s in spans)

