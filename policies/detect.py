@@ -25,7 +25,6 @@ from presidio_analyzer.predefined_recognizers import (
     IbanRecognizer,
     IpRecognizer,
     MedicalLicenseRecognizer,
-    NhsRecognizer,
     SpacyRecognizer,
     UrlRecognizer,
     UsBankRecognizer,
@@ -37,6 +36,7 @@ from presidio_analyzer.predefined_recognizers import (
 
 from .normalize import normalize
 from .recognizers import (
+    ContextualNhsRecognizer,
     OfflineEmailRecognizer,
     QuickPhoneRecognizer,
     custom_recognizers,
@@ -152,7 +152,7 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
         UsPassportRecognizer(),
         UsLicenseRecognizer(),
         UsBankRecognizer(),
-        NhsRecognizer(),
+        ContextualNhsRecognizer(),
         MedicalLicenseRecognizer(),
         CryptoRecognizer(),
         IpRecognizer(),

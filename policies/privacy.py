@@ -45,6 +45,10 @@ class Privacy:
         self.routes: list[tuple[Route, str, Policy]] = []
         for index, route in enumerate(self.policy.routes):
             self.routes.append((route, *self._route_policy(index, route)))
+        # Content hashes of the policies this engine holds (asked for on every request).
+        self._hashes = {
+            id(p): p.content_hash() for p in [self.policy, *(r[2] for r in self.routes)]
+        }
         # Load everything lazy now (spaCy, the suffix list behind email checks), not on the
         # first request.
         self.detector(self.policy).raw("Warm-up: Jane Doe (jane.doe@example.com) in Paris.")
@@ -63,7 +67,7 @@ class Privacy:
         return effective.name, effective
 
     def detector(self, policy: Policy) -> Detector:
-        key = policy.content_hash()
+        key = self._hashes.get(id(policy)) or policy.content_hash()
         with self._detectors_lock:
             detector = self._detectors.get(key)
             if detector is None:
@@ -86,7 +90,7 @@ class Privacy:
         policy_id, policy = self.choose(ex.app, self.destination_host(ex), ex.model)
         ex.policy = policy
         ex.policy_id = policy_id
-        ex.policy_hash = policy.content_hash()
+        ex.policy_hash = self._hashes[id(policy)]
         ex.mode = stricter(policy.mode, ex.requested_mode)
         ex.notes["store_body"] = policy.store_body
 

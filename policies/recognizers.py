@@ -13,7 +13,11 @@ from dataclasses import dataclass
 
 import tldextract
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
-from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
+from presidio_analyzer.predefined_recognizers import (
+    EmailRecognizer,
+    NhsRecognizer,
+    PhoneRecognizer,
+)
 
 from .names import NameListRecognizer
 from .schema import CustomRecognizer
@@ -43,6 +47,24 @@ class QuickPhoneRecognizer(PhoneRecognizer):
         if sum(char.isdigit() for char in text) < 7:
             return []
         return super().analyze(text, entities, nlp_artifacts)
+
+
+class ContextualNhsRecognizer(NhsRecognizer):
+    """Presidio's NHS number recognizer, trusted only in a text that mentions health care.
+
+    One in eleven 10-digit numbers passes the NHS checksum, so without such a mention a
+    phone number is far more likely (and is found by the phone rules instead).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(name="NhsRecognizer")
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None):
+        results = super().analyze(text, entities, nlp_artifacts)
+        if results and not re.search(r"\bnhs\b|health", text, re.IGNORECASE):
+            for result in results:
+                result.score = min(result.score, 0.3)
+        return results
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Action = Literal["pseudonymize", "mask", "hash", "drop", "block", "keep"]
 ACTIONS = ("pseudonymize", "mask", "hash", "drop", "block", "keep")

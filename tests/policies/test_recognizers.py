@@ -249,3 +249,10 @@ def test_phone_context_rules(detector, text: str, value: str) -> None:
     start = text.index(value)
     spans = [s for s in detector.detect(text) if s.entity_type == "PHONE_NUMBER"]
     assert any(s.start <= start and s.end >= start + len(value) for s in spans)
+
+
+def test_nhs_numbers_need_a_health_context(detector) -> None:
+    with_context = "my NHS number is 943 476 5919"
+    assert [s.entity_type for s in detector.detect(with_context)] == ["UK_NHS"]
+    phone = "call 169-825-3303"  # passes the NHS checksum, but is a phone number here
+    assert [s.entity_type for s in detector.detect(phone)] == ["PHONE_NUMBER"]

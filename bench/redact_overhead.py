@@ -1,0 +1,148 @@
+"""Latency the privacy engine adds in redact mode, against stock Presidio in the same run.
+
+1. 2 KB of new text (never seen before, full of personal data): cogate's resolve + sanitize
+   of a chat request, against the stock engine's analyze + anonymize of the same text
+   (`AnalyzerEngine()` defaults on the same spaCy model, `AnonymizerEngine()`); the two are
+   alternated so machine noise hits both alike.
+2. A 20-turn conversation (the app resends the whole history every turn): the added
+   latency of each turn, reported at turn 2 and turn 20.
+
+Run: .venv/bin/python bench/redact_overhead.py [--data DIR] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def texts_of(size: int, data: Path, count: int, offset: int = 0) -> list[str]:
+    """`count` distinct texts of about `size` characters made of presidio-research samples."""
+    samples = json.loads((data / "presidio-research-generated-large.json").read_text())
+    pool = [s["full_text"] for s in samples]
+    out, i = [], offset
+    for _ in range(count):
+        parts: list[str] = []
+        while sum(len(p) + 1 for p in parts) < size:
+            parts.append(pool[i % len(pool)])
+            i += 1
+        out.append(" ".join(parts)[:size])
+    return out
+
+
+def stock():
+    import tldextract
+    from cogate.policies.detect import spacy_package
+    from cogate.policies.recognizers import OFFLINE_TLD
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_anonymizer import AnonymizerEngine
+
+    tldextract.tldextract.TLD_EXTRACTOR = OFFLINE_TLD  # no download attempt (same answers)
+    provider = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": spacy_package("en_core_web_sm")}],
+        }
+    )
+    analyzer = AnalyzerEngine(nlp_engine=provider.create_engine())
+    anonymizer = AnonymizerEngine()
+
+    def run(text: str) -> None:
+        results = analyzer.analyze(text, language="en")
+        anonymizer.anonymize(text=text, analyzer_results=results)
+
+    return run
+
+
+def cogate(workdir: Path):
+    from cogate.policies import Privacy
+    from cogate.proxy.exchange import Exchange
+    from cogate.proxy.settings import Settings
+
+    policy = workdir / "bench.yaml"
+    # Nothing blocked, so every text goes all the way through (cards and secrets replaced).
+    policy.write_text(
+        "mode: redact\nactions: {default: pseudonymize, CREDIT_CARD: "
+        "pseudonymize, SECRET: pseudonymize}\n"
+    )
+    privacy = Privacy(Settings(data_dir=workdir / "data", policy=policy))
+
+    def run(messages: list[dict], conversation: str) -> Exchange:
+        ex = Exchange(
+            route="chat/completions",
+            body={"model": "m", "messages": messages},
+            conversation=conversation,
+        )
+        privacy.resolve(ex)
+        privacy.sanitize(ex)
+        return ex
+
+    return run
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--conversations", type=int, default=5)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run_cogate, run_stock = cogate(Path(tmp)), stock()
+        for text in texts_of(2048, args.data, 3, offset=1500):  # warm both
+            run_stock(text)
+            run_cogate([{"role": "user", "content": text}], "warm")
+
+        ours, theirs = [], []
+        for i, text in enumerate(texts_of(2048, args.data, args.rounds)):
+            started = time.perf_counter()
+            run_cogate([{"role": "user", "content": text}], f"new-{i}")
+            ours.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            run_stock(text)
+            theirs.append(time.perf_counter() - started)
+
+        turn_times: dict[int, list[float]] = {}
+        chunks = texts_of(300, args.data, 40 * args.conversations, offset=700)
+        for c in range(args.conversations):
+            messages = [{"role": "system", "content": "You are a helpful assistant."}]
+            for turn in range(1, 21):
+                base = (c * 20 + turn) * 2
+                messages.append({"role": "user", "content": chunks[base % len(chunks)]})
+                started = time.perf_counter()
+                run_cogate(messages, f"conversation-{c}")
+                turn_times.setdefault(turn, []).append(time.perf_counter() - started)
+                messages.append({"role": "assistant", "content": chunks[(base + 1) % len(chunks)]})
+
+    ours_ms, theirs_ms = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
+    print(f"2 KB of new text, median of {args.rounds} distinct texts:")
+    print(f"  cogate resolve+sanitize (redact):  {ours_ms:8.1f} ms")
+    print(f"  stock Presidio analyze+anonymize:  {theirs_ms:8.1f} ms")
+    print(f"  ratio cogate/stock:                {ours_ms / theirs_ms:8.2f}  (target <= 0.50)")
+    t2 = statistics.median(turn_times[2]) * 1000
+    t20 = statistics.median(turn_times[20]) * 1000
+    history = sum(len(m["content"]) for m in messages)
+    print(
+        f"20-turn conversation (~300 chars per message, {history} chars of history at turn "
+        f"20), median of {args.conversations} conversations:"
+    )
+    print(f"  turn 2:  {t2:8.1f} ms")
+    print(f"  turn 20: {t20:8.1f} ms")
+    print(f"  ratio turn 20 / turn 2: {t20 / t2:.2f}  (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    main()
