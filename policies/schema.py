@@ -63,6 +63,16 @@ class CustomRecognizer(_Model):
         return self
 
 
+class Collab(_Model):
+    """Options of the collaboration modes."""
+
+    # sketch: when the cloud fails, answer from the local model alone (the reply says so in
+    # x-cogate-fallback) instead of returning the upstream's error.
+    fallback_local: bool = False
+    # logits: what to do when the upstream cannot continue a partial answer with logprobs.
+    logits_fallback: Literal["sketch", "local", "refuse"] = "sketch"
+
+
 class PrivateContext(_Model):
     """Sections the collaborative modes (sketch, logits) keep on the device as a whole."""
 
@@ -115,6 +125,7 @@ class Policy(_Model):
     custom: list[CustomRecognizer] = Field(default_factory=list)
     allow_list: list[str] = Field(default_factory=list)
     private_context: PrivateContext = Field(default_factory=PrivateContext)
+    collab: Collab = Field(default_factory=Collab)
     routes: list[Route] = Field(default_factory=list)
     unscannable: Literal["block", "drop", "allow"] = "block"
     store_body: bool = True

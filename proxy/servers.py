@@ -87,7 +87,7 @@ def llama_server(
         "--n_ctx",
         "4096",
         "--n_threads",
-        "2",
+        "1",  # the gateway's own local model needs the other core
         "--verbose",
         "false",
     ]
