@@ -11,7 +11,7 @@ import httpx
 from .egress import EgressGate
 from .intercept_secret import rotate_secret
 from .metrics import Metrics
-from .pipeline import BlockRunner, ForwardRunner, Pipeline
+from .pipeline import BlockRunner, ForwardRunner, Pipeline, never
 from .settings import Settings
 from .upstream import build_client
 
@@ -44,8 +44,10 @@ async def assemble_pipeline(
         yield Pipeline(
             gate,
             stages=[
-                ("resolve policy", privacy.resolve),
-                ("detect and transform", privacy.sanitize),
+                # Choosing a policy is a few dictionary look-ups: inline. Detection runs
+                # Presidio and spaCy: in a worker thread, and only redact mode has any.
+                ("resolve policy", privacy.resolve, never),
+                ("detect and transform", privacy.sanitize, lambda ex: ex.mode == "redact"),
             ],
             runners={
                 "passthrough": forward,

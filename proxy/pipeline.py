@@ -25,6 +25,17 @@ from .metrics import Metrics
 log = logging.getLogger("cogate.pipeline")
 
 Stage = Callable[[Exchange], None] | Callable[[Exchange], Awaitable[None]]
+# Whether a synchronous stage must run in a worker thread for this exchange (CPU-heavy work
+# such as detection) or may run inline (microseconds: a thread hop would cost more).
+Offload = Callable[[Exchange], bool]
+
+
+def always(ex: Exchange) -> bool:
+    return True
+
+
+def never(ex: Exchange) -> bool:
+    return False
 
 
 @dataclass
@@ -108,13 +119,13 @@ class Pipeline:
         self,
         gate: EgressGate,
         *,
-        stages: list[tuple[str, Stage]],
+        stages: list[tuple[str, Stage] | tuple[str, Stage, Offload]],
         runners: dict[str, Runner],
         stage_budget_s: float = 30.0,
         metrics: Metrics | None = None,
     ) -> None:
         self.gate = gate
-        self.stages = stages
+        self.stages = [(step[0], step[1], step[2] if len(step) > 2 else always) for step in stages]
         self.runners = runners
         self.stage_budget_s = stage_budget_s
         self.metrics = metrics or gate.metrics
@@ -150,8 +161,8 @@ class Pipeline:
         )
 
     async def _handle(self, ex: Exchange) -> Reply:
-        for name, stage in self.stages:
-            await self._run_stage(name, stage, ex)
+        for name, stage, offload in self.stages:
+            await self._run_stage(name, stage, offload, ex)
         runner = self.runners.get(ex.mode)
         if runner is None:
             raise StageFailed(
@@ -165,11 +176,13 @@ class Pipeline:
         reply.headers.update(ex.response_headers)
         return reply
 
-    async def _run_stage(self, name: str, stage: Stage, ex: Exchange) -> None:
+    async def _run_stage(self, name: str, stage: Stage, offload: Offload, ex: Exchange) -> None:
         try:
             with anyio.fail_after(self.stage_budget_s):
                 if _is_async(stage):
                     await stage(ex)
+                elif not offload(ex):
+                    stage(ex)
                 else:
                     # A stage over budget is abandoned (its thread finishes on its own) and
                     # the request is refused.
