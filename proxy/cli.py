@@ -85,11 +85,10 @@ def serve(**flags: Any) -> None:
 
 def _register_groups() -> None:
     from cogate.audit.cli import audit
+    from cogate.collab.logits.cli import collab
     from cogate.policies.cli import policy
 
     from .intercept import intercept
-
-    from cogate.collab.logits.cli import collab
 
     main.add_command(policy)
     main.add_command(collab)
