@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 ANSWER = {
     "id": "bench",
@@ -68,6 +72,25 @@ async def app(scope, receive, send) -> None:
         await send({"type": "http.response.body", "body": chunk(f"t{i} "), "more_body": True})
         await asyncio.sleep(EVENT_GAP_S)
     await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+
+
+@contextmanager
+def running(workdir: Path) -> Iterator[str]:
+    """This upstream in its own process on loopback; yields its base URL (…/v1)."""
+    from cogate.proxy.servers import free_port, stop, wait_ready
+
+    port = free_port()
+    log = workdir / "fast-upstream.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, __file__, str(port)], stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        base = f"http://127.0.0.1:{port}/v1"
+        wait_ready(f"{base}/models", proc, log)
+        yield base
+    finally:
+        stop(proc)
 
 
 if __name__ == "__main__":

@@ -10,18 +10,13 @@ Run: .venv/bin/python bench/overhead.py [--requests N]
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import fast_upstream  # the sibling module: scripts run as `python bench/NAME.py`
 import httpx
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from tests.servers import cogate_server, free_port, stop, wait_ready  # noqa: E402
+from cogate.proxy.servers import cogate_server
 
 CHAT = {"model": "bench", "messages": [{"role": "user", "content": "Say ok."}]}
 
@@ -103,17 +98,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        port = free_port()
-        log = work / "upstream.log"
-        with log.open("wb") as out:
-            upstream_proc = subprocess.Popen(
-                [sys.executable, str(REPO / "bench" / "fast_upstream.py"), str(port)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        direct = f"http://127.0.0.1:{port}/v1"
-        try:
-            wait_ready(f"{direct}/models", upstream_proc, log)
+        with fast_upstream.running(work) as direct:
             policy = work / "passthrough.yaml"
             policy.write_text("mode: passthrough\n")
             flags = ["--policy", str(policy)]
@@ -132,8 +117,6 @@ def main() -> None:
                     },
                     args.requests,
                 )
-        finally:
-            stop(upstream_proc)
     print(f"passthrough overhead, {args.requests} requests per path, interleaved")
     print(report(figures))
     print("targets: added p50 <= 2 ms (plain), added time to first token <= 1 ms")

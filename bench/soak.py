@@ -13,18 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import fast_upstream  # the sibling module: scripts run as `python bench/NAME.py`
 import httpx
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from cogate.proxy.servers import cogate_server, free_port, stop, wait_ready  # noqa: E402
+from cogate.proxy.servers import cogate_server
 
 BODY = {
     "model": "bench",
@@ -101,21 +96,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        port = free_port()
-        log = work / "upstream.log"
-        with log.open("wb") as out:
-            upstream = subprocess.Popen(
-                [sys.executable, str(REPO / "bench" / "fast_upstream.py"), str(port)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            direct = f"http://127.0.0.1:{port}/v1"
-            wait_ready(f"{direct}/models", upstream, log)
-            with cogate_server(work, direct) as gateway:
-                asyncio.run(soak(gateway, gateway.pid, args.clients, args.seconds, args.sample))
-        finally:
-            stop(upstream)
+        with fast_upstream.running(work) as direct, cogate_server(work, direct) as gateway:
+            asyncio.run(soak(gateway, gateway.pid, args.clients, args.seconds, args.sample))
 
 
 if __name__ == "__main__":

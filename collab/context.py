@@ -137,3 +137,20 @@ def split_text(text: str, rules: Rules) -> tuple[list[str], str]:
         last = section.end
     public.append(text[last:])
     return private, "".join(public).strip() if private else text
+
+
+def split_exchange(ex: Any, mode: str) -> Split:
+    """The private context and instruction of a chat exchange for a collaboration mode;
+    refuses routes and requests the mode cannot serve."""
+    if ex.route != "chat/completions":
+        raise BadRequest(
+            f"{mode} mode answers /v1/chat/completions only, not /v1/{ex.route}; "
+            "use redact mode for this route"
+        )
+    split = split_request(ex.body, Rules.from_policy(ex.policy))
+    if not split.instruction:
+        raise BadRequest(
+            "nothing is left to send once the private context is taken out; put the task "
+            "in a user message outside the private sections"
+        )
+    return split

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cogate.proxy.egress import EgressGate
-from cogate.proxy.errors import BadRequest, UpstreamTimeout, UpstreamUnreachable
+from cogate.proxy.errors import UpstreamTimeout, UpstreamUnreachable
 from cogate.proxy.exchange import Exchange
 from cogate.proxy.pipeline import Reply
 
-from .context import Rules, Split, split_request
+from .context import Split, split_exchange
 from .instruction import DEFAULT_REDUCTION, ContextGuard, sanitize_instruction
 from .local import chat_messages, prompt_for
 from .replies import answer, sampling_from_body
@@ -163,18 +163,8 @@ class SketchRunner:
 
     async def prepare(self, ex: Exchange) -> Prepared:
         """Everything up to the egress: split, sanitize and build the outline request."""
-        if ex.route != "chat/completions":
-            raise BadRequest(
-                f"sketch mode answers /v1/chat/completions only, not /v1/{ex.route}; "
-                "use redact mode for this route"
-            )
-        split = split_request(ex.body, Rules.from_policy(ex.policy))
+        split = split_exchange(ex, "sketch")
         instruction = split.instruction
-        if not instruction:
-            raise BadRequest(
-                "nothing is left to send once the private context is taken out; put the task "
-                "in a user message outside the private sections"
-            )
         if self.reduction == "rewrite":
             await self.model.ready()
         guard = await ContextGuard.of(ex, split.private_text, self.privacy)

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from cogate.collab.context import Rules, split_request
+from cogate.collab.context import split_exchange
 from cogate.collab.instruction import DEFAULT_REDUCTION, sanitize_instruction
 from cogate.collab.replies import completion_body, completion_id, sampling_from_body, usage
 from cogate.collab.runtime import LocalModel
@@ -121,19 +121,9 @@ class LogitsRunner:
         log.info("logits mode: fusion gate %s", self.gate.describe())
 
     async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
-        if ex.route != "chat/completions":
-            raise BadRequest(
-                f"logits mode answers /v1/chat/completions only, not /v1/{ex.route}; "
-                "use redact mode for this route"
-            )
         sampling = sampling_from_body(ex.body)
-        split = split_request(ex.body, Rules.from_policy(ex.policy))
+        split = split_exchange(ex, "logits")
         instruction = split.instruction
-        if not instruction:
-            raise BadRequest(
-                "nothing is left to send once the private context is taken out; put the task "
-                "in a user message outside the private sections"
-            )
         self.model.check_capacity()
         capability = await self.probe.capability(ex, gate, ex.model)
         if not capability.usable:
