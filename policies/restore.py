@@ -31,13 +31,13 @@ def _label(raw: str) -> str:
     return "_".join(regex.findall(r"[A-Za-z]+", raw)).upper()
 
 
-def hold_point(buffer: str) -> int:
+def hold_point(buffer: str, lo: int = 0) -> int:
     """Where the tail that could still grow into a placeholder starts (len: nothing held).
 
-    The earliest position in the last MAX_HOLD characters from which the rest of the
-    buffer is a placeholder or the beginning of one.
+    The earliest position from `lo` on, in the last MAX_HOLD characters, from which the
+    rest of the buffer is a placeholder or the beginning of one.
     """
-    for start in range(max(0, len(buffer) - MAX_HOLD), len(buffer)):
+    for start in range(max(lo, len(buffer) - MAX_HOLD), len(buffer)):
         could_start = buffer[start] in _STARTS or buffer[start].isupper()
         if could_start and PLACEHOLDER.fullmatch(buffer, start, partial=True) is not None:
             return start
@@ -58,8 +58,16 @@ class TextRestorer:
         number = match.group("num") or match.group("bnum")
         return self.vault.value(_label(label), int(number))
 
-    def replace(self, text: str, matches, *, json_escape: bool = False, upto: int | None = None):
-        out, last = [], 0
+    def replace(
+        self,
+        text: str,
+        matches,
+        *,
+        json_escape: bool = False,
+        upto: int | None = None,
+        start: int = 0,
+    ):
+        out, last = [], start
         for match in matches:
             if upto is not None and match.end() > upto:
                 break
@@ -113,18 +121,28 @@ class StreamRestorer:
     def __init__(self, text: TextRestorer) -> None:
         self.text = text
         self.pending: dict[tuple, str] = {}
+        # The last character released per field: the bare form's look-behind must see it.
+        self.before: dict[tuple, str] = {}
         self.last_event: dict[str, Any] | None = None
 
     def _release(self, key: tuple, piece: str, *, final: bool, json_escape: bool) -> str:
-        buffer = self.pending.pop(key, "") + piece
-        if not buffer:
+        before = self.before.get(key, "")
+        buffer = before + self.pending.pop(key, "") + piece
+        lo = len(before)
+        if len(buffer) == lo:
             return ""
-        hold = len(buffer) if final else hold_point(buffer)
+        hold = len(buffer) if final else hold_point(buffer, lo)
         out = self.text.replace(
-            buffer, PLACEHOLDER.finditer(buffer, 0, hold), json_escape=json_escape, upto=hold
+            buffer,
+            PLACEHOLDER.finditer(buffer, lo, hold),
+            json_escape=json_escape,
+            upto=hold,
+            start=lo,
         )
         if hold < len(buffer):
             self.pending[key] = buffer[hold:]
+        if hold > lo:
+            self.before[key] = buffer[hold - 1]
         return out
 
     def feed(self, event: dict[str, Any]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import reprlib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -58,7 +59,7 @@ class CustomRecognizer(_Model):
         if self.regex is not None:
             try:
                 re.compile(self.regex)
-            except re.error as exc:
+            except (re.error, OverflowError, RecursionError) as exc:
                 raise ValueError(f"`regex` does not compile ({exc}); fix the pattern") from None
         return self
 
@@ -183,7 +184,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             f"no policy at {path}; give the path of a YAML file (`mode: redact` is a complete "
             "policy) and run `cogate policy check FILE`"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: undecodable bytes, a NUL in the path
         raise PolicyError(f"cannot read the policy {path} ({type(exc).__name__})") from None
     try:
         data = yaml.safe_load(text)
@@ -191,6 +192,12 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise PolicyError(f"policy {path} is not valid YAML{where}; fix the syntax") from None
+    except RecursionError:
+        raise PolicyError(f"policy {path} is nested too deeply; flatten it") from None
+    except (ValueError, TypeError) as exc:
+        # PyYAML's constructors raise plain errors for values they cannot build
+        # (`2001-13-45`, `!!float abc`).
+        raise PolicyError(f"policy {path} has a value YAML cannot read ({exc}); fix it") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -229,7 +236,10 @@ def explain(error: ValidationError, source: str) -> str:
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"]) or "(top level)"
         bad = item.get("input")
-        shown = json.dumps(bad, ensure_ascii=False, default=str)
+        try:
+            shown = json.dumps(bad, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):  # YAML allows date keys and self-referencing anchors
+            shown = reprlib.repr(bad)
         if len(shown) > 80:
             shown = shown[:77] + "..."
         message = item["msg"].removeprefix("Value error, ")

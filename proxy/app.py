@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
@@ -21,6 +21,8 @@ from .settings import Settings
 log = logging.getLogger("cogate.app")
 
 PipelineFactory = Callable[[Settings], Any]  # returns an async context manager yielding Pipeline
+# Completions answer JSON, or server-sent events when the request asks to stream.
+STREAMED: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}}}}
 
 
 def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> FastAPI:
@@ -77,11 +79,11 @@ def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> F
         pipeline: Pipeline = request.app.state.pipeline
         return to_response(await pipeline.handle(ex))
 
-    @app.post("/v1/chat/completions")
+    @app.post("/v1/chat/completions", responses=STREAMED)
     async def chat_completions(request: Request) -> Response:
         return await proxied("chat/completions", request)
 
-    @app.post("/v1/completions")
+    @app.post("/v1/completions", responses=STREAMED)
     async def completions(request: Request) -> Response:
         return await proxied("completions", request)
 
@@ -93,7 +95,7 @@ def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> F
     async def models(request: Request) -> Response:
         return await proxied("models", request)
 
-    @app.get("/cogate/metrics")
+    @app.get("/cogate/metrics", response_class=PlainTextResponse)
     async def metrics(request: Request) -> Response:
         check_token(settings, request)
         pipeline: Pipeline = request.app.state.pipeline

@@ -72,7 +72,30 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         raise BadRequest("request body must be a JSON object")
     if _depth(body) > MAX_DEPTH:
         raise BadRequest(f"request JSON is nested deeper than {MAX_DEPTH} levels")
+    if _has_lone_surrogate(body):
+        raise BadRequest(
+            "request JSON holds an unpaired surrogate escape (\\ud800-\\udfff); send valid "
+            "Unicode"
+        )
     return body
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """True when a string or key holds a \\uD800-\\uDFFF escape that is not part of a pair."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and not node.isascii():
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 def _depth(value: Any) -> int:

@@ -84,24 +84,38 @@ class ForwardRunner:
         )
 
     async def _relay(self, ex: Exchange, upstream: UpstreamReply) -> AsyncIterator[bytes]:
-        if not ex.findings:
-            async for chunk in upstream.chunks():
-                yield chunk
-            return
-        restorer = ex.restorer.stream()
-        async for event in sse.iter_events(upstream.chunks()):
-            data = sse.event_data(event)
-            if data is sse.DONE:
+        restorer = ex.restorer.stream() if ex.findings else None
+        try:
+            if restorer is None:
+                async for chunk in upstream.chunks():
+                    yield chunk
+                return
+            done = False
+            async for event in sse.iter_events(upstream.chunks()):
+                data = sse.event_data(event)
+                if data is sse.DONE:
+                    done = True
+                    for out in restorer.finish():
+                        yield sse.encode_event(out)
+                    yield sse.DONE_EVENT
+                elif isinstance(data, dict):
+                    if data.get("usage"):
+                        ex.notes["usage"] = data["usage"]
+                    for out in restorer.feed(data):
+                        yield sse.encode_event(out)
+                else:
+                    yield event + b"\n\n"
+            if not done:
+                # A stream that ended without [DONE]: the text held back belongs to the app.
                 for out in restorer.finish():
                     yield sse.encode_event(out)
-                yield sse.DONE_EVENT
-            elif isinstance(data, dict):
-                if data.get("usage"):
-                    ex.notes["usage"] = data["usage"]
-                for out in restorer.feed(data):
+        except GatewayError as exc:
+            # The upstream broke or stalled after the answer began: end the stream cleanly
+            # with an error event (OpenAI's SDKs raise it) instead of cutting the connection.
+            if restorer is not None:
+                for out in restorer.finish():
                     yield sse.encode_event(out)
-            else:
-                yield event + b"\n\n"
+            yield b"\n\n" + sse.encode_event(exc.body())
 
 
 class BlockRunner:

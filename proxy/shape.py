@@ -50,7 +50,7 @@ def _check_messages(messages: Any) -> None:
         if not isinstance(message, dict):
             raise _fail(path, "an object with a role and content", message)
         role = message.get("role")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise BadRequest(
                 f"{path}.role is {role!r}; use one of {', '.join(sorted(ROLES))}",
                 param=f"{path}.role",

@@ -17,7 +17,8 @@ async def iter_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     """Yield each complete event (without its blank-line terminator) as it arrives."""
     buffer = b""
     async for chunk in chunks:
-        buffer += chunk.replace(b"\r\n", b"\n")
+        # Normalise on the buffer: a chunk may end between \r and \n.
+        buffer = (buffer + chunk).replace(b"\r\n", b"\n")
         while True:
             cut = buffer.find(b"\n\n")
             if cut < 0:
