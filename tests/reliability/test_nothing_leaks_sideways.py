@@ -55,6 +55,11 @@ def test_canaries_reach_no_log_and_no_data_file(llama_upstream: str, tmp_path: P
     assert any(b"request " in p.read_bytes() for p in logs)  # the log really has request lines
     files = every_file(data_dir) + logs
     assert any(p.suffix in (".db", ".sqlite", ".sqlite3") or "ledger" in p.name for p in files)
+    for path in [data_dir, *data_dir.rglob("*")]:
+        # ledger, keys, checkpoints, secrets: owner-only, whatever the umask
+        assert path.stat().st_mode & 0o077 == 0, (
+            f"{path.relative_to(tmp_path)} is group/world-accessible"
+        )
     for path in files:
         content = path.read_bytes()
         for canary in CANARIES:
