@@ -47,6 +47,7 @@ def main() -> None:
 )
 @click.option("--token", help="Access token clients send in x-cogate-token (or COGATE_TOKEN).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--log-json", is_flag=True, default=None, help="Log JSON lines (COGATE_LOG_JSON).")
 @click.option(
     "--intercept-upstream",
     "intercept_upstreams",

@@ -74,8 +74,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         raise BadRequest(f"request JSON is nested deeper than {MAX_DEPTH} levels")
     if _has_lone_surrogate(body):
         raise BadRequest(
-            "request JSON holds an unpaired surrogate escape (\\ud800-\\udfff); send valid "
-            "Unicode"
+            "request JSON holds an unpaired surrogate escape (\\ud800-\\udfff); send valid Unicode"
         )
     return body
 

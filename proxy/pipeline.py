@@ -18,7 +18,7 @@ import anyio
 
 from . import sse
 from .egress import EgressGate, UpstreamReply
-from .errors import GatewayError, PolicyBlocked, StageFailed
+from .errors import GatewayError, PolicyBlocked, StageFailed, UpstreamUnreachable
 from .exchange import Exchange
 from .metrics import Metrics
 
@@ -72,10 +72,15 @@ class ForwardRunner:
         content = upstream.content
         if upstream.status < 400 and ex.findings:
             try:
-                restored = ex.restorer.restore_json(json.loads(content))
-                content = json.dumps(restored, ensure_ascii=False).encode()
+                answer = json.loads(content)
             except ValueError:
-                pass  # not JSON: nothing of ours to restore in it
+                # The app cannot be given its own values back in an answer we cannot read.
+                raise UpstreamUnreachable(
+                    "the upstream answered with a body that is not JSON, so cogate could not "
+                    "restore your values in it",
+                    code="upstream_bad_response",
+                ) from None
+            content = json.dumps(ex.restorer.restore_json(answer), ensure_ascii=False).encode()
         return Reply(
             status=upstream.status,
             headers=upstream.headers,

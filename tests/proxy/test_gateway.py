@@ -289,3 +289,60 @@ def test_metrics_need_the_token_when_one_is_set():
         assert (
             client.get("/cogate/metrics", headers={"x-cogate-token": "s3cret"}).status_code == 200
         )
+
+
+def test_a_stream_broken_midway_ends_with_an_error_event():
+    async def produce():
+        yield b'data: {"choices":[{"index":0,"delta":{"content":"Hel"}}]}\n\n'
+        raise httpx.RemoteProtocolError("peer closed connection")
+
+    def streaming(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=produce())
+
+    client, ledger = gateway(streaming)
+    with client, client.stream("POST", "/v1/chat/completions", json={**CHAT, "stream": True}) as r:
+        received = b"".join(r.iter_bytes())
+    events = [e for e in received.split(b"\n\n") if e.strip()]
+    assert events[0].startswith(b'data: {"choices"')
+    error = json.loads(events[-1].removeprefix(b"data: "))["error"]
+    assert error["code"] == "upstream_unreachable"
+    assert ledger.completions[0].outcome == "stream_broken"
+
+
+def test_garbage_from_the_upstream_is_a_clear_502_when_values_must_be_restored():
+    def garbage(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"<html>oops", headers={"content-type": "text/html"})
+
+    def finds_something(ex) -> None:
+        from cogate.proxy.exchange import Finding
+
+        ex.mode = "redact"
+        ex.outbound_body = ex.body
+        ex.findings.append(Finding("PERSON", 0, 2, 0.9, "test"))
+
+    client, _ = gateway(garbage, stages=[("detect", finds_something)])
+    with client:
+        response = client.post("/v1/chat/completions", json=CHAT)
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "upstream_bad_response"
+
+
+def test_json_log_lines_carry_ids_not_content(capsys):
+    import logging
+
+    from cogate.proxy.logs import configure_logging
+
+    configure_logging(Settings(log_json=True, log_level="debug"))
+    client, ledger = gateway(Upstream())
+    with client:
+        response = client.post("/v1/chat/completions", json=CHAT, headers={"x-cogate-app": "notes"})
+    logging.getLogger("cogate").handlers.clear()
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
+    request_lines = [line for line in lines if line["message"].startswith("request ")]
+    assert request_lines, lines
+    message = request_lines[0]["message"]
+    assert ledger.egress[0].exchange_id in message
+    assert f"audit={response.headers['x-cogate-audit-id']}" in message
+    assert "hi" not in message.split()
