@@ -25,7 +25,6 @@ from presidio_analyzer.predefined_recognizers import (
     IbanRecognizer,
     IpRecognizer,
     MedicalLicenseRecognizer,
-    SpacyRecognizer,
     UrlRecognizer,
     UsBankRecognizer,
     UsItinRecognizer,
@@ -34,6 +33,7 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
+from .names import PersonSpacyRecognizer
 from .normalize import normalize
 from .recognizers import (
     ContextualNhsRecognizer,
@@ -140,8 +140,9 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
     )
     nlp_engine.nlp = {"en": load_spacy(spacy_model)}  # loaded here: Presidio would download
     recognizers = [
-        SpacyRecognizer(
-            supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"]
+        PersonSpacyRecognizer(
+            supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"],
+            name="SpacyRecognizer",
         ),
         OfflineEmailRecognizer(),
         QuickPhoneRecognizer(list(phone_regions)),

@@ -1,9 +1,9 @@
-"""A PERSON recognizer from name lists: the small spaCy model misses many plain names.
+"""PERSON recognizers: name lists, the cues that introduce a name, and spaCy's names cleaned.
 
-The lists are the US Census first and last names shipped by the `names` package (public
-domain data, read from the installed package, nothing downloaded). A known first name
-followed by capitalised surnames is a name; a known first name alone counts only when it
-is not also an everyday English word ("Will", "May", "Grace").
+The small spaCy model misses many plain names, types lone foreign names as places or
+organisations, and takes street names for people. The lists are the US Census first and
+last names shipped by the `names` package (public domain data, read from the installed
+package, nothing downloaded).
 """
 
 from __future__ import annotations
@@ -12,9 +12,16 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+from spacy.lang.en.stop_words import STOP_WORDS
 
-_WORD = re.compile(r"\b[A-Z][^\W\d_]+(?:['\-][^\W\d_]+)?\b")
+# A word as names are spelled: letters of any script, inner hyphens, O'Connor (a possessive
+# "'s" is not part of it).
+_WORD = regex.compile(r"\p{L}+(?:-\p{L}+)*(?:['\u2019]\p{L}{2,})?")
+_TITLE_WORD = regex.compile(r"(?<!\p{L})\p{Lu}\p{L}*(?:-\p{L}+)*(?:['\u2019]\p{L}{2,})?")
+_LOWER_WORD = regex.compile(r"(?<!\p{L})\p{Ll}+(?:-\p{Ll}+)*(?:['\u2019]\p{Ll}{2,})?")
 # First names that are everyday words, months, places or sentence openers.
 _COMMON_WORDS = """
 will may june april august mark bill grant faith hope joy grace rose lily ivy dawn summer
@@ -30,6 +37,32 @@ iris daisy holly heather willow autumn rain storm shadow angel god lord man men 
 major general captain doctor nurse judge page sandy rusty dusty buck carol deb eve lane
 """
 COMMON = frozenset(_COMMON_WORDS.split())
+# Words that are never a name on their own: function words, honorifics, nobility, and the
+# particles of surnames ("van", "de"), which only count inside a name.
+NEVER_FIRST = (
+    frozenset(STOP_WORDS)
+    | {"lady", "lord", "sir", "dame", "king", "queen", "prince", "princess", "saint", "st"}
+    | {"san", "santa", "santo", "são", "sao"}
+    | {"van", "von", "de", "del", "della", "der", "den", "da", "di", "du", "la", "le", "el"}
+)
+# Words that end a name when they follow it: street, unit and company words.
+_NOT_SURNAME = """street st avenue ave road rd lane ln drive dr court ct place pl way square sq
+    boulevard blvd apt apartment suite unit box floor building inc ltd llc llp plc corp co
+    group company bank university college school hospital hotel street station airport
+    park center centre city county state river lake mount heights beach bay island islands
+    hills springs falls country club md phd dds dvm jr sr"""
+NOT_SURNAME = frozenset(_NOT_SURNAME.split())
+PARTICLES = ("van der", "van den", "van de", "de la", "van", "von", "de", "del", "da", "di", "du")
+_PARTICLE_SET = frozenset(PARTICLES)
+# Words before which a name is part of a place or a street: "San Luis", "Rue Victor Hugo".
+_PLACE_PREFIXES = """el la los las san santa santo são sao st saint ste via rue rua calle c
+    avenida avda av avenue cours vila villa travessa alameda zona port fort mount mt lake
+    ciudad colonia ul ulica str piazza plaza praça largo"""
+PLACE_PREFIXES = frozenset(_PLACE_PREFIXES.split())
+_MONTHS = """january february march april may june july august september october november
+    december jan feb mar apr jun jul aug sep sept oct nov dec"""
+MONTHS = frozenset(_MONTHS.split())
+_HOUSE_NUMBER = re.compile(r"\d+[A-Za-z]?[ \t]*$")
 
 
 @lru_cache(maxsize=1)
@@ -51,50 +84,230 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(n for n in first if len(n) > 1), read("dist.all.last")
 
 
+@lru_cache(maxsize=1)
+def country_names() -> frozenset[str]:
+    """Lower-cased English names of countries, from phonenumbers' bundled data (offline)."""
+    from phonenumbers import geocoder
+    from phonenumbers.phonenumberutil import SUPPORTED_REGIONS
+
+    names = (geocoder._region_display_name(region, "en") for region in SUPPORTED_REGIONS)
+    return frozenset(name.lower() for name in names if name)
+
+
+def is_capitalised(word: str) -> bool:
+    """Name case: "Anna", "McKenzie", "DeRose", not "ANNA" nor "anna"."""
+    return word[0].isupper() and any(c.islower() for c in word[1:])
+
+
+def is_uncased(text: str) -> bool:
+    """Typed all in lower case, where capitals are no cue to a name."""
+    return not any(c.isupper() for c in text)
+
+
+def in_address(text: str, start: int) -> bool:
+    """Whether the words ending at `start` belong to a street: after a house number or a
+    street word on the same line ("92 Eusebio Dávila", "Via Carlo Cattaneo", "San Luis")."""
+    line_start = max(text.rfind("\n", 0, start) + 1, start - 60)
+    before = text[line_start:start]
+    words = list(_WORD.finditer(before))
+    # The capitalised run the name sits in, then what comes before it.
+    k = len(words)
+    while k > 0 and before[words[k - 1].end() :].strip(" .,/") == "":
+        word = words[k - 1].group()
+        if word.lower() in PLACE_PREFIXES:
+            return True
+        if word.lower() in MONTHS or (not word[0].isupper() and word.lower() not in PARTICLES):
+            break  # "on 3 May John Smith..." is a date before a name
+        before = before[: words[k - 1].start()]
+        k -= 1
+    return bool(_HOUSE_NUMBER.search(before))
+
+
+def _result(entity: str, start: int, end: int, score: float, name: str, ident: str):
+    return RecognizerResult(
+        entity,
+        start,
+        end,
+        score,
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: ident,
+        },
+    )
+
+
 class NameListRecognizer(EntityRecognizer):
+    """A known first name, with the surnames after it; the other members of a list of
+    names ("Kovalev, Lee and Phillips"); first and last names in text typed in lower case.
+
+    A known first name alone counts only when it is not also an everyday English word
+    ("Will", "May", "Grace").
+    """
+
     def __init__(self) -> None:
-        super().__init__(supported_entities=["PERSON"], name="NameListRecognizer")
+        super().__init__(supported_entities=["PERSON", "LOCATION"], name="NameListRecognizer")
 
     def load(self) -> None:
         name_lists()
+        country_names()
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        uncased = is_uncased(text)
+        spans = self._names(text, uncased)
+        results = [
+            _result("LOCATION" if place else "PERSON", s, e, score, self.name, self.id)
+            for s, e, score, place in spans
+            if not place or "LOCATION" in entities
+        ]
+        anchors = [(s, e) for s, e, _, place in spans if not place]
+        firms = []
+        for ent in getattr(nlp_artifacts, "entities", None) or []:
+            if ent.label_ == "PERSON" and not in_address(text, ent.start_char):
+                anchors.append((ent.start_char, ent.end_char))
+            elif ent.label_ == "ORGANIZATION":
+                firms.append((ent.start_char, ent.end_char))
+        for start, end in _list_members(text, anchors, firms, uncased):
+            results.append(_result("PERSON", start, end, 0.6, self.name, self.id))
+        return results
+
+    def _names(self, text: str, uncased: bool) -> list[tuple[int, int, float, bool]]:
+        """(start, end, score, part of a street or place name) of each name found."""
         first, last = name_lists()
-        words = list(_WORD.finditer(text))
-        results = []
+        # Only capitalised words can be names in a cased text (and there are few of them).
+        words = list((_LOWER_WORD if uncased else _TITLE_WORD).finditer(text))
+        out = []
         i = 0
         while i < len(words):
-            word = words[i]
-            if not word.group()[1:].islower() or word.group().upper() not in first:
+            word = words[i].group()
+            lower = word.lower()
+            if uncased:
+                candidate = word.upper() in first and lower not in COMMON
+            else:
+                candidate = is_capitalised(word) and word.upper() in first
+            if not candidate or lower in NEVER_FIRST:
                 i += 1
                 continue
-            end, j = word.end(), i + 1
-            # Surnames: capitalised words right after, separated by one space.
-            while j < len(words) and j - i <= 2 and text[end : words[j].start()] == " ":
-                upper = words[j].group().upper()
-                titled = words[j].group()[1:].islower()
-                if not titled or (upper not in last and upper not in first):
+            # "Rue Victor Hugo", "San Luis": a street or a place named after someone.
+            place = in_address(text, words[i].start())
+            end, j = words[i].end(), i + 1
+            surnames = 0
+            while j < len(words) and surnames < 2:
+                gap = text[end : words[j].start()]
+                nxt = words[j].group()
+                if not uncased and gap != " " and gap.strip().lower() in _PARTICLE_SET:
+                    # "Teresa de Vaan", "Paul van der Voet": the particle, then the surname.
+                    if gap != " " + gap.strip() + " " or nxt.lower() in NOT_SURNAME:
+                        break
+                elif gap != " " or nxt.lower() in NOT_SURNAME or nxt.lower() in NEVER_FIRST:
                     break
-                end = words[j].end()
-                j += 1
-            if j > i + 1:
-                score = 0.75
-            elif word.group().lower() in COMMON:
-                i += 1
+                if uncased:
+                    ok = nxt.upper() in last and nxt.lower() not in COMMON
+                else:
+                    ok = is_capitalised(nxt)
+                if not ok:
+                    break
+                end, j, surnames = words[j].end(), j + 1, surnames + 1
+            common = lower in COMMON
+            if _ORG_NEXT.match(text, end):
+                i = j  # "Davis Ltd.", "Jackson Group": a company named after someone
+                continue
+            if surnames and (uncased or not common or _known_surname(words[i + 1].group(), last)):
+                score = 0.75  # "Will Smith", but not "Faith Hope"
+            elif common or lower in country_names():
+                i += 1  # alone, "Israel" or "Chad" is more likely the country
                 continue
             else:
                 score = 0.5
-            results.append(
-                RecognizerResult(
-                    "PERSON",
-                    word.start(),
-                    end,
-                    score,
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
-                )
-            )
+            out.append((words[i].start(), end, score, place))
             i = j
-        return results
+        return out
+
+
+def _known_surname(word: str, last: frozenset[str]) -> bool:
+    return word.upper() in last and word.lower() not in COMMON
+
+
+# "Kovalev, Lee and Phillips", "Mark, Kaylee, Brandi and Miguel": single words joined by
+# commas and one "and"/"&".
+_MEMBER = r"(?<!\p{L})\p{L}+(?:-\p{L}+)*"
+_LIST = regex.compile(rf"{_MEMBER}(?:, {_MEMBER})*,? (?:and|&) {_MEMBER}")
+_CAPITALISED_LIST = regex.compile(
+    r"(?<!\p{L})\p{Lu}\p{L}*(?:-\p{L}+)*(?:, \p{Lu}\p{L}*(?:-\p{L}+)*)*,? (?:and|&) \p{Lu}"
+    r"\p{L}*(?:-\p{L}+)*"
+)
+_ORG_NEXT = regex.compile(
+    r"[ \t]+(?i:inc|ltd|llc|llp|plc|corp|co|group|company|bank|university|college|school|"
+    r"hospital|hotel|foundation|institute)\b"
+)
+_WORD_BEFORE = regex.compile(r"\p{Lu}\p{L}*[ \t]$")
+_WORD_AFTER = regex.compile(r"[ \t]+\p{Lu}")
+_ORG_AFTER = regex.compile(r"\s*(?:office|offices|llp|llc|inc|ltd|law|group|partners|&)\b", re.I)
+
+
+def _list_members(text: str, anchors: list[tuple[int, int]], firms: list, uncased: bool):
+    """Members of a list of single names in which at least one name was found.
+
+    `firms` are the organisations spaCy found: a list inside one ("Thomas, Holt and
+    Myers") is the name of a firm.
+    """
+    if not anchors:
+        return
+    first, last = name_lists()
+    for match in (_LIST if uncased else _CAPITALISED_LIST).finditer(text):
+        members = [m for m in regex.finditer(_MEMBER, match.group()) if m.group() != "and"]
+        if not uncased and not all(is_capitalised(m.group()) for m in members):
+            continue
+        if any(m.group().lower() in NEVER_FIRST | NOT_SURNAME for m in members):
+            continue
+        if uncased and not all(
+            m.group().upper() in first or m.group().upper() in last for m in members
+        ):
+            continue
+        if _WORD_BEFORE.search(
+            text[max(0, match.start() - 40) : match.start()]
+        ) or _WORD_AFTER.match(text, match.end()):
+            continue  # a member of several words: "Brinckerhoff and Social Explorer"
+        before = text[max(0, match.start() - 4) : match.start()].lower()
+        if before.endswith(("the ", "at ", "to ")) or _ORG_AFTER.match(text, match.end()):
+            continue  # "The Jones, Mitchell and Williams office", "Bryan and Main Street"
+        spans = [(match.start() + m.start(), match.start() + m.end()) for m in members]
+        if any(fs <= spans[0][0] and fe >= spans[1][1] for fs, fe in firms):
+            continue
+        if not any(s < ae and as_ < e for s, e in spans for as_, ae in anchors):
+            continue
+        for start, end in spans:
+            if not any(start >= as_ and end <= ae for as_, ae in anchors):
+                yield start, end
+
+
+# Tokens spaCy runs into a name from the address or credentials that follow it.
+_TRAILING = regex.compile(
+    r"(?:[\s,]+(?:\d[\w\-/]*|(?i:apt|apartment|suite|unit|box|md|phd|dds|dvm)\.?))+$"
+)
+
+
+class PersonSpacyRecognizer(SpacyRecognizer):
+    """spaCy's entities, with its PERSON spans cleaned: unit numbers and degrees run into a
+    name ("Diana Weöres Apt") cut off, street names ("92 Eusebio Dávila 57") typed as the
+    places they are."""
+
+    def analyze(self, text: str, entities, nlp_artifacts=None):
+        out = []
+        for result in super().analyze(text, entities, nlp_artifacts):
+            if result.entity_type == "PERSON":
+                value = text[result.start : result.end]
+                first = value.split(None, 1)[0].lower().rstrip(".")
+                if (
+                    any(c.isdigit() for c in value)
+                    or first in NOT_SURNAME
+                    or in_address(text, result.start)
+                ):
+                    if "LOCATION" not in entities:
+                        continue
+                    result.entity_type = "LOCATION"
+                else:
+                    trailing = _TRAILING.search(text, result.start, result.end)
+                    if trailing is not None and trailing.start() > result.start:
+                        result.end = trailing.start()
+            out.append(result)
+        return out

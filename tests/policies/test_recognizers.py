@@ -81,7 +81,13 @@ POSITIVE = [
         "PERSON",
         "Isabel Martinez",
     ),
-    ("title", "Please ask Dr. Okonkwo about it.", "PERSON", "Okonkwo"),
+    ("title", "Please ask Dr. Okonkwo about it.", "PERSON", "Dr. Okonkwo"),
+    ("title", "Hello, this is Mr. Derek Crnić. Who are you?", "PERSON", "Mr. Derek Crnić"),
+    ("title", "hello, this is mr. chad farmer. who are you?", "PERSON", "mr. chad farmer"),
+    ("introduction", "My name is Andrew but everyone calls me Kateřina", "PERSON", "Kateřina"),
+    ("introduction", "sometimes people call me philipp", "PERSON", "philipp"),
+    ("greeting", "Hi Torben, I'm writing about my order.", "PERSON", "Torben"),
+    ("possessive", "Here is Zlata's address: 12 Main Street", "PERSON", "Zlata"),
     ("country", "She flew in from Kyrgyzstan yesterday.", "LOCATION", "Kyrgyzstan"),
     ("street_address", "Send it to 221 Baker Street tomorrow.", "LOCATION", "221 Baker Street"),
     ("address_unit", "that is Suite 322 on the left", "LOCATION", "Suite 322"),
@@ -119,6 +125,14 @@ NEGATIVE = [
     ("CREDIT_CARD", "order 1234 5678 9012 3456 failed"),  # not Luhn-valid
     ("PERSON", "I am happy to help."),
     ("PERSON", "this is Great news"),
+    ("PERSON", "Hello World, this is a test program."),
+    ("PERSON", "write mr. or ms. before the name"),
+    ("PERSON", "my name is not important"),
+    ("PERSON", "Ship it to 92 Eusebio Dávila 57, Pyrga"),  # a street named after someone
+    ("PERSON", "Send it to 40 rue Victor Hugo, Paris."),
+    ("PERSON", "We flew from El Salvador to Israel."),
+    ("PERSON", "The Princess Royal arrived this morning."),
+    ("PERSON", "Davis Ltd. is hiring"),
     ("LOCATION", "set the value to 42 and move on"),
     ("PHONE_NUMBER", "released on 2023-01-04 at 14:56"),
     ("PHONE_NUMBER", "version 1.2.3 and 4.5.6"),
@@ -223,6 +237,11 @@ NAMES = [
     ("Please forward it to Isabel Martinez today.", "Isabel Martinez"),
     ("Thanks, Georgina", "Georgina"),
     ("You can tell Alterio was a fan of Susan Lynn", "Susan Lynn"),
+    (">Tina Alexandrov >18 Millicent Drive", "Tina Alexandrov"),  # surname not in the list
+    ("Teresa de Vaan will be talking", "Teresa de Vaan"),
+    ("commenter Paul van der Voet points out", "Paul van der Voet"),
+    ("They had 3: Malon, Mark and Kaylee.", "Malon"),  # a list with known names
+    ("have you been to a david lange concert before?", "david lange"),  # typed in lower case
 ]
 
 
@@ -232,7 +251,21 @@ def test_name_list_positive(text: str, value: str) -> None:
     assert value in found
 
 
-@pytest.mark.parametrize("text", ["Will you help me?", "Grace under pressure", "See PA roads"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Will you help me?",
+        "Grace under pressure",
+        "See PA roads",
+        "In Israel they sing",
+        "She grew up in El Salvador",
+        "The Princess Royal arrived",
+        "Davis Ltd. is hiring",
+        "Send it to 40 rue Victor Hugo",  # a street (LOCATION when asked for)
+        "Wisdom, Courage and Hope",  # a list without a name in it
+        "i will grant you that",  # lower case: everyday words, not names
+    ],
+)
 def test_name_list_negative(text: str) -> None:
     assert NameListRecognizer().analyze(text, []) == []
 
@@ -256,3 +289,15 @@ def test_nhs_numbers_need_a_health_context(detector) -> None:
     assert [s.entity_type for s in detector.detect(with_context)] == ["UK_NHS"]
     phone = "call 169-825-3303"  # passes the NHS checksum, but is a phone number here
     assert [s.entity_type for s in detector.detect(phone)] == ["PHONE_NUMBER"]
+
+
+def test_spacy_names_lose_the_address_run_into_them(detector) -> None:
+    text = "Mrs. Diana Weöres Apt. 434 40 Rue de la Sarthe 421 Housse"
+    persons = [text[s.start : s.end] for s in detector.detect(text) if s.entity_type == "PERSON"]
+    assert persons == ["Mrs. Diana Weöres"]
+
+
+def test_name_list_types_streets_named_after_people_as_places() -> None:
+    text = "Send it to 40 rue Victor Hugo"
+    found = NameListRecognizer().analyze(text, ["PERSON", "LOCATION"])
+    assert [(r.entity_type, text[r.start : r.end]) for r in found] == [("LOCATION", "Victor Hugo")]
