@@ -57,8 +57,16 @@ class ForwardRunner:
     """passthrough and redact: forward the (sanitized) request, restore the answer."""
 
     async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
-        body = ex.outbound_body if ex.outbound_body is not None else ex.body
         method = "GET" if ex.route == "models" else "POST"
+        body = ex.outbound_body
+        if body is None and method == "POST":
+            if ex.mode != "passthrough":
+                # Never fall back to the app's own body when it was meant to be sanitized.
+                raise StageFailed(
+                    "no sanitized request was produced, so nothing was sent",
+                    code="pipeline_no_sanitized_body",
+                )
+            body = ex.body
         upstream = await gate.send(
             ex, ex.route, body if method == "POST" else None, stream=ex.stream, method=method
         )

@@ -346,3 +346,16 @@ def test_json_log_lines_carry_ids_not_content(capsys):
     assert ledger.egress[0].exchange_id in message
     assert f"audit={response.headers['x-cogate-audit-id']}" in message
     assert "hi" not in message.split()
+
+
+def test_redact_without_a_sanitized_body_forwards_nothing():
+    def forgets_to_sanitize(ex) -> None:
+        ex.mode = "redact"  # a buggy stage: claims redact, produces no outbound body
+
+    upstream = Upstream()
+    client, ledger = gateway(upstream, stages=[("detect", forgets_to_sanitize)])
+    with client:
+        response = client.post("/v1/chat/completions", json=CHAT)
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "pipeline_no_sanitized_body"
+    assert upstream.requests == [] and ledger.egress == []
