@@ -7,57 +7,18 @@ Both are created once, atomically, so several gateway processes agree on them.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 from pathlib import Path
 
+from cogate.proxy.private_files import create_once, private_dir, write_private
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+__all__ = ["KeyStore", "private_dir", "write_private"]
+
 KEY_PREFIX = "ed25519:"
 _HEX = re.compile(r"[0-9a-f]+")
-
-
-def private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
-    return path
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a whole file owner-only and durably, replacing any previous one."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
-def _create_once(path: Path, data: bytes) -> bytes:
-    """Create `path` with `data` unless it exists; return what is in it either way.
-
-    Linking a finished temp file into place is atomic and fails if another process won the
-    race, so a reader never sees a half-written key.
-    """
-    if not path.exists():
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_bytes()
 
 
 def public_key_text(key: Ed25519PublicKey) -> str:
@@ -100,12 +61,12 @@ class KeyStore:
 
     def hmac_key(self) -> bytes:
         private_dir(self.dir)
-        text = _create_once(self.hmac_path, secrets.token_hex(32).encode()).decode().strip()
+        text = create_once(self.hmac_path, secrets.token_hex(32).encode()).decode().strip()
         return bytes.fromhex(text)
 
     def signing_key(self) -> Ed25519PrivateKey:
         private_dir(self.dir)
-        seed = _create_once(self.signing_path, secrets.token_hex(32).encode()).decode().strip()
+        seed = create_once(self.signing_path, secrets.token_hex(32).encode()).decode().strip()
         key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed))
         public = public_key_text(key.public_key()) + "\n"
         if not self.public_path.exists() or self.public_path.read_text() != public:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-import os
 import secrets
 import threading
 from pathlib import Path
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 from cogate.proxy.errors import PolicyBlocked
 from cogate.proxy.exchange import Exchange
 from cogate.proxy.modes import stricter
+from cogate.proxy.private_files import create_once, private_dir
 from cogate.proxy.settings import Settings
 
 from . import fields
@@ -188,15 +188,6 @@ def _matches(match: RouteMatch, *, app: str, host: str, model: str | None) -> bo
 
 
 def _load_or_create_key(path: Path) -> bytes:
-    try:
-        key = path.read_bytes()
-        if len(key) >= 32:
-            return key
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(key)
-    return key
+    """The installation's key for the `hash` action; every gateway process gets the same one."""
+    private_dir(path.parent)
+    return create_once(path, secrets.token_bytes(32))

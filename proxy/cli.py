@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import click
 
 from . import __version__
 from .intercept_secret import parse_intercept_upstreams
+from .private_files import private_dir
 from .settings import Settings
 
 
@@ -22,13 +22,6 @@ def build_settings(**flags: Any) -> Settings:
         return Settings(**given)
     except Exception as exc:  # pydantic's ValidationError names the field and the problem
         raise click.UsageError(str(exc)) from None
-
-
-def ensure_data_dir(path: Path) -> Path:
-    """Create the data dir readable by its owner only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
-    return path
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,7 +65,7 @@ def serve(**flags: Any) -> None:
             err=True,
         )
         sys.exit(2)
-    ensure_data_dir(settings.data_dir)
+    private_dir(settings.data_dir)
     configure_logging(settings)
     uvicorn.run(
         create_app(settings),

@@ -360,7 +360,8 @@ def intercept(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from .cli import build_settings, ensure_data_dir
+    from .cli import build_settings
+    from .private_files import private_dir
 
     settings = build_settings(data_dir=data_dir)
     listen_at = parse_listen(listen)
@@ -370,7 +371,7 @@ def intercept(
     hosts = tuple(h.strip().lower() for h in hosts if h.strip()) or DEFAULT_HOSTS
     try:
         tool = find_mitmdump(mitmdump)
-        ensure_data_dir(settings.data_dir)
+        private_dir(settings.data_dir)
         ca = prepare_ca(settings.data_dir, str(tool))
     except InterceptError as exc:
         raise click.ClickException(str(exc)) from None
@@ -422,7 +423,8 @@ def ca_command(data_dir: Path | None, listen: str, mitmdump: str | None, as_json
     """
     import json
 
-    from .cli import build_settings, ensure_data_dir
+    from .cli import build_settings
+    from .private_files import private_dir
 
     parent = click.get_current_context().parent
     if data_dir is None and parent is not None:
@@ -430,7 +432,7 @@ def ca_command(data_dir: Path | None, listen: str, mitmdump: str | None, as_json
     settings = build_settings(data_dir=data_dir)
     parse_listen(listen)
     try:
-        ensure_data_dir(settings.data_dir)
+        private_dir(settings.data_dir)
         files = prepare_ca(settings.data_dir, mitmdump)
     except InterceptError as exc:
         raise click.ClickException(str(exc)) from None

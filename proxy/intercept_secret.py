@@ -11,7 +11,6 @@ import hmac
 import os
 import re
 import secrets
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 import click
 
 from .errors import GatewayError
+from .private_files import private_dir, write_private
 from .settings import Settings
 
 SECRET_FILE = "intercept-secret"
@@ -43,21 +43,9 @@ def secret_path(data_dir: Path) -> Path:
 
 def rotate_secret(data_dir: Path) -> Path:
     """Write a new secret, readable by the owner only; an addon holding the old one is refused."""
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir = private_dir(Path(data_dir))
     target = secret_path(data_dir)
-    # mkstemp creates the file 0600; os.replace swaps it in whole, so no reader sees half a secret.
-    fd, tmp = tempfile.mkstemp(prefix=".intercept-secret-", dir=data_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(secrets.token_urlsafe(32) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private(target, (secrets.token_urlsafe(32) + "\n").encode("ascii"))
     return target
 
 
