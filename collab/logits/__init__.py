@@ -10,11 +10,11 @@ by `cogate collab train-gate`.
     pipeline runners: {"logits": runner, ...}
 """
 
-from ._align import CloudStep, Draft
-from ._decode import LogitsOptions, Stats
-from ._fusion import DEFAULT_WEIGHT, FixedGate, MlpGate, load_gate
-from ._probe import Capability, CapabilityProbe
-from ._runner import FALLBACK_HEADER, LogitsRunner, LogitsUnavailable, default_gate_path
+from .align import CloudStep, Draft
+from .decode import LogitsOptions, Stats
+from .fusion import DEFAULT_WEIGHT, FixedGate, MlpGate, load_gate
+from .probe import Capability, CapabilityProbe
+from .runner import FALLBACK_HEADER, LogitsRunner, LogitsUnavailable, default_gate_path
 
 __all__ = [
     "DEFAULT_WEIGHT",

@@ -76,8 +76,8 @@ def train_gate(
     """
     from cogate.proxy.settings import Settings
 
-    from ._runner import default_gate_path
-    from ._train import collect, load_positions, save_positions, train
+    from .runner import default_gate_path
+    from .train import collect, load_positions, save_positions, train
 
     settings = Settings()
     target = out or default_gate_path(settings)

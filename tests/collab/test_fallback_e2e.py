@@ -27,9 +27,7 @@ def test_sketch_falls_back_to_local_only_when_the_policy_allows(tmp_path: Path, 
     policy = tmp_path / "p.yaml"
     policy.write_text(f"mode: sketch\ncollab:\n  fallback_local: {str(allowed).lower()}\n")
     with cogate_server(tmp_path, dead_upstream, args=["--policy", str(policy)]) as url:
-        response = httpx.post(
-            f"{url}/chat/completions", json=REQUEST, timeout=300, trust_env=False
-        )
+        response = httpx.post(f"{url}/chat/completions", json=REQUEST, timeout=300, trust_env=False)
     if allowed:
         assert response.status_code == 200, response.text
         assert response.headers["x-cogate-fallback"].startswith("local")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from cogate.collab.logits._align import (
+from cogate.collab.logits.align import (
     MIN_FLOOR,
     CloudStep,
     Draft,

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from cogate.collab.logits import FALLBACK_HEADER, LogitsRunner
-from cogate.collab.logits._cloud import parse_draft
+from cogate.collab.logits.cloud import parse_draft
 from cogate.proxy.app import create_app
 from cogate.proxy.egress import EgressGate
 from cogate.proxy.pipeline import Pipeline, Reply

@@ -7,9 +7,9 @@ import math
 import anyio
 import numpy as np
 import pytest
-from cogate.collab.logits._align import CloudStep, Draft
-from cogate.collab.logits._decode import LogitsOptions, Sampler, Stats, decode
-from cogate.collab.logits._fusion import FixedGate
+from cogate.collab.logits.align import CloudStep, Draft
+from cogate.collab.logits.decode import LogitsOptions, Sampler, Stats, decode
+from cogate.collab.logits.fusion import FixedGate
 
 VOCAB: list[bytes | None] = [
     None,

@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 import pytest
-from cogate.collab.logits._align import CloudStep, Draft, view_at
-from cogate.collab.logits._fusion import (
+from cogate.collab.logits.align import CloudStep, Draft, view_at
+from cogate.collab.logits.fusion import (
     FEATURES,
     GATE_FORMAT,
     GATE_VERSION,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cogate.collab.logits._guard import REDACTED, private_terms
+from cogate.collab.logits.guard import REDACTED, private_terms
 
 PRIVATE = (
     "## User Profile\nAge: 47\nName: Isabel Martinez\nLocation: Miami, Florida\n"

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from cogate.collab.logits._fusion import FEATURES, MlpGate
-from cogate.collab.logits._train import Position, load_positions, save_positions, train
 from cogate.collab.logits.cli import collab
+from cogate.collab.logits.fusion import FEATURES, MlpGate
+from cogate.collab.logits.train import Position, load_positions, save_positions, train
 
 
 def synthetic(n: int = 240, seed: int = 0) -> list[Position]:
@@ -71,7 +71,7 @@ def test_no_positions_is_a_clear_error(tmp_path):
 
 @pytest.mark.e2e
 def test_pairs_are_collected_from_real_models(tmp_path):
-    from cogate.collab.logits._train import collect
+    from cogate.collab.logits.train import collect
     from cogate.collab.runtime import LocalModel
     from cogate.proxy.settings import Settings
 

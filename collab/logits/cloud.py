@@ -16,8 +16,8 @@ from cogate.proxy.egress import EgressGate
 from cogate.proxy.errors import GatewayError
 from cogate.proxy.exchange import Exchange
 
-from ._align import CloudStep, Draft
-from ._guard import PrivateTerms
+from .align import CloudStep, Draft
+from .guard import PrivateTerms
 
 log = logging.getLogger("cogate.collab.logits")
 

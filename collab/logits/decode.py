@@ -19,8 +19,8 @@ from typing import Protocol
 import anyio
 import numpy as np
 
-from ._align import Draft, view_at
-from ._fusion import Candidates, Gate, fuse
+from .align import Draft, view_at
+from .fusion import Candidates, Gate, fuse
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ._align import CloudView, cloud_probs, compatible, coverage
+from .align import CloudView, cloud_probs, compatible, coverage
 
 FEATURES = ("local_entropy", "cloud_entropy", "top1_agree", "coverage", "local_margin", "position")
 GATE_FORMAT = "cogate-fusion-gate"

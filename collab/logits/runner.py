@@ -28,12 +28,12 @@ from cogate.proxy.exchange import Exchange
 from cogate.proxy.pipeline import Reply, Runner
 from cogate.proxy.settings import Settings
 
-from ._cloud import CLOUD_TEMPLATE, CloudDrafter
-from ._decode import LogitsOptions, Sampler, Stats, Stepper, decode
-from ._fusion import FixedGate, MlpGate, load_gate
-from ._guard import private_terms
-from ._local import LlamaStepper
-from ._probe import CapabilityProbe
+from .cloud import CLOUD_TEMPLATE, CloudDrafter
+from .decode import LogitsOptions, Sampler, Stats, Stepper, decode
+from .fusion import FixedGate, MlpGate, load_gate
+from .guard import private_terms
+from .local import LlamaStepper
+from .probe import CapabilityProbe
 
 log = logging.getLogger("cogate.collab.logits")
 

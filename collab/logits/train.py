@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from ._align import CloudStep, Draft, cloud_probs, view_at
-from ._cloud import CLOUD_TEMPLATE
-from ._decode import LogitsOptions, _extend_pool, _local_logprobs, _pool
-from ._fusion import FEATURES, GATE_FORMAT, GATE_VERSION, Candidates, features
-from ._guard import private_terms
-from ._local import LlamaStepper
+from .align import CloudStep, Draft, cloud_probs, view_at
+from .cloud import CLOUD_TEMPLATE
+from .decode import LogitsOptions, _extend_pool, _local_logprobs, _pool
+from .fusion import FEATURES, GATE_FORMAT, GATE_VERSION, Candidates, features
+from .guard import private_terms
+from .local import LlamaStepper
 
 TOP_K = 5
 
