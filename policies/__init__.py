@@ -15,6 +15,7 @@ _EXPORTS = {
     "Span": ".detect",
     "Restorer": ".restore",
     "StreamRestorer": ".restore",
+    "HeldText": ".restore",
     "Policy": ".schema",
     "PolicyError": ".schema",
     "PrivateContext": ".schema",

@@ -115,17 +115,25 @@ class Restorer:
 _DELTA_TEXT = ("content", "reasoning_content", "reasoning", "refusal")
 
 
-class StreamRestorer:
-    """Restores SSE chunk objects; holds back only a possible placeholder prefix per field."""
+class HeldText:
+    """Restores text that arrives in pieces, per key (one text field of one stream).
+
+    Holds back only a tail that could still grow into a placeholder; every surface's
+    stream restorer keys it by its own field identity (choice index and field name, item id
+    and content index, content-block index).
+    """
 
     def __init__(self, text: TextRestorer) -> None:
         self.text = text
         self.pending: dict[tuple, str] = {}
-        # The last character released per field: the bare form's look-behind must see it.
+        # The last character released per key: the bare form's look-behind must see it.
         self.before: dict[tuple, str] = {}
-        self.last_event: dict[str, Any] | None = None
 
-    def _release(self, key: tuple, piece: str, *, final: bool, json_escape: bool) -> str:
+    def holds(self, key: tuple) -> bool:
+        return key in self.pending
+
+    def release(self, key: tuple, piece: str, *, final: bool, json_escape: bool) -> str:
+        """The restored text of `piece` that can be given out now (all of it when `final`)."""
         before = self.before.get(key, "")
         buffer = before + self.pending.pop(key, "") + piece
         lo = len(before)
@@ -144,6 +152,18 @@ class StreamRestorer:
         if hold > lo:
             self.before[key] = buffer[hold - 1]
         return out
+
+
+class StreamRestorer:
+    """Restores SSE chunk objects; holds back only a possible placeholder prefix per field."""
+
+    def __init__(self, text: TextRestorer) -> None:
+        self.held = HeldText(text)
+        self.pending = self.held.pending
+        self.last_event: dict[str, Any] | None = None
+
+    def _release(self, key: tuple, piece: str, *, final: bool, json_escape: bool) -> str:
+        return self.held.release(key, piece, final=final, json_escape=json_escape)
 
     def feed(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         self.last_event = event

@@ -44,8 +44,19 @@ def event_data(event: bytes) -> Any:
         return None
 
 
-def encode_event(obj: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+def event_name(event: bytes) -> str | None:
+    """The `event:` field of an event (Responses and Messages streams name every event)."""
+    for line in event.split(b"\n"):
+        if line.startswith(b"event:"):
+            return line[6:].strip().decode("utf-8", "replace")
+    return None
+
+
+def encode_event(obj: dict[str, Any], name: str | None = None) -> bytes:
+    data = b"data: " + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+    if name is not None:
+        data = b"event: " + name.encode() + b"\n" + data
+    return data + b"\n\n"
 
 
 DONE_EVENT = b"data: [DONE]\n\n"
