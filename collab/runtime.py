@@ -92,8 +92,14 @@ class LocalModel:
     """A llama.cpp model loaded once and shared; every use takes a slot of a bounded queue."""
 
     def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.local_enabled
+        # A disabled runtime never looks for the embedded model (it may be what is broken).
         self.path: Path = (
-            Path(settings.local_model) if settings.local_model else embedded_model_path()
+            Path(settings.local_model)
+            if settings.local_model
+            else embedded_model_path()
+            if self.enabled
+            else Path("disabled.gguf")
         )
         self.threads = settings.local_threads
         self.context = settings.local_context
@@ -122,6 +128,12 @@ class LocalModel:
         with self._load_lock:
             if self._llama is not None:
                 return self._llama
+            if not self.enabled:
+                raise LocalModelUnavailable(
+                    "the local modes (sketch, logits, local) are disabled in this gateway: its "
+                    "start-up probe of the local model runtime failed (see the gateway log and "
+                    "/cogate/health) or COGATE_LOCAL_ENABLED is off; fix the runtime and restart"
+                )
             if not self.path.is_file():
                 raise LocalModelUnavailable(
                     f"no local model at {self.path}; set COGATE_LOCAL_MODEL to a GGUF file "

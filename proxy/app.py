@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import __version__
 from .errors import GatewayError, error_body
 from .ingress import build_exchange, check_token, parse_json_object, read_body
+from .local_gate import LocalStatus
 from .pipeline import Pipeline, Reply
 from .settings import Settings
 
@@ -25,8 +26,12 @@ PipelineFactory = Callable[[Settings], Any]  # returns an async context manager 
 STREAMED: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}}}}
 
 
-def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> FastAPI:
-    """Build the gateway. `assemble` builds the pipeline and its parts for the app's lifetime."""
+def create_app(
+    settings: Settings, assemble: PipelineFactory | None = None, *, local: LocalStatus | None = None
+) -> FastAPI:
+    """Build the gateway. `assemble` builds the pipeline and its parts for the app's lifetime;
+    `local` is what serve's start-up probe found about the local model (for /cogate/health)."""
+    local = local or LocalStatus("ok" if settings.local_enabled else "disabled")
     if assemble is None:
         from .assembly import assemble_pipeline as assemble
 
@@ -103,7 +108,7 @@ def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> F
 
     @app.get("/cogate/health")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
+        return {"status": "ok", "version": __version__, "local_model": local.as_dict()}
 
     return app
 

@@ -54,6 +54,7 @@ def serve(**flags: Any) -> None:
     import uvicorn
 
     from .app import create_app
+    from .local_gate import LocalRuntimeBroken, check_local_runtime
     from .logs import configure_logging
 
     settings = build_settings(**flags)
@@ -67,8 +68,13 @@ def serve(**flags: Any) -> None:
         sys.exit(2)
     private_dir(settings.data_dir)
     configure_logging(settings)
+    try:
+        settings, local = check_local_runtime(settings)
+    except LocalRuntimeBroken as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(3)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, local=local),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_json: bool = False
 
-    # Local model (collaboration modes).
+    # Local model (collaboration modes). local_enabled=False runs without one: the sketch,
+    # logits and local modes then refuse with 503 (serve sets it when its start probe crashed).
+    local_enabled: bool = True
     local_model: Path | None = None
     local_threads: int | None = None
     local_context: int = 4096
