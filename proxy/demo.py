@@ -19,9 +19,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import httpx
+from cogate.collab.runtime_check import ProbeResult
 
-from .servers import cogate_server, llama_server
+from .servers import ServerDied, ServerURL, cogate_server, describe_exit, llama_server, log_tail
 
 COGATE = str(Path(sys.executable).parent / "cogate")
 WIDTH = min(shutil.get_terminal_size((100, 20)).columns, 100)
@@ -50,28 +52,37 @@ Write a short blog post about teaching children to enjoy reading."""
 
 @contextlib.contextmanager
 def progress(label: str, expected_s: float) -> Iterator[None]:
-    """A progress bar on stderr while something slow (a model load) happens."""
+    """A progress bar on stderr while something slow (a model load) happens.
+
+    The work gives no progress of its own, so a thread advances the bar with the clock,
+    stopping short of the end until the work is done.
+    """
     done = threading.Event()
     start = time.monotonic()
+    finished = False
+    with click.progressbar(
+        length=int(expected_s * 5), label=f"  {label}", file=sys.stderr, width=30
+    ) as bar:
 
-    def draw() -> None:
-        if not sys.stderr.isatty():
-            return  # a log file gets the final line only
-        while not done.wait(0.2):
-            elapsed = time.monotonic() - start
-            filled = min(29, int(30 * elapsed / expected_s))
-            bar = "=" * filled + ">" + " " * (29 - filled)
-            sys.stderr.write(f"\r  {label} [{bar}] {elapsed:4.0f}s")
-            sys.stderr.flush()
+        def tick() -> None:
+            while not done.wait(0.2):
+                if bar.pos < bar.length - 1:
+                    bar.update(1)
 
-    thread = threading.Thread(target=draw, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-        sys.stderr.write(f"\r  {label} [{'=' * 30}] {time.monotonic() - start:4.0f}s done\n")
+        thread = threading.Thread(target=tick, daemon=True)
+        thread.start()
+        try:
+            yield
+            finished = True
+        finally:
+            done.set()
+            thread.join()
+            if finished:
+                bar.update(bar.length - bar.pos)
+            else:  # the bar must not look complete when the work failed
+                bar.render_finish()
+                sys.stderr.write(f"  {label}: failed after {time.monotonic() - start:.0f}s\n")
+    sys.stderr.write(f"  {label}: done in {time.monotonic() - start:.0f}s\n")
 
 
 def heading(text: str) -> None:
@@ -119,53 +130,86 @@ def left_the_device(data_dir: Path, audit_id: str) -> str:
         return shown
 
 
+def show_modes(gateway: str, data_dir: Path) -> None:
+    """Steps 1 and 2: a redact round trip, a refusal, and a sketch round trip."""
+    heading("1. redact: personal data is replaced before it leaves, restored after")
+    block("what the app sent", REDACT_REQUEST)
+    with progress("waiting for the answer", 20):
+        reply = chat(gateway, REDACT_REQUEST)
+    audit_id = reply.headers["x-cogate-audit-id"]
+    block(
+        f"what left the device (ledger entry {audit_id})",
+        left_the_device(data_dir, audit_id),
+    )
+    block(
+        f"the answer the app received (mode {reply.headers['x-cogate-mode']})",
+        reply.json()["choices"][0]["message"]["content"],
+    )
+
+    block("what the app sent next", BLOCKED_REQUEST)
+    refused = chat(gateway, BLOCKED_REQUEST, check=False)
+    block(
+        f"refused by the policy, nothing left (HTTP {refused.status_code})",
+        refused.json()["error"]["message"],
+    )
+
+    heading("2. sketch: the profile stays on the device; the cloud writes an outline")
+    block("what the app sent", SKETCH_REQUEST)
+    with progress("cloud outline, then the local model writes the answer", 60):
+        reply = chat(gateway, SKETCH_REQUEST, mode="sketch")
+    audit_id = reply.headers["x-cogate-audit-id"]
+    block(
+        f"what left the device (ledger entry {audit_id})",
+        left_the_device(data_dir, audit_id),
+    )
+    block(
+        f"the answer the app received (mode {reply.headers['x-cogate-mode']}, written locally)",
+        reply.json()["choices"][0]["message"]["content"],
+    )
+
+
+def explain_failure(error: Exception, servers: list[ServerURL]) -> str:
+    """Which process died, how, and its last log lines, instead of a client traceback."""
+    lines = [f"demo failed: {type(error).__name__}: {str(error).splitlines()[0]}"]
+    if isinstance(error, httpx.HTTPStatusError):
+        lines.append(f"the gateway answered: {error.response.text[:500]}")
+    died: list[ServerDied] = [error] if isinstance(error, ServerDied) else []
+    for server in servers:
+        code = server.proc.poll()
+        if code is not None:
+            died.append(ServerDied(server.name, server.pid, code, server.log))
+    for dead in died:
+        lines.append(f"\n{dead.name} (pid {dead.pid}) {describe_exit(dead.returncode)}")
+        if dead.returncode < 0:
+            lines.append(ProbeResult(dead.returncode, "").explain())
+        lines.append(f"last lines of its log ({dead.log}):\n{textwrap.indent(dead.tail, '   ')}")
+    if not died:
+        for server in servers:
+            tail = textwrap.indent(log_tail(server.log, 10), "   ")
+            lines.append(f"\n{server.name} (pid {server.pid}) is running; its log:\n{tail}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     print("cogate demo: a local privacy gateway in front of an OpenAI-compatible API")
     print("(the 'cloud' here is llama.cpp's server with SmolLM2-135M on loopback)\n")
     with tempfile.TemporaryDirectory(prefix="cogate-demo-") as tmp:
         work = Path(tmp)
         data_dir = work / "data"
+        servers: list[ServerURL] = []
         with contextlib.ExitStack() as stack:
-            with progress("starting the stand-in cloud (llama.cpp + SmolLM2)", 15):
-                cloud = stack.enter_context(llama_server(work))
-            with progress("starting cogate (policy, spaCy, local model, ledger)", 25):
-                gateway = stack.enter_context(cogate_server(work, cloud, data_dir=data_dir))
-
-            heading("1. redact: personal data is replaced before it leaves, restored after")
-            block("what the app sent", REDACT_REQUEST)
-            with progress("waiting for the answer", 20):
-                reply = chat(gateway, REDACT_REQUEST)
-            audit_id = reply.headers["x-cogate-audit-id"]
-            block(
-                f"what left the device (ledger entry {audit_id})",
-                left_the_device(data_dir, audit_id),
-            )
-            block(
-                f"the answer the app received (mode {reply.headers['x-cogate-mode']})",
-                reply.json()["choices"][0]["message"]["content"],
-            )
-
-            block("what the app sent next", BLOCKED_REQUEST)
-            refused = chat(gateway, BLOCKED_REQUEST, check=False)
-            block(
-                f"refused by the policy, nothing left (HTTP {refused.status_code})",
-                refused.json()["error"]["message"],
-            )
-
-            heading("2. sketch: the profile stays on the device; the cloud writes an outline")
-            block("what the app sent", SKETCH_REQUEST)
-            with progress("cloud outline, then the local model writes the answer", 60):
-                reply = chat(gateway, SKETCH_REQUEST, mode="sketch")
-            audit_id = reply.headers["x-cogate-audit-id"]
-            block(
-                f"what left the device (ledger entry {audit_id})",
-                left_the_device(data_dir, audit_id),
-            )
-            block(
-                f"the answer the app received (mode {reply.headers['x-cogate-mode']}, "
-                "written locally)",
-                reply.json()["choices"][0]["message"]["content"],
-            )
+            try:
+                with progress("starting the stand-in cloud (llama.cpp + SmolLM2)", 15):
+                    servers.append(stack.enter_context(llama_server(work)))
+                with progress("starting cogate (policy, spaCy, local model, ledger)", 25):
+                    servers.append(
+                        stack.enter_context(cogate_server(work, servers[0], data_dir=data_dir))
+                    )
+                show_modes(servers[1], data_dir)
+            except (ServerDied, httpx.HTTPError) as exc:
+                # Read the processes' state before the stack stops them.
+                print(explain_failure(exc, servers), file=sys.stderr)
+                sys.exit(1)
 
         heading("3. the ledger: every egress recorded, hash-chained and signed")
         verify = subprocess.run(

@@ -7,6 +7,7 @@ on loopback, the way a user runs it.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -22,14 +23,47 @@ BIN = Path(sys.executable).parent
 
 
 class ServerURL(str):
-    """A running server's base URL that also knows the server's process id."""
+    """A running server's base URL that also knows the server's process and log file."""
 
     pid: int
+    proc: subprocess.Popen
+    log: Path
+    name: str
 
-    def __new__(cls, url: str, pid: int) -> ServerURL:
+    def __new__(cls, url: str, proc: subprocess.Popen, log: Path, name: str) -> ServerURL:
         value = super().__new__(cls, url)
-        value.pid = pid
+        value.pid, value.proc, value.log, value.name = proc.pid, proc, log, name
         return value
+
+
+class ServerDied(RuntimeError):
+    """A server process ended: which one, how (signal or exit code), its last log lines."""
+
+    def __init__(self, name: str, pid: int, returncode: int, log: Path, lines: int = 15) -> None:
+        self.name, self.pid, self.returncode, self.log = name, pid, returncode, log
+        self.tail = log_tail(log, lines)
+        super().__init__(
+            f"{name} (pid {pid}) {describe_exit(returncode)}; last lines of {log}:\n{self.tail}"
+        )
+
+
+def describe_exit(returncode: int) -> str:
+    """'died with SIGILL (signal 4)' or 'exited with code 3'."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = "an unknown signal"
+        return f"died with {name} (signal {-returncode})"
+    return f"exited with code {returncode}"
+
+
+def log_tail(log: Path, lines: int = 15) -> str:
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.strip().splitlines()[-lines:]) or "(empty log)"
 
 
 def free_port() -> int:
@@ -38,11 +72,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180.0) -> None:
+def wait_ready(
+    url: str, proc: subprocess.Popen, log: Path, timeout: float = 180.0, *, name: str = "server"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            raise ServerDied(name, proc.pid, proc.returncode, log)
         try:
             if httpx.get(url, timeout=2.0, trust_env=False).status_code < 500:
                 return
@@ -50,7 +86,7 @@ def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180
             pass
         time.sleep(0.2)
     proc.kill()
-    raise RuntimeError(f"server at {url} not ready after {timeout}s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"{name} at {url} not ready after {timeout}s:\n{log_tail(log, 40)}")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -97,8 +133,9 @@ def llama_server(
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_ready(f"http://127.0.0.1:{port}/v1/models", proc, log)
-        yield ServerURL(f"http://127.0.0.1:{port}/v1", proc.pid)
+        name = "the llama.cpp server"
+        wait_ready(f"http://127.0.0.1:{port}/v1/models", proc, log, name=name)
+        yield ServerURL(f"http://127.0.0.1:{port}/v1", proc, log, name)
     finally:
         stop(proc)
 
@@ -131,7 +168,8 @@ def cogate_server(
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
     try:
-        wait_ready(f"http://127.0.0.1:{port}/cogate/health", proc, log)
-        yield ServerURL(f"http://127.0.0.1:{port}/v1", proc.pid)
+        name = "the cogate gateway"
+        wait_ready(f"http://127.0.0.1:{port}/cogate/health", proc, log, name=name)
+        yield ServerURL(f"http://127.0.0.1:{port}/v1", proc, log, name)
     finally:
         stop(proc)
