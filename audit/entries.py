@@ -14,6 +14,10 @@ from .hashing import sha256_text
 from .records import CompletionRecord, EgressRecord
 
 ENTRY_VERSION = 1
+# The canonical JSON form the policy hash (`policy.hash`) covers. Entries written before this
+# field existed hashed the policy over Python's json.dumps(sort_keys=True, separators=(",",
+# ":"), ensure_ascii=False); `cogate policy check` prints the current form's hash.
+POLICY_HASH_CANON = "rfc8785"
 TAG_PREFIX = "hmac-sha256:"
 
 
@@ -54,7 +58,11 @@ def egress_fields(record: EgressRecord, hmac_key: bytes) -> tuple[dict[str, Any]
         },
         "model": record.model,
         "mode": record.mode,
-        "policy": {"id": record.policy_id, "hash": record.policy_hash},
+        "policy": {
+            "id": record.policy_id,
+            "hash": record.policy_hash,
+            "canon": POLICY_HASH_CANON,
+        },
         "entities": {str(k): int(v) for k, v in sorted(record.entity_counts.items())},
         "tags": [{"type": t, "tag": h} for t, h in tags],
         "body": {

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import rfc8785
 import yaml
 from pydantic import (
     BaseModel,
@@ -155,9 +156,13 @@ class Policy(_Model):
         return self.thresholds.get(entity_type, self.score_threshold)
 
     def canonical(self) -> bytes:
-        """The policy's content as canonical JSON (sorted keys, no spaces)."""
-        data = self.model_dump(mode="json")
-        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        """The policy's content as RFC 8785 canonical JSON, the form the ledger hashes too.
+
+        Ledger entries name this form in `policy.canon` ("rfc8785"); entries without it were
+        written when the hash covered `json.dumps(sort_keys=True, separators=(",", ":"),
+        ensure_ascii=False)` instead.
+        """
+        return rfc8785.dumps(self.model_dump(mode="json"))
 
     def content_hash(self) -> str:
         return "sha256:" + hashlib.sha256(self.canonical()).hexdigest()

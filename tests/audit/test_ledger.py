@@ -39,7 +39,7 @@ def test_entry_fields_and_links(cogate_home):
         assert digest.startswith("sha256:")
         prev = digest
     first = json.loads(rows[0][1])
-    assert first["policy"] == {"id": "default", "hash": "sha256:" + "ab" * 32}
+    assert first["policy"] == {"id": "default", "hash": "sha256:" + "ab" * 32, "canon": "rfc8785"}
     assert first["entities"] == {"PERSON": 1}
     assert first["body"]["stored"] is True and rows[0][3].startswith(b'{"model"')
 
