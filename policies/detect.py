@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import metadata
 
+from cachetools import LRUCache
 from phonenumbers.re_util import enable_pattern_cache
 from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
@@ -219,7 +219,8 @@ class AnalysisCache:
 
     def __init__(self, max_entries: int = 8192) -> None:
         self.max_entries = max_entries
-        self._items: OrderedDict[str, tuple[Span, ...]] = OrderedDict()
+        self._items: LRUCache[str, tuple[Span, ...]] = LRUCache(maxsize=max_entries)
+        # cachetools caches are not thread-safe, and detection runs in worker threads.
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -230,16 +231,12 @@ class AnalysisCache:
             if spans is None:
                 self.misses += 1
                 return None
-            self._items.move_to_end(key)
             self.hits += 1
             return spans
 
     def put(self, key: str, spans: tuple[Span, ...]) -> None:
         with self._lock:
             self._items[key] = spans
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -11,13 +11,13 @@ of the draft (the local model's own text is never undone).
 from __future__ import annotations
 
 import codecs
-import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import anyio
 import numpy as np
+from scipy.special import log_softmax, softmax
 
 from .align import Draft, view_at
 from .fusion import Candidates, Gate, fuse
@@ -86,9 +86,7 @@ class Sampler:
     def choose(self, logprobs: np.ndarray) -> int:
         if self.temperature <= 1e-5:
             return int(np.argmax(logprobs))
-        scaled = logprobs / self.temperature
-        probs = np.exp(scaled - scaled.max())
-        probs /= probs.sum()
+        probs = softmax(logprobs / self.temperature)
         return int(self._rng.choice(len(probs), p=probs))
 
 
@@ -169,8 +167,7 @@ def _local_logprobs(logits: np.ndarray, recent: list[int], options: LogitsOption
         logits[seen] = np.where(
             vals > 0, vals / options.repeat_penalty, vals * options.repeat_penalty
         )
-    top = logits.max()
-    return logits - (top + math.log(np.exp(logits - top).sum()))
+    return log_softmax(logits)
 
 
 def _pool(
@@ -209,8 +206,7 @@ def _may_call(stats: Stats, last_call: int | None, options: LogitsOptions) -> bo
 
 
 def _unsure(pool_logprobs: np.ndarray, options: LogitsOptions) -> bool:
-    probs = np.exp(pool_logprobs - pool_logprobs.max())
-    probs /= probs.sum()
+    probs = softmax(pool_logprobs)
     entropy = float(-(probs * np.log(np.maximum(probs, 1e-30))).sum())
     top = np.sort(probs)[::-1]
     margin = float(top[0] - (top[1] if len(top) > 1 else 0.0))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from scipy.special import log_softmax, softmax
 
 from .align import CloudView, cloud_probs, compatible, coverage
 
@@ -163,13 +164,11 @@ def fuse_logprobs(local: np.ndarray, cloud: Sequence[float], weight: float) -> n
 
 
 def _log_normalise(logits: np.ndarray) -> np.ndarray:
-    logits = np.asarray(logits, dtype=np.float64)
-    top = logits.max()
-    return logits - (top + math.log(np.exp(logits - top).sum()))
+    return log_softmax(np.asarray(logits, dtype=np.float64))
 
 
 def _normalised(logprobs: np.ndarray) -> np.ndarray:
-    return np.exp(_log_normalise(logprobs))
+    return softmax(np.asarray(logprobs, dtype=np.float64))
 
 
 def _array(values: object, shape: tuple[int, ...], source: str, name: str) -> np.ndarray:
