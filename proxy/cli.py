@@ -10,18 +10,10 @@ from typing import Any
 import click
 
 from . import __version__
+from .flags import build_settings
+from .intercept import intercept
 from .intercept_secret import parse_intercept_upstreams
 from .private_files import private_dir
-from .settings import Settings
-
-
-def build_settings(**flags: Any) -> Settings:
-    """Flags win over COGATE_* variables, which win over defaults."""
-    given = {key: value for key, value in flags.items() if value is not None}
-    try:
-        return Settings(**given)
-    except Exception as exc:  # pydantic's ValidationError names the field and the problem
-        raise click.UsageError(str(exc)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,8 +79,6 @@ def _register_groups() -> None:
     from cogate.audit.cli import audit
     from cogate.collab.logits.cli import collab
     from cogate.policies.cli import policy
-
-    from .intercept import intercept
 
     main.add_command(policy)
     main.add_command(collab)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from cogate.proxy import intercept as intercept_mod
-from cogate.proxy.intercept import InterceptError, find_mitmdump, intercept, mitmdump_command
+from cogate.proxy import intercept_mitmdump
+from cogate.proxy.intercept import intercept, parse_listen
+from cogate.proxy.intercept_mitmdump import InterceptError, find_mitmdump, mitmdump_command
 
 REPO = Path(__file__).resolve().parents[2]
 MITMDUMP = REPO / ".mitm-venv" / "bin" / "mitmdump"
@@ -51,7 +52,10 @@ def test_mitmdump_command_is_fail_closed(tmp_path: Path):
         app=None,
     )
     joined = " ".join(cmd)
-    assert cmd[cmd.index("-s") + 1] == str(intercept_mod.ADDON) and intercept_mod.ADDON.exists()
+    assert (
+        cmd[cmd.index("-s") + 1] == str(intercept_mitmdump.ADDON)
+        and intercept_mitmdump.ADDON.exists()
+    )
     assert "connection_strategy=lazy" in cmd
     assert f"confdir={tmp_path / 'mitmproxy'}" in cmd
     assert f"cogate_secret_file={tmp_path / 'intercept-secret'}" in cmd
@@ -68,7 +72,7 @@ def test_listen_must_be_host_port(value):
     import click
 
     with pytest.raises(click.BadParameter):
-        intercept_mod.parse_listen(value)
+        parse_listen(value)
 
 
 @needs_mitm
@@ -161,4 +165,4 @@ def test_refuses_to_run_when_the_addon_cannot_start(tmp_path: Path):
         app=None,
     ) + ["--ignore-hosts", "openai"]
     with pytest.raises(InterceptError, match="undecrypted"):
-        intercept_mod.run_mitmdump(cmd, env={"PATH": "/usr/bin:/bin"}, ready_timeout=120)
+        intercept_mitmdump.run_mitmdump(cmd, env={"PATH": "/usr/bin:/bin"}, ready_timeout=120)

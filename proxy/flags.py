@@ -1,0 +1,18 @@
+"""Settings from command-line flags, shared by every `cogate` command that needs them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .settings import Settings
+
+
+def build_settings(**flags: Any) -> Settings:
+    """Flags win over COGATE_* variables, which win over defaults."""
+    given = {key: value for key, value in flags.items() if value is not None}
+    try:
+        return Settings(**given)
+    except Exception as exc:  # pydantic's ValidationError names the field and the problem
+        raise click.UsageError(str(exc)) from None
