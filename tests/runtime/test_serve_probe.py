@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -97,3 +98,15 @@ def test_on_a_working_runtime_health_reports_the_local_model_ok(tmp_path: Path) 
         health = httpx.get(f"{base.removesuffix('/v1')}/cogate/health", trust_env=False).json()
         assert health["local_model"] == {"status": "ok"}
     assert "local model runtime probe: ok" in next(tmp_path.glob("cogate-*.log")).read_text()
+
+
+def test_a_crash_of_the_serving_process_leaves_its_stack_in_the_log(tmp_path: Path) -> None:
+    policy = tmp_path / "redact.yaml"
+    policy.write_text("mode: redact\n")
+    with cogate_server(tmp_path, NO_UPSTREAM, args=["--policy", str(policy)]) as base:
+        # What llama.cpp's trapped instruction does to the process hosting it.
+        os.kill(base.pid, signal.SIGILL)
+        assert base.proc.wait(timeout=60) == -signal.SIGILL
+    log = next(tmp_path.glob("cogate-*.log")).read_text()
+    assert "Fatal Python error: Illegal instruction" in log
+    assert "Current thread" in log or "Thread 0x" in log
