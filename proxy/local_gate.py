@@ -72,7 +72,10 @@ def check_local_runtime(settings: Settings) -> tuple[Settings, LocalStatus]:
     if result.ok:
         log.info("local model runtime probe: ok (%s)", Path(model).name)
         return settings, LocalStatus("ok")
-    needed = sorted(policy_modes(settings.policy) & LOCAL_MODES)
+    try:
+        needed = sorted(policy_modes(settings.policy) & LOCAL_MODES)
+    except Exception as exc:  # an unreadable policy: assume it needs the local model
+        needed = [f"a mode that could not be read ({type(exc).__name__})"]
     if needed:
         raise LocalRuntimeBroken(
             f"cogate serve: not starting. {result.explain()} The policy selects "
