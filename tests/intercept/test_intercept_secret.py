@@ -156,13 +156,13 @@ def _addon_constants() -> dict[str, object]:
 
 
 def test_addon_and_gateway_agree_on_names():
-    from cogate.proxy import intercept
+    from cogate.proxy import intercept, intercept_mitmdump
 
     constants = _addon_constants()
     assert constants["DESTINATION_HEADER"] == DESTINATION_HEADER
     assert constants["SECRET_HEADER"] == SECRET_HEADER
-    assert constants["READY_LINE"] == intercept.READY_LINE
-    assert constants["STARTUP_FAILED"] == intercept.STARTUP_FAILED
+    assert constants["READY_LINE"] == intercept_mitmdump.READY_LINE
+    assert constants["STARTUP_FAILED"] == intercept_mitmdump.STARTUP_FAILED
     assert constants["DEFAULT_HOSTS"] == intercept.DEFAULT_HOSTS
 
 
