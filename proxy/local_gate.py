@@ -24,7 +24,7 @@ LOCAL_MODES = frozenset({"sketch", "logits", "local"})
 class LocalStatus:
     """What /cogate/health reports about the local model."""
 
-    status: str  # "ok" | "disabled"
+    status: str  # "ok" | "disabled" | "missing" (no model file: local modes answer 503)
     reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def check_local_runtime(settings: Settings) -> tuple[Settings, LocalStatus]:
     except FileNotFoundError as exc:
         # Not a crash: the local modes answer 503 naming the missing package, as before.
         log.warning("no local model: %s", exc)
-        return settings, LocalStatus("ok")
+        return settings, LocalStatus("missing", str(exc))
     result = probe(Path(model))
     if result.ok:
         log.info("local model runtime probe: ok (%s)", Path(model).name)
