@@ -8,6 +8,7 @@ mode, a profile-laden request in `sketch` mode, and the ledger's verification.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import shutil
 import subprocess
@@ -60,8 +61,10 @@ def progress(label: str, expected_s: float) -> Iterator[None]:
     done = threading.Event()
     start = time.monotonic()
     finished = False
+    # A log file gets the final line only (click would also print the label up front).
+    target = sys.stderr if sys.stderr.isatty() else io.StringIO()
     with click.progressbar(
-        length=int(expected_s * 5), label=f"  {label}", file=sys.stderr, width=30
+        length=int(expected_s * 5), label=f"  {label}", file=target, width=30
     ) as bar:
 
         def tick() -> None:
