@@ -67,6 +67,7 @@ class ChainLedger:
         self._queue_cv = threading.Condition()
         self._queue: list[_Pending] = []
         self._leading = False
+        self.commits = 0  # append transactions committed (group commit makes it < appends)
         self._closed = False
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
@@ -142,6 +143,7 @@ class ChainLedger:
                 with self.store.transaction() as tx:
                     seqs = [self._insert(tx, p.fields, p.body) for p in batch]
                     due = self._due(tx, seqs[-1])
+                self.commits += 1
             for p, seq in zip(batch, seqs, strict=True):
                 p.seq = seq
             batch[-1].due = due

@@ -124,7 +124,7 @@ def _m002_postgres(db: Any) -> None:
         if pg_type != "TEXT":
             expr = f"({expr})::{pg_type}"
         db.execute(
-            f"ALTER TABLE entries ADD COLUMN {name} {pg_type} GENERATED ALWAYS AS {expr} STORED"
+            f"ALTER TABLE entries ADD COLUMN {name} {pg_type} GENERATED ALWAYS AS ({expr}) STORED"
         )
     db.execute("CREATE INDEX entries_time ON entries (time)")
     db.execute("CREATE INDEX entries_egress ON entries (egress) WHERE egress IS NOT NULL")

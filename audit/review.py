@@ -142,7 +142,7 @@ def verify_data_dir(
     report = Report()
     try:
         store = open_store(data_dir, database_url)
-    except NoLedger as exc:
+    except (FileNotFoundError, ConnectionError) as exc:
         report.cannot = str(exc)
         return report
     try:
