@@ -130,6 +130,31 @@ def _m002_postgres(db: Any) -> None:
     db.execute("CREATE INDEX entries_egress ON entries (egress) WHERE egress IS NOT NULL")
 
 
+@migration
+def m003_vaults(db: sqlite3.Connection) -> None:
+    # The embedded gateway keeps pseudonym vaults in memory: nothing to create in SQLite.
+    return None
+
+
+@m003_vaults.postgres
+def _m003_postgres(db: Any) -> None:
+    # Shared pseudonym vaults (policies/pg_vault.py): keys are HMAC tags, values AES-GCM.
+    db.execute("CREATE TABLE vaults (key TEXT PRIMARY KEY, last_used TIMESTAMPTZ NOT NULL)")
+    db.execute("CREATE INDEX vaults_last_used ON vaults (last_used)")
+    db.execute(
+        """CREATE TABLE vault_entries (
+            id BIGSERIAL PRIMARY KEY,
+            vault TEXT NOT NULL REFERENCES vaults (key) ON DELETE CASCADE,
+            label TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            tag TEXT NOT NULL,
+            value BYTEA NOT NULL,
+            UNIQUE (vault, label, number),
+            UNIQUE (vault, tag)
+        )"""
+    )
+
+
 def applied(db: sqlite3.Connection) -> set[str]:
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
