@@ -38,6 +38,7 @@ mitm: $(MITM_VENV)/.installed
 system-packages:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \

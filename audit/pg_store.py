@@ -46,12 +46,28 @@ class PostgresWriter:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # The head as of this transaction's last insert: a batch reads it from the database
+        # once and writes the frontier back once, at commit (flush).
+        self._head: tuple[Frontier, str | None] | None = None
+        self._dirty = False
+
+    def flush(self) -> None:
+        if self._dirty and self._head is not None:
+            f = self._head[0]
+            self.conn.execute(
+                "UPDATE frontier SET size = %s, nodes = %s WHERE id = 1",
+                (f.size, json.dumps([n.hex() for n in f.nodes])),
+            )
+            self._dirty = False
 
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
         return row[0] if row else None
 
     def head(self) -> tuple[Frontier, str | None]:
+        if self._head is not None:
+            f, last = self._head
+            return Frontier(f.size, list(f.nodes)), last
         size, nodes = self.conn.execute(
             "SELECT size, nodes FROM frontier WHERE id = 1 FOR UPDATE"
         ).fetchone()
@@ -129,7 +145,9 @@ class PostgresStore:
     @contextmanager
     def transaction(self) -> Iterator[PostgresWriter]:
         with self.pool.connection() as conn, conn.transaction():
-            yield PostgresWriter(conn)
+            writer = PostgresWriter(conn)
+            yield writer
+            writer.flush()
 
     def reclaim(self) -> None:
         # Dead row versions still hold the dropped bodies until vacuumed.

@@ -25,18 +25,40 @@ EMAIL = "canary-7731-secret@example.org"
 pytestmark = pytest.mark.e2e
 
 
-def ask(base: str, i: int) -> httpx.Response:
+def ask(base: str, i: int, text: str = "", conversation: str | None = None) -> httpx.Response:
+    headers = {"authorization": f"Bearer {API_KEY}", "x-cogate-app": "team"}
+    if conversation:
+        headers["x-cogate-conversation"] = conversation
     return httpx.post(
         f"{base}/chat/completions",
         json={
             "model": "smol",
             "max_tokens": 3,
-            "messages": [{"role": "user", "content": f"Note {i}: write to {EMAIL} today."}],
+            "messages": [{"role": "user", "content": text or f"Note {i}: write to {EMAIL}."}],
         },
-        headers={"authorization": f"Bearer {API_KEY}", "x-cogate-app": "team"},
+        headers=headers,
         timeout=300,
         trust_env=False,
     )
+
+
+def left(data: Path, url: str, audit_id: str) -> str:
+    """The body that left for an audit id, as the ledger recorded it."""
+    return cogate(
+        "audit", "show", audit_id, "--raw", "--data-dir", str(data), "--database-url", url
+    ).stdout
+
+
+def conversation_across_replicas(a: str, b: str, data: Path, url: str) -> None:
+    """Turn 1 on one replica, turn 2 on the other: the second sees the first one's vault."""
+    one = ask(a, 0, f"Please email {EMAIL}.", conversation="team-chat-1")
+    two = ask(b, 0, f"Also copy other.person@example.net and {EMAIL}.", conversation="team-chat-1")
+    assert one.status_code == two.status_code == 200, (one.text, two.text)
+    first = left(data, url, one.headers["x-cogate-audit-id"])
+    second = left(data, url, two.headers["x-cogate-audit-id"])
+    assert "[EMAIL_1]" in first and EMAIL not in first
+    # A vault of its own would have numbered the new address 1; the shared one knows EMAIL_1.
+    assert "copy [EMAIL_2] and [EMAIL_1]" in second, second
 
 
 def cogate(*args: str) -> subprocess.CompletedProcess:
@@ -91,11 +113,13 @@ def test_two_replicas_one_chain_survive_a_sigkill(tmp_path, llama_upstream, data
         secret = (data / "intercept-secret").read_text()
         with cogate_server(tmp_path, upstream, args=args, data_dir=data) as b:
             assert (data / "intercept-secret").read_text() == secret  # not rotated by b
+            conversation_across_replicas(a, b, data, database_url)
             out = burst(a, b, n=24, kill_after=3)
     assert len(out["a_ok"]) >= 3
     # The survivor answered everything sent to it, retries included.
     assert [r.status_code for _, r in out["b"]] == [200] * len(out["b"])
     answered = {i for i, _ in out["a_ok"]} | {i for i, _ in out["b"]}
+    assert {r.status_code for _, r in out["a_ok"]} == {200}
     assert answered == set(range(24))
 
     verified = cogate("audit", "verify", "--data-dir", str(data), "--database-url", database_url)
@@ -114,7 +138,7 @@ def test_two_replicas_one_chain_survive_a_sigkill(tmp_path, llama_upstream, data
         )  # fmt: skip
         bodies.append(shown.stdout.encode())
     chat = [body for path, body in seen if path.endswith("/chat/completions")]
-    assert len(chat) >= 24
+    assert len(chat) >= 26
     for body in chat:
         assert body in bodies
     # Requests the killed replica had sent (or answered but not yet completed in the
@@ -128,5 +152,6 @@ def test_two_replicas_one_chain_survive_a_sigkill(tmp_path, llama_upstream, data
         [pg_bin("pg_dump"), "--data-only", database_url], capture_output=True, check=True
     ).stdout
     assert b"entries" in dump
-    for needle in (EMAIL, API_KEY):
+    assert b"vault_entries" in dump
+    for needle in (EMAIL, "other.person@example.net", "team-chat-1", API_KEY):
         assert needle.encode() not in dump
