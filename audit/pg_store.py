@@ -73,17 +73,16 @@ class PostgresWriter:
         ).fetchone()
         frontier = Frontier(size, [bytes.fromhex(n) for n in json.loads(nodes)])
         last = self.conn.execute("SELECT hash FROM entries WHERE seq = %s", (size,)).fetchone()
-        return frontier, (last[0] if last else None)
+        self._head = (frontier, last[0] if last else None)
+        return Frontier(frontier.size, list(frontier.nodes)), self._head[1]
 
     def insert(self, seq: int, entry: str, digest: str, body: bytes | None, f: Frontier) -> None:
         self.conn.execute(
             "INSERT INTO entries (seq, entry, hash, body) VALUES (%s, %s, %s, %s)",
             (seq, entry, digest, body),
         )
-        self.conn.execute(
-            "UPDATE frontier SET size = %s, nodes = %s WHERE id = 1",
-            (f.size, json.dumps([n.hex() for n in f.nodes])),
-        )
+        self._head = (Frontier(f.size, list(f.nodes)), digest)
+        self._dirty = True
 
     def insert_checkpoint(self, size: int, text: str) -> None:
         self.conn.execute(
