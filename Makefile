@@ -57,6 +57,7 @@ test-fast: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/pg_team.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
