@@ -51,6 +51,7 @@ mitm: $(MITM_VENV)/.installed
 system-packages:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
@@ -69,6 +70,7 @@ test-fast: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/pg_team.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -7,19 +7,32 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .ledger import SQLiteLedger
+from .ledger import ChainLedger, SQLiteLedger
 from .records import CompletionRecord, EgressRecord, Ledger
 
 if TYPE_CHECKING:
     from cogate.proxy.settings import Settings
 
-__all__ = ["CompletionRecord", "EgressRecord", "Ledger", "SQLiteLedger", "open_ledger"]
+__all__ = [
+    "ChainLedger",
+    "CompletionRecord",
+    "EgressRecord",
+    "Ledger",
+    "SQLiteLedger",
+    "open_ledger",
+]
 
 
-def open_ledger(settings: Settings) -> SQLiteLedger:
-    """The ledger under `settings.data_dir`, with its checkpoint cadence."""
-    return SQLiteLedger(
-        settings.data_dir,
-        checkpoint_every=settings.checkpoint_every,
-        checkpoint_seconds=settings.checkpoint_seconds,
-    )
+def open_ledger(settings: Settings) -> ChainLedger:
+    """The ledger the gateway writes: PostgreSQL when `settings.database_url` is set (one
+    chain shared by every replica, group commit on), else SQLite under `settings.data_dir`."""
+    options = {
+        "checkpoint_every": settings.checkpoint_every,
+        "checkpoint_seconds": settings.checkpoint_seconds,
+    }
+    url = getattr(settings, "database_url", None)
+    if url:
+        from .pg_store import PostgresStore
+
+        return ChainLedger(PostgresStore(url), settings.data_dir, group_commit=True, **options)
+    return SQLiteLedger(settings.data_dir, **options)

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from . import review
-from .ledger import SQLiteLedger
+from .ledger import ChainLedger, SQLiteLedger
 from .paths import LedgerPaths
 from .store import Filters
 
@@ -21,6 +21,14 @@ data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Data dir of the gateway (default: $COGATE_HOME, else the user data dir).",
+)
+
+
+database_url_option = click.option(
+    "--database-url",
+    envvar="COGATE_DATABASE_URL",
+    help="The replicas' PostgreSQL ledger (postgresql://USER@HOST:PORT/DB; "
+    "COGATE_DATABASE_URL). Keys and checkpoints.jsonl still come from --data-dir.",
 )
 
 
@@ -39,7 +47,7 @@ def _edge(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (review.NoLedger, KeyError, ValueError) as exc:
+        except (FileNotFoundError, ConnectionError, KeyError, ValueError) as exc:
             message = exc.args[0] if exc.args else str(exc)
             click.echo(f"error: {message}", err=True)
             sys.exit(2)
@@ -54,6 +62,7 @@ def audit() -> None:
 
 @audit.command("list")
 @data_dir_option
+@database_url_option
 @click.option("--since", help="Only entries at or after this UTC date/time (ISO 8601).")
 @click.option("--until", help="Only entries before this UTC date/time (ISO 8601).")
 @click.option("--app", help="Only this app (x-cogate-app).")
@@ -64,7 +73,9 @@ def audit() -> None:
 @click.option("--offset", type=int, default=0)
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one entry per line.")
 @_edge
-def list_cmd(data_dir, since, until, app, destination, mode, entity, limit, offset, as_json):
+def list_cmd(
+    data_dir, database_url, since, until, app, destination, mode, entity, limit, offset, as_json
+):
     """List egress entries, newest first."""
     filters = Filters(
         since=review.parse_time(since),
@@ -76,7 +87,7 @@ def list_cmd(data_dir, since, until, app, destination, mode, entity, limit, offs
         limit=limit,
         offset=offset,
     )
-    store = review.open_store(_resolve(data_dir))
+    store = review.open_store(_resolve(data_dir), database_url)
     try:
         items = review.list_entries(store, filters)
     finally:
@@ -104,16 +115,17 @@ def list_cmd(data_dir, since, until, app, destination, mode, entity, limit, offs
 @audit.command()
 @click.argument("entry_id")
 @data_dir_option
+@database_url_option
 @click.option("--json", "as_json", is_flag=True, help="The entry, its completion and body as JSON.")
 @click.option("--raw", is_flag=True, help="Write only the body that left, byte for byte.")
 @_edge
-def show(entry_id, data_dir, as_json, raw):
+def show(entry_id, data_dir, database_url, as_json, raw):
     """Show one entry: what left byte for byte, the entity summary, policy and timings."""
     try:
         seq = int(entry_id)
     except ValueError:
         raise ValueError(f"an entry id is a number such as 42, got {entry_id!r}") from None
-    store = review.open_store(_resolve(data_dir))
+    store = review.open_store(_resolve(data_dir), database_url)
     try:
         item = review.show_entry(store, seq)
         raw_body = store.get(seq).body
@@ -165,6 +177,7 @@ def show(entry_id, data_dir, as_json, raw):
 
 @audit.command()
 @data_dir_option
+@database_url_option
 @click.option(
     "--export",
     "export_dir",
@@ -179,7 +192,7 @@ def show(entry_id, data_dir, as_json, raw):
 )
 @click.option("--no-update-state", is_flag=True, help="Do not record this result as trusted.")
 @click.option("--json", "as_json", is_flag=True)
-def verify(data_dir, export_dir, state, no_update_state, as_json):
+def verify(data_dir, database_url, export_dir, state, no_update_state, as_json):
     """Recompute every hash, link, Merkle root and signature. Exit 0 ok, 1 tampered,
     2 cannot verify."""
     try:
@@ -187,7 +200,10 @@ def verify(data_dir, export_dir, state, no_update_state, as_json):
             report = review.verify_export(export_dir, state)
         else:
             report = review.verify_data_dir(
-                _resolve(data_dir), state, update_state=not no_update_state
+                _resolve(data_dir),
+                state,
+                update_state=not no_update_state,
+                database_url=database_url,
             )
     except ValueError as exc:
         click.echo(f"cannot verify: {exc}", err=True)
@@ -224,6 +240,7 @@ def _print_report(report) -> None:
 
 @audit.command("export")
 @data_dir_option
+@database_url_option
 @click.option(
     "--out",
     required=True,
@@ -231,28 +248,34 @@ def _print_report(report) -> None:
     help="Directory to write (entries.jsonl, checkpoints.jsonl, public-key.txt).",
 )
 @_edge
-def export_cmd(data_dir, out):
+def export_cmd(data_dir, database_url, out):
     """Export entries, checkpoints and the public key; verify later with --export."""
     directory = _resolve(data_dir)
-    review.open_store(directory).close()  # fail with a clear message if there is no ledger
-    manifest = review.export(directory, out, lambda: _writer(directory))
+    # Fail with a clear message if there is no ledger.
+    review.open_store(directory, database_url).close()
+    manifest = review.export(directory, out, lambda: _writer(directory, database_url), database_url)
     click.echo(f"exported {manifest['entries']} entries to {out}")
     click.echo(f"verify with: cogate audit verify --export {out}")
 
 
-def _writer(directory: Path) -> SQLiteLedger:
+def _writer(directory: Path, database_url: str | None) -> ChainLedger:
+    if database_url:
+        from .pg_store import PostgresStore
+
+        return ChainLedger(PostgresStore(database_url), directory, background=False)
     return SQLiteLedger(directory, background=False)
 
 
 @audit.command()
 @data_dir_option
+@database_url_option
 @click.option("--before", required=True, help="Drop bodies of entries before this date (UTC).")
 @_edge
-def prune(data_dir, before):
+def prune(data_dir, database_url, before):
     """Drop stored bodies older than a date; hashes stay so the ledger still verifies."""
     directory = _resolve(data_dir)
-    review.open_store(directory).close()
-    ledger = _writer(directory)
+    review.open_store(directory, database_url).close()
+    ledger = _writer(directory, database_url)
     try:
         dropped, seq = ledger.prune(review.parse_time(before))
     finally:
@@ -265,10 +288,16 @@ def prune(data_dir, before):
 
 @audit.command()
 @data_dir_option
-def path(data_dir):
+@database_url_option
+def path(data_dir, database_url):
     """Print where the ledger's files are."""
     paths = LedgerPaths(_resolve(data_dir))
-    click.echo(f"database      {paths.db}")
+    if database_url:
+        from .pg_store import redact_url
+
+        click.echo(f"database      {redact_url(database_url)}")
+    else:
+        click.echo(f"database      {paths.db}")
     click.echo(f"checkpoints   {paths.checkpoint_file}")
     click.echo(f"public key    {paths.keys_dir / 'audit-signing.pub'}")
     click.echo(f"verify state  {paths.default_state}")
@@ -276,11 +305,12 @@ def path(data_dir):
 
 @audit.command()
 @data_dir_option
+@database_url_option
 @click.option("--json", "as_json", is_flag=True)
 @_edge
-def status(data_dir, as_json):
+def status(data_dir, database_url, as_json):
     """Entries, last signed checkpoint and unsigned tail."""
-    info = review.status(_resolve(data_dir))
+    info = review.status(_resolve(data_dir), database_url)
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
@@ -292,11 +322,12 @@ def status(data_dir, as_json):
 
 @audit.command()
 @data_dir_option
+@database_url_option
 @click.option("--port", type=int, default=8788, show_default=True, help="0 picks a free port.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
 @_edge
-def serve(data_dir, port, host):
+def serve(data_dir, database_url, port, host):
     """Serve the review page on loopback; open the printed URL (it carries the token)."""
     from .web import run
 
-    run(_resolve(data_dir), host=host, port=port)
+    run(_resolve(data_dir), host=host, port=port, database_url=database_url)

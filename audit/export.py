@@ -16,7 +16,7 @@ from typing import Any
 from . import checkpoints as cps
 from .hashing import canonical
 from .keys import private_dir, write_private
-from .store import Row, SQLiteStore
+from .store import LedgerStore, Row
 
 FORMAT = "cogate-audit-export/1"
 _HEX = re.compile(r"(?:[0-9a-f]{2})*")
@@ -33,7 +33,7 @@ def export_line(row: Row) -> str:
 
 
 def write_export(
-    store: SQLiteStore, checkpoint_lines: list[str], public_text: str, out: Path
+    store: LedgerStore, checkpoint_lines: list[str], public_text: str, out: Path
 ) -> dict[str, Any]:
     """Write the export; checkpoint lines are the union of the database's and the file's."""
     private_dir(out)

@@ -1,13 +1,17 @@
-"""The SQLite ledger the gateway writes through: write-ahead egress entries, completions,
-and signed checkpoints every N entries, every T seconds and at close.
+"""The ledger the gateway writes through: write-ahead egress entries, completions, and
+signed checkpoints every N entries, every T seconds and at close.
 
-Thread-safe (one connection behind a lock) and multi-process safe (BEGIN IMMEDIATE: the
-seq, prev hash and Merkle frontier are read and advanced under SQLite's write lock).
+`ChainLedger` holds the chain logic over any `LedgerStore`; the store's write transaction is
+the append lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the frontier row FOR UPDATE), so the
+seq, prev hash and Merkle frontier are read and advanced by one writer at a time, across
+threads and processes. With group commit, concurrent appends in one process share a single
+transaction and commit: each caller still returns only after its entry is durable.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,7 @@ from .hashing import GENESIS, canonical, entry_hash, format_hash, parse_hash
 from .keys import KeyStore, private_dir
 from .paths import LedgerPaths
 from .records import CompletionRecord, EgressRecord
-from .store import SQLiteStore
+from .store import LedgerStore, LedgerWriter, SQLiteStore
 
 
 def now() -> str:
@@ -26,14 +30,26 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class SQLiteLedger:
+@dataclass
+class _Pending:
+    fields: dict[str, Any]
+    body: bytes | None
+    seq: int = 0
+    error: BaseException | None = None
+    done: bool = False
+    due: bool = False  # a checkpoint is due after this entry
+
+
+class ChainLedger:
     def __init__(
         self,
+        store: LedgerStore,
         data_dir: Path,
         *,
         checkpoint_every: int = 256,
         checkpoint_seconds: float = 300.0,
         background: bool = True,
+        group_commit: bool = False,
     ) -> None:
         self.paths = LedgerPaths(Path(data_dir))
         private_dir(self.paths.data_dir)
@@ -42,11 +58,16 @@ class SQLiteLedger:
         self._hmac = self.keys.hmac_key()
         self._signer = self.keys.signing_key()
         self._public = self.keys.public_key()
-        self.store = SQLiteStore(self.paths.db)
+        self.store = store
         self.ledger_id = self.store.meta("ledger_id") or ""
         self.every = max(1, int(checkpoint_every))
         self.seconds = float(checkpoint_seconds)
-        self._lock = threading.Lock()
+        self.group_commit = group_commit
+        self._lock = threading.Lock()  # one writer transaction per process at a time
+        self._queue_cv = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._leading = False
+        self.commits = 0  # append transactions committed (group commit makes it < appends)
         self._closed = False
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
@@ -85,33 +106,71 @@ class SQLiteLedger:
         return self._append(fields, body)
 
     def _append(self, fields: dict[str, Any], body: bytes | None) -> int:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the audit ledger is closed")
-            with self.store.transaction():
-                seq = self._insert(fields, body)
-            due = self._due(seq)
-        if due:
+        pending = _Pending(fields, body)
+        if self.group_commit:
+            self._append_grouped(pending)
+        else:
+            self._commit([pending])
+        if pending.error is not None:
+            raise pending.error
+        if pending.due:
             self.checkpoint()
-        return seq
+        return pending.seq
 
-    def _insert(self, fields: dict[str, Any], body: bytes | None) -> int:
-        """Chain and insert one entry; the caller holds the lock and a write transaction."""
-        frontier, last = self.store.head()
+    def _append_grouped(self, pending: _Pending) -> None:
+        """Queue the entry; the first waiter without a leader commits everyone queued."""
+        with self._queue_cv:
+            self._queue.append(pending)
+            while self._leading and not pending.done:
+                self._queue_cv.wait()
+            if pending.done:
+                return
+            self._leading = True
+            batch, self._queue = self._queue, []
+        try:
+            self._commit(batch)
+        finally:
+            with self._queue_cv:
+                self._leading = False
+                self._queue_cv.notify_all()
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        """Chain and commit a batch in one transaction; every caller learns the outcome."""
+        try:
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError("the audit ledger is closed")
+                with self.store.transaction() as tx:
+                    seqs = [self._insert(tx, p.fields, p.body) for p in batch]
+                    due = self._due(tx, seqs[-1])
+                self.commits += 1
+            for p, seq in zip(batch, seqs, strict=True):
+                p.seq = seq
+            batch[-1].due = due
+        except BaseException as exc:  # noqa: BLE001 - handed to each waiting caller
+            for p in batch:
+                p.error = exc
+        finally:
+            for p in batch:
+                p.done = True
+
+    def _insert(self, tx: LedgerWriter, fields: dict[str, Any], body: bytes | None) -> int:
+        """Chain and insert one entry; the caller holds a write transaction."""
+        frontier, last = tx.head()
         seq = frontier.size + 1
         entry = {**fields, "seq": seq, "prev": last or GENESIS, "time": now()}
         text = canonical(entry)
         digest = entry_hash(text)
         frontier.append(parse_hash(digest))
-        self.store.insert(seq, text.decode(), digest, body, frontier)
+        tx.insert(seq, text.decode(), digest, body, frontier)
         return seq
 
     def prune(self, before: str) -> tuple[int, int | None]:
         """Drop stored bodies older than `before` (hashes stay, so the chain still verifies)
         and record the prune as an entry; returns (bodies dropped, prune entry seq)."""
         with self._lock:
-            with self.store.transaction():
-                seqs = self.store.drop_bodies(before)
+            with self.store.transaction() as tx:
+                seqs = tx.drop_bodies(before)
                 if not seqs:
                     return 0, None
                 fields = {
@@ -121,19 +180,18 @@ class SQLiteLedger:
                     "through": max(seqs),
                     "dropped": len(seqs),
                 }
-                seq = self._insert(fields, None)
-            # Move the zeroed pages out of the WAL too, so dropped bytes leave the disk.
-            self.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                seq = self._insert(tx, fields, None)
+            self.store.reclaim()
         self.checkpoint()
         return len(seqs), seq
 
-    def _due(self, size: int) -> bool:
-        last = self.store.last_checkpoint()
+    def _due(self, tx: LedgerWriter, size: int) -> bool:
+        last = tx.last_checkpoint()
         signed = checkpoints.parse(last).size if last else 0
         if size - signed >= self.every:
             return True
         # Timed: no entry should stay unsigned longer than `checkpoint_seconds`.
-        oldest = self.store.entry_time(signed + 1) if size > signed and self.seconds > 0 else None
+        oldest = tx.entry_time(signed + 1) if size > signed and self.seconds > 0 else None
         return oldest is not None and _age(oldest) >= self.seconds
 
     def checkpoint(self) -> checkpoints.Checkpoint | None:
@@ -141,9 +199,9 @@ class SQLiteLedger:
         with self._lock:
             if self._closed:
                 return None
-            with self.store.transaction():
-                frontier, _ = self.store.head()
-                last = self.store.last_checkpoint()
+            with self.store.transaction() as tx:
+                frontier, _ = tx.head()
+                last = tx.last_checkpoint()
                 if frontier.size == 0 or (last and checkpoints.parse(last).size >= frontier.size):
                     return None
                 cp = checkpoints.sign(
@@ -154,8 +212,8 @@ class SQLiteLedger:
                     root=format_hash(frontier.root()),
                     time=now(),
                 )
-                self.store.insert_checkpoint(cp.size, cp.text())
-                # Written while the write lock is held, after the entries it covers were
+                tx.insert_checkpoint(cp.size, cp.text())
+                # Written while the append lock is held, after the entries it covers were
                 # committed: a crash before COMMIT leaves a valid checkpoint in the file only.
                 checkpoints.append_line(self.paths.checkpoint_file, cp.text())
             return cp
@@ -166,12 +224,23 @@ class SQLiteLedger:
                 with self._lock:
                     if self._closed:
                         return
-                    frontier, _ = self.store.head()
-                    due = frontier.size > 0 and self._due(frontier.size)
+                    with self.store.transaction() as tx:
+                        frontier, _ = tx.head()
+                        due = frontier.size > 0 and self._due(tx, frontier.size)
                 if due:
                     self.checkpoint()
             except Exception:  # noqa: BLE001 - a failed timed checkpoint is retried next tick
                 continue
+
+
+class SQLiteLedger(ChainLedger):
+    """The embedded ledger in `<data_dir>/audit/ledger.sqlite3` (the single-machine default)."""
+
+    def __init__(self, data_dir: Path, **options: Any) -> None:
+        paths = LedgerPaths(Path(data_dir))
+        private_dir(paths.data_dir)
+        private_dir(paths.audit_dir)
+        super().__init__(SQLiteStore(paths.db), data_dir, **options)
 
 
 def _age(iso: str) -> float:

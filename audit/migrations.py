@@ -1,7 +1,9 @@
-"""Schema changes as an append-only list of named functions, recorded in `_migrations`.
+"""Schema changes as one append-only list of named migrations, recorded in `_migrations`.
 
-Never edit or reorder a shipped migration: add a new one at the end. A test migrates a
-database created by the first migration alone forward through all the others.
+Each migration has a SQLite body and, where the dialect differs, a PostgreSQL body: one list,
+two dialects, so both stores always agree on which schema they are at. Never edit or
+reorder a shipped migration: add a new one at the end. A test migrates a SQLite database
+created by the first migration alone forward through all the others.
 """
 
 from __future__ import annotations
@@ -10,14 +12,40 @@ import secrets
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-Migration = Callable[[sqlite3.Connection], None]
+SQLiteStep = Callable[[sqlite3.Connection], None]
+PostgresStep = Callable[[Any], None]  # a psycopg connection inside a transaction
+
+
+class Migration:
+    """A named schema step; callable on a SQLite connection, `.postgres` for PostgreSQL."""
+
+    def __init__(self, fn: SQLiteStep) -> None:
+        self.__name__ = fn.__name__
+        self.sqlite = fn
+        self.postgres_step: PostgresStep | None = None
+
+    def __call__(self, db: sqlite3.Connection) -> None:
+        self.sqlite(db)
+
+    def postgres(self, fn: PostgresStep) -> PostgresStep:
+        """Register the PostgreSQL body of this migration (decorator)."""
+        self.postgres_step = fn
+        return fn
+
+
 MIGRATIONS: list[Migration] = []
 
 
-def migration(fn: Migration) -> Migration:
-    MIGRATIONS.append(fn)
-    return fn
+def migration(fn: SQLiteStep) -> Migration:
+    step = Migration(fn)
+    MIGRATIONS.append(step)
+    return step
+
+
+def _identity() -> tuple[str, str]:
+    return secrets.token_hex(16), datetime.now(UTC).isoformat()
 
 
 @migration
@@ -43,30 +71,88 @@ def m001_initial(db: sqlite3.Connection) -> None:
         )"""
     )
     db.execute("INSERT INTO frontier (id, size, nodes) VALUES (1, 0, '[]')")
+    db.execute("INSERT INTO meta (key, value) VALUES ('ledger_id', ?), ('created', ?)", _identity())
+
+
+@m001_initial.postgres
+def _m001_postgres(db: Any) -> None:
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.execute(
-        "INSERT INTO meta (key, value) VALUES ('ledger_id', ?), ('created', ?)",
-        (secrets.token_hex(16), datetime.now(UTC).isoformat()),
+        "CREATE TABLE entries (seq BIGINT PRIMARY KEY, entry TEXT NOT NULL, "
+        "hash TEXT NOT NULL, body BYTEA)"
     )
+    db.execute("CREATE TABLE checkpoints (size BIGINT PRIMARY KEY, checkpoint TEXT NOT NULL)")
+    # The single frontier row doubles as the sequencer: appends lock it FOR UPDATE.
+    db.execute(
+        "CREATE TABLE frontier (id INTEGER PRIMARY KEY CHECK (id = 1), "
+        "size BIGINT NOT NULL, nodes TEXT NOT NULL)"
+    )
+    db.execute("INSERT INTO frontier (id, size, nodes) VALUES (1, 0, '[]')")
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('ledger_id', %s), ('created', %s)", _identity()
+    )
+
+
+_QUERY_COLUMNS = [
+    ("kind", "$.kind", "kind", "TEXT"),
+    ("time", "$.time", "time", "TEXT"),
+    ("app", "$.app", "app", "TEXT"),
+    ("host", "$.destination.host", "destination,host", "TEXT"),
+    ("mode", "$.mode", "mode", "TEXT"),
+    ("egress", "$.egress", "egress", "BIGINT"),
+]
 
 
 @migration
 def m002_query_columns(db: sqlite3.Connection) -> None:
     # Virtual columns derived from `entry`: filters get indexes, yet can never disagree with
     # the hashed bytes (there is nothing separate to tamper with).
-    for name, path in [
-        ("kind", "$.kind"),
-        ("time", "$.time"),
-        ("app", "$.app"),
-        ("host", "$.destination.host"),
-        ("mode", "$.mode"),
-        ("egress", "$.egress"),
-    ]:
+    for name, path, _, _ in _QUERY_COLUMNS:
         db.execute(
             f"ALTER TABLE entries ADD COLUMN {name} "
             f"GENERATED ALWAYS AS (json_extract(entry, '{path}')) VIRTUAL"
         )
     db.execute("CREATE INDEX entries_time ON entries (time)")
     db.execute("CREATE INDEX entries_egress ON entries (egress) WHERE egress IS NOT NULL")
+
+
+@m002_query_columns.postgres
+def _m002_postgres(db: Any) -> None:
+    # PostgreSQL has only stored generated columns; still derived, never written by hand.
+    for name, _, pg_path, pg_type in _QUERY_COLUMNS:
+        expr = f"(entry::jsonb #>> '{{{pg_path}}}')"
+        if pg_type != "TEXT":
+            expr = f"({expr})::{pg_type}"
+        db.execute(
+            f"ALTER TABLE entries ADD COLUMN {name} {pg_type} GENERATED ALWAYS AS ({expr}) STORED"
+        )
+    db.execute("CREATE INDEX entries_time ON entries (time)")
+    db.execute("CREATE INDEX entries_egress ON entries (egress) WHERE egress IS NOT NULL")
+
+
+@migration
+def m003_vaults(db: sqlite3.Connection) -> None:
+    # The embedded gateway keeps pseudonym vaults in memory: nothing to create in SQLite.
+    return None
+
+
+@m003_vaults.postgres
+def _m003_postgres(db: Any) -> None:
+    # Shared pseudonym vaults (policies/pg_vault.py): keys are HMAC tags, values AES-GCM.
+    db.execute("CREATE TABLE vaults (key TEXT PRIMARY KEY, last_used TIMESTAMPTZ NOT NULL)")
+    db.execute("CREATE INDEX vaults_last_used ON vaults (last_used)")
+    db.execute(
+        """CREATE TABLE vault_entries (
+            id BIGSERIAL PRIMARY KEY,
+            vault TEXT NOT NULL REFERENCES vaults (key) ON DELETE CASCADE,
+            label TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            tag TEXT NOT NULL,
+            value BYTEA NOT NULL,
+            UNIQUE (vault, label, number),
+            UNIQUE (vault, tag)
+        )"""
+    )
 
 
 def applied(db: sqlite3.Connection) -> set[str]:
@@ -86,17 +172,51 @@ def migrate(db: sqlite3.Connection, migrations: list[Migration] | None = None) -
     try:
         done = applied(db)
         ran = []
-        for fn in todo:
-            if fn.__name__ in done:
+        for step in todo:
+            if step.__name__ in done:
                 continue
-            fn(db)
+            step(db)
             db.execute(
                 "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
-                (fn.__name__, datetime.now(UTC).isoformat()),
+                (step.__name__, datetime.now(UTC).isoformat()),
             )
-            ran.append(fn.__name__)
+            ran.append(step.__name__)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
+    return ran
+
+
+# Any fixed 64-bit number works; all cogate processes on a database agree on it.
+MIGRATION_LOCK = 0x636F67617465_01
+
+
+def migrate_postgres(conn: Any, migrations: list[Migration] | None = None) -> list[str]:
+    """Apply pending migrations on PostgreSQL in one transaction; returns the names applied.
+
+    A transaction-scoped advisory lock makes replicas that start together take turns: the
+    first applies everything, the others then find nothing left to do. DDL is transactional
+    in PostgreSQL, so a replica killed half-way leaves the schema as it was.
+    """
+    todo = migrations if migrations is not None else MIGRATIONS
+    ran: list[str] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations "
+            "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
+        for step in todo:
+            if step.__name__ in done:
+                continue
+            if step.postgres_step is None:
+                raise RuntimeError(f"migration {step.__name__} has no PostgreSQL body")
+            step.postgres_step(conn)
+            conn.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (%s, %s)",
+                (step.__name__, datetime.now(UTC).isoformat()),
+            )
+            ran.append(step.__name__)
     return ran

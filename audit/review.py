@@ -14,7 +14,7 @@ from . import state as trusted_state
 from .export import read_export, write_export
 from .keys import KeyStore, key_id
 from .paths import LedgerPaths
-from .store import Filters, Row, SQLiteStore
+from .store import Filters, LedgerStore, Row, SQLiteStore
 from .verify import Report, verify
 
 
@@ -22,7 +22,12 @@ class NoLedger(FileNotFoundError):
     pass
 
 
-def open_store(data_dir: Path) -> SQLiteStore:
+def open_store(data_dir: Path, database_url: str | None = None) -> LedgerStore:
+    """The ledger's store: PostgreSQL when a database URL is given, else the data dir's SQLite."""
+    if database_url:
+        from .pg_store import PostgresStore
+
+        return PostgresStore(database_url, create=False)
     paths = LedgerPaths(data_dir)
     if not paths.db.exists():
         raise NoLedger(
@@ -74,13 +79,13 @@ def summary(row: Row, completion: Row | None) -> dict[str, Any]:
     }
 
 
-def list_entries(store: SQLiteStore, filters: Filters) -> list[dict[str, Any]]:
+def list_entries(store: LedgerStore, filters: Filters) -> list[dict[str, Any]]:
     rows = store.query(filters)
     done = store.completions([r.seq for r in rows])
     return [summary(r, done.get(r.seq)) for r in rows]
 
 
-def show_entry(store: SQLiteStore, seq: int) -> dict[str, Any]:
+def show_entry(store: LedgerStore, seq: int) -> dict[str, Any]:
     row = store.get(seq)
     if row is None:
         raise KeyError(f"no ledger entry {seq}; `cogate audit list` shows the ids")
@@ -118,7 +123,7 @@ def _body_state(entry: dict[str, Any], row: Row) -> str:
     return "pruned (hash kept)" if body.get("stored") else "hash only (policy)"
 
 
-def checkpoint_sources(store: SQLiteStore, paths: LedgerPaths) -> list[tuple[str, list[str]]]:
+def checkpoint_sources(store: LedgerStore, paths: LedgerPaths) -> list[tuple[str, list[str]]]:
     try:
         file_lines = cps.read_lines(paths.checkpoint_file)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -127,13 +132,17 @@ def checkpoint_sources(store: SQLiteStore, paths: LedgerPaths) -> list[tuple[str
 
 
 def verify_data_dir(
-    data_dir: Path, state_path: Path | None = None, *, update_state: bool = True
+    data_dir: Path,
+    state_path: Path | None = None,
+    *,
+    update_state: bool = True,
+    database_url: str | None = None,
 ) -> Report:
     paths = LedgerPaths(data_dir)
     report = Report()
     try:
-        store = open_store(data_dir)
-    except NoLedger as exc:
+        store = open_store(data_dir, database_url)
+    except (FileNotFoundError, ConnectionError) as exc:
         report.cannot = str(exc)
         return report
     try:
@@ -178,7 +187,9 @@ def verify_export(directory: Path, state_path: Path | None = None) -> Report:
     )
 
 
-def export(data_dir: Path, out: Path, ledger_factory) -> dict[str, Any]:
+def export(
+    data_dir: Path, out: Path, ledger_factory, database_url: str | None = None
+) -> dict[str, Any]:
     """Sign a checkpoint covering everything (so the export is whole), then write it out."""
     ledger = ledger_factory()
     try:
@@ -186,7 +197,7 @@ def export(data_dir: Path, out: Path, ledger_factory) -> dict[str, Any]:
     finally:
         ledger.close()
     paths = LedgerPaths(data_dir)
-    store = open_store(data_dir)
+    store = open_store(data_dir, database_url)
     try:
         lines = [line for _, src in checkpoint_sources(store, paths) for line in src]
         lines = [line for line in lines if not line.startswith("unreadable:")]
@@ -195,16 +206,16 @@ def export(data_dir: Path, out: Path, ledger_factory) -> dict[str, Any]:
         store.close()
 
 
-def status(data_dir: Path) -> dict[str, Any]:
+def status(data_dir: Path, database_url: str | None = None) -> dict[str, Any]:
     paths = LedgerPaths(data_dir)
-    store = open_store(data_dir)
+    store = open_store(data_dir, database_url)
     try:
         last = store.last_checkpoint()
         cp = cps.parse(last) if last else None
         size = store.count()
         return {
             "data_dir": str(data_dir),
-            "database": str(paths.db),
+            "database": store.where,
             "checkpoint_file": str(paths.checkpoint_file),
             "public_key": str(KeyStore(paths.keys_dir).public_path),
             "ledger": store.meta("ledger_id"),
@@ -218,7 +229,7 @@ def status(data_dir: Path) -> dict[str, Any]:
         store.close()
 
 
-def chart_data(store: SQLiteStore, filters: Filters) -> dict[str, Any]:
+def chart_data(store: LedgerStore, filters: Filters) -> dict[str, Any]:
     """Egress counts per day by destination and by entity type, for the review page."""
     by_dest: dict[str, Counter] = defaultdict(Counter)
     by_entity: dict[str, Counter] = defaultdict(Counter)
@@ -238,25 +249,6 @@ def chart_data(store: SQLiteStore, filters: Filters) -> dict[str, Any]:
     }
 
 
-def facets(store: SQLiteStore) -> dict[str, list[str]]:
+def facets(store: LedgerStore) -> dict[str, list[str]]:
     """Distinct values for the review page's filter menus."""
-    db = store.db
-    kinds = "kind IN ('egress', 'local')"
-    out = {
-        name: [
-            r[0]
-            for r in db.execute(
-                f"SELECT DISTINCT {name} FROM entries WHERE {kinds} AND {name} IS NOT NULL "
-                f"ORDER BY 1"
-            )
-        ]
-        for name in ("app", "host", "mode")
-    }
-    out["entity"] = [
-        r[0]
-        for r in db.execute(
-            f"SELECT DISTINCT j.key FROM entries, json_each(entries.entry, '$.entities') AS j "
-            f"WHERE {kinds} ORDER BY 1"
-        )
-    ]
-    return out
+    return store.facets()

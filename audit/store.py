@@ -1,6 +1,8 @@
-"""SQLite storage for the ledger: connection settings, transactions and the few queries.
+"""The ledger's store interface (`LedgerStore`) and its SQLite implementation.
 
-Kept narrow (head, insert, checkpoints, scan, query) so a PostgreSQL store can sit beside it.
+All of the ledger's SQL lives behind this interface: the embedded SQLite store here and the
+PostgreSQL store in `pg_store.py`. The chain logic (`ledger.py`) and the review side
+(`review.py`) never see a connection.
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .merkle import Frontier
 from .migrations import migrate
@@ -39,6 +41,64 @@ class Filters:
     offset: int = 0
 
 
+class LedgerWriter(Protocol):
+    """What the chain needs inside one write transaction, which holds the append lock."""
+
+    def meta(self, key: str) -> str | None: ...
+
+    def head(self) -> tuple[Frontier, str | None]:
+        """The Merkle frontier and the last entry's hash; locks out other writers."""
+        ...
+
+    def insert(
+        self, seq: int, entry: str, digest: str, body: bytes | None, f: Frontier
+    ) -> None: ...
+
+    def insert_checkpoint(self, size: int, text: str) -> None: ...
+
+    def last_checkpoint(self) -> str | None: ...
+
+    def entry_time(self, seq: int) -> str | None: ...
+
+    def drop_bodies(self, before: str) -> list[int]: ...
+
+
+class LedgerStore(Protocol):
+    """A ledger backend: a write transaction for the chain, and the reads review needs."""
+
+    where: str  # where the entries live, for `audit status` (a path or a redacted URL)
+
+    def transaction(self) -> AbstractContextManager[LedgerWriter]: ...
+
+    def reclaim(self) -> None:
+        """Make pruned bytes leave the disk (after a prune)."""
+        ...
+
+    def close(self) -> None: ...
+
+    def meta(self, key: str) -> str | None: ...
+
+    def last_checkpoint(self) -> str | None: ...
+
+    def checkpoints(self) -> list[str]: ...
+
+    def scan(self, batch: int = 5000) -> Iterator[Row]: ...
+
+    def count(self) -> int: ...
+
+    def get(self, seq: int) -> Row | None: ...
+
+    def completion_for(self, seq: int) -> Row | None: ...
+
+    def query(self, f: Filters) -> list[Row]: ...
+
+    def total(self, f: Filters) -> int: ...
+
+    def completions(self, seqs: list[int]) -> dict[int, Row]: ...
+
+    def facets(self) -> dict[str, list[str]]: ...
+
+
 def _create_private_file(path: Path) -> None:
     # SQLite gives the -wal and -shm files the mode of the database file, so 0600 here
     # keeps all three owner-only.
@@ -51,6 +111,7 @@ def _create_private_file(path: Path) -> None:
 class SQLiteStore:
     def __init__(self, path: Path, *, busy_ms: int = 10_000, create: bool = True) -> None:
         self.path = path
+        self.where = str(path)
         if create:
             _create_private_file(path)
         elif not path.exists():
@@ -72,14 +133,19 @@ class SQLiteStore:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[SQLiteStore]:
+        # The store is its own writer: one connection, and BEGIN IMMEDIATE is the append lock.
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            yield self.db
+            yield self
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def reclaim(self) -> None:
+        # Move the zeroed pages out of the WAL too, so dropped bytes leave the disk.
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- writer side (call inside transaction()) --------------------------------------
 
@@ -186,21 +252,47 @@ class SQLiteStore:
         )
         return {json.loads(r[1])["egress"]: Row(*r) for r in rows}
 
+    def facets(self) -> dict[str, list[str]]:
+        """Distinct values for the review page's filter menus."""
+        kinds = "kind IN ('egress', 'local')"
+        out = {
+            name: [
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT DISTINCT {name} FROM entries WHERE {kinds} AND {name} IS NOT NULL "
+                    "ORDER BY 1"
+                )
+            ]
+            for name in ("app", "host", "mode")
+        }
+        out["entity"] = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT j.key FROM entries, json_each(entries.entry, '$.entities') AS j "
+                f"WHERE {kinds} ORDER BY 1"
+            )
+        ]
+        return out
 
-def _where(f: Filters) -> tuple[str, list[Any]]:
-    clauses = [f"kind IN ({','.join('?' * len(f.kinds))})"]
+
+ENTITY_SQLITE = "EXISTS (SELECT 1 FROM json_each(entry, '$.entities') WHERE key = ?)"
+
+
+def _where(f: Filters, mark: str = "?", entity: str = ENTITY_SQLITE) -> tuple[str, list[Any]]:
+    """The WHERE clause of a filtered listing; `mark` and `entity` carry the dialect."""
+    clauses = [f"kind IN ({','.join([mark] * len(f.kinds))})"]
     args: list[Any] = list(f.kinds)
     for column, value in [("app", f.app), ("host", f.host), ("mode", f.mode)]:
         if value is not None:
-            clauses.append(f"{column} = ?")
+            clauses.append(f"{column} = {mark}")
             args.append(value)
     if f.since:
-        clauses.append("time >= ?")
+        clauses.append(f"time >= {mark}")
         args.append(f.since)
     if f.until:
-        clauses.append("time < ?")
+        clauses.append(f"time < {mark}")
         args.append(f.until)
     if f.entity:
-        clauses.append("EXISTS (SELECT 1 FROM json_each(entry, '$.entities') WHERE key = ?)")
+        clauses.append(entity)
         args.append(f.entity)
     return " AND ".join(clauses), args

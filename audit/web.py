@@ -36,7 +36,7 @@ def _is_loopback(host: str) -> bool:
     return is_loopback(host)
 
 
-def create_app(data_dir: Path, token: str) -> FastAPI:
+def create_app(data_dir: Path, token: str, database_url: str | None = None) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.middleware("http")
@@ -77,7 +77,7 @@ def create_app(data_dir: Path, token: str) -> FastAPI:
         )
 
     def with_store(fn) -> Any:
-        store = review.open_store(data_dir)
+        store = review.open_store(data_dir, database_url)
         try:
             return fn(store)
         finally:
@@ -110,18 +110,22 @@ def create_app(data_dir: Path, token: str) -> FastAPI:
     @app.get("/api/verify")
     def verify() -> dict[str, Any]:
         # Read-only here: only `cogate audit verify` moves the trusted state forward.
-        return review.verify_data_dir(data_dir, update_state=False).as_dict()
+        return review.verify_data_dir(
+            data_dir, update_state=False, database_url=database_url
+        ).as_dict()
 
     return app
 
 
-def run(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8788) -> None:
+def run(
+    data_dir: Path, *, host: str = "127.0.0.1", port: int = 8788, database_url: str | None = None
+) -> None:
     import click
     import uvicorn
 
     if not _is_loopback(host):
         raise ValueError(f"the review page binds loopback only (127.0.0.1 or ::1), not {host}")
-    review.open_store(data_dir).close()
+    review.open_store(data_dir, database_url).close()
     token = secrets.token_urlsafe(24)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -134,5 +138,7 @@ def run(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8788) -> None:
     import sys
 
     sys.stdout.flush()
-    config = uvicorn.Config(create_app(data_dir, token), log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        create_app(data_dir, token, database_url), log_level="warning", access_log=False
+    )
     uvicorn.Server(config).run(sockets=[sock])

@@ -26,7 +26,7 @@ from .detect import AnalysisCache, Detector
 from .redact import Outcome, Redaction
 from .restore import Restorer
 from .schema import Policy, Route, RouteMatch, load_policy, resolve_reference
-from .vault import Vault, VaultStore
+from .vault import Vault, VaultBackend, open_vaults
 
 HASH_KEY_FILE = "pseudonym-hash.key"
 
@@ -36,7 +36,7 @@ class Privacy:
         self.settings = settings
         self.policy = load_policy(settings.policy)
         self.cache = AnalysisCache()
-        self.vaults = VaultStore()
+        self.vaults: VaultBackend = open_vaults(settings)
         self._detectors: dict[str, Detector] = {}
         self._detectors_lock = threading.Lock()
         self._hash_key: bytes | None = None

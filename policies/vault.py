@@ -1,8 +1,9 @@
 """The pseudonym vault: value ↔ placeholder, one vault per conversation.
 
 The same value always maps to the same placeholder within a conversation (across turns,
-messages and tool calls) and two values never share one. Vaults live in memory only,
-bounded in number and expiring when unused; nothing is persisted.
+messages and tool calls) and two values never share one. Vaults are bounded in number and
+expire when unused. In memory by default (nothing persisted); replicas on one database share
+them through `pg_vault.py`, which stores each value encrypted.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Protocol
 
 # Short labels models copy faithfully; other types use their own name.
 LABELS = {
@@ -59,27 +62,45 @@ class Vault:
         """
         with self._lock:
             self.last_used = time.monotonic()
-            known = self._by_value.get(value)
-            if known is not None:
-                return placeholder(*known)
-            if len(self._by_value) >= self.max_values:
-                raise VaultFull(
-                    f"this conversation holds {self.max_values} pseudonyms, the vault's limit; "
-                    "start a new conversation (x-cogate-conversation)"
-                )
-            label = label_for(entity_type)
-            number = self._counters.get(label, 0)
-            folded = avoid.casefold()
             while True:
-                number += 1
-                candidate = placeholder(label, number)
-                bare = f"{label}_{number}".casefold()
-                if candidate.casefold() not in folded and bare not in folded:
-                    break
-            self._counters[label] = number
-            self._by_value[value] = (label, number)
-            self._by_key[(label, number)] = value
-            return candidate
+                known = self._by_value.get(value)
+                if known is not None:
+                    return placeholder(*known)
+                if len(self._by_value) >= self.max_values:
+                    raise VaultFull(
+                        f"this conversation holds {self.max_values} pseudonyms, the vault's "
+                        "limit; start a new conversation (x-cogate-conversation)"
+                    )
+                label = label_for(entity_type)
+                number = self._next_free(label, avoid)
+                if self._claim(label, number, value):
+                    self._record(label, number, value)
+                    return placeholder(label, number)
+                # Another replica took that number (or mapped this value) first: learn it.
+                self._refresh()
+
+    def _next_free(self, label: str, avoid: str) -> int:
+        number = self._counters.get(label, 0)
+        folded = avoid.casefold()
+        while True:
+            number += 1
+            candidate = placeholder(label, number)
+            bare = f"{label}_{number}".casefold()
+            if candidate.casefold() not in folded and bare not in folded:
+                return number
+
+    def _record(self, label: str, number: int, value: str) -> None:
+        self._counters[label] = max(self._counters.get(label, 0), number)
+        self._by_value[value] = (label, number)
+        self._by_key[(label, number)] = value
+
+    # Hooks for a vault shared by replicas (policies/pg_vault.py); in memory they are no-ops.
+    def _claim(self, label: str, number: int, value: str) -> bool:
+        """Make the new mapping durable where other replicas see it; False if taken."""
+        return True
+
+    def _refresh(self) -> None:
+        """Load mappings other replicas added since the last look."""
 
     def value(self, label: str, number: int) -> str | None:
         with self._lock:
@@ -93,8 +114,16 @@ class Vault:
         return len(self._by_value)
 
 
+class VaultBackend(Protocol):
+    """Where the vaults live: `get` the vault of a conversation key (a new, empty one when
+    unknown or expired). In memory by default; PostgreSQL for replicas (pg_vault.py)."""
+
+    def get(self, key: str) -> Vault: ...
+
+
 class VaultStore:
-    """Vaults by conversation key: bounded in number, expiring after `ttl` seconds unused."""
+    """Vaults by conversation key in memory: bounded in number, expiring after `ttl` seconds
+    unused."""
 
     def __init__(self, max_conversations: int = 10_000, ttl: float = 24 * 3600.0) -> None:
         self.max_conversations = max_conversations
@@ -127,3 +156,13 @@ class VaultStore:
 
     def __len__(self) -> int:
         return len(self._vaults)
+
+
+def open_vaults(settings: Any) -> VaultBackend:
+    """In memory for one gateway; in PostgreSQL when replicas share `settings.database_url`."""
+    url = getattr(settings, "database_url", None)
+    if not url:
+        return VaultStore()
+    from .pg_vault import PostgresVaultStore
+
+    return PostgresVaultStore(url, Path(settings.data_dir) / "keys")

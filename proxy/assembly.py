@@ -9,7 +9,7 @@ import anyio
 import httpx
 
 from .egress import EgressGate
-from .intercept_secret import rotate_secret
+from .intercept_secret import rotate_secret, shared_secret
 from .metrics import Metrics
 from .pipeline import BlockRunner, ForwardRunner, Pipeline, never
 from .settings import Settings
@@ -31,7 +31,8 @@ async def assemble_pipeline(
     privacy = await anyio.to_thread.run_sync(Privacy, settings)
     ledger = open_ledger(settings)
     # A new secret per gateway start: an addon started against an older gateway is refused.
-    rotate_secret(settings.data_dir)
+    # Replicas on one database share the data dir, so there the secret is kept, not rotated.
+    (shared_secret if settings.database_url else rotate_secret)(settings.data_dir)
     client = build_client(settings, transport=transport)
     metrics = Metrics()
     gate = EgressGate(settings, client, ledger, metrics)

@@ -30,6 +30,11 @@ def main() -> None:
 @click.option(
     "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Audit data dir."
 )
+@click.option(
+    "--database-url",
+    help="postgresql://USER@HOST:PORT/DB: ledger and vault shared by replicas "
+    "(COGATE_DATABASE_URL; default SQLite in the data dir).",
+)
 @click.option("--token", help="Access token clients send in x-cogate-token (or COGATE_TOKEN).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option("--log-json", is_flag=True, default=None, help="Log JSON lines (COGATE_LOG_JSON).")

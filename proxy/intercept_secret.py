@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import click
 
 from .errors import GatewayError
-from .private_files import private_dir, write_private
+from .private_files import create_once, private_dir, write_private
 from .settings import Settings
 
 SECRET_FILE = "intercept-secret"
@@ -46,6 +46,22 @@ def rotate_secret(data_dir: Path) -> Path:
     data_dir = private_dir(Path(data_dir))
     target = secret_path(data_dir)
     write_private(target, (secrets.token_urlsafe(32) + "\n").encode("ascii"))
+    return target
+
+
+def shared_secret(data_dir: Path) -> Path:
+    """Keep the data dir's secret if it is usable, else create one (replicas sharing a data dir).
+
+    Replicas behind one load balancer share the data dir; if each start rotated the secret,
+    the newest replica would lock out every addon talking to the others. Creation is atomic,
+    so replicas starting together agree on one secret.
+    """
+    data_dir = private_dir(Path(data_dir))
+    target = secret_path(data_dir)
+    if read_secret(data_dir) is None:
+        if target.exists():
+            target.unlink()  # unsafe (not owner-only) or empty: replace it
+        create_once(target, (secrets.token_urlsafe(32) + "\n").encode("ascii"))
     return target
 
 

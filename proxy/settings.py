@@ -52,12 +52,25 @@ class Settings(BaseSettings):
     # Intercepted host -> upstream base URL; the gateway forwards only to these and `upstream`.
     intercept_upstreams: dict[str, str] = Field(default_factory=dict)
 
+    # PostgreSQL for a team of replicas (ledger, vault); None: SQLite in the data dir.
+    database_url: str | None = None
+
     # Ledger checkpoints.
     checkpoint_every: int = 256
     checkpoint_seconds: float = 300.0
 
     # Longest a detection or policy stage may take before the request is refused.
     stage_budget_s: float = 30.0
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_is_postgres(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "database_url must be a PostgreSQL URL such as "
+                "postgresql://cogate@db.internal:5432/cogate"
+            )
+        return value or None
 
     @field_validator("upstream")
     @classmethod
