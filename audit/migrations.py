@@ -69,6 +69,20 @@ def m002_query_columns(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX entries_egress ON entries (egress) WHERE egress IS NOT NULL")
 
 
+@migration
+def m003_tokens(db: sqlite3.Connection) -> None:
+    # Gateway identities: only a hash of each token is kept; a revoked token stays listed.
+    db.execute(
+        """CREATE TABLE tokens (
+            name TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            apps TEXT NOT NULL,
+            created TEXT NOT NULL,
+            revoked TEXT
+        )"""
+    )
+
+
 def applied(db: sqlite3.Connection) -> set[str]:
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"

@@ -83,11 +83,13 @@ def _register_groups() -> None:
     from cogate.policies.cli import policy
 
     from .intercept import intercept
+    from .tokens_cli import tokens
 
     main.add_command(policy)
     main.add_command(collab)
     main.add_command(audit)
     main.add_command(intercept)
+    main.add_command(tokens)
 
 
 _register_groups()
