@@ -41,15 +41,15 @@ def _label(value: str) -> str:
 class Metrics:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
+        self.requests: dict[tuple[str, str, str, str], int] = defaultdict(int)
         self.entities: dict[str, int] = defaultdict(int)
         self.added = Histogram()
         self.ledger_append = Histogram()
         self.queue_depth: Callable[[], int] | None = None
 
-    def request(self, mode: str, status: int, destination: str) -> None:
+    def request(self, mode: str, status: int, destination: str, identity: str = "") -> None:
         with self._lock:
-            self.requests[(mode, str(status), destination)] += 1
+            self.requests[(mode, str(status), destination, identity)] += 1
 
     def removed(self, counts: dict[str, int]) -> None:
         with self._lock:
@@ -67,14 +67,14 @@ class Metrics:
     def render(self) -> str:
         with self._lock:
             lines = [
-                "# HELP cogate_requests_total Requests handled, by mode, HTTP status and "
-                "destination.",
+                "# HELP cogate_requests_total Requests handled, by mode, HTTP status, "
+                "destination and identity.",
                 "# TYPE cogate_requests_total counter",
             ]
-            for (mode, status, dest), n in sorted(self.requests.items()):
+            for (mode, status, dest, who), n in sorted(self.requests.items()):
                 lines.append(
                     f'cogate_requests_total{{mode="{_label(mode)}",status="{status}",'
-                    f'destination="{_label(dest)}"}} {n}'
+                    f'destination="{_label(dest)}",identity="{_label(who)}"}} {n}'
                 )
             lines += [
                 "# HELP cogate_entities_removed_total Private values removed, by entity type.",

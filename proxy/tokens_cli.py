@@ -28,9 +28,7 @@ def tokens() -> None:
 
 @tokens.command("add")
 @click.argument("name")
-@click.option(
-    "--app", "apps", multiple=True, help="An app whose policy routes this token may use."
-)
+@click.option("--app", "apps", multiple=True, help="An app whose policy routes this token may use.")
 @DATA_DIR
 def add(name: str, apps: tuple[str, ...], data_dir: Path | None) -> None:
     """Create identity NAME and print its token once, as the last line."""

@@ -48,7 +48,9 @@ def gateway(upstream, ledger=None, stages=None, **settings) -> tuple[TestClient,
         Settings(upstream="http://upstream.test/v1", **settings),
         assembler(upstream, ledger, stages),
     )
-    return TestClient(app), ledger
+    # A local client that sends JSON, as SDKs do (the browser defences refuse anything else).
+    headers = {"content-type": "application/json"}
+    return TestClient(app, base_url="http://127.0.0.1", headers=headers), ledger
 
 
 def test_chat_passes_through_unknown_fields_and_keeps_upstream_shape():
@@ -276,7 +278,10 @@ def test_metrics_count_requests_without_content():
         client.post("/v1/chat/completions", json=CHAT)
         client.post("/v1/chat/completions", content=b"{bad")
         text = client.get("/cogate/metrics").text
-    assert 'cogate_requests_total{mode="passthrough",status="200",destination="upstream"} 1' in text
+    assert (
+        'cogate_requests_total{mode="passthrough",status="200",destination="upstream",'
+        'identity="personal"} 1'
+    ) in text
     assert "cogate_ledger_append_seconds_count 2" in text  # egress + completion
     assert "cogate_added_latency_seconds_count 1" in text
     assert "hi" not in text.split()  # the message content appears nowhere
