@@ -54,6 +54,7 @@ class Privacy:
         # Load everything lazy now (spaCy, the suffix list behind email checks), not on the
         # first request.
         self.detector(self.policy).raw("Warm-up: Jane Doe (jane.doe@example.com) in Paris.")
+        self.labels.clean("default", self.detector(self.policy))  # the label most requests carry
 
     # -- policies ---------------------------------------------------------------------
 
