@@ -78,7 +78,9 @@ class TokenStore(Protocol):
         """The active identity whose token hashes to `digest`."""
         ...
 
-    def any_active(self) -> bool: ...
+    def any_issued(self) -> bool:
+        """Whether a token was ever issued (revoked ones count: the gateway stays shared)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -150,9 +152,9 @@ class SQLiteTokens:
             ).fetchone()
         return Identity(row[0], tuple(json.loads(row[1])), row[2]) if row else None
 
-    def any_active(self) -> bool:
+    def any_issued(self) -> bool:
         with self._lock:
-            row = self.db.execute("SELECT 1 FROM tokens WHERE revoked IS NULL LIMIT 1").fetchone()
+            row = self.db.execute("SELECT 1 FROM tokens LIMIT 1").fetchone()
         return row is not None
 
     def close(self) -> None:

@@ -1,6 +1,6 @@
 """Who is calling: a token's identity on a shared gateway, a credential's hash otherwise.
 
-With any token in the store (or `COGATE_TOKEN`, the identity `default`) every request must
+Once any token was issued (or `COGATE_TOKEN`, the identity `default`) every request must
 carry a valid `x-cogate-token`. Without tokens (personal mode) the identity is a keyed hash
 of the caller's upstream credential, so two API keys never share a pseudonym vault; a
 request with no credential is an identity of its own.
@@ -48,7 +48,8 @@ class Identities:
         self._key = identity_key(settings.data_dir)
 
     def shared(self) -> bool:
-        return self.settings.token is not None or self.store.any_active()
+        # Revoking the last token must not turn the gateway back into an open personal one.
+        return self.settings.token is not None or self.store.any_issued()
 
     def authenticate(self, headers: Headers) -> Caller:
         """The caller of a request; raises Unauthorized on a shared gateway without a token."""
