@@ -42,6 +42,11 @@ def allowed_hosts(settings: Settings) -> frozenset[str]:
     return frozenset(names)
 
 
+def _has_body(headers: dict[str, str]) -> bool:
+    # A request without a body carries no data to smuggle; it gets its 400/404/405 as usual.
+    return headers.get("content-length", "0").strip() != "0" or "transfer-encoding" in headers
+
+
 def media_type(value: str) -> str:
     return value.split(";", 1)[0].strip().lower()
 
@@ -94,7 +99,7 @@ class BrowserGuard:
                 "--allow-origin ORIGIN to allow one",
                 "origin_not_allowed",
             )
-        if scope["method"] in BODY_METHODS:
+        if scope["method"] in BODY_METHODS and _has_body(headers):
             kind = media_type(headers.get("content-type", ""))
             if kind != "application/json":
                 return (

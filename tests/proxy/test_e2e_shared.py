@@ -196,6 +196,8 @@ def test_tokens_are_required_and_identities_recorded(shared) -> None:
     ]
     assert len(listed) == 1  # the refused requests left nothing
     assert listed[0]["identity"] == "ops-team" and listed[0]["app"] == "internal-x"
+    assert "ops-team" in cogate("audit", "show", listed[0]["id"], "--json", "--data-dir", data)
+    cogate("audit", "verify", "--data-dir", data)  # entries with identities still verify
 
 
 def test_token_bound_app_cannot_escape_its_route(shared) -> None:
