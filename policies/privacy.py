@@ -212,7 +212,7 @@ def routing_app(declared: str, bound: tuple[str, ...] | None) -> str | None:
     )
 
 
-def _matches(match: RouteMatch, *, app: str, host: str, model: str | None) -> bool:
+def _matches(match: RouteMatch, *, app: str | None, host: str, model: str | None) -> bool:
     for pattern, value in ((match.app, app), (match.host, host), (match.model, model)):
         if pattern is None:
             continue
