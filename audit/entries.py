@@ -46,7 +46,7 @@ def egress_fields(record: EgressRecord, hmac_key: bytes) -> tuple[dict[str, Any]
         raise ValueError(f"egress kind must be 'egress' or 'local', got {record.kind!r}")
     tags = sorted({(etype, tag(hmac_key, value)) for etype, value in record.removed_values})
     body = record.body or b""
-    fields = {
+    fields: dict[str, Any] = {
         "v": ENTRY_VERSION,
         "kind": record.kind,
         "exchange": record.exchange_id,
@@ -72,6 +72,8 @@ def egress_fields(record: EgressRecord, hmac_key: bytes) -> tuple[dict[str, Any]
         },
         "note": _clean(record.note),
     }
+    if record.identity:
+        fields["identity"] = record.identity
     return fields, (body if fields["body"]["stored"] else None)
 
 
@@ -86,7 +88,7 @@ def egress_seq(audit_id: str) -> int:
 
 
 def completion_fields(record: CompletionRecord) -> dict[str, Any]:
-    return {
+    fields: dict[str, Any] = {
         "v": ENTRY_VERSION,
         "kind": "completion",
         "egress": egress_seq(record.egress_id),
@@ -97,3 +99,8 @@ def completion_fields(record: CompletionRecord) -> dict[str, Any]:
         "usage": _clean(record.usage),
         "error": record.error,
     }
+    if record.identity:
+        fields["identity"] = record.identity
+    if record.restore_withheld:
+        fields["restore"] = {"withheld": int(record.restore_withheld)}
+    return fields

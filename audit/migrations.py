@@ -155,6 +155,26 @@ def _m003_postgres(db: Any) -> None:
     )
 
 
+@migration
+def m004_tokens(db: sqlite3.Connection) -> None:
+    # Gateway identities: only a hash of each token is kept; a revoked token stays listed.
+    db.execute(
+        """CREATE TABLE tokens (
+            name TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            apps TEXT NOT NULL,
+            created TEXT NOT NULL,
+            revoked TEXT
+        )"""
+    )
+
+
+@m004_tokens.postgres
+def _m004_postgres(db: Any) -> None:
+    # The same table: identities are shared by every replica on the database.
+    m004_tokens.sqlite(db)
+
+
 def applied(db: sqlite3.Connection) -> set[str]:
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"

@@ -27,6 +27,7 @@ class EgressRecord:
     store_body: bool = True  # False: keep only the body's hash
     kind: str = "egress"  # "egress" (bytes left) | "local" (nothing left)
     note: dict[str, Any] = field(default_factory=dict)
+    identity: str = ""  # the caller: a token's name, or a keyed hash in personal mode
 
 
 @dataclass
@@ -38,6 +39,9 @@ class CompletionRecord:
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, Any] | None = None
     error: str | None = None  # a description without request content
+    identity: str = ""
+    # Placeholders left unrestored because they sat in a URL whose host is not allowed.
+    restore_withheld: int = 0
 
 
 class Ledger(Protocol):

@@ -64,6 +64,7 @@ def summary(row: Row, completion: Row | None) -> dict[str, Any]:
         "time": e.get("time"),
         "kind": e.get("kind"),
         "app": e.get("app"),
+        "identity": e.get("identity"),
         "destination": "local (nothing left the device)" if local else dest.get("host"),
         "host": dest.get("host"),
         "path": dest.get("path"),

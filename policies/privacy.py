@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cogate.proxy.errors import PolicyBlocked
+from cogate.proxy.errors import BadRequest, PolicyBlocked
 from cogate.proxy.exchange import Exchange
 from cogate.proxy.modes import stricter
 from cogate.proxy.private_files import create_once, private_dir
@@ -23,6 +23,7 @@ from cogate.proxy.settings import Settings
 
 from . import fields
 from .detect import AnalysisCache, Detector
+from .labels import LabelGuard
 from .redact import Outcome, Redaction
 from .restore import Restorer
 from .schema import Policy, Route, RouteMatch, load_policy, resolve_reference
@@ -41,6 +42,7 @@ class Privacy:
         self._detectors_lock = threading.Lock()
         self._hash_key: bytes | None = None
         self._hash_lock = threading.Lock()
+        self.labels = LabelGuard(self.hash_key())
         # Each route's effective policy, loaded now so a broken route fails at start-up.
         self.routes: list[tuple[Route, str, Policy]] = []
         for index, route in enumerate(self.policy.routes):
@@ -52,6 +54,7 @@ class Privacy:
         # Load everything lazy now (spaCy, the suffix list behind email checks), not on the
         # first request.
         self.detector(self.policy).raw("Warm-up: Jane Doe (jane.doe@example.com) in Paris.")
+        self.labels.clean("default", self.detector(self.policy))  # the label most requests carry
 
     # -- policies ---------------------------------------------------------------------
 
@@ -79,15 +82,22 @@ class Privacy:
             return ex.destination_host.lower()
         return (urlsplit(self.settings.upstream_for(None)).hostname or "").lower()
 
-    def choose(self, app: str, host: str, model: str | None) -> tuple[str, Policy]:
+    def choose(self, app: str | None, host: str, model: str | None) -> tuple[str, Policy]:
         for route, policy_id, policy in self.routes:
             if _matches(route.match, app=app, host=host, model=model):
                 return policy_id, policy
         return self.policy.name, self.policy
 
     def resolve(self, ex: Exchange) -> None:
-        """Choose the policy and the mode of an exchange."""
-        policy_id, policy = self.choose(ex.app, self.destination_host(ex), ex.model)
+        """Scan the exchange's labels; choose its policy and mode."""
+        # Until scanned, a label must not reach a log line (a failing stage logs the exchange).
+        declared, ex.app = ex.app, "(unscanned)"
+        detector = self.detector(self.policy)
+        ex.app = self.labels.clean(declared, detector)
+        if ex.bound_apps is not None:
+            ex.identity = self.labels.clean(ex.identity, detector)
+        app = routing_app(declared, ex.bound_apps)
+        policy_id, policy = self.choose(app, self.destination_host(ex), ex.model)
         ex.policy = policy
         ex.policy_id = policy_id
         ex.policy_hash = self._hashes[id(policy)]
@@ -97,7 +107,11 @@ class Privacy:
     # -- sanitising -------------------------------------------------------------------
 
     def conversation_key(self, ex: Exchange) -> str:
-        """The vault of an exchange: its conversation header, else its first messages."""
+        """The vault of an exchange: (identity, app, conversation header or first messages).
+
+        The identity comes first: two callers never share a vault, whatever conversation
+        header or opening messages they send.
+        """
         if ex.conversation:
             seed: Any = ["header", ex.conversation]
         elif ex.route == "chat/completions" and isinstance(ex.body.get("messages"), list):
@@ -114,7 +128,9 @@ class Privacy:
             seed = ["messages", first]
         else:
             seed = ["exchange", ex.id]  # no conversation: a vault for this request only
-        raw = json.dumps([ex.app, seed], sort_keys=True, ensure_ascii=False, default=str)
+        raw = json.dumps(
+            [ex.identity, ex.app, seed], sort_keys=True, ensure_ascii=False, default=str
+        )
         return hashlib.sha256(raw.encode()).hexdigest()
 
     def vault(self, ex: Exchange) -> Vault:
@@ -164,7 +180,7 @@ class Privacy:
         ex.outbound_body = fields.rewrite(ex.route, ex.body, redaction)
         ex.findings.extend(outcome.findings)
         ex.removed.extend(outcome.removed)
-        ex.restorer = Restorer(redaction.vault)
+        ex.restorer = Restorer(redaction.vault, ex.policy.restore.url_hosts)
 
     def sanitize_text(self, ex: Exchange, text: str, field: str) -> str:
         """Redact one free text with the exchange's policy and conversation vault."""
@@ -174,11 +190,29 @@ class Privacy:
         ex.findings.extend(outcome.findings)
         ex.removed.extend(outcome.removed)
         if not isinstance(ex.restorer, Restorer):
-            ex.restorer = Restorer(redaction.vault)
+            ex.restorer = Restorer(redaction.vault, redaction.policy.restore.url_hosts)
         return result
 
 
-def _matches(match: RouteMatch, *, app: str, host: str, model: str | None) -> bool:
+def routing_app(declared: str, bound: tuple[str, ...] | None) -> str | None:
+    """The app a request's routes see: the header in personal mode, a bound app otherwise.
+
+    On a shared gateway `x-cogate-app` is a label only; it may pick among the token's own
+    apps, never reach another app's route (nor escape its own by being left out).
+    """
+    if bound is None or declared in bound:
+        return declared
+    if len(bound) == 1:
+        return bound[0]
+    if not bound:
+        return None  # a token bound to no app: routes that match on `app` never apply
+    raise BadRequest(
+        f"this token is bound to the apps {', '.join(bound)}; send x-cogate-app naming one",
+        param="x-cogate-app",
+    )
+
+
+def _matches(match: RouteMatch, *, app: str | None, host: str, model: str | None) -> bool:
     for pattern, value in ((match.app, app), (match.host, host), (match.model, model)):
         if pattern is None:
             continue

@@ -14,6 +14,7 @@ from typing import Any
 
 import regex
 
+from .urls import UrlGuard
 from .vault import Vault
 
 _OPEN = r"(?:\\?\[|&\#0*91;|&lsqb;|&lbrack;|\\?<|&lt;|&\#0*60;)"
@@ -48,10 +49,12 @@ _STARTS = set("[\\&<")
 
 
 class TextRestorer:
-    """Replaces the placeholders of one vault in texts."""
+    """Replaces the placeholders of one vault in texts (never inside a disallowed URL)."""
 
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, vault: Vault, urls: UrlGuard | None = None) -> None:
         self.vault = vault
+        self.urls = urls or UrlGuard()
+        self.withheld = 0  # placeholders kept because they sat in a URL
 
     def value_of(self, match: regex.Match) -> str | None:
         label = match.group("label") or match.group("blabel")
@@ -66,6 +69,7 @@ class TextRestorer:
         json_escape: bool = False,
         upto: int | None = None,
         start: int = 0,
+        context: str = "",
     ):
         out, last = [], start
         for match in matches:
@@ -73,6 +77,9 @@ class TextRestorer:
                 break
             value = self.value_of(match)
             if value is None:
+                continue
+            if self.urls.withholds(text, start, match.start(), context):
+                self.withheld += 1
                 continue
             if json_escape:
                 value = json.dumps(value, ensure_ascii=False)[1:-1]
@@ -91,8 +98,12 @@ class TextRestorer:
 class Restorer:
     """The `Restorer` of proxy/exchange.py for one exchange's vault."""
 
-    def __init__(self, vault: Vault) -> None:
-        self.text = TextRestorer(vault)
+    def __init__(self, vault: Vault, url_hosts: list[str] | tuple[str, ...] = ()) -> None:
+        self.text = TextRestorer(vault, UrlGuard(url_hosts))
+
+    @property
+    def withheld(self) -> int:
+        return self.text.withheld
 
     def restore_json(self, body: Any) -> Any:
         return self._walk(body, key=None)
@@ -128,6 +139,9 @@ class HeldText:
         self.pending: dict[tuple, str] = {}
         # The last character released per key: the bare form's look-behind must see it.
         self.before: dict[tuple, str] = {}
+        # The URL-able run released so far per key: a URL may begin events before its
+        # placeholder arrives.
+        self.url_run: dict[tuple, str] = {}
 
     def holds(self, key: tuple) -> bool:
         return key in self.pending
@@ -146,7 +160,9 @@ class HeldText:
             json_escape=json_escape,
             upto=hold,
             start=lo,
+            context=self.url_run.get(key, ""),
         )
+        self.url_run[key] = self.text.urls.advance(self.url_run.get(key, ""), buffer[lo:hold])
         if hold < len(buffer):
             self.pending[key] = buffer[hold:]
         if hold > lo:

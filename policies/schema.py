@@ -91,6 +91,26 @@ class PrivateContext(_Model):
         return value
 
 
+_URL_HOST = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+
+
+class RestoreOptions(_Model):
+    """How answers are restored: values go into URLs only on `url_hosts` (`*.` for subdomains)."""
+
+    url_hosts: list[str] = Field(default_factory=list)
+
+    @field_validator("url_hosts")
+    @classmethod
+    def _host_names(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not _URL_HOST.fullmatch(host.lower()):
+                raise ValueError(
+                    f"{host!r} is not a host name; list names such as mail.example.com or "
+                    "*.example.com (no scheme, port or path)"
+                )
+        return [host.lower() for host in value]
+
+
 class RouteMatch(_Model):
     """Glob patterns (`*`, `?`); an absent key matches anything."""
 
@@ -129,6 +149,7 @@ class Policy(_Model):
     private_context: PrivateContext = Field(default_factory=PrivateContext)
     collab: Collab = Field(default_factory=Collab)
     routes: list[Route] = Field(default_factory=list)
+    restore: RestoreOptions = Field(default_factory=RestoreOptions)
     unscannable: Literal["block", "drop", "allow"] = "block"
     store_body: bool = True
     spacy_model: str = "en_core_web_sm"

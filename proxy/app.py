@@ -13,8 +13,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
+from .browser import BrowserGuard
 from .errors import GatewayError, error_body
-from .ingress import build_exchange, check_token, parse_json_object, read_body
+from .identity import Identities
+from .ingress import build_exchange, parse_json_object, read_body
 from .local_gate import LocalStatus
 from .pipeline import Pipeline, Reply
 from .settings import Settings
@@ -37,12 +39,22 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with assemble(settings) as pipeline:
-            app.state.pipeline = pipeline
-            yield
+        from cogate.audit.tokens import open_tokens
 
-    app = FastAPI(title="cogate", version=__version__, lifespan=lifespan)
+        store = open_tokens(settings.data_dir)
+        app.state.identities = Identities(settings, store)
+        try:
+            async with assemble(settings) as pipeline:
+                app.state.pipeline = pipeline
+                yield
+        finally:
+            store.close()
+
+    # No redirects: a trailing slash or an unknown path gets the OpenAI-shaped 404, never a
+    # Location built from the request's Host.
+    app = FastAPI(title="cogate", version=__version__, lifespan=lifespan, redirect_slashes=False)
     app.state.settings = settings
+    app.add_middleware(BrowserGuard, settings=settings)
 
     @app.exception_handler(GatewayError)
     async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
@@ -76,11 +88,13 @@ def create_app(
         )
 
     async def proxied(route: str, request: Request) -> Response:
-        check_token(settings, request)
+        identities: Identities = request.app.state.identities
+        caller = identities.authenticate(request.headers)
         body: dict[str, Any] = {}
         if request.method == "POST":
             body = parse_json_object(await read_body(settings, request))
         ex = build_exchange(route, body, request)
+        ex.identity, ex.bound_apps = caller.identity, caller.bound_apps
         pipeline: Pipeline = request.app.state.pipeline
         return to_response(await pipeline.handle(ex))
 
@@ -102,7 +116,9 @@ def create_app(
 
     @app.get("/cogate/metrics", response_class=PlainTextResponse)
     async def metrics(request: Request) -> Response:
-        check_token(settings, request)
+        identities: Identities = request.app.state.identities
+        if identities.shared():
+            identities.authenticate(request.headers)
         pipeline: Pipeline = request.app.state.pipeline
         return Response(pipeline.metrics.render(), media_type="text/plain; version=0.0.4")
 

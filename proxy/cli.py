@@ -46,6 +46,20 @@ def main() -> None:
     callback=parse_intercept_upstreams,
     help="Upstream for calls `cogate intercept` caught on HOST (repeatable; default --upstream).",
 )
+@click.option(
+    "--public-host",
+    "public_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name clients use to reach the gateway besides loopback (repeatable).",
+)
+@click.option(
+    "--allow-origin",
+    "allowed_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A browser Origin allowed to call the gateway, e.g. https://app.example (repeatable).",
+)
 def serve(**flags: Any) -> None:
     """Run the gateway. Point apps at http://HOST:PORT/v1 (OPENAI_BASE_URL)."""
     import uvicorn
@@ -54,16 +68,18 @@ def serve(**flags: Any) -> None:
     from .local_gate import LocalRuntimeBroken, check_local_runtime
     from .logs import configure_logging
 
+    for name in ("public_hosts", "allowed_origins"):
+        flags[name] = list(flags[name]) or None  # none given: the COGATE_* variable, else []
     settings = build_settings(**flags)
-    if not settings.binds_loopback and settings.token is None:
+    private_dir(settings.data_dir)
+    if not settings.binds_loopback and settings.token is None and not _tokens_issued(settings):
         click.echo(
-            f"refusing to bind {settings.host} without an access token: anyone who can reach it "
-            "could use your upstream key. Set COGATE_TOKEN or pass --token, and have clients "
-            "send it in the x-cogate-token header.",
+            f"refusing to bind {settings.host} without access tokens: anyone who can reach it "
+            "could use your upstream key. Create identities with `cogate tokens add NAME` (or pass "
+            "--token or set COGATE_TOKEN), and have clients send theirs in x-cogate-token.",
             err=True,
         )
         sys.exit(2)
-    private_dir(settings.data_dir)
     configure_logging(settings)
     try:
         settings, local = check_local_runtime(settings)
@@ -80,15 +96,28 @@ def serve(**flags: Any) -> None:
     )
 
 
+def _tokens_issued(settings: Settings) -> bool:
+    from cogate.audit.tokens import open_tokens
+
+    store = open_tokens(settings.data_dir)
+    try:
+        return store.any_issued()
+    finally:
+        store.close()
+
+
 def _register_groups() -> None:
     from cogate.audit.cli import audit
     from cogate.collab.logits.cli import collab
     from cogate.policies.cli import policy
 
+    from .tokens_cli import tokens
+
     main.add_command(policy)
     main.add_command(collab)
     main.add_command(audit)
     main.add_command(intercept)
+    main.add_command(tokens)
 
 
 _register_groups()

@@ -131,6 +131,7 @@ class EgressGate:
             body=content,
             store_body=ex.notes.get("store_body", True),
             note=note or {},
+            identity=ex.identity,
         )
         audit_id = await self._append(self.ledger.append_egress, record)
         ex.audit_ids.append(audit_id)
@@ -155,6 +156,8 @@ class EgressGate:
                 timings=timings,
                 usage=usage if usage is not None else ex.notes.get("usage"),
                 error=error,
+                identity=ex.identity,
+                restore_withheld=getattr(ex.restorer, "withheld", 0),
             )
             try:
                 await self._append(self.ledger.append_completion, completion)
@@ -226,6 +229,7 @@ class EgressGate:
             body=b"",
             kind="local",
             note=note or {},
+            identity=ex.identity,
         )
         audit_id = await self._append(self.ledger.append_egress, record)
         ex.audit_ids.append(audit_id)

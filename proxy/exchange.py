@@ -98,6 +98,11 @@ class Exchange:
     notes: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
+    # Who is calling: a token's identity (shared mode) or a keyed hash of the caller's
+    # upstream credential (personal mode). `bound_apps` is None in personal mode.
+    identity: str = "personal"
+    bound_apps: tuple[str, ...] | None = None
+
     @property
     def stream(self) -> bool:
         return bool(self.body.get("stream"))

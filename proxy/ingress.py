@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
 from starlette.requests import Request
 
-from .errors import BadRequest, GatewayError, Unauthorized
+from .errors import BadRequest, GatewayError
 from .exchange import Exchange
 from .intercept_secret import destination_hint
 from .modes import MODES, is_mode
@@ -17,22 +16,13 @@ from .shape import check_shape
 
 MAX_DEPTH = 64
 MAX_HEADER_VALUE = 1024
+MAX_APP_LABEL = 128  # the app label is logged (scanned first): keep it a name, not a text
 
 
 class BodyTooLarge(GatewayError):
     status = 413
     type = "invalid_request_error"
     code = "request_too_large"
-
-
-def check_token(settings: Settings, request: Request) -> None:
-    if settings.token is None:
-        return
-    sent = request.headers.get("x-cogate-token", "")
-    if not hmac.compare_digest(sent.encode(), settings.token.get_secret_value().encode()):
-        raise Unauthorized(
-            "this gateway requires its access token: send it in the x-cogate-token header"
-        )
 
 
 async def read_body(settings: Settings, request: Request) -> bytes:
@@ -124,11 +114,17 @@ def build_exchange(route: str, body: dict[str, Any], request: Request) -> Exchan
             param="x-cogate-mode",
         )
     check_shape(route, body)
+    app = _header(request, "x-cogate-app")
+    if app is not None and len(app) > MAX_APP_LABEL:
+        raise BadRequest(
+            f"header x-cogate-app is longer than {MAX_APP_LABEL} characters; send a short app name",
+            param="x-cogate-app",
+        )
     return Exchange(
         route=route,
         body=body,
         authorization=request.headers.get("authorization"),
-        app=_header(request, "x-cogate-app") or "default",
+        app=app or "default",
         conversation=_header(request, "x-cogate-conversation"),
         requested_mode=mode,
         # Only `cogate intercept` (holding the current secret) may name the original host.

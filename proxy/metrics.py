@@ -21,8 +21,8 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self._requests = Counter(
             "cogate_requests",
-            "Requests handled, by mode, HTTP status and destination.",
-            ["mode", "status", "destination"],
+            "Requests handled, by mode, HTTP status, destination and identity.",
+            ["mode", "status", "destination", "identity"],
             registry=self.registry,
         )
         self._entities = Counter(
@@ -61,8 +61,8 @@ class Metrics:
         self._queue_read = read
         self._queue.set_function(read or (lambda: 0))
 
-    def request(self, mode: str, status: int, destination: str) -> None:
-        self._requests.labels(mode, str(status), destination).inc()
+    def request(self, mode: str, status: int, destination: str, identity: str = "") -> None:
+        self._requests.labels(mode, str(status), destination, identity).inc()
 
     def removed(self, counts: dict[str, int]) -> None:
         for entity_type, n in counts.items():

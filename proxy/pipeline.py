@@ -24,6 +24,16 @@ from .metrics import Metrics
 
 log = logging.getLogger("cogate.pipeline")
 
+# How many placeholders were kept because they sat in a URL whose host the policy does not
+# allow (a response header, or an SSE comment at the end of a stream).
+WITHHELD_HEADER = "x-cogate-restore-withheld"
+
+
+def withheld_comment(ex: Exchange) -> bytes:
+    withheld = getattr(ex.restorer, "withheld", 0)
+    return f": {WITHHELD_HEADER} {withheld}\n\n".encode() if withheld else b""
+
+
 Stage = Callable[[Exchange], None] | Callable[[Exchange], Awaitable[None]]
 # Whether a synchronous stage must run in a worker thread for this exchange (CPU-heavy work
 # such as detection) or may run inline (microseconds: a thread hop would cost more).
@@ -89,6 +99,9 @@ class ForwardRunner:
                     code="upstream_bad_response",
                 ) from None
             content = json.dumps(ex.restorer.restore_json(answer), ensure_ascii=False).encode()
+            withheld = getattr(ex.restorer, "withheld", 0)
+            if withheld:
+                ex.response_headers[WITHHELD_HEADER] = str(withheld)
         return Reply(
             status=upstream.status,
             headers=upstream.headers,
@@ -110,6 +123,7 @@ class ForwardRunner:
                     done = True
                     for out in restorer.finish():
                         yield sse.encode_event(out)
+                    yield withheld_comment(ex)
                     yield sse.DONE_EVENT
                 elif isinstance(data, dict):
                     if data.get("usage"):
@@ -122,6 +136,7 @@ class ForwardRunner:
                 # A stream that ended without [DONE]: the text held back belongs to the app.
                 for out in restorer.finish():
                     yield sse.encode_event(out)
+                yield withheld_comment(ex)
         except GatewayError as exc:
             # The upstream broke or stalled after the answer began: end the stream cleanly
             # with an error event (OpenAI's SDKs raise it) instead of cutting the connection.
@@ -172,14 +187,17 @@ class Pipeline:
     def _account(self, ex: Exchange, status: int) -> None:
         """Metrics and one log line per request: ids, mode, status, entity types; no content."""
         destination = ex.destination_host or ("local" if ex.mode == "local" else "upstream")
-        self.metrics.request(ex.mode, status, destination)
+        # Personal-mode identities are per credential (unbounded): one metrics label for all.
+        who = ex.identity if ex.bound_apps is not None else "personal"
+        self.metrics.request(ex.mode, status, destination, who)
         counts = ex.entity_counts()
         self.metrics.removed(counts)
         if "audit_egress" in ex.timings:
             self.metrics.added_latency(ex.timings["audit_egress"] / 1000)
         log.info(
-            "request %s app=%s mode=%s status=%s audit=%s entities=%s",
+            "request %s identity=%s app=%s mode=%s status=%s audit=%s entities=%s",
             ex.id,
+            ex.identity,
             ex.app,
             ex.mode,
             status,

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     # Longest a detection or policy stage may take before the request is refused.
     stage_budget_s: float = 30.0
 
+    # Host header values that name this gateway besides the loopback names (DNS rebinding).
+    public_hosts: list[str] = Field(default_factory=list)
+    # Browser origins allowed to call the gateway; a request from any other Origin gets 403.
+    allowed_origins: list[str] = Field(default_factory=list)
+
     @field_validator("database_url")
     @classmethod
     def _database_is_postgres(cls, value: str | None) -> str | None:

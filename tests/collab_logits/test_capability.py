@@ -76,7 +76,7 @@ def gateway(upstream, ledger, policy, fallbacks):
         await client.aclose()
 
     settings = Settings(upstream="http://upstream.test/v1")
-    return TestClient(create_app(settings, assemble))
+    return TestClient(create_app(settings, assemble), base_url="http://127.0.0.1")
 
 
 BODY = {

@@ -66,7 +66,10 @@ def gemma_upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def gateway(engine, upstream: str, ledger: ListLedger, tmp_path: Path, **kwargs) -> TestClient:
     privacy, model, policy = engine
     settings = Settings(upstream=upstream, policy=policy, data_dir=tmp_path / "data")
-    return TestClient(create_app(settings, assembler(privacy, model, ledger, **kwargs)))
+    return TestClient(
+        create_app(settings, assembler(privacy, model, ledger, **kwargs)),
+        base_url="http://127.0.0.1",
+    )
 
 
 def drafts(ledger: ListLedger) -> list:

@@ -135,7 +135,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         Settings(upstream="http://upstream.test/v1", data_dir=data_dir),
         functools.partial(assemble_pipeline, transport=httpx.MockTransport(upstream)),
     )
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
         yield client
 
 

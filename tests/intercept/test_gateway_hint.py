@@ -66,7 +66,7 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     settings = Settings(
         data_dir=data_dir, upstream=default.url, intercept_upstreams={"api.openai.com": mapped.url}
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         yield {
             "client": client,
             "data_dir": data_dir,

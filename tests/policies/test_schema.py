@@ -21,6 +21,7 @@ BAD = [
     ("custom_regex", ["custom.0", "does not compile"]),
     ("route_empty", ["routes.0", "needs `mode` or `policy`"]),
     ("unscannable", ["unscannable", '"ignore"', "block"]),
+    ("restore_url_hosts", ["restore.url_hosts", "not a host name", "*.example.com"]),
     ("markers", ["private_context.markers.0"]),
     ("not_mapping", ["must be a YAML mapping"]),
     ("yaml_syntax", ["not valid YAML", "line"]),

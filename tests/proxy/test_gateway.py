@@ -49,7 +49,9 @@ def gateway(upstream, ledger=None, stages=None, **settings) -> tuple[TestClient,
         Settings(upstream="http://upstream.test/v1", **settings),
         assembler(upstream, ledger, stages),
     )
-    return TestClient(app), ledger
+    # A local client that sends JSON, as SDKs do (the browser defences refuse anything else).
+    headers = {"content-type": "application/json"}
+    return TestClient(app, base_url="http://127.0.0.1", headers=headers), ledger
 
 
 def test_chat_passes_through_unknown_fields_and_keeps_upstream_shape():
@@ -282,7 +284,12 @@ def test_metrics_count_requests_without_content():
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
-    labels = (("destination", "upstream"), ("mode", "passthrough"), ("status", "200"))
+    labels = (
+        ("destination", "upstream"),
+        ("identity", "personal"),
+        ("mode", "passthrough"),
+        ("status", "200"),
+    )
     assert samples[("cogate_requests_total", labels)] == 1
     assert samples[("cogate_ledger_append_seconds_count", ())] == 2  # egress + completion
     assert samples[("cogate_added_latency_seconds_count", ())] == 1

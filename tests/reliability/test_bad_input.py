@@ -34,7 +34,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         Settings(upstream="http://upstream.test/v1", data_dir=data_dir),
         functools.partial(assemble_pipeline, transport=httpx.MockTransport(upstream)),
     )
-    with TestClient(app) as test_client:
+    with TestClient(
+        app, base_url="http://127.0.0.1", headers={"content-type": "application/json"}
+    ) as test_client:
         yield test_client
 
 

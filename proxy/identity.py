@@ -1,0 +1,78 @@
+"""Who is calling: a token's identity on a shared gateway, a credential's hash otherwise.
+
+Once any token was issued (or `COGATE_TOKEN`, the identity `default`) every request must
+carry a valid `x-cogate-token`. Without tokens (personal mode) the identity is a keyed hash
+of the caller's upstream credential, so two API keys never share a pseudonym vault; a
+request with no credential is an identity of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cogate.audit.paths import LedgerPaths
+from cogate.audit.tokens import TokenStore, token_hash
+from starlette.datastructures import Headers
+
+from .errors import Unauthorized
+from .private_files import create_once, private_dir
+from .settings import Settings
+
+TOKEN_HEADER = "x-cogate-token"
+KEY_FILE = "identity-hmac.key"
+DEFAULT_IDENTITY = "default"
+
+
+@dataclass(frozen=True)
+class Caller:
+    identity: str
+    # Apps whose routes this caller may use; None in personal mode (the header selects).
+    bound_apps: tuple[str, ...] | None
+    metrics_label: str
+
+
+def identity_key(data_dir: Path) -> bytes:
+    """The installation's key for hashing credentials into identities (owner-only)."""
+    keys = private_dir(LedgerPaths(data_dir).keys_dir)
+    return bytes.fromhex(create_once(keys / KEY_FILE, secrets.token_hex(32).encode()).decode())
+
+
+class Identities:
+    def __init__(self, settings: Settings, store: TokenStore) -> None:
+        self.settings = settings
+        self.store = store
+        self._key = identity_key(settings.data_dir)
+
+    def shared(self) -> bool:
+        # Revoking the last token must not turn the gateway back into an open personal one.
+        return self.settings.token is not None or self.store.any_issued()
+
+    def authenticate(self, headers: Headers) -> Caller:
+        """The caller of a request; raises Unauthorized on a shared gateway without a token."""
+        if not self.shared():
+            return self._personal(headers)
+        sent = headers.get(TOKEN_HEADER, "")
+        configured = self.settings.token
+        if configured is not None and hmac.compare_digest(
+            sent.encode(), configured.get_secret_value().encode()
+        ):
+            return Caller(DEFAULT_IDENTITY, (), DEFAULT_IDENTITY)
+        found = self.store.lookup_by_hash(token_hash(sent)) if sent else None
+        if found is None:
+            raise Unauthorized(
+                "this gateway requires an access token: send a valid one in the x-cogate-token "
+                "header (its operator creates them with `cogate tokens add NAME`)"
+            )
+        return Caller(found.name, found.apps, found.name)
+
+    def _personal(self, headers: Headers) -> Caller:
+        credential = headers.get("authorization") or headers.get("x-api-key")
+        if not credential:
+            # No credential to tell callers apart: this request gets a vault of its own.
+            return Caller("anonymous:" + secrets.token_hex(8), None, "personal")
+        digest = hmac.new(self._key, credential.encode(), hashlib.sha256).hexdigest()
+        return Caller("personal:" + digest[:16], None, "personal")
