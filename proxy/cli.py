@@ -14,6 +14,7 @@ from .flags import build_settings
 from .intercept import intercept
 from .intercept_secret import parse_intercept_upstreams
 from .private_files import private_dir
+from .settings import Settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

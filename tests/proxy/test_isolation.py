@@ -18,6 +18,7 @@ from cogate.policies.privacy import Privacy
 from cogate.proxy.app import create_app
 from cogate.proxy.settings import Settings
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from .doubles import ListLedger, assembler
 
@@ -315,7 +316,13 @@ def test_tokens_are_required_once_any_exists(privacy, tmp_path, caplog):
     assert missing.json()["error"]["code"] == "cogate_token_required"
     assert len(upstream.requests) == 1 and len(ledger.egress) == 1
     assert ledger.egress[0].identity == "ci-bot" and ledger.completions[0].identity == "ci-bot"
-    assert 'identity="ci-bot"} 1' in metrics
+    served = [
+        sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "cogate_requests_total" and sample.labels["identity"] == "ci-bot"
+    ]
+    assert served == [1]
     assert "identity=ci-bot" in caplog.text
     assert "x-cogate-token" not in upstream.requests[0]
 
