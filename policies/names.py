@@ -216,6 +216,9 @@ class NameListRecognizer(EntityRecognizer):
             elif common or lower in country_names():
                 i += 1  # alone, "Israel" or "Chad" is more likely the country
                 continue
+            elif not_a_person(text, words[i].start(), end):
+                i += 1  # alone before a noun ("the Valencia trip") or a task word
+                continue
             else:
                 score = 0.5
             out.append((words[i].start(), end, score, place))
@@ -280,6 +283,41 @@ def _list_members(text: str, anchors: list[tuple[int, int]], firms: list, uncase
                 yield start, end
 
 
+_LATIN = regex.compile(r"\p{Latin}")
+# Words spaCy's small model takes for a lone name at the start of an instruction or before
+# a product: task verbs and nouns, and camel-case product names ("HelpBot", "GitHub").
+_TASK_WORDS = frozenset(
+    """remind email e-mail mail call text message ping schedule book draft write send reply
+    summarize summarise translate review fix update check add create delete remove list show
+    find help note todo meeting calendar invoice report agenda ticket task plan rewrite
+    explain compare generate convert format refactor debug test deploy run open close
+    cancel confirm thanks thank hello hi hey dear regards cheers please kindly urgent
+    reminder follow followup sync standup memo notes minutes subject re fwd cc bcc""".split()
+)
+_PRODUCT = regex.compile(
+    r"^\p{Lu}\p{Ll}+(?:Bot|Hub|Pal|Box|Lab|Labs|Soft|Base|Desk|Flow|Pay|Book|Cloud|Net|Web|"
+    r"App|Kit|Chat|Bank|Mail|Drive|Sheet|Doc|Docs|Code|Script|Stack|Space|Point|Force|Lens)$"
+)
+_ENV_NAME = regex.compile(r"^[A-Z0-9]*_[A-Z0-9_]*$")
+# A determiner right before a lone capitalised word: an attribute ("the Valencia trip").
+_ATTRIBUTIVE = regex.compile(r"(?i:\bthe|\bour|\byour|\bthis|\bthat)\s+$")
+
+
+def not_a_person(text: str, start: int, end: int) -> bool:
+    """spaCy PERSON spans that are instructions, products, variables or attributes."""
+    value = text[start:end]
+    if _ENV_NAME.match(value) or _PRODUCT.match(value):
+        return True
+    if " " in value.strip():
+        return False
+    if value.lower() in _TASK_WORDS:
+        return True
+    # "the Valencia trip": a lone word between a determiner and a lower-case noun.
+    return bool(_ATTRIBUTIVE.search(text, max(0, start - 6), start)) and bool(
+        regex.match(r"\s+\p{Ll}", text[end : end + 3])
+    )
+
+
 # Tokens spaCy runs into a name from the address or credentials that follow it.
 _TRAILING = regex.compile(
     r"(?:[\s,]+(?:\d[\w\-/]*|(?i:apt|apartment|suite|unit|box|md|phd|dds|dvm)\.?))+$"
@@ -294,7 +332,16 @@ class PersonSpacyRecognizer(SpacyRecognizer):
     def analyze(self, text: str, entities, nlp_artifacts=None):
         out = []
         for result in super().analyze(text, entities, nlp_artifacts):
-            if result.entity_type == "PERSON":
+            value = text[result.start : result.end]
+            if not _LATIN.search(value):
+                continue  # the English model guessing at another script ("Напиши")
+            if result.entity_type == "PERSON" and not_a_person(text, result.start, result.end):
+                if "LOCATION" not in entities or not _ATTRIBUTIVE.search(
+                    text, max(0, result.start - 6), result.start
+                ):
+                    continue
+                result.entity_type = "LOCATION"  # "the Valencia trip": a place
+            elif result.entity_type == "PERSON":
                 value = text[result.start : result.end]
                 first = value.split(None, 1)[0].lower().rstrip(".")
                 if (

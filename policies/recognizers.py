@@ -401,7 +401,7 @@ ADDRESS_RULES = [
     Rule(
         "street_address",
         re.compile(
-            rf"\b\d{{1,5}}(?:[ \t]+\d{{1,5}})?[ \t]+(?:[^\W\d_][\w'.\-]*[ \t]+){{0,4}}"
+            rf"\b\d{{1,5}}[A-Za-z]?(?:[ \t]+\d{{1,5}})?[ \t]+(?:[^\W\d_][\w'.\-]*[ \t]+){{0,4}}"
             rf"{_STREET}\b\.?",
             _I,
         ),
