@@ -34,6 +34,7 @@ dale glen wood forest field clay bay cliff gay guy dean miles frank noble royal 
 price may-day mercy patience prudence charity honor honour justice liberty harmony melody
 destiny trinity crystal amber ruby pearl jade coral jewel diamond ginger olive hazel violet
 iris daisy holly heather willow autumn rain storm shadow angel god lord man men woman women
+echo sha git bash chef puppet sage cookie token
 major general captain doctor nurse judge page sandy rusty dusty buck carol deb eve lane
 """
 COMMON = frozenset(_COMMON_WORDS.split())
@@ -198,7 +199,7 @@ class NameListRecognizer(EntityRecognizer):
                     # "Teresa de Vaan", "Paul van der Voet": the particle, then the surname.
                     if gap != " " + gap.strip() + " " or nxt.lower() in NOT_SURNAME:
                         break
-                elif gap != " " or nxt.lower() in NOT_SURNAME or nxt.lower() in NEVER_FIRST:
+                elif gap not in (" ", "_") or nxt.lower() in NOT_SURNAME or nxt.lower() in NEVER_FIRST:
                     break
                 if uncased:
                     ok = nxt.upper() in last and nxt.lower() not in COMMON
@@ -299,6 +300,17 @@ _PRODUCT = regex.compile(
     r"App|Kit|Chat|Bank|Mail|Drive|Sheet|Doc|Docs|Code|Script|Stack|Space|Point|Force|Lens)$"
 )
 _ENV_NAME = regex.compile(r"^[A-Z0-9]*_[A-Z0-9_]*$")
+# Code in the span (`self.hasher.hash(`, `TimeoutError`), camel case with a capital after a
+# longer lower-case run ("GraphQL", "JavaScript"; not "McKenzie", "MacArthur", "DeShawn").
+_CODE = regex.compile(r"[()\[\]{}=<>;]|\p{Ll}\.\p{Ll}|(?:Error|Exception|Warning)$|^\p{Lu}\p{Ll}{3,}\p{Lu}")
+_ACRONYM = regex.compile(r"^[A-Z]{2,5}$")
+_PLACE_ACRONYMS = frozenset({"USA", "US", "UK", "UAE", "NYC", "LA", "SF", "DC", "EU", "GB"})
+# Languages, tools and units the small model types as places or people.
+_TECH_WORDS = frozenset(
+    """python java javascript typescript rust ruby kotlin swift scala perl haskell elixir
+    golang linux windows macos ubuntu debian docker kubernetes redis postgres nginx apache
+    fahrenheit celsius kelvin excel jupyter pandas numpy django flask react angular vue""".split()
+)
 # A determiner right before a lone capitalised word: an attribute ("the Valencia trip").
 _ATTRIBUTIVE = regex.compile(r"(?i:\bthe|\bour|\byour|\bthis|\bthat)\s+$")
 
@@ -306,7 +318,7 @@ _ATTRIBUTIVE = regex.compile(r"(?i:\bthe|\bour|\byour|\bthis|\bthat)\s+$")
 def not_a_person(text: str, start: int, end: int) -> bool:
     """spaCy PERSON spans that are instructions, products, variables or attributes."""
     value = text[start:end]
-    if _ENV_NAME.match(value) or _PRODUCT.match(value):
+    if _ENV_NAME.match(value) or _PRODUCT.match(value) or not_a_name(value):
         return True
     if " " in value.strip():
         return False
@@ -316,6 +328,14 @@ def not_a_person(text: str, start: int, end: int) -> bool:
     return bool(_ATTRIBUTIVE.search(text, max(0, start - 6), start)) and bool(
         regex.match(r"\s+\p{Ll}", text[end : end + 3])
     )
+
+
+def not_a_name(value: str) -> bool:
+    """spaCy PERSON or LOCATION spans that are code, acronyms or technical words."""
+    stripped = value.strip()
+    if _CODE.search(stripped) or stripped.lower() in _TECH_WORDS:
+        return True
+    return bool(_ACRONYM.match(stripped)) and stripped not in _PLACE_ACRONYMS
 
 
 # Tokens spaCy runs into a name from the address or credentials that follow it.
@@ -335,6 +355,8 @@ class PersonSpacyRecognizer(SpacyRecognizer):
             value = text[result.start : result.end]
             if not _LATIN.search(value):
                 continue  # the English model guessing at another script ("Напиши")
+            if result.entity_type == "LOCATION" and not_a_name(value):
+                continue
             if result.entity_type == "PERSON" and not_a_person(text, result.start, result.end):
                 if "LOCATION" not in entities or not _ATTRIBUTIVE.search(
                     text, max(0, result.start - 6), result.start

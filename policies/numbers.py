@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
 from .recognizers import RegexRecognizer, Rule, luhn_ok
 
 # Between two groups: one separator character, possibly padded with spaces.
@@ -78,8 +80,49 @@ SSN_RULES = [
 ]
 
 
-def number_recognizers() -> list[RegexRecognizer]:
+# A group of 4 to 12 digits (spaces or dashes inside), not part of a longer number.
+_GROUP = re.compile(r"(?<![\d\-])\d{4}(?:[ \-]?\d{2,4}){0,2}(?![\d])")
+_CARD_START = re.compile(_ISSUER)
+_NEARBY = 80  # characters between the two halves
+
+
+class SplitCardRecognizer(EntityRecognizer):
+    """A card number written as two halves ("first half 4111 1111 ... second 1111 1111"):
+    two nearby digit groups whose digits together pass the issuer prefix and Luhn."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["CREDIT_CARD"], name="SplitCardRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        groups = [(m.start(), m.end(), re.sub(r"\D", "", m.group())) for m in _GROUP.finditer(text)]
+        out = []
+        for (s1, e1, d1), (s2, e2, d2) in zip(groups, groups[1:]):
+            digits = d1 + d2
+            if s2 - e1 > _NEARBY or not 13 <= len(digits) <= 19:
+                continue
+            if _CARD_START.match(digits) and luhn_ok(digits):
+                for start, end in ((s1, e1), (s2, e2)):
+                    out.append(
+                        RecognizerResult(
+                            "CREDIT_CARD",
+                            start,
+                            end,
+                            0.6,
+                            recognition_metadata={
+                                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                            },
+                        )
+                    )
+        return out
+
+
+def number_recognizers() -> list[EntityRecognizer]:
     return [
         RegexRecognizer("CREDIT_CARD", CARD_RULES, "SeparatedCardRecognizer"),
         RegexRecognizer("US_SSN", SSN_RULES, "SeparatedSsnRecognizer"),
+        SplitCardRecognizer(),
     ]

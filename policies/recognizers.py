@@ -224,7 +224,8 @@ SECRET_RULES = [
         ),
         0.85,
         group=1,
-        validate=looks_random,
+        # `process.env.API_TOKEN`, `settings.SECRET_KEY`: a reference, not the value.
+        validate=lambda v: looks_random(v) and not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+", v),
     ),
 ]
 
