@@ -94,7 +94,9 @@ def run_engine_case(privacy, case: Case) -> tuple[bool, str]:
 def run_restore_case(privacy, case: Case, index: int) -> tuple[bool, str]:
     conversation = f"bench-restore-{index}"
     first = "My name is Margaret Thornbury, email margaret@thornbury.example.com."
-    send(privacy, {"model": "gpt-4o", "messages": [{"role": "user", "content": first}]}, conversation)
+    send(
+        privacy, {"model": "gpt-4o", "messages": [{"role": "user", "content": first}]}, conversation
+    )
     body = {
         "model": "gpt-4o",
         "messages": [
@@ -153,11 +155,19 @@ async def sse_app(scope, receive, send) -> None:
     size = int(float(spec.get("event_mib", 0.01)) * (1 << 20))
     filler = "[" if spec.get("placeholder_run") else "a"
     await send(
-        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]}
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/event-stream")],
+        }
     )
     for _ in range(int(spec.get("events", 1))):
-        event = {"id": "x", "object": "chat.completion.chunk", "model": "m", "choices": [
-            {"index": 0, "delta": {"content": filler * size}, "finish_reason": None}]}
+        event = {
+            "id": "x",
+            "object": "chat.completion.chunk",
+            "model": "m",
+            "choices": [{"index": 0, "delta": {"content": filler * size}, "finish_reason": None}],
+        }
         data = f"data: {json.dumps(event)}\n\n".encode()
         await send({"type": "http.response.body", "body": data, "more_body": True})
     await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
@@ -212,13 +222,15 @@ def _one_stream(httpx, gateway: str, case: Case) -> tuple[bool, str]:
     biggest, error_event, t0 = 0, False, time.perf_counter()
     thread.start()
     try:
-        with httpx.Client(trust_env=False, timeout=300) as client:
-            with client.stream("POST", f"{gateway}/chat/completions", json=body) as reply:
-                for line in reply.iter_lines():
-                    if line.startswith("data:"):
-                        biggest = max(biggest, len(line))
-                        error_event |= '"error"' in line[:200]
-                status = reply.status_code
+        with (
+            httpx.Client(trust_env=False, timeout=300) as client,
+            client.stream("POST", f"{gateway}/chat/completions", json=body) as reply,
+        ):
+            for line in reply.iter_lines():
+                if line.startswith("data:"):
+                    biggest = max(biggest, len(line))
+                    error_event |= '"error"' in line[:200]
+            status = reply.status_code
     finally:
         done.set()
         thread.join()
@@ -278,7 +290,9 @@ def main() -> None:
             leak, detail = run_engine_case(privacy, case)
         outcomes[case.leak_class].append((leak, detail, case))
     if not args.skip_stream:
-        for case, (leak, detail) in zip(stream_cases, run_stream_cases(stream_cases, work)):
+        for case, (leak, detail) in zip(
+            stream_cases, run_stream_cases(stream_cases, work), strict=True
+        ):
             outcomes[9].append((leak, detail, case))
     report(outcomes, precision(privacy), args)
 

@@ -28,12 +28,13 @@ _ADDRESSED = regex.compile(
     rf"(?<![\p{{L}}])(?i:{_VERBS})\s+(\p{{Lu}}\p{{Ll}}+|\p{{Ll}}{{2,}}){_AFTER}", regex.M
 )
 _DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-_GROUPS = set(
-    """everyone everybody someone somebody anyone anybody nobody support admin admins team
-    sales legal it hr security management staff customers users people them all both
-    mom mum dad mother father grandma grandpa boss manager doctor everyone back home
-    again later now later me him her us""".split()
+_GROUPS_TEXT = (
+    "everyone everybody someone somebody anyone anybody nobody support admin admins team "
+    "sales legal it hr security management staff customers users people them all both mom "
+    "mum dad mother father grandma grandpa boss manager doctor everyone back home again "
+    "later now later me him her us"
 )
+_GROUPS = set(_GROUPS_TEXT.split())
 
 
 class AddressedNameRecognizer(EntityRecognizer):

@@ -39,6 +39,7 @@ from .addressing import AddressedNameRecognizer
 from .identifiers import identifier_recognizers
 from .names import PersonSpacyRecognizer
 from .normalize import normalize
+from .numbers import number_recognizers
 from .recognizers import (
     ContextualNhsRecognizer,
     OfflineEmailRecognizer,
@@ -46,7 +47,6 @@ from .recognizers import (
     custom_recognizers,
     project_recognizers,
 )
-from .numbers import number_recognizers
 from .schema import Policy
 from .scripts import ScriptNameRecognizer
 from .secrets import secret_recognizers
@@ -327,7 +327,6 @@ class Detector:
             chosen.append(span)
         return merge_overlaps(chosen, rank=lambda t: policy.action_for(t) == "block")
 
-
     def analyze_parts(
         self, texts: list[str], *, sep: str = "", acting_only: bool = True
     ) -> list[list[Span]]:
@@ -349,7 +348,9 @@ class Detector:
                     start, end = max(span.start, lo), min(span.end, hi)
                     if end > start:
                         per_piece[index].append(
-                            Span(span.entity_type, start - lo, end - lo, span.score, span.recognizer)
+                            Span(
+                                span.entity_type, start - lo, end - lo, span.score, span.recognizer
+                            )
                         )
         policy = self.policy
         return [

@@ -7,21 +7,20 @@ from __future__ import annotations
 
 import re
 
-import regex
-
-from .recognizers import RegexRecognizer, Rule
+from .recognizers import RegexRecognizer, Rule, trie_regex
 
 _I = re.IGNORECASE
 
 # UK postcodes in their official shape (upper case, as written on letters).
 _UK_POSTCODE = (
-    r"(?<![\w])(?:GIR ?0AA|(?:[A-PR-UWYZ][0-9][0-9A-HJKPSTUW]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9ABEHMNPRVWXY]?)"
-    r" ?[0-9][ABD-HJLNP-UW-Z]{2})(?![\w])"
+    r"(?<![\w])(?:GIR ?0AA|(?:[A-PR-UWYZ][0-9][0-9A-HJKPSTUW]?|"
+    r"[A-PR-UWYZ][A-HK-Y][0-9][0-9ABEHMNPRVWXY]?) ?[0-9][ABD-HJLNP-UW-Z]{2})(?![\w])"
 )
-_STATES = (
+_STATES_TEXT = (
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
     "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR"
-).split()
+)
+_STATES = _STATES_TEXT.split()
 POSTAL_RULES = [
     Rule("uk_postcode", re.compile(_UK_POSTCODE), 0.6),
     # A ZIP code after a state ("Springfield, IL 62704") or the word zip/postal code.
@@ -33,7 +32,9 @@ POSTAL_RULES = [
     ),
     Rule(
         "us_zip",
-        re.compile(r"(?i:zip|postal|post)[ _\-]?(?i:code)?[ \t]*[:#]?[ \t]*(\d{5}(?:-\d{4})?)(?!\d)"),
+        re.compile(
+            r"(?i:zip|postal|post)[ _\-]?(?i:code)?[ \t]*[:#]?[ \t]*(\d{5}(?:-\d{4})?)(?!\d)"
+        ),
         0.6,
         group=1,
     ),
@@ -46,12 +47,13 @@ def _coordinates(value: str) -> bool:
 
 
 GPS_RULES = [
-    # Decimal degrees with at least three decimals: "51.5033, -0.1196".
+    # Decimal degrees with at least three decimals: "51.5033, -0.1196" (a pair, not two
+    # members of a longer list of numbers).
     Rule(
         "gps_decimal",
         re.compile(
-            r"(?<![\w.\-])[-+]?\d{1,2}\.\d{3,8}°?[ \t]*[NS]?[ \t]*[,;/ ][ \t]*[-+]?\d{1,3}\.\d{3,8}°?"
-            r"[ \t]*[EW]?(?![\w.])"
+            r"(?<![\w.\-])(?<!\d,)(?<!\d, )[-+]?\d{1,2}\.\d{3,8}°?[ \t]*[NS]?[ \t]*[,;/ ][ \t]*"
+            r"[-+]?\d{1,3}\.\d{3,8}°?[ \t]*[EW]?(?![\w.])(?![ \t]*,[ \t]*[-+]?\d)"
         ),
         0.6,
         validate=_coordinates,
@@ -87,6 +89,7 @@ ROUTING_RULES = [
         0.8,
         group=1,
         validate=aba_ok,
+        cues=("routing", "aba", "rtn", "transit"),
     ),
 ]
 
@@ -102,18 +105,53 @@ PASSPORT_RULES = [
         0.75,
         group=1,
         validate=lambda v: sum(c.isdigit() for c in v) >= 3,
+        cues=("pass", "pasaporte", "паспорт"),
     ),
 ]
 
-_SERVICES = (
-    r"(?:github|gitlab|bitbucket|twitter|x\.com|instagram|insta|ig|telegram|tiktok|linkedin|"
-    r"reddit|discord|mastodon|bluesky|threads|snapchat|skype|slack|steam|twitch|youtube|"
-    r"facebook|fb|signal|keybase|hacker ?news|hn|venmo|cash ?app|paypal\.me)"
+_SERVICE_WORDS_TEXT = (
+    "github gitlab bitbucket twitter x.com instagram insta ig telegram tiktok linkedin reddit "
+    "discord mastodon bluesky threads snapchat skype slack steam twitch youtube facebook fb "
+    "signal keybase hackernews hn venmo cashapp paypal.me"
 )
-_NOT_HANDLE = frozenset(
-    "is the a an my account profile page handle username private public same down here "
-    "there not".split()
+_SERVICE_WORDS = _SERVICE_WORDS_TEXT.split()
+# One trie-shaped alternation (tried at every position, so its first letters matter).
+_SERVICES = rf"(?<![\w.])(?:{trie_regex(_SERVICE_WORDS)})(?![\w])"
+_SERVICE_CUES = (
+    "git",
+    "bitbucket",
+    "twitter",
+    "x.com",
+    "insta",
+    "ig",
+    "telegram",
+    "tiktok",
+    "linkedin",
+    "reddit",
+    "discord",
+    "mastodon",
+    "bluesky",
+    "threads",
+    "snapchat",
+    "skype",
+    "slack",
+    "steam",
+    "twitch",
+    "youtube",
+    "facebook",
+    "fb",
+    "signal",
+    "keybase",
+    "hacker",
+    "hn",
+    "venmo",
+    "cash",
+    "paypal",
 )
+_NOT_HANDLE_TEXT = (
+    "is the a an my account profile page handle username private public same down here there not"
+)
+_NOT_HANDLE = frozenset(_NOT_HANDLE_TEXT.split())
 _HANDLE = r"(@?[A-Za-z0-9][A-Za-z0-9_.\-]{1,38}[A-Za-z0-9_])(?![\w@])"
 _HANDLE_WORD = r"(?i:handle|username|user ?name|user|account|id|profile|login|name)"
 
@@ -130,27 +168,28 @@ HANDLE_RULES = [
     # "github handle: eleanorvance", "my instagram username is evance".
     Rule(
         "account_handle",
-        regex.compile(
-            rf"(?i:{_SERVICES})[ \t]+{_HANDLE_WORD}[ \t]*(?i:is|:|=|-)?[ \t]*{_HANDLE}"
-        ),
+        re.compile(rf"(?i:{_SERVICES})[ \t]+{_HANDLE_WORD}[ \t]*(?i:is|:|=|-)?[ \t]*{_HANDLE}"),
         0.7,
         group=1,
         validate=lambda v: v.lower().lstrip("@") not in _NOT_HANDLE,
+        cues=_SERVICE_CUES,
     ),
     # "my github is eleanor-vance-87", "Twitter: @ev87", "find me on telegram @ev_87".
     Rule(
         "account_handle",
-        regex.compile(rf"(?i:{_SERVICES})[ \t]*(?:(?i:is|:|=|-)[ \t]*|[ \t](?=@)){_HANDLE}"),
+        re.compile(rf"(?i:{_SERVICES})[ \t]*(?:(?i:is|:|=|-)[ \t]*|[ \t](?=@)){_HANDLE}"),
         0.7,
         group=1,
         validate=_handle_shaped,
+        cues=_SERVICE_CUES,
     ),
     Rule(
         "account_handle",
-        regex.compile(rf"(?i:user ?name|handle|screen ?name|login)[ \t]*(?:is|:|=)[ \t]*{_HANDLE}"),
+        re.compile(rf"(?i:user ?name|handle|screen ?name|login)[ \t]*(?:is|:|=)[ \t]*{_HANDLE}"),
         0.65,
         group=1,
         validate=lambda v: v.lower().lstrip("@") not in _NOT_HANDLE,
+        cues=("user", "handle", "screen", "login"),
     ),
 ]
 

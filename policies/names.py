@@ -199,7 +199,11 @@ class NameListRecognizer(EntityRecognizer):
                     # "Teresa de Vaan", "Paul van der Voet": the particle, then the surname.
                     if gap != " " + gap.strip() + " " or nxt.lower() in NOT_SURNAME:
                         break
-                elif gap not in (" ", "_") or nxt.lower() in NOT_SURNAME or nxt.lower() in NEVER_FIRST:
+                elif (
+                    gap not in (" ", "_")
+                    or nxt.lower() in NOT_SURNAME
+                    or nxt.lower() in NEVER_FIRST
+                ):
                     break
                 if uncased:
                     ok = nxt.upper() in last and nxt.lower() not in COMMON
@@ -287,14 +291,16 @@ def _list_members(text: str, anchors: list[tuple[int, int]], firms: list, uncase
 _LATIN = regex.compile(r"\p{Latin}")
 # Words spaCy's small model takes for a lone name at the start of an instruction or before
 # a product: task verbs and nouns, and camel-case product names ("HelpBot", "GitHub").
-_TASK_WORDS = frozenset(
-    """remind email e-mail mail call text message ping schedule book draft write send reply
-    summarize summarise translate review fix update check add create delete remove list show
-    find help note todo meeting calendar invoice report agenda ticket task plan rewrite
-    explain compare generate convert format refactor debug test deploy run open close
-    cancel confirm thanks thank hello hi hey dear regards cheers please kindly urgent
-    reminder follow followup sync standup memo notes minutes subject re fwd cc bcc""".split()
+_TASK_WORDS_TEXT = (
+    "remind email e-mail mail call text message ping schedule book draft write send reply "
+    "summarize summarise translate review fix update check add create delete remove list "
+    "show find help note todo meeting calendar invoice report agenda ticket task plan "
+    "rewrite explain compare generate convert format refactor debug test deploy run open "
+    "close cancel confirm thanks thank hello hi hey dear regards cheers please kindly "
+    "urgent reminder follow followup sync standup memo notes minutes subject re fwd cc "
+    "bcc"
 )
+_TASK_WORDS = frozenset(_TASK_WORDS_TEXT.split())
 _PRODUCT = regex.compile(
     r"^\p{Lu}\p{Ll}+(?:Bot|Hub|Pal|Box|Lab|Labs|Soft|Base|Desk|Flow|Pay|Book|Cloud|Net|Web|"
     r"App|Kit|Chat|Bank|Mail|Drive|Sheet|Doc|Docs|Code|Script|Stack|Space|Point|Force|Lens)$"
@@ -302,15 +308,19 @@ _PRODUCT = regex.compile(
 _ENV_NAME = regex.compile(r"^[A-Z0-9]*_[A-Z0-9_]*$")
 # Code in the span (`self.hasher.hash(`, `TimeoutError`), camel case with a capital after a
 # longer lower-case run ("GraphQL", "JavaScript"; not "McKenzie", "MacArthur", "DeShawn").
-_CODE = regex.compile(r"[()\[\]{}=<>;]|\p{Ll}\.\p{Ll}|(?:Error|Exception|Warning)$|^\p{Lu}\p{Ll}{3,}\p{Lu}")
+_CODE = regex.compile(
+    r"[()\[\]{}=<>;]|\p{Ll}\.\p{Ll}|(?:Error|Exception|Warning)$|^\p{Lu}\p{Ll}{3,}\p{Lu}"
+)
 _ACRONYM = regex.compile(r"^[A-Z]{2,5}$")
 _PLACE_ACRONYMS = frozenset({"USA", "US", "UK", "UAE", "NYC", "LA", "SF", "DC", "EU", "GB"})
 # Languages, tools and units the small model types as places or people.
-_TECH_WORDS = frozenset(
-    """python java javascript typescript rust ruby kotlin swift scala perl haskell elixir
-    golang linux windows macos ubuntu debian docker kubernetes redis postgres nginx apache
-    fahrenheit celsius kelvin excel jupyter pandas numpy django flask react angular vue""".split()
+_TECH_WORDS_TEXT = (
+    "python java javascript typescript rust ruby kotlin swift scala perl haskell elixir "
+    "golang linux windows macos ubuntu debian docker kubernetes redis postgres nginx "
+    "apache fahrenheit celsius kelvin excel jupyter pandas numpy django flask react "
+    "angular vue"
 )
+_TECH_WORDS = frozenset(_TECH_WORDS_TEXT.split())
 # A determiner right before a lone capitalised word: an attribute ("the Valencia trip").
 _ATTRIBUTIVE = regex.compile(r"(?i:\bthe|\bour|\byour|\bthis|\bthat)\s+$")
 

@@ -69,7 +69,9 @@ _INVISIBLE_RE = re.compile(
 
 # Unicode dashes and minus signs (NFKC keeps U+2010..U+2015 and U+2212) become `-`, one
 # character for one, so `4111–1111–1111–1111` meets the card and SSN rules.
-_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63", "-"))
+_DASHES = str.maketrans(
+    dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63", "-")
+)
 
 
 def normalize(text: str) -> Normalized:

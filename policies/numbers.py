@@ -99,7 +99,7 @@ class SplitCardRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         groups = [(m.start(), m.end(), re.sub(r"\D", "", m.group())) for m in _GROUP.finditer(text)]
         out = []
-        for (s1, e1, d1), (s2, e2, d2) in zip(groups, groups[1:]):
+        for (s1, e1, d1), (s2, e2, d2) in zip(groups, groups[1:], strict=False):
             digits = d1 + d2
             if s2 - e1 > _NEARBY or not 13 <= len(digits) <= 19:
                 continue

@@ -80,6 +80,7 @@ CONFIG_SECRET_RULES = [
         0.85,
         group=1,
         validate=_config_value,
+        cues=("pass", "pwd", "pw"),
     ),
     Rule(
         "config_secret",
@@ -87,26 +88,22 @@ CONFIG_SECRET_RULES = [
         0.85,
         group=1,
         validate=_token_value,
+        cues=("secret", "key", "token", "cred"),
     ),
 ]
 
 PROVIDER_KEY_RULES = [
-    Rule("google_api_key", re.compile(r"(?<![\w\-])AIza[0-9A-Za-z_\-]{35}(?![\w\-])"), 0.95),
-    Rule("stripe_key", re.compile(r"(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{10,}"), 0.95),
-    Rule("slack_app_token", re.compile(r"(?<![\w\-])xapp-\d-[A-Za-z0-9\-]{10,}"), 0.95),
-    Rule("slack_token", re.compile(r"(?<![\w\-])xox[abposre]-[A-Za-z0-9\-]{10,}"), 0.95),
-    Rule("huggingface_token", re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}"), 0.95),
-    Rule("npm_token", re.compile(r"(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])"), 0.95),
+    # One pass for every fixed-prefix shape: Google AIza…, Stripe sk_/rk_live_…, Slack
+    # xapp-/xox…, Hugging Face hf_…, npm npm_…, SendGrid SG.….SG, Anthropic sk-ant-….
     Rule(
-        "sendgrid_key",
-        re.compile(r"(?<![\w.])SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}"),
+        "provider_key",
+        re.compile(
+            r"(?<![\w\-.])(?:AIza[0-9A-Za-z_\-]{35}(?![\w\-])|(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{10,}|"
+            r"xapp-\d-[A-Za-z0-9\-]{10,}|xox[abposre]-[A-Za-z0-9\-]{10,}|hf_[A-Za-z0-9]{30,}|"
+            r"npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])|SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}|"
+            r"sk-ant-[A-Za-z0-9_\-]{20,})"
+        ),
         0.95,
-    ),
-    Rule("anthropic_key", re.compile(r"(?<![\w\-])sk-ant-[A-Za-z0-9_\-]{20,}"), 0.95),
-    Rule(
-        "twilio_key",
-        re.compile(r"(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![A-Za-z0-9])"),
-        0.8,
     ),
     # AWS secret access keys: 40 base64 characters, mixed case and digits (a git hash is
     # lower-case hex, so it never passes).
