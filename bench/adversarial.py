@@ -309,9 +309,16 @@ def report(outcomes, prec: dict[str, Any], args) -> None:
         label = f"{cls}. {NAMES[cls]}"
         print(f"{label:<34} {len(rows):>5} {leaks:>5} {caught:>7.1%}")
         figures["classes"][cls] = {"cases": len(rows), "leaks": leaks, "caught": round(caught, 3)}
+        held = [leak for leak, _, case in rows if case.note == "held out"]
+        if held:
+            print(
+                f"    held out (written after tuning): {len(held) - sum(held)}/{len(held)} caught"
+            )
+            figures["classes"][cls]["held_out"] = {"cases": len(held), "leaks": sum(held)}
         for leak, detail, case in rows:
             if (leak and args.verbose) or case.kind == "stream":
-                shown = case.note or str(case.payload)[:70].replace("\n", " ")
+                shown = str(case.payload)[:70].replace("\n", " ")
+                shown = case.note if case.kind == "stream" else shown
                 print(f"    {'LEAK' if leak else 'ok  '} {shown!r}: {detail}")
     print(
         f"no-PII set: {prec['texts_unchanged']}/{prec['texts']} texts unchanged "

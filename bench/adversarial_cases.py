@@ -340,6 +340,29 @@ CLASS_5 = [
     text(5, "follow me on twitter: @evance_writes", "evance_writes"),
 ]
 
+# Written after the rules were tuned and not used to tune them: an honest estimate of how the
+# rules generalise (reported separately as "held out").
+CLASS_5_HELD_OUT = [
+    Case(5, "text", t, tells, note="held out")
+    for t, tells in [
+        ("请联系刘洋经理", ("刘洋",)),
+        ("周杰先生明天到", ("周杰",)),
+        ("鈴木一郎さんと会議があります", ("鈴木",)),
+        ("이서준 님 안녕하세요", ("이서준",)),
+        ("Передайте Дмитрию Соколову привет", ("Дмитрию", "Соколову")),
+        ("Письмо от Натальи Волковой", ("Натальи", "Волковой")),
+        ("تحدثت مع خالد الراشد", ("خالد",)),
+        ("सुरेश कुमार जी आएंगे", ("सुरेश",)),
+        ("Could you ask Anjali to send the slides?", ("Anjali",)),
+        ("please ping wei about the deploy", ("wei",)),
+        ("My address is 10 Downing Street, London SW1A 2AA", ("10 Downing", "SW1A 2AA")),
+        ("device MAC: a4:83:e7:12:9b:01", ("a4:83:e7:12:9b:01",)),
+        ("Reach me on Telegram @marta_k", ("marta_k",)),
+        ("the cabin is at 48.8584 N, 2.2945 E", ("48.8584",)),
+        ("NINO CE 45 67 89 D", ("45 67 89",)),
+    ]
+]
+
 # -- 6: sketch mode sends private facts --------------------------------------------------
 _PROFILE = (
     "## User Profile\nName: Eleanor Vance\nEmployer: Hillhouse Analytics\n"
@@ -530,4 +553,15 @@ NO_PII = [
     "帮我写一首关于秋天的诗。",
 ]
 
-ALL = CLASS_1 + CLASS_2 + CLASS_3 + CLASS_4 + CLASS_5 + CLASS_6 + CLASS_7 + CLASS_8 + CLASS_9
+ALL = (
+    CLASS_1
+    + CLASS_2
+    + CLASS_3
+    + CLASS_4
+    + CLASS_5
+    + CLASS_5_HELD_OUT
+    + CLASS_6
+    + CLASS_7
+    + CLASS_8
+    + CLASS_9
+)
