@@ -23,7 +23,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
 
 from adversarial_cases import ALL, NO_PII, Case  # noqa: E402
 
@@ -254,7 +255,20 @@ def precision(privacy) -> dict[str, Any]:
         flagged += bool(spans)
         for span in spans:
             by_type[span.entity_type] += 1
+    # Source code as an agent sends it: the project's own ledger package, in 2 KB blocks.
+    code_findings, code_chars, code_types = 0, 0, defaultdict(int)
+    for path in sorted((REPO / "audit").glob("*.py")):
+        source = path.read_text()
+        for at in range(0, len(source), 2048):
+            block = source[at : at + 2048]
+            code_chars += len(block)
+            for span in detector.detect(block):
+                code_findings += 1
+                code_types[span.entity_type] += 1
     return {
+        "code_chars": code_chars,
+        "code_findings": code_findings,
+        "code_by_type": dict(code_types),
         "texts": len(NO_PII),
         "texts_unchanged": len(NO_PII) - flagged,
         "false_findings": sum(by_type.values()),
@@ -324,6 +338,11 @@ def report(outcomes, prec: dict[str, Any], args) -> None:
         f"no-PII set: {prec['texts_unchanged']}/{prec['texts']} texts unchanged "
         f"({prec['texts_unchanged'] / prec['texts']:.1%}), {prec['false_findings']} false "
         f"findings in {prec['chars']} chars {prec['false_by_type']}"
+    )
+    per_10k = prec["code_findings"] / max(prec["code_chars"], 1) * 10_000
+    print(
+        f"source code (audit/*.py, {prec['code_chars']} chars): {prec['code_findings']} findings "
+        f"({per_10k:.1f} per 10k chars) {prec['code_by_type']}"
     )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))

@@ -185,8 +185,12 @@ class NameListRecognizer(EntityRecognizer):
                 candidate = word.upper() in first and lower not in COMMON
             else:
                 candidate = is_capitalised(word) and word.upper() in first
-            if not candidate or lower in NEVER_FIRST:
-                i += 1
+            if (
+                not candidate
+                or lower in NEVER_FIRST
+                or text[words[i].end() : words[i].end() + 1].isdigit()
+            ):
+                i += 1  # "Ed25519": an identifier, not Ed
                 continue
             # "Rue Victor Hugo", "San Luis": a street or a place named after someone.
             place = in_address(text, words[i].start())
@@ -312,6 +316,13 @@ _CODE = regex.compile(
     r"[()\[\]{}=<>;]|\p{Ll}\.\p{Ll}|(?:Error|Exception|Warning)$|^\p{Lu}\p{Ll}{3,}\p{Lu}"
 )
 _ACRONYM = regex.compile(r"^[A-Z]{2,5}$")
+# snake_case identifiers and the words of code spaCy's small model reads as names.
+_SNAKE = regex.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+_CODE_WORDS_TEXT = (
+    "exc err self cls args kwargs str int dict list none true false def return raise "
+    "import async await lambda yield"
+)
+_CODE_WORDS = frozenset(_CODE_WORDS_TEXT.split())
 _PLACE_ACRONYMS = frozenset({"USA", "US", "UK", "UAE", "NYC", "LA", "SF", "DC", "EU", "GB"})
 # Languages, tools and units the small model types as places or people.
 _TECH_WORDS_TEXT = (
@@ -344,6 +355,8 @@ def not_a_name(value: str) -> bool:
     """spaCy PERSON or LOCATION spans that are code, acronyms or technical words."""
     stripped = value.strip()
     if _CODE.search(stripped) or stripped.lower() in _TECH_WORDS:
+        return True
+    if _SNAKE.match(stripped) or stripped in _CODE_WORDS:
         return True
     return bool(_ACRONYM.match(stripped)) and stripped not in _PLACE_ACRONYMS
 
