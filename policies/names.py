@@ -323,7 +323,13 @@ _CODE_WORDS_TEXT = (
     "import async await lambda yield"
 )
 _CODE_WORDS = frozenset(_CODE_WORDS_TEXT.split())
-_PLACE_ACRONYMS = frozenset({"USA", "US", "UK", "UAE", "NYC", "LA", "SF", "DC", "EU", "GB"})
+# Places written as acronyms, US states and Canadian provinces among them.
+_PLACE_ACRONYMS_TEXT = (
+    "USA US UK UAE NYC LA SF DC EU GB AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY ME "
+    "MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV "
+    "WI WY PR AB BC MB NB NL NS NT NU ON PE QC SK YT NSW QLD WA VIC ACT"
+)
+_PLACE_ACRONYMS = frozenset(_PLACE_ACRONYMS_TEXT.split())
 # Languages, tools and units the small model types as places or people.
 _TECH_WORDS_TEXT = (
     "python java javascript typescript rust ruby kotlin swift scala perl haskell elixir "
@@ -376,7 +382,7 @@ class PersonSpacyRecognizer(SpacyRecognizer):
         out = []
         for result in super().analyze(text, entities, nlp_artifacts):
             value = text[result.start : result.end]
-            if not _LATIN.search(value):
+            if not _LATIN.search(value) and any(c.isalpha() for c in value):
                 continue  # the English model guessing at another script ("Напиши")
             if result.entity_type == "LOCATION" and not_a_name(value):
                 continue

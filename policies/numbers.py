@@ -22,6 +22,9 @@ _ISSUER = r"(?:4|5[1-5]|2[2-7]|3[47]|3[5]|30[0-5]|36|38|6(?:011|5|4[4-9]|2)|5[06
 # Not inside a longer run of digits; letters may touch it (`card4111...exp`).
 _NO_DIGIT_BEFORE = r"(?<![\d])"
 _NO_DIGIT_AFTER = r"(?![\d])"
+# Not groups of a longer grouped number (an IBAN "DE89 3704 0044 0532 0130 00", an id).
+_NOT_A_LATER_GROUP = r"(?<!\d[ \-_/.])"
+_NOT_AN_EARLIER_GROUP = r"(?![ \-_/.]\d)"
 
 
 def _card(value: str) -> bool:
@@ -33,8 +36,9 @@ CARD_RULES = [
     Rule(
         "separated_card",
         re.compile(
-            rf"{_NO_DIGIT_BEFORE}(?={_ISSUER})(?:\d{{4}}{_SEP}\d{{4}}{_SEP}\d{{4}}{_SEP}\d{{1,7}}|"
-            rf"\d{{4}}{_SEP}\d{{6}}{_SEP}\d{{4,5}}){_NO_DIGIT_AFTER}"
+            rf"{_NO_DIGIT_BEFORE}{_NOT_A_LATER_GROUP}(?={_ISSUER})"
+            rf"(?:\d{{4}}{_SEP}\d{{4}}{_SEP}\d{{4}}{_SEP}\d{{1,7}}|"
+            rf"\d{{4}}{_SEP}\d{{6}}{_SEP}\d{{4,5}}){_NO_DIGIT_AFTER}{_NOT_AN_EARLIER_GROUP}"
         ),
         0.8,
         validate=_card,
