@@ -332,14 +332,19 @@ _PLACE_ACRONYMS_TEXT = (
 _PLACE_ACRONYMS = frozenset(_PLACE_ACRONYMS_TEXT.split())
 # Languages, tools and units the small model types as places or people.
 _TECH_WORDS_TEXT = (
-    "python java javascript typescript rust ruby kotlin swift scala perl haskell elixir "
+    "python java javascript typescript rust kotlin swift scala perl haskell elixir "
     "golang linux windows macos ubuntu debian docker kubernetes redis postgres nginx "
-    "apache fahrenheit celsius kelvin excel jupyter pandas numpy django flask react "
+    "apache fahrenheit celsius excel jupyter pandas numpy django flask react "
     "angular vue"
 )
 _TECH_WORDS = frozenset(_TECH_WORDS_TEXT.split())
-# A determiner right before a lone capitalised word: an attribute ("the Valencia trip").
+# A determiner right before a lone capitalised word, a travel or place noun after it: a
+# place used as an attribute ("the Valencia trip"; "the Takuda novel" stays a person).
 _ATTRIBUTIVE = regex.compile(r"(?i:\bthe|\bour|\byour|\bthis|\bthat)\s+$")
+_PLACE_NOUN = regex.compile(
+    r"\s+(?:trip|itinerary|office|branch|airport|area|region|campus|hotel|flight|weather|"
+    r"vacation|holiday|visit|market|station|conference|offsite|route|tour)s?\b"
+)
 
 
 def not_a_person(text: str, start: int, end: int) -> bool:
@@ -353,7 +358,7 @@ def not_a_person(text: str, start: int, end: int) -> bool:
         return True
     # "the Valencia trip": a lone word between a determiner and a lower-case noun.
     return bool(_ATTRIBUTIVE.search(text, max(0, start - 6), start)) and bool(
-        regex.match(r"\s+\p{Ll}", text[end : end + 3])
+        _PLACE_NOUN.match(text, end)
     )
 
 

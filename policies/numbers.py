@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from .recognizers import RegexRecognizer, Rule, luhn_ok
@@ -22,6 +23,9 @@ _ISSUER = r"(?:4|5[1-5]|2[2-7]|3[47]|3[5]|30[0-5]|36|38|6(?:011|5|4[4-9]|2)|5[06
 # Not inside a longer run of digits; letters may touch it (`card4111...exp`).
 _NO_DIGIT_BEFORE = r"(?<![\d])"
 _NO_DIGIT_AFTER = r"(?![\d])"
+# Letters a glued card may follow ("card4111…", "cc4111…"); after other letters a digit run
+# is an IBAN, a licence or an id ("GB09YRHY4196…", "U6292…").
+_CARD_WORDS = r"(?i:card|cc|visa|amex|mastercard|pan|num|no|nr)"
 # Not groups of a longer grouped number (an IBAN "DE89 3704 0044 0532 0130 00", an id).
 _NOT_A_LATER_GROUP = r"(?<!\d[ \-_/.])"
 _NOT_AN_EARLIER_GROUP = r"(?![ \-_/.]\d)"
@@ -46,7 +50,10 @@ CARD_RULES = [
     # Glued to letters or inside identifiers: `card4111111111111111exp`, `cc_4111111111111111`.
     Rule(
         "glued_card",
-        re.compile(rf"{_NO_DIGIT_BEFORE}(?={_ISSUER})\d{{13,19}}{_NO_DIGIT_AFTER}"),
+        regex.compile(
+            rf"(?<=^|[^A-Za-z0-9]|{_CARD_WORDS}){_NO_DIGIT_BEFORE}(?={_ISSUER})\d{{13,19}}"
+            rf"{_NO_DIGIT_AFTER}"
+        ),
         0.7,
         validate=_card,
     ),
