@@ -24,7 +24,9 @@ from presidio_analyzer.predefined_recognizers import (
     DateRecognizer,
     IbanRecognizer,
     IpRecognizer,
+    MacAddressRecognizer,
     MedicalLicenseRecognizer,
+    UkNinoRecognizer,
     UrlRecognizer,
     UsBankRecognizer,
     UsItinRecognizer,
@@ -33,8 +35,11 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
+from .addressing import AddressedNameRecognizer
+from .identifiers import identifier_recognizers
 from .names import PersonSpacyRecognizer
 from .normalize import normalize
+from .numbers import number_recognizers
 from .recognizers import (
     ContextualNhsRecognizer,
     OfflineEmailRecognizer,
@@ -43,6 +48,8 @@ from .recognizers import (
     project_recognizers,
 )
 from .schema import Policy
+from .scripts import ScriptNameRecognizer
+from .secrets import secret_recognizers
 
 # spaCy labels and the Presidio types they become (as in Presidio's default configuration;
 # ORGANIZATION is detected too, and the shipped default policy keeps it).
@@ -159,6 +166,8 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
         IpRecognizer(),
         UrlRecognizer(),
         DateRecognizer(),
+        MacAddressRecognizer(),
+        UkNinoRecognizer(),
     ]
     for recognizer in recognizers:
         if isinstance(recognizer, PatternRecognizer):
@@ -166,6 +175,8 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
             # constructed directly they would be case-sensitive.
             recognizer.global_regex_flags = PRESIDIO_FLAGS
     recognizers += project_recognizers()
+    recognizers += secret_recognizers() + number_recognizers() + identifier_recognizers()
+    recognizers += [ScriptNameRecognizer(), AddressedNameRecognizer()]
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
     return AnalyzerEngine(
         registry=registry,
@@ -312,6 +323,37 @@ class Detector:
                 continue
             chosen.append(span)
         return merge_overlaps(chosen, rank=lambda t: policy.action_for(t) == "block")
+
+    def analyze_parts(
+        self, texts: list[str], *, sep: str = "", acting_only: bool = True
+    ) -> list[list[Span]]:
+        """Spans per piece for text split over several pieces (content parts of a message).
+
+        The pieces are scanned joined by `sep` (a name or number split across two parts
+        is whole there) and each piece alone; a span crossing a boundary is cut into the
+        part inside each piece it touches, so every piece loses its share of the value.
+        """
+        per_piece: list[list[Span]] = [list(self.detect(t, acting_only=acting_only)) for t in texts]
+        if len(texts) > 1:
+            joined = sep.join(texts)
+            bounds, offset = [], 0
+            for text in texts:
+                bounds.append((offset, offset + len(text)))
+                offset += len(text) + len(sep)
+            for span in self.detect(joined, acting_only=acting_only):
+                for index, (lo, hi) in enumerate(bounds):
+                    start, end = max(span.start, lo), min(span.end, hi)
+                    if end > start:
+                        per_piece[index].append(
+                            Span(
+                                span.entity_type, start - lo, end - lo, span.score, span.recognizer
+                            )
+                        )
+        policy = self.policy
+        return [
+            merge_overlaps(spans, rank=lambda t: policy.action_for(t) == "block")
+            for spans in per_piece
+        ]
 
 
 _ANALYZE_LOCK = threading.Lock()

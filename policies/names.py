@@ -34,6 +34,7 @@ dale glen wood forest field clay bay cliff gay guy dean miles frank noble royal 
 price may-day mercy patience prudence charity honor honour justice liberty harmony melody
 destiny trinity crystal amber ruby pearl jade coral jewel diamond ginger olive hazel violet
 iris daisy holly heather willow autumn rain storm shadow angel god lord man men woman women
+echo sha git bash chef puppet sage cookie token
 major general captain doctor nurse judge page sandy rusty dusty buck carol deb eve lane
 """
 COMMON = frozenset(_COMMON_WORDS.split())
@@ -184,8 +185,12 @@ class NameListRecognizer(EntityRecognizer):
                 candidate = word.upper() in first and lower not in COMMON
             else:
                 candidate = is_capitalised(word) and word.upper() in first
-            if not candidate or lower in NEVER_FIRST:
-                i += 1
+            if (
+                not candidate
+                or lower in NEVER_FIRST
+                or text[words[i].end() : words[i].end() + 1].isdigit()
+            ):
+                i += 1  # "Ed25519": an identifier, not Ed
                 continue
             # "Rue Victor Hugo", "San Luis": a street or a place named after someone.
             place = in_address(text, words[i].start())
@@ -198,7 +203,11 @@ class NameListRecognizer(EntityRecognizer):
                     # "Teresa de Vaan", "Paul van der Voet": the particle, then the surname.
                     if gap != " " + gap.strip() + " " or nxt.lower() in NOT_SURNAME:
                         break
-                elif gap != " " or nxt.lower() in NOT_SURNAME or nxt.lower() in NEVER_FIRST:
+                elif (
+                    gap not in (" ", "_")
+                    or nxt.lower() in NOT_SURNAME
+                    or nxt.lower() in NEVER_FIRST
+                ):
                     break
                 if uncased:
                     ok = nxt.upper() in last and nxt.lower() not in COMMON
@@ -215,6 +224,9 @@ class NameListRecognizer(EntityRecognizer):
                 score = 0.75  # "Will Smith", but not "Faith Hope"
             elif common or lower in country_names():
                 i += 1  # alone, "Israel" or "Chad" is more likely the country
+                continue
+            elif not_a_person(text, words[i].start(), end):
+                i += 1  # alone before a noun ("the Valencia trip") or a task word
                 continue
             else:
                 score = 0.5
@@ -280,6 +292,86 @@ def _list_members(text: str, anchors: list[tuple[int, int]], firms: list, uncase
                 yield start, end
 
 
+_LATIN = regex.compile(r"\p{Latin}")
+# Words spaCy's small model takes for a lone name at the start of an instruction or before
+# a product: task verbs and nouns, and camel-case product names ("HelpBot", "GitHub").
+_TASK_WORDS_TEXT = (
+    "remind email e-mail mail call text message ping schedule book draft write send reply "
+    "summarize summarise translate review fix update check add create delete remove list "
+    "show find help note todo meeting calendar invoice report agenda ticket task plan "
+    "rewrite explain compare generate convert format refactor debug test deploy run open "
+    "close cancel confirm thanks thank hello hi hey dear regards cheers please kindly "
+    "urgent reminder follow followup sync standup memo notes minutes subject re fwd cc "
+    "bcc"
+)
+_TASK_WORDS = frozenset(_TASK_WORDS_TEXT.split())
+_PRODUCT = regex.compile(
+    r"^\p{Lu}\p{Ll}+(?:Bot|Hub|Pal|Box|Lab|Labs|Soft|Base|Desk|Flow|Pay|Book|Cloud|Net|Web|"
+    r"App|Kit|Chat|Bank|Mail|Drive|Sheet|Doc|Docs|Code|Script|Stack|Space|Point|Force|Lens)$"
+)
+_ENV_NAME = regex.compile(r"^[A-Z0-9]*_[A-Z0-9_]*$")
+# Code in the span (`self.hasher.hash(`, `TimeoutError`), camel case with a capital after a
+# longer lower-case run ("GraphQL", "JavaScript"; not "McKenzie", "MacArthur", "DeShawn").
+_CODE = regex.compile(
+    r"[()\[\]{}=<>;]|\p{Ll}\.\p{Ll}|(?:Error|Exception|Warning)$|^\p{Lu}\p{Ll}{3,}\p{Lu}"
+)
+_ACRONYM = regex.compile(r"^[A-Z]{2,5}$")
+# snake_case identifiers and the words of code spaCy's small model reads as names.
+_SNAKE = regex.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+_CODE_WORDS_TEXT = (
+    "exc err self cls args kwargs str int dict list none true false def return raise "
+    "import async await lambda yield"
+)
+_CODE_WORDS = frozenset(_CODE_WORDS_TEXT.split())
+# Places written as acronyms, US states and Canadian provinces among them.
+_PLACE_ACRONYMS_TEXT = (
+    "USA US UK UAE NYC LA SF DC EU GB AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY ME "
+    "MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV "
+    "WI WY PR AB BC MB NB NL NS NT NU ON PE QC SK YT NSW QLD WA VIC ACT"
+)
+_PLACE_ACRONYMS = frozenset(_PLACE_ACRONYMS_TEXT.split())
+# Languages, tools and units the small model types as places or people.
+_TECH_WORDS_TEXT = (
+    "python java javascript typescript rust kotlin swift scala perl haskell elixir "
+    "golang linux windows macos ubuntu debian docker kubernetes redis postgres nginx "
+    "apache fahrenheit celsius excel jupyter pandas numpy django flask react "
+    "angular vue"
+)
+_TECH_WORDS = frozenset(_TECH_WORDS_TEXT.split())
+# A determiner right before a lone capitalised word, a travel or place noun after it: a
+# place used as an attribute ("the Valencia trip"; "the Takuda novel" stays a person).
+_ATTRIBUTIVE = regex.compile(r"(?i:\bthe|\bour|\byour|\bthis|\bthat)\s+$")
+_PLACE_NOUN = regex.compile(
+    r"\s+(?:trip|itinerary|office|branch|airport|area|region|campus|hotel|flight|weather|"
+    r"vacation|holiday|visit|market|station|conference|offsite|route|tour)s?\b"
+)
+
+
+def not_a_person(text: str, start: int, end: int) -> bool:
+    """spaCy PERSON spans that are instructions, products, variables or attributes."""
+    value = text[start:end]
+    if _ENV_NAME.match(value) or _PRODUCT.match(value) or not_a_name(value):
+        return True
+    if " " in value.strip():
+        return False
+    if value.lower() in _TASK_WORDS:
+        return True
+    # "the Valencia trip": a lone word between a determiner and a lower-case noun.
+    return bool(_ATTRIBUTIVE.search(text, max(0, start - 6), start)) and bool(
+        _PLACE_NOUN.match(text, end)
+    )
+
+
+def not_a_name(value: str) -> bool:
+    """spaCy PERSON or LOCATION spans that are code, acronyms or technical words."""
+    stripped = value.strip()
+    if _CODE.search(stripped) or stripped.lower() in _TECH_WORDS:
+        return True
+    if _SNAKE.match(stripped) or stripped in _CODE_WORDS:
+        return True
+    return bool(_ACRONYM.match(stripped)) and stripped not in _PLACE_ACRONYMS
+
+
 # Tokens spaCy runs into a name from the address or credentials that follow it.
 _TRAILING = regex.compile(
     r"(?:[\s,]+(?:\d[\w\-/]*|(?i:apt|apartment|suite|unit|box|md|phd|dds|dvm)\.?))+$"
@@ -294,7 +386,18 @@ class PersonSpacyRecognizer(SpacyRecognizer):
     def analyze(self, text: str, entities, nlp_artifacts=None):
         out = []
         for result in super().analyze(text, entities, nlp_artifacts):
-            if result.entity_type == "PERSON":
+            value = text[result.start : result.end]
+            if not _LATIN.search(value) and any(c.isalpha() for c in value):
+                continue  # the English model guessing at another script ("Напиши")
+            if result.entity_type == "LOCATION" and not_a_name(value):
+                continue
+            if result.entity_type == "PERSON" and not_a_person(text, result.start, result.end):
+                if "LOCATION" not in entities or not _ATTRIBUTIVE.search(
+                    text, max(0, result.start - 6), result.start
+                ):
+                    continue
+                result.entity_type = "LOCATION"  # "the Valencia trip": a place
+            elif result.entity_type == "PERSON":
                 value = text[result.start : result.end]
                 first = value.split(None, 1)[0].lower().rstrip(".")
                 if (

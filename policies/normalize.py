@@ -67,11 +67,19 @@ _INVISIBLE_RE = re.compile(
 )
 
 
+# Unicode dashes and minus signs (NFKC keeps U+2010..U+2015 and U+2212) become `-`, one
+# character for one, so `4111–1111–1111–1111` meets the card and SSN rules.
+_DASHES = str.maketrans(
+    dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63", "-")
+)
+
+
 def normalize(text: str) -> Normalized:
-    if text.isascii() or (
-        unicodedata.is_normalized("NFKC", text) and not _INVISIBLE_RE.search(text)
-    ):
-        return Normalized(text, None, len(text))  # nothing to change: offsets are the same
+    if text.isascii():
+        return Normalized(text, None, len(text))
+    if unicodedata.is_normalized("NFKC", text) and not _INVISIBLE_RE.search(text):
+        # Only one-for-one replacements: offsets are the same.
+        return Normalized(text.translate(_DASHES), None, len(text))
     out: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
@@ -81,4 +89,4 @@ def normalize(text: str) -> Normalized:
         for piece in mapped:
             out.append(piece)
             origin.append(index)
-    return Normalized("".join(out), tuple(origin), len(text))
+    return Normalized("".join(out).translate(_DASHES), tuple(origin), len(text))

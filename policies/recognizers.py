@@ -79,6 +79,9 @@ class Rule:
     validate: Callable[[str], bool] | None = None
     # Only for texts typed all in lower case, where capitals are no cue.
     uncased: bool = False
+    # Lower-case words of which one must be in the text for the rule to run: a substring
+    # test is far cheaper than a case-insensitive alternation tried at every position.
+    cues: tuple[str, ...] = ()
 
 
 class RegexRecognizer(EntityRecognizer):
@@ -95,9 +98,14 @@ class RegexRecognizer(EntityRecognizer):
         entity = self.supported_entities[0]
         results: list[RecognizerResult] = []
         uncased = is_uncased(text)
+        lower: str | None = None
         for rule in self.rules:
             if rule.uncased and not uncased:
                 continue
+            if rule.cues:
+                lower = text.lower() if lower is None else lower
+                if not any(cue in lower for cue in rule.cues):
+                    continue
             for match in rule.regex.finditer(text):
                 start, end = match.span(rule.group)
                 if start < 0 or end <= start:
@@ -215,6 +223,8 @@ SECRET_RULES = [
         ),
         0.85,
         group=1,
+        # `os.environ[...]`, `getpass()`, `self.password`: code that reads it, not the value.
+        validate=lambda v: not re.match(r"[A-Za-z_][\w.]*[(\[]|[A-Za-z_]\w*(?:\.\w+)+$", v),
     ),
     Rule(
         "keyword_token",
@@ -224,7 +234,10 @@ SECRET_RULES = [
         ),
         0.85,
         group=1,
-        validate=looks_random,
+        # `process.env.API_TOKEN`, `settings.SECRET_KEY`: a reference, not the value.
+        validate=lambda v: (
+            looks_random(v) and not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+", v)
+        ),
     ),
 ]
 
@@ -375,13 +388,14 @@ _STREET = (
 )
 
 
-def trie_regex(words: list[str]) -> str:
+def trie_regex(words: list[str], *, fold: bool = True) -> str:
     """One alternation factored by common prefixes: `re` tries a flat list of 200 names
-    one by one at every position, a trie only where the first letters match."""
+    one by one at every position, a trie only where the first letters match. `fold`
+    lower-cases the words (for a case-insensitive pattern)."""
     trie: dict = {}
     for word in words:
         node = trie
-        for char in word.lower():
+        for char in word.lower() if fold else word:
             node = node.setdefault(char, {})
         node[""] = {}
 
@@ -401,7 +415,7 @@ ADDRESS_RULES = [
     Rule(
         "street_address",
         re.compile(
-            rf"\b\d{{1,5}}(?:[ \t]+\d{{1,5}})?[ \t]+(?:[^\W\d_][\w'.\-]*[ \t]+){{0,4}}"
+            rf"\b\d{{1,5}}[A-Za-z]?(?:[ \t]+\d{{1,5}})?[ \t]+(?:[^\W\d_][\w'.\-]*[ \t]+){{0,4}}"
             rf"{_STREET}\b\.?",
             _I,
         ),
