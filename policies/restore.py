@@ -37,6 +37,11 @@ def _label(raw: str) -> str:
     return "_".join(regex.findall(r"[A-Za-z]+", raw)).upper()
 
 
+def placeholder_label(match: regex.Match) -> str:
+    """The vault label a PLACEHOLDER match names, however the model spelled it."""
+    return _label(match.group("label") or match.group("blabel"))
+
+
 def hold_point(buffer: str, lo: int = 0) -> int:
     """Where the tail that could still grow into a placeholder starts (len: nothing held).
 
