@@ -37,7 +37,9 @@ class Scanner(Protocol):
 ID = re.compile(r"[A-Za-z0-9_.:/-]{1,128}")
 TOKEN_ID = re.compile(r"\d{1,6}")
 SETTINGS = {
-    "model": "id",
+    # Model names come from a vendor's list; read as words they give false findings
+    # ("claude" as a first name), so `model` is held to the identifier shape only.
+    "model": "model",
     "service_tier": "id",
     "reasoning_effort": "id",
     "verbosity": "id",
@@ -69,17 +71,103 @@ TEXT_PARTS = {"text", "input_text", "output_text"}
 # is kept without a detector call: it is an enumerated word, not free text, and reading it
 # as text only produces false findings (`json_schema` taken for a PERSON).
 WIRE_WORDS = frozenset(
-    """
-    type properties required items description enum const format pattern title default
-    examples additionalProperties anyOf oneOf allOf not $ref $defs definitions $schema $id
-    minimum maximum exclusiveMinimum exclusiveMaximum minLength maxLength minItems maxItems
-    uniqueItems multipleOf nullable strict name schema json_schema json_object string number
-    integer boolean object array null function functions tool tools parameters arguments
-    role system user assistant developer content id index auto none image_url input_audio
-    url detail low high medium minimal xhigh input_text output_text refusal include_usage
-    include_obfuscation cache_control ephemeral date-time date time email uri uuid ipv4 ipv6
-    hostname flex scale priority audio float base64 allowed_tools mode tool_calls
-    """.split()
+    [
+        "type",
+        "properties",
+        "required",
+        "items",
+        "description",
+        "enum",
+        "const",
+        "format",
+        "pattern",
+        "title",
+        "default",
+        "examples",
+        "additionalProperties",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "not",
+        "$ref",
+        "$defs",
+        "definitions",
+        "$schema",
+        "$id",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "multipleOf",
+        "nullable",
+        "strict",
+        "name",
+        "schema",
+        "json_schema",
+        "json_object",
+        "string",
+        "number",
+        "integer",
+        "boolean",
+        "object",
+        "array",
+        "null",
+        "function",
+        "functions",
+        "tool",
+        "tools",
+        "parameters",
+        "arguments",
+        "role",
+        "system",
+        "user",
+        "assistant",
+        "developer",
+        "content",
+        "id",
+        "index",
+        "auto",
+        "none",
+        "image_url",
+        "input_audio",
+        "url",
+        "detail",
+        "low",
+        "high",
+        "medium",
+        "minimal",
+        "xhigh",
+        "input_text",
+        "output_text",
+        "refusal",
+        "include_usage",
+        "include_obfuscation",
+        "cache_control",
+        "ephemeral",
+        "date-time",
+        "date",
+        "time",
+        "email",
+        "uri",
+        "uuid",
+        "ipv4",
+        "ipv6",
+        "hostname",
+        "flex",
+        "scale",
+        "priority",
+        "audio",
+        "float",
+        "base64",
+        "allowed_tools",
+        "mode",
+        "tool_calls",
+    ]
 )
 
 
@@ -123,6 +211,8 @@ def generic(
     (structure never holds a private value, so scanning changes nothing there).
     """
     if isinstance(value, str):
+        if key == "pattern":
+            return _pattern(value, path, scanner)
         return value if value in WIRE_WORDS else scanner.text(value, path, context=_context(key))
     if isinstance(value, bool) or value is None:
         return value
@@ -143,6 +233,20 @@ def generic(
     if isinstance(value, list):
         return [generic(item, f"{path}[{i}]", scanner, key=key) for i, item in enumerate(value)]
     return value
+
+
+def _pattern(value: str, path: str, scanner: Scanner) -> str:
+    """A JSON-schema `pattern`: also read without its regex escapes (`eleanor\\.vance@…`).
+
+    When the unescaped reading holds a private value, that reading, redacted, is what
+    leaves: the pattern then matches less, but nothing private does.
+    """
+    plain = re.sub(r"\\(.)", r"\1", value)
+    if plain != value:
+        redacted = scanner.text(plain, path, context="pattern: ")
+        if redacted != plain:
+            return redacted
+    return scanner.text(value, path, context="pattern: ")
 
 
 # Fewer digits than this cannot make any value a recognizer looks for (phone numbers, card,
@@ -177,6 +281,10 @@ def setting(key: str, value: Any, scanner: Scanner) -> Any:
         return value
     if kind == "id":
         return identifier(value, key, scanner)
+    if kind == "model":
+        if isinstance(value, str) and ID.fullmatch(value):
+            return value
+        raise refuse(key, "a model name (1-128 of A-Z a-z 0-9 _ . : / -)")
     if kind == "flag":
         if isinstance(value, bool) or (key == "logprobs" and isinstance(value, int)):
             return value
