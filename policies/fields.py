@@ -1,11 +1,12 @@
 """Every outbound field of a request, per route: where text can carry private data.
 
-`rewrite(route, body, scanner)` returns a new body in which each text field went through
-`scanner.text(value, path)`. Known structures are walked precisely (messages, content
-parts, tool-call arguments parsed as JSON, tool schemas); any other field is scanned
-string by string unless it is a known non-content setting. Content that cannot be scanned
-(images, audio, files, token ids) goes to `scanner.unscannable(path, kind)`, which refuses,
-drops or keeps it per the policy.
+`rewrite(route, body, scanner)` returns a new body in which every byte was either scanned
+(`scanner.text`: strings, JSON numbers with their key as context, object keys read as words)
+or held to a strict shape that cannot carry free text (flags, numbers, identifiers, enums);
+a value off its shape is refused with a BadRequest naming the field. Known structures are
+walked precisely (messages, content parts scanned together, tool-call arguments parsed as
+JSON, tool schemas). Content that cannot be scanned (images, audio, files, token ids) goes
+to `scanner.unscannable(path, kind)`, which refuses, drops or keeps it per the policy.
 """
 
 from __future__ import annotations

@@ -96,7 +96,9 @@ class TextRestorer:
     def restore(self, text: str, *, json_escape: bool = False) -> str:
         if not text:
             return text
-        return self.replace(text, PLACEHOLDER.finditer(text), json_escape=json_escape)
+        return self.replace(
+            text, PLACEHOLDER.finditer(text, concurrent=True), json_escape=json_escape
+        )
 
 
 class Restorer:
@@ -153,7 +155,7 @@ class HeldText:
         hold = len(buffer) if final else hold_point(buffer, lo)
         out = self.text.replace(
             buffer,
-            PLACEHOLDER.finditer(buffer, lo, hold),
+            PLACEHOLDER.finditer(buffer, lo, hold, concurrent=True),
             json_escape=json_escape,
             upto=hold,
             start=lo,
