@@ -53,8 +53,8 @@ class Runner(Protocol):
     async def run(self, ex: Exchange, gate: EgressGate) -> Reply: ...
 
 
-# Stream events larger than this are parsed and restored in a worker thread: a big event
-# must not hold the event loop (and every other client) while it is processed.
+# Answers and stream events larger than this are parsed and restored in a worker thread: a
+# big one must not hold the event loop (and every other client) while it is processed.
 OFFLOAD_EVENT_BYTES = 64 * 1024
 
 
@@ -87,16 +87,10 @@ class ForwardRunner:
             )
         content = upstream.content
         if upstream.status < 400 and ex.findings:
-            try:
-                answer = json.loads(content)
-            except ValueError:
-                # The app cannot be given its own values back in an answer we cannot read.
-                raise UpstreamUnreachable(
-                    "the upstream answered with a body that is not JSON, so cogate could not "
-                    "restore your values in it",
-                    code="upstream_bad_response",
-                ) from None
-            content = json.dumps(ex.restorer.restore_json(answer), ensure_ascii=False).encode()
+            if len(content) > OFFLOAD_EVENT_BYTES:
+                content = await anyio.to_thread.run_sync(_restore_body, ex, content)
+            else:
+                content = _restore_body(ex, content)
         return Reply(
             status=upstream.status,
             headers=upstream.headers,
@@ -139,6 +133,19 @@ class ForwardRunner:
                 for out in restorer.finish():
                     yield sse.encode_event(out)
             yield b"\n\n" + sse.encode_event(exc.body())
+
+
+def _restore_body(ex: Exchange, content: bytes) -> bytes:
+    try:
+        answer = json.loads(content)
+    except ValueError:
+        # The app cannot be given its own values back in an answer we cannot read.
+        raise UpstreamUnreachable(
+            "the upstream answered with a body that is not JSON, so cogate could not "
+            "restore your values in it",
+            code="upstream_bad_response",
+        ) from None
+    return json.dumps(ex.restorer.restore_json(answer), ensure_ascii=False).encode()
 
 
 def _restore_event(restorer: StreamRestorer, event: bytes) -> tuple[object, bytes]:
