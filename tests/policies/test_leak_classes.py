@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from cogate.proxy.errors import BadRequest, PolicyBlocked
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .conftest import exchange
 
@@ -367,3 +369,27 @@ def test_model_placeholders_still_restore_next_to_an_escaped_literal(privacy) ->
     restored = ex.restorer.restore_json({"content": answer})["content"]
     assert restored.startswith("Dear Margaret Thornbury")
     assert restored.endswith("keep [PERSON_1] as is.")
+
+
+# Property: whatever placeholder-shaped text a user types, in whatever form, next to real
+# values, the echo of what left restores exactly the user's text.
+TYPED_FORMS = st.sampled_from(
+    [*TYPED, "[EMAIL_2]", "[PHONE_1]", "LOCATION_3", "&#91;PERSON_2&#93;", "[LITERAL_1]"]
+)
+REAL = st.sampled_from(["Margaret Thornbury", EMAIL, "+44 20 7946 0958", "Tom Baker"])
+FILLER = st.sampled_from([" ", ", ", " and ", " then ", ".\n", " see [1] "])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pieces=st.lists(st.one_of(TYPED_FORMS, REAL, FILLER), min_size=1, max_size=8))
+def test_typed_placeholders_round_trip_exactly(privacy, pieces) -> None:
+    text = " ".join(pieces)
+    ex, _ = sanitized(privacy, msgs({"role": "user", "content": text}), conversation="c7-prop")
+    sent = ex.outbound_body["messages"][0]["content"]
+    # A typed form left as is would come back as the real value it names: the echo of what
+    # left must be exactly the user's text (a minted placeholder may coincide with a typed
+    # one in spelling; the typed one never leaves unescaped).
+    assert "Margaret" not in sent and "eleanor" not in sent
+    assert ex.restorer.restore_json({"content": sent})["content"] == text
