@@ -165,9 +165,8 @@ def test_turns_cost_only_their_new_text(lenient) -> None:
         lenient.resolve(ex)
         lenient.sanitize(ex)
         analysed = detector.cache.misses - before
-        # only the new messages (the last answer and the new question) are analysed; the
-        # first turn also reads the model name, as written and as words ("gpt 4o")
-        assert analysed == (2 if turn else 4)
+        # only the new messages (the last answer and the new question) are analysed
+        assert analysed == 2
         messages.append(("assistant", f"Done, wrote to user{turn}@example.com"))
 
 
