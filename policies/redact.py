@@ -7,6 +7,7 @@ records findings and removed values on the exchange. Messages never quote a valu
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 from dataclasses import dataclass, field
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from cogate.proxy.errors import PolicyBlocked
 from cogate.proxy.exchange import Finding
 
-from .detect import Detector, Span
+from .detect import Detector, Span, merge_overlaps
+from .literals import LITERAL, literal_spans
 from .schema import Policy
 from .vault import Vault, label_for
 
@@ -57,8 +59,9 @@ class Redaction:
         self.hash_key = hash_key
         self.outcome = outcome
         self.dry_run = dry_run  # record blocked types instead of refusing (policy test)
+        self._labels: set[str] | None = None
 
-    def spans(self, value: str, context: str) -> list[Span]:
+    def _detect(self, value: str, context: str) -> list[Span]:
         if not context:
             return self.detector.detect(value)
         shift = len(context)
@@ -68,42 +71,108 @@ class Redaction:
             if s.end > shift
         ]
 
-    def text(self, value: str, path: str, context: str = "") -> str:
-        spans = self.spans(value, context)
+    def spans(self, value: str, context: str, *, words: bool = False) -> list[Span]:
+        """What to replace in `value`: detected values and placeholder-shaped literals.
+
+        `words`: the value is an identifier or a key (`Margaret_Thornbury`, `eleanor-vance`)
+        and is also read with `_`/`-` as spaces; the union of both readings is replaced.
+        """
+        found = self._detect(value, context)
+        if words and ("_" in value or "-" in value):
+            found += self._detect(value.replace("_", " ").replace("-", " "), context)
+        literals = literal_spans(value, self.mintable())
+        if not literals and not words:
+            return found
+        block = self.policy.action_for
+        return merge_overlaps(found + literals, rank=lambda t: block(t) == "block")
+
+    def mintable(self) -> set[str]:
+        """Placeholder labels this redaction can mint or restore (see `literal_spans`)."""
+        if self._labels is None:
+            labels = {label_for(e) for e in self.detector.entities} | {label_for(LITERAL)}
+            self._labels = labels | self.vault.labels()
+        return self._labels
+
+    def text(self, value: str, path: str, context: str = "", *, words: bool = False) -> str:
+        spans = self.spans(value, context, words=words)
         if not spans:
             return value
         out, last = [], 0
         for span in spans:
             start = max(span.start, 0)
-            raw = value[start : span.end]
-            action = self.policy.action_for(span.entity_type)
-            finding = Finding(span.entity_type, start, span.end, span.score, span.recognizer, path)
-            if action == "block":
-                if not self.dry_run:
-                    raise PolicyBlocked(
-                        f"the policy {self.policy_id!r} blocks requests containing "
-                        f"{span.entity_type} (found in {path}); remove it from the request or "
-                        f"change `actions.{span.entity_type}` in the policy"
-                    )
-                self.outcome.blocked.append(finding)
-                replacement = f"[{label_for(span.entity_type)} BLOCKED]"
-            elif action == "pseudonymize":
-                replacement = self.vault.pseudonym(span.entity_type, raw, avoid=value)
-            elif action == "mask":
-                replacement = mask(raw)
-            elif action == "hash":
-                if self.hash_key is None:
-                    raise RuntimeError("the hash action needs a key; none was configured")
-                replacement = keyed_hash(self.hash_key, span.entity_type, raw)
-            else:  # drop
-                replacement = ""
             out.append(value[last:start])
-            out.append(replacement)
+            out.append(self._replace(value[start : span.end], span, start, path, value))
             last = span.end
-            self.outcome.findings.append(finding)
-            self.outcome.removed.append((span.entity_type, raw))
         out.append(value[last:])
         return "".join(out)
+
+    def texts(self, values: list[str], paths: list[str]) -> list[str]:
+        """The text parts of one message, scanned as the one text the model reads.
+
+        A value split across parts (`"Please greet Marg"` + `"aret Thornbury."`) is found in
+        the joined text; its replacement goes into the part where it starts and the rest of
+        it is removed from the parts it runs into.
+        """
+        if len(values) < 2:
+            return [self.text(v, p) for v, p in zip(values, paths, strict=True)]
+        joined = "".join(values)
+        starts = [0]
+        for value in values:
+            starts.append(starts[-1] + len(value))
+        pieces: list[list[str]] = [[] for _ in values]
+        cursor = 0
+        for span in self.spans(joined, ""):
+            self._copy(joined, cursor, span.start, starts, pieces)
+            part = bisect.bisect_right(starts, span.start) - 1
+            offset = starts[part]
+            local = Span(
+                span.entity_type,
+                span.start - offset,
+                span.end - offset,
+                span.score,
+                span.recognizer,
+            )
+            raw = joined[span.start : span.end]
+            pieces[part].append(self._replace(raw, local, local.start, paths[part], joined))
+            cursor = span.end
+        self._copy(joined, cursor, len(joined), starts, pieces)
+        return ["".join(p) for p in pieces]
+
+    @staticmethod
+    def _copy(joined: str, lo: int, hi: int, starts: list[int], pieces: list[list[str]]) -> None:
+        """Copy joined[lo:hi] back into the parts it came from."""
+        for part in range(len(pieces)):
+            a, b = max(lo, starts[part]), min(hi, starts[part + 1])
+            if a < b:
+                pieces[part].append(joined[a:b])
+
+    def _replace(self, raw: str, span: Span, start: int, path: str, avoid: str) -> str:
+        """The replacement of one found value (recorded on the outcome); raises to block."""
+        literal = span.entity_type == LITERAL
+        action = "pseudonymize" if literal else self.policy.action_for(span.entity_type)
+        finding = Finding(span.entity_type, start, span.end, span.score, span.recognizer, path)
+        if action == "block":
+            if not self.dry_run:
+                raise PolicyBlocked(
+                    f"the policy {self.policy_id!r} blocks requests containing "
+                    f"{span.entity_type} (found in {path}); remove it from the request or "
+                    f"change `actions.{span.entity_type}` in the policy"
+                )
+            self.outcome.blocked.append(finding)
+            replacement = f"[{label_for(span.entity_type)} BLOCKED]"
+        elif action == "pseudonymize":
+            replacement = self.vault.pseudonym(span.entity_type, raw, avoid=avoid)
+        elif action == "mask":
+            replacement = mask(raw)
+        elif action == "hash":
+            if self.hash_key is None:
+                raise RuntimeError("the hash action needs a key; none was configured")
+            replacement = keyed_hash(self.hash_key, span.entity_type, raw)
+        else:  # drop
+            replacement = ""
+        self.outcome.findings.append(finding)
+        self.outcome.removed.append((span.entity_type, raw))
+        return replacement
 
     def unscannable(self, path: str, kind: str) -> bool:
         choice = self.policy.unscannable

@@ -17,12 +17,18 @@ import regex
 from .urls import UrlGuard
 from .vault import Vault
 
-_OPEN = r"(?:\\?\[|&\#0*91;|&lsqb;|&lbrack;|\\?<|&lt;|&\#0*60;)"
-_CLOSE = r"(?:\\?\]|&\#0*93;|&rsqb;|&rbrack;|\\?>|&gt;|&\#0*62;)"
-_SEP = r"(?:\s*(?:_|\\_|-)\s*|\s+)"
+_OPEN = r"(?:\\?\[|&\#0{0,4}91;|&lsqb;|&lbrack;|\\?<|&lt;|&\#0{0,4}60;)"
+_CLOSE = r"(?:\\?\]|&\#0{0,4}93;|&rsqb;|&rbrack;|\\?>|&gt;|&\#0{0,4}62;)"
+# Every quantifier is bounded: a match can never be longer than MAX_HOLD, so the work per
+# starting position is constant and restoring is linear in the text, whatever the upstream
+# sends (an unbounded `\s*` or word list let one crafted event cost minutes of CPU).
+_SP = r"\s{0,3}"
+_SEP = rf"(?:{_SP}(?:_|\\_|-){_SP}|\s{{1,3}})"
+_WORD = r"[A-Za-z]{1,20}"
+_CAPS = r"[A-Z]{1,20}"
 PLACEHOLDER = regex.compile(
-    rf"{_OPEN}\s*(?P<label>[A-Za-z]+(?:{_SEP}[A-Za-z]+)*){_SEP}?(?P<num>\d{{1,6}})\s*{_CLOSE}"
-    rf"|(?<![A-Za-z0-9_\\])(?P<blabel>[A-Z]+(?:(?:_|\\_)[A-Z]+)*)(?:_|\\_)(?P<bnum>\d{{1,6}})"
+    rf"{_OPEN}{_SP}(?P<label>{_WORD}(?:{_SEP}{_WORD}){{0,3}}){_SEP}?(?P<num>\d{{1,6}}){_SP}{_CLOSE}"
+    rf"|(?<![A-Za-z0-9_\\])(?P<blabel>{_CAPS}(?:(?:_|\\_){_CAPS}){{0,3}})(?:_|\\_)(?P<bnum>\d{{1,6}})"
     rf"(?![A-Za-z0-9_])"
 )
 MAX_HOLD = 64  # longest mangled placeholder we wait for; longer tails are released
@@ -30,6 +36,11 @@ MAX_HOLD = 64  # longest mangled placeholder we wait for; longer tails are relea
 
 def _label(raw: str) -> str:
     return "_".join(regex.findall(r"[A-Za-z]+", raw)).upper()
+
+
+def placeholder_label(match: regex.Match) -> str:
+    """The vault label a PLACEHOLDER match names, however the model spelled it."""
+    return _label(match.group("label") or match.group("blabel"))
 
 
 def hold_point(buffer: str, lo: int = 0) -> int:
@@ -92,7 +103,9 @@ class TextRestorer:
     def restore(self, text: str, *, json_escape: bool = False) -> str:
         if not text:
             return text
-        return self.replace(text, PLACEHOLDER.finditer(text), json_escape=json_escape)
+        return self.replace(
+            text, PLACEHOLDER.finditer(text, concurrent=True), json_escape=json_escape
+        )
 
 
 class Restorer:
@@ -156,7 +169,7 @@ class HeldText:
         hold = len(buffer) if final else hold_point(buffer, lo)
         out = self.text.replace(
             buffer,
-            PLACEHOLDER.finditer(buffer, lo, hold),
+            PLACEHOLDER.finditer(buffer, lo, hold, concurrent=True),
             json_escape=json_escape,
             upto=hold,
             start=lo,

@@ -28,6 +28,8 @@ LABELS = {
     "US_BANK_NUMBER": "ACCOUNT",
     "MEDICAL_LICENSE": "LICENSE",
     "DATE_TIME": "DATE",
+    # Placeholder-shaped text the app itself sent (policies/literals.py).
+    "PLACEHOLDER_TEXT": "LITERAL",
 }
 
 

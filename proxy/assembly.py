@@ -41,7 +41,7 @@ async def assemble_pipeline(
     metrics.queue_depth = lambda: collab.model.in_use
     logits = LogitsRunner(settings, collab.model, privacy, fallbacks=collab.runners)
     try:
-        forward = ForwardRunner()
+        forward = ForwardRunner(settings.max_sse_event_bytes)
         yield Pipeline(
             gate,
             stages=[

@@ -19,7 +19,7 @@ import anyio
 from . import sse
 from .egress import EgressGate, UpstreamReply
 from .errors import GatewayError, PolicyBlocked, StageFailed, UpstreamUnreachable
-from .exchange import Exchange
+from .exchange import Exchange, StreamRestorer
 from .metrics import Metrics
 
 log = logging.getLogger("cogate.pipeline")
@@ -63,8 +63,16 @@ class Runner(Protocol):
     async def run(self, ex: Exchange, gate: EgressGate) -> Reply: ...
 
 
+# Answers and stream events larger than this are parsed and restored in a worker thread: a
+# big one must not hold the event loop (and every other client) while it is processed.
+OFFLOAD_EVENT_BYTES = 64 * 1024
+
+
 class ForwardRunner:
     """passthrough and redact: forward the (sanitized) request, restore the answer."""
+
+    def __init__(self, max_event_bytes: int | None = sse.DEFAULT_MAX_EVENT_BYTES) -> None:
+        self.max_event_bytes = max_event_bytes
 
     async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
         method = "GET" if ex.route == "models" else "POST"
@@ -89,16 +97,10 @@ class ForwardRunner:
             )
         content = upstream.content
         if upstream.status < 400 and ex.findings:
-            try:
-                answer = json.loads(content)
-            except ValueError:
-                # The app cannot be given its own values back in an answer we cannot read.
-                raise UpstreamUnreachable(
-                    "the upstream answered with a body that is not JSON, so cogate could not "
-                    "restore your values in it",
-                    code="upstream_bad_response",
-                ) from None
-            content = json.dumps(ex.restorer.restore_json(answer), ensure_ascii=False).encode()
+            if len(content) > OFFLOAD_EVENT_BYTES:
+                content = await anyio.to_thread.run_sync(_restore_body, ex, content)
+            else:
+                content = _restore_body(ex, content)
             withheld = getattr(ex.restorer, "withheld", 0)
             if withheld:
                 ex.response_headers[WITHHELD_HEADER] = str(withheld)
@@ -117,8 +119,11 @@ class ForwardRunner:
                     yield chunk
                 return
             done = False
-            async for event in sse.iter_events(upstream.chunks()):
-                data = sse.event_data(event)
+            async for event in sse.iter_events(upstream.chunks(), self.max_event_bytes):
+                if len(event) > OFFLOAD_EVENT_BYTES:
+                    data, restored = await anyio.to_thread.run_sync(_restore_event, restorer, event)
+                else:
+                    data, restored = _restore_event(restorer, event)
                 if data is sse.DONE:
                     done = True
                     for out in restorer.finish():
@@ -128,8 +133,7 @@ class ForwardRunner:
                 elif isinstance(data, dict):
                     if data.get("usage"):
                         ex.notes["usage"] = data["usage"]
-                    for out in restorer.feed(data):
-                        yield sse.encode_event(out)
+                    yield restored
                 else:
                     yield event + b"\n\n"
             if not done:
@@ -144,6 +148,27 @@ class ForwardRunner:
                 for out in restorer.finish():
                     yield sse.encode_event(out)
             yield b"\n\n" + sse.encode_event(exc.body())
+
+
+def _restore_body(ex: Exchange, content: bytes) -> bytes:
+    try:
+        answer = json.loads(content)
+    except ValueError:
+        # The app cannot be given its own values back in an answer we cannot read.
+        raise UpstreamUnreachable(
+            "the upstream answered with a body that is not JSON, so cogate could not "
+            "restore your values in it",
+            code="upstream_bad_response",
+        ) from None
+    return json.dumps(ex.restorer.restore_json(answer), ensure_ascii=False).encode()
+
+
+def _restore_event(restorer: StreamRestorer, event: bytes) -> tuple[object, bytes]:
+    """An event's data and, for a JSON event, its restored encoding (CPU work, one place)."""
+    data = sse.event_data(event)
+    if not isinstance(data, dict):
+        return data, b""
+    return data, b"".join(sse.encode_event(out) for out in restorer.feed(data))
 
 
 class BlockRunner:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     connect_timeout: float = 10.0
     read_timeout: float = 600.0
     max_body_bytes: int = 4 * 1024 * 1024
+    # Largest single stream event cogate parses to restore; a larger one ends the stream
+    # with an error event (a hostile upstream must not make it buffer without bound).
+    max_sse_event_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: str = "info"
     log_json: bool = False
 

@@ -10,24 +10,54 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from .errors import UpstreamUnreachable
+
 DONE = object()
 
 
-async def iter_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """Yield each complete event (without its blank-line terminator) as it arrives."""
-    buffer = b""
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
+
+
+class EventTooLarge(UpstreamUnreachable):
+    code = "upstream_event_too_large"
+
+
+async def iter_events(
+    chunks: AsyncIterator[bytes], max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES
+) -> AsyncIterator[bytes]:
+    """Yield each complete event (without its blank-line terminator) as it arrives.
+
+    Linear in the bytes received: each byte is normalised and searched once (the search
+    resumes where the last one stopped). An event growing past `max_event_bytes` raises
+    EventTooLarge instead of being buffered without bound.
+    """
+    buffer = bytearray()
+    searched = 0  # buffer[:searched] holds no event boundary
+    carry = b""  # a chunk may end between \r and \n
     async for chunk in chunks:
-        # Normalise on the buffer: a chunk may end between \r and \n.
-        buffer = (buffer + chunk).replace(b"\r\n", b"\n")
+        data = carry + chunk
+        carry = b"\r" if data.endswith(b"\r") else b""
+        buffer += (data[:-1] if carry else data).replace(b"\r\n", b"\n")
+        start = 0
         while True:
-            cut = buffer.find(b"\n\n")
+            cut = buffer.find(b"\n\n", max(searched - 1, start))
             if cut < 0:
                 break
-            event, buffer = buffer[:cut], buffer[cut + 2 :]
+            event = bytes(buffer[start:cut])
+            start = searched = cut + 2
             if event.strip():
                 yield event
-    if buffer.strip():
-        yield buffer
+        del buffer[:start]
+        searched = max(len(buffer) - 1, 0)
+        if max_event_bytes is not None and len(buffer) > max_event_bytes:
+            raise EventTooLarge(
+                f"the upstream sent one stream event larger than {max_event_bytes} bytes, "
+                "cogate's limit; the stream was ended. Raise `max_sse_event_bytes` "
+                "(COGATE_MAX_SSE_EVENT_BYTES) if such events are expected"
+            )
+    buffer += carry
+    if bytes(buffer).strip():
+        yield bytes(buffer)
 
 
 def event_data(event: bytes) -> Any:
