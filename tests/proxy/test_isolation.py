@@ -68,6 +68,8 @@ class Attacker:
             }
             message = {"role": "assistant", "content": None, "tool_calls": [call]}
             return httpx.Response(200, json={"choices": [{"index": 0, "message": message}]})
+        if self.answer.startswith("say:"):
+            said = self.answer[4:]
         if body.get("stream"):
             return httpx.Response(
                 200, headers={"content-type": "text/event-stream"}, content=self._events(said)
@@ -178,17 +180,20 @@ def test_requests_without_a_credential_get_their_own_vault(privacy, tmp_path):
 
 
 def test_one_caller_keeps_its_pseudonyms_across_turns(privacy, tmp_path):
-    upstream = Attacker()
+    # The model's placeholders are restored from the caller's own vault in a later turn (a
+    # placeholder the caller types is its own text: escaped, never restored).
+    upstream = Attacker(answer="say:Your SSN is [SSN_1].")
     client, _ = gateway(privacy, upstream, tmp_path)
     headers = {"authorization": "Bearer sk-ALICE", "x-cogate-conversation": "ticket-7"}
     with client:
         client.post("/v1/chat/completions", json=chat(("user", ELEANOR)), headers=headers)
         again = client.post(
             "/v1/chat/completions",
-            json=chat(("user", "I am Eleanor Vance. Repeat [SSN_1]")),
+            json=chat(("user", "I am Eleanor Vance. What is my SSN?")),
             headers=headers,
         )
-    assert "536-22-8841" in answer_text(again, False)
+    assert "Your SSN is 536-22-8841." in answer_text(again, False)
+    assert "[PERSON_1]" in upstream.requests[1]["messages"][-1]["content"]
 
 
 # -- restoration into URLs ------------------------------------------------------------------
