@@ -11,7 +11,7 @@ from .ledger import SQLiteLedger
 from .records import CompletionRecord, EgressRecord, Ledger
 
 if TYPE_CHECKING:
-    from cogate.proxy.settings import Settings
+    from cogate.core.settings import Settings
 
 __all__ = ["CompletionRecord", "EgressRecord", "Ledger", "SQLiteLedger", "open_ledger"]
 

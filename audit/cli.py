@@ -27,7 +27,7 @@ data_dir_option = click.option(
 def _resolve(data_dir: Path | None) -> Path:
     if data_dir is not None:
         return data_dir
-    from cogate.proxy.settings import Settings
+    from cogate.core.settings import Settings
 
     return Settings().data_dir
 

@@ -31,7 +31,7 @@ _SECURITY_HEADERS = {
 
 
 def _is_loopback(host: str) -> bool:
-    from cogate.proxy.settings import is_loopback
+    from cogate.core.settings import is_loopback
 
     return is_loopback(host)
 

@@ -56,9 +56,9 @@ async def measure(args: argparse.Namespace) -> dict[str, dict[str, dict[str, lis
         task_of,
     )
     from cogate.collab.runtime import LocalModel
+    from cogate.core.exchange import Exchange
+    from cogate.core.settings import Settings
     from cogate.policies import Privacy
-    from cogate.proxy.exchange import Exchange
-    from cogate.proxy.settings import Settings
 
     settings = Settings(
         data_dir=Path(tempfile.mkdtemp(prefix="cogate-leak-")), local_threads=args.threads

@@ -129,10 +129,10 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, list[dict[str, 
         reference_of,
         request_messages,
     )
+    from cogate.core.exchange import Exchange
+    from cogate.core.settings import Settings
     from cogate.policies import Privacy
     from cogate.proxy.egress import EgressGate
-    from cogate.proxy.exchange import Exchange
-    from cogate.proxy.settings import Settings
     from cogate.proxy.upstream import build_client
 
     settings = Settings(

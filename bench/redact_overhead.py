@@ -63,9 +63,9 @@ def stock():
 
 
 def cogate(workdir: Path):
+    from cogate.core.exchange import Exchange
+    from cogate.core.settings import Settings
     from cogate.policies import Privacy
-    from cogate.proxy.exchange import Exchange
-    from cogate.proxy.settings import Settings
 
     policy = workdir / "bench.yaml"
     # Nothing blocked, so every text goes all the way through (cards and secrets replaced).

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from cogate.proxy.errors import BadRequest
+from cogate.core.errors import BadRequest
 
 DEFAULT_MARKERS: tuple[tuple[str, str], ...] = (("<private>", "</private>"),)
 DEFAULT_HEADINGS: tuple[str, ...] = ("User Profile", "User Writing History")

@@ -21,9 +21,8 @@ import asyncio
 import dataclasses
 import inspect
 import re
-from typing import Any
 
-from cogate.proxy.exchange import Exchange
+from cogate.core.exchange import Exchange, Sanitizer
 
 from .runtime import LocalModel, Sampling
 
@@ -74,7 +73,7 @@ async def rewrite_task(model: LocalModel, text: str) -> str:
 async def sanitize_instruction(
     ex: Exchange,
     instruction: str,
-    privacy: Any,
+    privacy: Sanitizer,
     *,
     reduction: str = DEFAULT_REDUCTION,
     model: LocalModel | None = None,
@@ -96,7 +95,7 @@ async def sanitize_instruction(
     return guard.scrub(text) if guard is not None else text
 
 
-async def redact(ex: Exchange, text: str, privacy: Any) -> str:
+async def redact(ex: Exchange, text: str, privacy: Sanitizer) -> str:
     """Entity redaction by the privacy engine (detection is CPU work: off the event loop)."""
     result = await asyncio.to_thread(privacy.sanitize_text, ex, text, FIELD)
     if inspect.isawaitable(result):
@@ -122,7 +121,7 @@ class ContextGuard:
         self.placeholders: dict[str, str] = {}
 
     @classmethod
-    async def of(cls, ex: Exchange, private_text: str, privacy: Any) -> ContextGuard:
+    async def of(cls, ex: Exchange, private_text: str, privacy: Sanitizer) -> ContextGuard:
         """Scan the private context (on the device, in a scratch copy of the exchange so its
         findings do not count as removed from what left)."""
         if not private_text.strip():

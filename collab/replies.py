@@ -14,8 +14,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from cogate.proxy.errors import BadRequest, GatewayError, error_body
-from cogate.proxy.pipeline import Reply
+from cogate.core.errors import BadRequest, GatewayError, error_body
+from cogate.core.reply import Reply
 
 from .runtime import Generation, Sampling
 

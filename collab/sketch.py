@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.errors import UpstreamTimeout, UpstreamUnreachable
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.pipeline import Reply
+from cogate.core.egress import Egress
+from cogate.core.errors import UpstreamTimeout, UpstreamUnreachable
+from cogate.core.exchange import Exchange, Sanitizer
+from cogate.core.reply import Reply
 
 from .context import Split, split_exchange
 from .instruction import DEFAULT_REDUCTION, ContextGuard, sanitize_instruction
@@ -151,7 +151,7 @@ class SketchRunner:
     def __init__(
         self,
         model: LocalModel,
-        privacy: Any,
+        privacy: Sanitizer,
         *,
         reduction: str = DEFAULT_REDUCTION,
         outline_tokens: int = OUTLINE_TOKENS,
@@ -175,7 +175,7 @@ class SketchRunner:
             split, instruction, guard, outline_request(ex.model, task, self.outline_tokens)
         )
 
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+    async def run(self, ex: Exchange, gate: Egress) -> Reply:
         sampling = sampling_from_body(ex.body)
         # Refuse before the cloud is asked for an outline nobody could use.
         self.model.check_capacity()
@@ -204,7 +204,7 @@ class SketchRunner:
         return await answer(gen, ex.body, self.model.name, notes=ex.notes)
 
     async def _outline(
-        self, ex: Exchange, gate: EgressGate, body: dict[str, Any]
+        self, ex: Exchange, gate: Egress, body: dict[str, Any]
     ) -> tuple[str | None, Reply | None]:
         """(outline, None), or (None, the upstream's error reply) when it failed and the
         policy does not allow a local fallback; (None, None) for a local fallback."""
@@ -230,7 +230,7 @@ class SketchRunner:
             return None, None
         try:
             data = upstream.json()
-            if ex.findings:
+            if ex.needs_restoring:
                 data = ex.restorer.restore_json(data)
             outline = data["choices"][0]["message"]["content"]
             if not isinstance(outline, str) or not outline.strip():

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cogate.proxy.errors import PolicyBlocked
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.modes import stricter
-from cogate.proxy.private_files import create_once, private_dir
-from cogate.proxy.settings import Settings
+from cogate.core.errors import PolicyBlocked
+from cogate.core.exchange import Exchange
+from cogate.core.modes import stricter
+from cogate.core.private_files import create_once, private_dir
+from cogate.core.settings import Settings
 
 from . import fields
 from .detect import AnalysisCache, Detector
@@ -92,7 +92,7 @@ class Privacy:
         ex.policy_id = policy_id
         ex.policy_hash = self._hashes[id(policy)]
         ex.mode = stricter(policy.mode, ex.requested_mode)
-        ex.notes["store_body"] = policy.store_body
+        ex.store_body = policy.store_body
 
     # -- sanitising -------------------------------------------------------------------
 
@@ -131,10 +131,9 @@ class Privacy:
             return self._hash_key
 
     def _redaction(self, ex: Exchange, outcome: Outcome) -> Redaction:
-        policy = ex.policy if isinstance(ex.policy, Policy) else None
-        if policy is None:
+        if ex.policy is None:
             self.resolve(ex)
-            policy = ex.policy
+        policy = policy_of(ex)
         needs_key = "hash" in policy.actions.values()
         return Redaction(
             policy,
@@ -176,6 +175,13 @@ class Privacy:
         if not isinstance(ex.restorer, Restorer):
             ex.restorer = Restorer(redaction.vault)
         return result
+
+
+def policy_of(ex: Exchange) -> Policy:
+    """The full policy an exchange runs under (set by `Privacy.resolve`)."""
+    if not isinstance(ex.policy, Policy):
+        raise TypeError("the exchange has no resolved policy; run Privacy.resolve first")
+    return ex.policy
 
 
 def _matches(match: RouteMatch, *, app: str, host: str, model: str | None) -> bool:

@@ -7,16 +7,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cogate.core.errors import GatewayError, error_body
+from cogate.core.settings import Settings
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
-from .errors import GatewayError, error_body
 from .ingress import build_exchange, check_token, parse_json_object, read_body
 from .pipeline import Pipeline, Reply
-from .settings import Settings
 
 log = logging.getLogger("cogate.app")
 

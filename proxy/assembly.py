@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 
 import anyio
 import httpx
+from cogate.core.settings import Settings
 
 from .egress import EgressGate
 from .intercept_secret import rotate_secret
 from .metrics import Metrics
 from .pipeline import BlockRunner, ForwardRunner, Pipeline, never
-from .settings import Settings
 from .upstream import build_client
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cogate.core.private_files import private_dir
+from cogate.core.settings import Settings
 
 from . import __version__
 from .intercept_secret import parse_intercept_upstreams
-from .private_files import private_dir
-from .settings import Settings
 
 
 def build_settings(**flags: Any) -> Settings:

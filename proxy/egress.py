@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 from cogate.audit.records import CompletionRecord, EgressRecord, Ledger
+from cogate.core.errors import LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
+from cogate.core.exchange import Exchange
+from cogate.core.settings import Settings
 
-from .errors import LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
-from .exchange import Exchange
 from .metrics import Metrics
-from .settings import Settings
 from .upstream import response_headers
 
 log = logging.getLogger("cogate.egress")
@@ -109,10 +109,9 @@ class EgressGate:
         stream: bool = False,
         method: str = "POST",
         note: dict[str, Any] | None = None,
-        base_url: str | None = None,
     ) -> UpstreamReply:
         """Audit, then forward `body` to `path` under the configured upstream."""
-        base = base_url or self.settings.upstream_for(ex.destination_host)
+        base = self.settings.upstream_for(ex.destination_host)
         url = f"{base}/{path.lstrip('/')}"
         content = encode_body(body) if body is not None else b""
         parts = urlsplit(url)
@@ -129,7 +128,7 @@ class EgressGate:
             entity_counts=ex.entity_counts(),
             removed_values=ex.removed,
             body=content,
-            store_body=ex.notes.get("store_body", True),
+            store_body=ex.store_body,
             note=note or {},
         )
         audit_id = await self._append(self.ledger.append_egress, record)

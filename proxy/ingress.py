@@ -6,13 +6,13 @@ import hmac
 import json
 from typing import Any
 
+from cogate.core.errors import BadRequest, GatewayError, Unauthorized
+from cogate.core.exchange import Exchange
+from cogate.core.modes import MODES, is_mode
+from cogate.core.settings import Settings
 from starlette.requests import Request
 
-from .errors import BadRequest, GatewayError, Unauthorized
-from .exchange import Exchange
 from .intercept_secret import destination_hint
-from .modes import MODES, is_mode
-from .settings import Settings
 from .shape import check_shape
 
 MAX_DEPTH = 64

@@ -360,8 +360,9 @@ def intercept(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from cogate.core.private_files import private_dir
+
     from .cli import build_settings
-    from .private_files import private_dir
 
     settings = build_settings(data_dir=data_dir)
     listen_at = parse_listen(listen)
@@ -423,8 +424,9 @@ def ca_command(data_dir: Path | None, listen: str, mitmdump: str | None, as_json
     """
     import json
 
+    from cogate.core.private_files import private_dir
+
     from .cli import build_settings
-    from .private_files import private_dir
 
     parent = click.get_current_context().parent
     if data_dir is None and parent is not None:

@@ -11,15 +11,15 @@ import inspect
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Protocol
 
 import anyio
+from cogate.core import sse
+from cogate.core.egress import Runner
+from cogate.core.errors import GatewayError, PolicyBlocked, StageFailed, UpstreamUnreachable
+from cogate.core.exchange import Exchange
+from cogate.core.reply import Reply
 
-from . import sse
 from .egress import EgressGate, UpstreamReply
-from .errors import GatewayError, PolicyBlocked, StageFailed, UpstreamUnreachable
-from .exchange import Exchange
 from .metrics import Metrics
 
 log = logging.getLogger("cogate.pipeline")
@@ -36,21 +36,6 @@ def always(ex: Exchange) -> bool:
 
 def never(ex: Exchange) -> bool:
     return False
-
-
-@dataclass
-class Reply:
-    """What the HTTP edge sends back: a whole body or a stream of bytes."""
-
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    stream: AsyncIterator[bytes] | None = None
-    media_type: str = "application/json"
-
-
-class Runner(Protocol):
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply: ...
 
 
 class ForwardRunner:
@@ -78,7 +63,7 @@ class ForwardRunner:
                 media_type=upstream.headers.get("content-type", "text/event-stream"),
             )
         content = upstream.content
-        if upstream.status < 400 and ex.findings:
+        if upstream.status < 400 and ex.needs_restoring:
             try:
                 answer = json.loads(content)
             except ValueError:
@@ -97,7 +82,7 @@ class ForwardRunner:
         )
 
     async def _relay(self, ex: Exchange, upstream: UpstreamReply) -> AsyncIterator[bytes]:
-        restorer = ex.restorer.stream() if ex.findings else None
+        restorer = ex.restorer.stream() if ex.needs_restoring else None
         try:
             if restorer is None:
                 async for chunk in upstream.chunks():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import BadRequest
+from cogate.core.errors import BadRequest
 
 ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 

@@ -74,7 +74,7 @@ def train_gate(
     learns how much weight the cloud deserves at each token. The result is plain JSON
     (loaded without torch or pickle); the same --seed gives the same file.
     """
-    from cogate.proxy.settings import Settings
+    from cogate.core.settings import Settings
 
     from .runner import default_gate_path
     from .train import collect, load_positions, save_positions, train
@@ -106,7 +106,7 @@ def train_gate(
 def _collect(data, limit, tokens, local_model, cloud_model, threads, collect):
     from cogate.collab.cogenesis import load_samples
     from cogate.collab.runtime import LocalModel
-    from cogate.proxy.settings import Settings
+    from cogate.core.settings import Settings
 
     folder = data or DEFAULT_DATA
     try:

@@ -12,9 +12,9 @@ import inspect
 import logging
 from typing import Any
 
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.errors import GatewayError
-from cogate.proxy.exchange import Exchange
+from cogate.core.egress import Egress
+from cogate.core.errors import GatewayError
+from cogate.core.exchange import Exchange, Sanitizer
 
 from .align import CloudStep, Draft
 from .guard import PrivateTerms
@@ -26,7 +26,7 @@ PREFIX_FIELD = "logits.prefix"
 CLOUD_TEMPLATE = "Task: {instruction}\n\nResponse:\n"
 
 
-async def sanitize(privacy: Any, ex: Exchange, text: str, field: str) -> str:
+async def sanitize(privacy: Sanitizer, ex: Exchange, text: str, field: str) -> str:
     """The privacy engine's redaction, off the event loop (detection is CPU work)."""
     if not text:
         return text
@@ -42,8 +42,8 @@ class CloudDrafter:
     def __init__(
         self,
         ex: Exchange,
-        gate: EgressGate,
-        privacy: Any,
+        gate: Egress,
+        privacy: Sanitizer,
         *,
         instruction: str,
         terms: PrivateTerms,

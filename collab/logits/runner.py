@@ -22,11 +22,11 @@ from cogate.collab.instruction import DEFAULT_REDUCTION, sanitize_instruction
 from cogate.collab.replies import completion_body, completion_id, sampling_from_body, usage
 from cogate.collab.runtime import LocalModel
 from cogate.collab.sketch import final_messages, fit_prompt
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.errors import BadRequest, GatewayError, error_body
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.pipeline import Reply, Runner
-from cogate.proxy.settings import Settings
+from cogate.core.egress import Egress, Runner
+from cogate.core.errors import BadRequest, GatewayError, error_body
+from cogate.core.exchange import Exchange, Sanitizer
+from cogate.core.reply import Reply
+from cogate.core.settings import Settings
 
 from .cloud import CLOUD_TEMPLATE, CloudDrafter
 from .decode import LogitsOptions, Sampler, Stats, Stepper, decode
@@ -72,7 +72,7 @@ def fallback_choice(policy: Any, have_runner: bool) -> str:
 class _NotingGate:
     """The egress gate, adding the fallback reason to every ledger note it writes."""
 
-    def __init__(self, gate: EgressGate, note: dict[str, Any]) -> None:
+    def __init__(self, gate: Egress, note: dict[str, Any]) -> None:
         self._gate = gate
         self._note = note
         self.settings = gate.settings
@@ -95,7 +95,7 @@ class LogitsRunner:
         self,
         settings: Settings,
         local_model: LocalModel,
-        privacy: Any,
+        privacy: Sanitizer,
         fallback_runner: Runner | None = None,
         *,
         fallbacks: dict[str, Runner] | None = None,
@@ -120,7 +120,7 @@ class LogitsRunner:
         self.stepper = stepper  # how the raw llama is driven token by token
         log.info("logits mode: fusion gate %s", self.gate.describe())
 
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+    async def run(self, ex: Exchange, gate: Egress) -> Reply:
         sampling = sampling_from_body(ex.body)
         split = split_exchange(ex, "logits")
         instruction = split.instruction
@@ -171,7 +171,7 @@ class LogitsRunner:
         ex.response_headers[STATS_HEADER] = str(stats.calls)
         ex.response_headers[ACCEPTED_HEADER] = str(stats.accepted)
         body = completion_body(name, text, stats.finish_reason, len(prompt), stats.tokens)
-        if ex.findings:
+        if ex.needs_restoring:
             body = ex.restorer.restore_json(body)
         return Reply(status=200, body=json.dumps(body, ensure_ascii=False).encode())
 
@@ -205,7 +205,7 @@ class LogitsRunner:
             "created": int(time.time()),
             "model": model,
         }
-        restorer = ex.restorer.stream() if ex.findings else None
+        restorer = ex.restorer.stream() if ex.needs_restoring else None
 
         def events(delta: dict[str, Any], finish: str | None) -> list[bytes]:
             choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
@@ -238,7 +238,7 @@ class LogitsRunner:
         finally:
             await pieces.aclose()
 
-    async def _fall_back(self, ex: Exchange, gate: EgressGate, reason: str) -> Reply:
+    async def _fall_back(self, ex: Exchange, gate: Egress, reason: str) -> Reply:
         choice = fallback_choice(ex.policy, bool(self.fallbacks))
         runner = self.fallbacks.get(choice)
         log.warning("logits mode unavailable (%s); %s for %s", reason, choice, ex.id)

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
+from cogate.core.exchange import Exchange, Finding
+from cogate.core.settings import Settings
 from cogate.proxy.egress import EgressGate
-from cogate.proxy.exchange import Exchange, Finding
-from cogate.proxy.settings import Settings
 from cogate.proxy.upstream import build_client
 
 from tests.proxy.doubles import ListLedger

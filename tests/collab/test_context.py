@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cogate.collab.context import Rules, split_request, split_text
-from cogate.proxy.errors import BadRequest
+from cogate.core.errors import BadRequest
 
 PROFILE = "Name: Ana Lima\nLocation: Porto, Portugal\nPrivacy_info: Secretly learning Spanish"
 HISTORY = "Task: A note\nContent: Dear team, ..."

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 from cogate.collab.logits import LogitsOptions, LogitsRunner
 from cogate.collab.model_files import packaged_file
+from cogate.core.settings import Settings
 from cogate.proxy.egress import EgressGate
 from cogate.proxy.pipeline import BlockRunner, ForwardRunner, Pipeline, Runner
-from cogate.proxy.settings import Settings
 from cogate.proxy.upstream import build_client
 
 from ..proxy.doubles import ListLedger

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from cogate.collab.logits import FALLBACK_HEADER, LogitsRunner
 from cogate.collab.logits.cloud import parse_draft
+from cogate.core.settings import Settings
 from cogate.proxy.app import create_app
 from cogate.proxy.egress import EgressGate
 from cogate.proxy.pipeline import Pipeline, Reply
-from cogate.proxy.settings import Settings
 from cogate.proxy.upstream import build_client
 from fastapi.testclient import TestClient
 

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+from cogate.core import sse
+from cogate.core.exchange import Exchange, Finding
 from cogate.policies.restore import Restorer
 from cogate.policies.vault import Vault
-from cogate.proxy import sse
-from cogate.proxy.exchange import Exchange, Finding
 from cogate.proxy.pipeline import ForwardRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st

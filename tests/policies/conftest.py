@@ -6,11 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cogate.core.exchange import Exchange
+from cogate.core.settings import Settings
 from cogate.policies.detect import Detector
 from cogate.policies.privacy import Privacy
 from cogate.policies.schema import load_policy
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -6,9 +6,9 @@ import json
 import socket
 
 import pytest
+from cogate.core.errors import PolicyBlocked
 from cogate.policies.detect import Detector
 from cogate.policies.schema import load_policy
-from cogate.proxy.errors import PolicyBlocked
 
 from .conftest import chat, exchange
 
@@ -47,7 +47,7 @@ def test_routes_choose_policy_and_mode(make_privacy, app, model, policy_id, mode
     privacy.resolve(ex)
     assert (ex.policy_id, ex.mode) == (policy_id, mode)
     assert ex.policy_hash.startswith("sha256:") and len(ex.policy_hash) == 71
-    assert ex.notes["store_body"] is (app != "hr-tool")  # strict keeps hashes only
+    assert ex.store_body is (app != "hr-tool")  # strict keeps hashes only
 
 
 def test_route_by_intercepted_destination(make_privacy) -> None:

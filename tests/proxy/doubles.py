@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 
 import httpx
 from cogate.audit.records import CompletionRecord, EgressRecord
+from cogate.core.exchange import Exchange
+from cogate.core.settings import Settings
 from cogate.proxy.egress import EgressGate
-from cogate.proxy.exchange import Exchange
 from cogate.proxy.pipeline import BlockRunner, ForwardRunner, Pipeline, Stage
-from cogate.proxy.settings import Settings
 from cogate.proxy.upstream import build_client
 
 

@@ -6,8 +6,8 @@ import json
 
 import httpx
 import pytest
+from cogate.core.settings import Settings
 from cogate.proxy.app import create_app
-from cogate.proxy.settings import Settings
 from fastapi.testclient import TestClient
 
 from .doubles import ListLedger, assembler
@@ -314,7 +314,7 @@ def test_garbage_from_the_upstream_is_a_clear_502_when_values_must_be_restored()
         return httpx.Response(200, content=b"<html>oops", headers={"content-type": "text/html"})
 
     def finds_something(ex) -> None:
-        from cogate.proxy.exchange import Finding
+        from cogate.core.exchange import Finding
 
         ex.mode = "redact"
         ex.outbound_body = ex.body

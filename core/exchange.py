@@ -20,6 +20,20 @@ class StreamRestorer(Protocol):
     def finish(self) -> list[dict[str, Any]]: ...
 
 
+class PolicyFacts(Protocol):
+    """What the kernel and the gateway read from the policy an exchange runs under; the
+    full schema lives in the privacy engine (`cogate.policies.schema.Policy`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def store_body(self) -> bool: ...
+
+
 class Restorer(Protocol):
     """Gives the app its own values back in an answer."""
 
@@ -28,7 +42,7 @@ class Restorer(Protocol):
     def stream(self) -> StreamRestorer: ...
 
 
-class _PassStream:
+class PassStream:
     def feed(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         return [event]
 
@@ -43,7 +57,7 @@ class NoRestore:
         return body
 
     def stream(self) -> StreamRestorer:
-        return _PassStream()
+        return PassStream()
 
 
 @dataclass
@@ -84,10 +98,12 @@ class Exchange:
     started: float = field(default_factory=time.perf_counter)
 
     # Filled by the stages.
-    policy: Any = None
+    policy: PolicyFacts | None = None
     policy_id: str = "none"
     policy_hash: str = ""
     mode: str = "passthrough"
+    # Whether the ledger keeps the sanitized body that left, or only its hash.
+    store_body: bool = True
     findings: list[Finding] = field(default_factory=list)
     # (entity type, raw value) pairs removed from the request; only ever HMAC-tagged.
     removed: list[tuple[str, str]] = field(default_factory=list, repr=False)
@@ -107,6 +123,11 @@ class Exchange:
         model = self.body.get("model")
         return model if isinstance(model, str) else None
 
+    @property
+    def needs_restoring(self) -> bool:
+        """Whether an answer may hold placeholders: only when something was replaced."""
+        return bool(self.findings)
+
     def entity_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for finding in self.findings:
@@ -116,3 +137,16 @@ class Exchange:
     def mark(self, name: str) -> None:
         """Record the time since ingress at which a stage finished, in milliseconds."""
         self.timings[name] = round((time.perf_counter() - self.started) * 1000, 3)
+
+
+class Sanitizer(Protocol):
+    """The privacy engine as the pipeline and the collaboration modes use it."""
+
+    def resolve(self, ex: Exchange) -> None:
+        """Choose the policy and the mode of an exchange."""
+
+    def sanitize(self, ex: Exchange) -> None:
+        """Transform the request for its mode; sets `outbound_body` and `restorer`."""
+
+    def sanitize_text(self, ex: Exchange, text: str, field: str) -> str:
+        """One text with this exchange's policy applied (findings added to `ex`)."""
