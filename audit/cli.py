@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cogate.core.settings import Settings
 
 from . import review
 from .ledger import SQLiteLedger
@@ -27,8 +28,6 @@ data_dir_option = click.option(
 def _resolve(data_dir: Path | None) -> Path:
     if data_dir is not None:
         return data_dir
-    from cogate.core.settings import Settings
-
     return Settings().data_dir
 
 

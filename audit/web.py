@@ -13,6 +13,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from cogate.core.settings import is_loopback
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
@@ -30,12 +31,6 @@ _SECURITY_HEADERS = {
 }
 
 
-def _is_loopback(host: str) -> bool:
-    from cogate.core.settings import is_loopback
-
-    return is_loopback(host)
-
-
 def create_app(data_dir: Path, token: str) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -43,7 +38,7 @@ def create_app(data_dir: Path, token: str) -> FastAPI:
     async def guard(request: Request, call_next):
         # A loopback Host header defeats DNS rebinding; the token defeats other local users.
         host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip("[]")
-        if not _is_loopback(host):
+        if not is_loopback(host):
             return JSONResponse({"error": "the review page answers on loopback only"}, 403)
         if request.url.path.startswith("/api/"):
             given = request.headers.get(TOKEN_HEADER, "")
@@ -119,7 +114,7 @@ def run(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8788) -> None:
     import click
     import uvicorn
 
-    if not _is_loopback(host):
+    if not is_loopback(host):
         raise ValueError(f"the review page binds loopback only (127.0.0.1 or ::1), not {host}")
     review.open_store(data_dir).close()
     token = secrets.token_urlsafe(24)

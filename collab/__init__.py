@@ -13,7 +13,7 @@ from cogate.core.egress import Runner
 from cogate.core.exchange import Sanitizer
 from cogate.core.settings import Settings
 
-from .context import Rules, Split, split_request
+from .context import Split, split_request
 from .instruction import DEFAULT_REDUCTION, REDUCTIONS, sanitize_instruction
 from .local import LocalRunner
 from .runtime import Completion, Generation, LocalModel, LocalModelUnavailable, Sampling
@@ -27,7 +27,6 @@ __all__ = [
     "LocalModelUnavailable",
     "LocalRunner",
     "REDUCTIONS",
-    "Rules",
     "Sampling",
     "SketchRunner",
     "Split",

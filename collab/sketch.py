@@ -20,6 +20,7 @@ from cogate.core.egress import Egress
 from cogate.core.errors import UpstreamTimeout, UpstreamUnreachable
 from cogate.core.exchange import Exchange, Sanitizer
 from cogate.core.reply import Reply
+from cogate.policies.schema import policy_of
 
 from .context import Split, split_exchange
 from .instruction import DEFAULT_REDUCTION, ContextGuard, sanitize_instruction
@@ -42,12 +43,9 @@ FALLBACK_HEADER = "x-cogate-fallback"
 OUTLINE_TOKENS = 256
 
 
-def fallback_allowed(policy: Any) -> bool:
-    """The policy's `collab.fallback_local` (absent: not allowed)."""
-    collab = getattr(policy, "collab", None)
-    if isinstance(collab, dict):
-        return bool(collab.get("fallback_local", False))
-    return bool(getattr(collab, "fallback_local", False))
+def fallback_allowed(ex: Exchange) -> bool:
+    """The policy's `collab.fallback_local`: may the local model answer alone?"""
+    return policy_of(ex).collab.fallback_local
 
 
 def outline_request(
@@ -208,7 +206,7 @@ class SketchRunner:
     ) -> tuple[str | None, Reply | None]:
         """(outline, None), or (None, the upstream's error reply) when it failed and the
         policy does not allow a local fallback; (None, None) for a local fallback."""
-        allowed = fallback_allowed(ex.policy)
+        allowed = fallback_allowed(ex)
         try:
             upstream = await gate.send(
                 ex, "chat/completions", body, note={"purpose": "sketch outline"}

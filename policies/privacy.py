@@ -25,7 +25,7 @@ from . import fields
 from .detect import AnalysisCache, Detector
 from .redact import Outcome, Redaction
 from .restore import Restorer
-from .schema import Policy, Route, RouteMatch, load_policy, resolve_reference
+from .schema import Policy, Route, RouteMatch, load_policy, policy_of, resolve_reference
 from .vault import Vault, VaultStore
 
 HASH_KEY_FILE = "pseudonym-hash.key"
@@ -175,13 +175,6 @@ class Privacy:
         if not isinstance(ex.restorer, Restorer):
             ex.restorer = Restorer(redaction.vault)
         return result
-
-
-def policy_of(ex: Exchange) -> Policy:
-    """The full policy an exchange runs under (set by `Privacy.resolve`)."""
-    if not isinstance(ex.policy, Policy):
-        raise TypeError("the exchange has no resolved policy; run Privacy.resolve first")
-    return ex.policy
 
 
 def _matches(match: RouteMatch, *, app: str, host: str, model: str | None) -> bool:

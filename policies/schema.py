@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from cogate.core.exchange import Exchange
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -283,3 +284,10 @@ def resolve_reference(reference: str, relative_to: Path | None) -> Path:
     if not path.is_absolute() and relative_to is not None:
         path = relative_to.parent / path
     return path
+
+
+def policy_of(ex: Exchange) -> Policy:
+    """The full policy an exchange runs under (set by `Privacy.resolve`)."""
+    if not isinstance(ex.policy, Policy):
+        raise TypeError("the exchange has no resolved policy; run Privacy.resolve first")
+    return ex.policy

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
+from .assembly import assemble_pipeline
 from .ingress import build_exchange, check_token, parse_json_object, read_body
 from .pipeline import Pipeline, Reply
 
@@ -28,7 +29,7 @@ STREAMED: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-strea
 def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> FastAPI:
     """Build the gateway. `assemble` builds the pipeline and its parts for the app's lifetime."""
     if assemble is None:
-        from .assembly import assemble_pipeline as assemble
+        assemble = assemble_pipeline
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

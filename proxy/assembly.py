@@ -7,7 +7,11 @@ from contextlib import asynccontextmanager
 
 import anyio
 import httpx
+from cogate.audit import open_ledger
+from cogate.collab import build_collab
+from cogate.collab.logits import LogitsRunner
 from cogate.core.settings import Settings
+from cogate.policies import Privacy
 
 from .egress import EgressGate
 from .intercept_secret import rotate_secret
@@ -21,11 +25,6 @@ async def assemble_pipeline(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> AsyncIterator[Pipeline]:
     """Everything a gateway process needs; `transport` replaces the network (unit tests)."""
-    from cogate.audit import open_ledger
-    from cogate.collab import build_collab
-    from cogate.collab.logits import LogitsRunner
-    from cogate.policies import Privacy
-
     # Loading the policy and spaCy takes seconds: keep the event loop free meanwhile. A broken
     # policy stops start-up here rather than failing requests later.
     privacy = await anyio.to_thread.run_sync(Privacy, settings)

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cogate.core.private_files import private_dir
 
 from .intercept_secret import secret_path
+from .options import build_settings
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 DEFAULT_HOSTS = ("api.openai.com",)
@@ -360,10 +362,6 @@ def intercept(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from cogate.core.private_files import private_dir
-
-    from .cli import build_settings
-
     settings = build_settings(data_dir=data_dir)
     listen_at = parse_listen(listen)
     if gateway is None:
@@ -423,10 +421,6 @@ def ca_command(data_dir: Path | None, listen: str, mitmdump: str | None, as_json
     The output can be evaluated by a shell: eval "$(cogate intercept ca --data-dir DIR)".
     """
     import json
-
-    from cogate.core.private_files import private_dir
-
-    from .cli import build_settings
 
     parent = click.get_current_context().parent
     if data_dir is None and parent is not None:

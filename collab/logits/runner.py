@@ -27,6 +27,7 @@ from cogate.core.errors import BadRequest, GatewayError, error_body
 from cogate.core.exchange import Exchange, Sanitizer
 from cogate.core.reply import Reply
 from cogate.core.settings import Settings
+from cogate.policies.schema import policy_of
 
 from .cloud import CLOUD_TEMPLATE, CloudDrafter
 from .decode import LogitsOptions, Sampler, Stats, Stepper, decode
@@ -41,7 +42,6 @@ FALLBACK_HEADER = "x-cogate-logits-fallback"
 STATS_HEADER = "x-cogate-logits-calls"  # cloud calls (plain replies only)
 ACCEPTED_HEADER = "x-cogate-logits-accepted"  # tokens that agreed with a cloud draft
 GATE_FILE = "fusion-gate.json"
-FALLBACKS = ("sketch", "local", "refuse")
 
 
 class LogitsUnavailable(GatewayError):
@@ -55,18 +55,10 @@ def default_gate_path(settings: Settings) -> Path:
     return Path(settings.data_dir) / GATE_FILE
 
 
-def fallback_choice(policy: Any, have_runner: bool) -> str:
-    """The policy's `collab.logits_fallback` (sketch | local | refuse); absent: sketch when
-    a fallback runner is available, else refuse."""
-    collab = getattr(policy, "collab", None)
-    value = (
-        collab.get("logits_fallback")
-        if isinstance(collab, dict)
-        else getattr(collab, "logits_fallback", None)
-    )
-    if value in FALLBACKS:
-        return value
-    return "sketch" if have_runner else "refuse"
+def fallback_choice(ex: Exchange) -> str:
+    """The policy's `collab.logits_fallback`: sketch | local | refuse (a choice without a
+    runner in this gateway refuses too)."""
+    return policy_of(ex).collab.logits_fallback
 
 
 class _NotingGate:
@@ -239,7 +231,7 @@ class LogitsRunner:
             await pieces.aclose()
 
     async def _fall_back(self, ex: Exchange, gate: Egress, reason: str) -> Reply:
-        choice = fallback_choice(ex.policy, bool(self.fallbacks))
+        choice = fallback_choice(ex)
         runner = self.fallbacks.get(choice)
         log.warning("logits mode unavailable (%s); %s for %s", reason, choice, ex.id)
         if runner is None:

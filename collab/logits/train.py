@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cogate.collab.cogenesis import reference_of, request_messages
+from cogate.collab.context import split_request
+from cogate.collab.instruction import task_title
+from cogate.collab.sketch import final_messages, fit_prompt
+from cogate.policies.schema import PrivateContext
 
 from .align import CloudStep, Draft, cloud_probs, view_at
 from .cloud import CLOUD_TEMPLATE
@@ -110,17 +115,12 @@ def collect(
 ) -> list[Position]:
     """Logit pairs for `samples`. `local` and `cloud` are LocalModel instances (two files, or
     the same file loaded twice)."""
-    from cogate.collab.cogenesis import reference_of, request_messages
-    from cogate.collab.context import Rules, split_request
-    from cogate.collab.instruction import task_title
-    from cogate.collab.sketch import final_messages, fit_prompt
-
     options = options or LogitsOptions()
     positions: list[Position] = []
     local_llama, cloud_llama = local.load(), cloud.load()
     local_step, cloud_step = LlamaStepper(local_llama), LlamaStepper(cloud_llama)
     for index, sample in enumerate(samples):
-        split = split_request({"messages": request_messages(sample)}, Rules())
+        split = split_request({"messages": request_messages(sample)}, PrivateContext())
         task = task_title(split.instruction)
         terms = private_terms(split.private_text, task)
         cloud_prompt = CLOUD_TEMPLATE.format(instruction=terms.scrub(task))
