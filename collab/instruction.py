@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
 import re
 
 from cogate.core.exchange import Exchange, Sanitizer
@@ -95,12 +94,11 @@ async def sanitize_instruction(
     return guard.scrub(text) if guard is not None else text
 
 
-async def redact(ex: Exchange, text: str, privacy: Sanitizer) -> str:
+async def redact(ex: Exchange, text: str, privacy: Sanitizer, field: str = FIELD) -> str:
     """Entity redaction by the privacy engine (detection is CPU work: off the event loop)."""
-    result = await asyncio.to_thread(privacy.sanitize_text, ex, text, FIELD)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+    if not text:
+        return text
+    return await asyncio.to_thread(privacy.sanitize_text, ex, text, field)
 
 
 _QUOTED = re.compile(r"""(?<![\w])(['"\u2018\u201c])(.{3,120}?)['"\u2019\u201d](?![\w])""")

@@ -7,11 +7,10 @@ placeholders) and then through the private-terms guard. The raw prefix never lea
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
 from typing import Any
 
+from cogate.collab.instruction import redact
 from cogate.core.egress import Egress
 from cogate.core.errors import GatewayError
 from cogate.core.exchange import Exchange, Sanitizer
@@ -24,16 +23,6 @@ log = logging.getLogger("cogate.collab.logits")
 PREFIX_FIELD = "logits.prefix"
 # A plain layout every completion model continues sensibly, base or instruct.
 CLOUD_TEMPLATE = "Task: {instruction}\n\nResponse:\n"
-
-
-async def sanitize(privacy: Sanitizer, ex: Exchange, text: str, field: str) -> str:
-    """The privacy engine's redaction, off the event loop (detection is CPU work)."""
-    if not text:
-        return text
-    result = await asyncio.to_thread(privacy.sanitize_text, ex, text, field)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
 
 
 class CloudDrafter:
@@ -62,7 +51,7 @@ class CloudDrafter:
         self.payloads: list[dict[str, Any]] = []
 
     async def prompt_for(self, prefix: str) -> str:
-        safe = self.terms.scrub(await sanitize(self.privacy, self.ex, prefix, PREFIX_FIELD))
+        safe = self.terms.scrub(await redact(self.ex, prefix, self.privacy, PREFIX_FIELD))
         return self.template.format(instruction=self.instruction) + safe
 
     async def __call__(self, prefix: str, n_tokens: int) -> Draft | None:

@@ -88,7 +88,6 @@ class LogitsRunner:
         settings: Settings,
         local_model: LocalModel,
         privacy: Sanitizer,
-        fallback_runner: Runner | None = None,
         *,
         fallbacks: dict[str, Runner] | None = None,
         options: LogitsOptions | None = None,
@@ -101,8 +100,6 @@ class LogitsRunner:
         self.model = local_model
         self.privacy = privacy
         self.fallbacks = dict(fallbacks or {})
-        if fallback_runner is not None:
-            self.fallbacks.setdefault("sketch", fallback_runner)
         self.options = options or LogitsOptions()
         path = gate_path if gate_path is not None else default_gate_path(settings)
         self.gate: FixedGate | MlpGate = load_gate(path, self.options.fixed_weight)

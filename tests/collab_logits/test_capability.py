@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from cogate.collab.logits import FALLBACK_HEADER, LogitsRunner
+from cogate.collab.logits import FALLBACK_HEADER
 from cogate.collab.logits.cloud import parse_draft
 from cogate.core.settings import Settings
 from cogate.policies.schema import Policy
 from cogate.proxy.app import create_app
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.pipeline import Pipeline, Reply
-from cogate.proxy.upstream import build_client
+from cogate.proxy.assembly import assemble_pipeline
+from cogate.proxy.pipeline import Reply
 from fastapi.testclient import TestClient
 
 from ..proxy.doubles import ListLedger
@@ -59,21 +56,35 @@ class SketchDouble:
         return Reply(status=200, body=b'{"choices": []}')
 
 
-def gateway(upstream, ledger, policy, fallbacks):
-    def stage(ex) -> None:
-        ex.policy = policy
+class FixedPolicy:
+    """A privacy engine (core's Sanitizer) that puts every request under `policy` in logits
+    mode and finds nothing."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    def resolve(self, ex) -> None:
+        ex.policy = self.policy
         ex.mode = "logits"
 
-    @asynccontextmanager
-    async def assemble(settings: Settings) -> AsyncIterator[Pipeline]:
-        client = build_client(settings, transport=httpx.MockTransport(upstream))
-        runner = LogitsRunner(settings, FakeModel(), privacy=None, fallbacks=fallbacks)
-        yield Pipeline(
-            EgressGate(settings, client, ledger),
-            stages=[("policy", stage)],
-            runners={"logits": runner, **fallbacks},
+    def sanitize(self, ex) -> None:
+        pass
+
+    def sanitize_text(self, ex, text: str, field: str) -> str:
+        return text
+
+
+def gateway(upstream, ledger, policy, fallbacks):
+    def assemble(settings: Settings):
+        return assemble_pipeline(
+            settings,
+            transport=httpx.MockTransport(upstream),
+            ledger=ledger,
+            privacy=FixedPolicy(policy),
+            model=FakeModel(),
+            runners=fallbacks,
+            logits={"fallbacks": fallbacks},
         )
-        await client.aclose()
 
     settings = Settings(upstream="http://upstream.test/v1")
     return TestClient(create_app(settings, assemble))
