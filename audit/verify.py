@@ -173,7 +173,8 @@ def _scan(report: Report, rows: Iterable[Row], signed, want_sizes: set[int]) -> 
                 f"entry {seq - 1} is not the entry that entry {seq} was chained to "
                 "(it was changed and re-hashed, or replaced)",
             )
-        body = entry.get("body") if isinstance(entry.get("body"), dict) else {}
+        recorded = entry.get("body")
+        body = recorded if isinstance(recorded, dict) else {}
         if row.body is not None and sha256_text(row.body) != body.get("hash"):
             report.add(seq, f"the stored body of entry {seq} differs from the hash it recorded")
         elif row.body is None and body.get("stored"):

@@ -22,6 +22,11 @@ class UpstreamAnswer(Protocol):
     audit_id: str
     content: bytes
 
+    @property
+    def streamed(self) -> bool:
+        """True while the body is still to be read through `chunks()`."""
+        ...
+
     def json(self) -> Any: ...
 
     def chunks(self) -> AsyncIterator[bytes]: ...

@@ -168,7 +168,7 @@ def _content(value: Any, path: str, scanner: Scanner, *, tool: bool) -> Any:
         return json_text(value, path, scanner) if tool else scanner.text(value, path)
     if not isinstance(value, list):
         return generic(value, path, scanner)
-    parts = []
+    parts: list[Any] = []
     for i, part in enumerate(value):
         where = f"{path}[{i}]"
         if isinstance(part, str):

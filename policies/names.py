@@ -77,7 +77,7 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
         ) from None
 
     def read(name: str) -> frozenset[str]:
-        text = package.joinpath(name).read_text(encoding="ascii", errors="ignore")
+        text = package.joinpath(name).read_bytes().decode("ascii", errors="ignore")
         return frozenset(line.split()[0] for line in text.splitlines() if line.strip())
 
     first = read("dist.female.first") | read("dist.male.first")
@@ -155,7 +155,7 @@ class NameListRecognizer(EntityRecognizer):
         uncased = is_uncased(text)
         spans = self._names(text, uncased)
         results = [
-            _result("LOCATION" if place else "PERSON", s, e, score, self.name, self.id)
+            _result("LOCATION" if place else "PERSON", s, e, score, self.name, self.id)  # type: ignore[has-type]
             for s, e, score, place in spans
             if not place or "LOCATION" in entities
         ]
@@ -167,7 +167,7 @@ class NameListRecognizer(EntityRecognizer):
             elif ent.label_ == "ORGANIZATION":
                 firms.append((ent.start_char, ent.end_char))
         for start, end in _list_members(text, anchors, firms, uncased):
-            results.append(_result("PERSON", start, end, 0.6, self.name, self.id))
+            results.append(_result("PERSON", start, end, 0.6, self.name, self.id))  # type: ignore[has-type]
         return results
 
     def _names(self, text: str, uncased: bool) -> list[tuple[int, int, float, bool]]:

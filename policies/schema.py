@@ -120,7 +120,7 @@ class Policy(_Model):
     name: str = "default"
     description: str = ""
     mode: Mode = "redact"
-    actions: dict[str, Action] = Field(default_factory=lambda: {"default": "pseudonymize"})
+    actions: dict[str, Action] = Field(default_factory=lambda: {"default": "pseudonymize"})  # type: ignore[arg-type]
     score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     thresholds: dict[str, float] = Field(default_factory=dict)
     entities: list[str] | None = None  # None: every type the engine knows

@@ -50,10 +50,9 @@ async def assemble_pipeline(
     audit store, `privacy` the privacy engine, `model` the local model (shared, not closed
     here), `runners` the runner of a mode; `logits` are LogitsRunner keyword arguments
     (its `fallbacks` default to the sketch and local runners)."""
-    if privacy is None:
-        # Loading the policy and spaCy takes seconds: keep the event loop free meanwhile. A
-        # broken policy stops start-up here rather than failing requests later.
-        privacy = await anyio.to_thread.run_sync(Privacy, settings)
+    # Loading the policy and spaCy takes seconds: keep the event loop free meanwhile. A
+    # broken policy stops start-up here rather than failing requests later.
+    engine = privacy if privacy is not None else await anyio.to_thread.run_sync(Privacy, settings)
     ledger = ledger if ledger is not None else open_ledger(settings)
     # A new secret per gateway start: an addon started against an older gateway is refused.
     rotate_secret(settings.data_dir)
@@ -61,7 +60,7 @@ async def assemble_pipeline(
     metrics = Metrics()
     gate = EgressGate(settings, client, ledger, metrics)
     # The local model loads on first use of a collaboration mode, not at start-up.
-    collab = build_collab(settings, privacy, model=model)
+    collab = build_collab(settings, engine, model=model)
     metrics.queue_depth = lambda: collab.model.in_use
     forward = ForwardRunner()
     modes: dict[str, Runner] = {
@@ -74,14 +73,14 @@ async def assemble_pipeline(
     if "logits" not in modes:
         fallbacks = {name: modes[name] for name in ("sketch", "local") if name in modes}
         options = {"fallbacks": fallbacks, **(logits or {})}
-        modes["logits"] = LogitsRunner(settings, collab.model, privacy, **options)
+        modes["logits"] = LogitsRunner(settings, collab.model, engine, **options)
     try:
         yield Pipeline(
             gate,
             stages=[
                 # Choosing a policy is a few dictionary look-ups: inline.
-                ("resolve policy", privacy.resolve, never),
-                ("detect and transform", privacy.sanitize, _detects),
+                ("resolve policy", engine.resolve, never),
+                ("detect and transform", engine.sanitize, _detects),
             ],
             runners=modes,
             stage_budget_s=settings.stage_budget_s,

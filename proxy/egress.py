@@ -44,6 +44,10 @@ class UpstreamReply:
     response: httpx.Response | None = None
     _finish: Any = field(default=None, repr=False)
 
+    @property
+    def streamed(self) -> bool:
+        return self.response is not None
+
     def json(self) -> Any:
         return json.loads(self.content)
 

@@ -11,15 +11,16 @@ import inspect
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import cast
 
 import anyio
 from cogate.core import sse
-from cogate.core.egress import Runner
+from cogate.core.egress import Egress, Runner, UpstreamAnswer
 from cogate.core.errors import GatewayError, PolicyBlocked, StageFailed, UpstreamUnreachable
 from cogate.core.exchange import Exchange
 from cogate.core.reply import Reply
 
-from .egress import EgressGate, UpstreamReply
+from .egress import EgressGate
 from .metrics import Metrics
 
 log = logging.getLogger("cogate.pipeline")
@@ -41,7 +42,7 @@ def never(ex: Exchange) -> bool:
 class ForwardRunner:
     """passthrough and redact: forward the (sanitized) request, restore the answer."""
 
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+    async def run(self, ex: Exchange, gate: Egress) -> Reply:
         method = "GET" if ex.route == "models" else "POST"
         body = ex.outbound_body
         if body is None and method == "POST":
@@ -55,7 +56,7 @@ class ForwardRunner:
         upstream = await gate.send(
             ex, ex.route, body if method == "POST" else None, stream=ex.stream, method=method
         )
-        if upstream.response is not None:
+        if upstream.streamed:
             return Reply(
                 status=upstream.status,
                 headers=upstream.headers,
@@ -81,7 +82,7 @@ class ForwardRunner:
             media_type=upstream.headers.get("content-type", "application/json"),
         )
 
-    async def _relay(self, ex: Exchange, upstream: UpstreamReply) -> AsyncIterator[bytes]:
+    async def _relay(self, ex: Exchange, upstream: UpstreamAnswer) -> AsyncIterator[bytes]:
         restorer = ex.restorer.stream() if ex.needs_restoring else None
         try:
             if restorer is None:
@@ -117,7 +118,7 @@ class ForwardRunner:
 
 
 class BlockRunner:
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+    async def run(self, ex: Exchange, gate: Egress) -> Reply:
         raise PolicyBlocked(f"the policy {ex.policy_id!r} blocks requests from app {ex.app!r}")
 
 
@@ -192,7 +193,7 @@ class Pipeline:
         try:
             with anyio.fail_after(self.stage_budget_s):
                 if _is_async(stage):
-                    await stage(ex)
+                    await cast(Awaitable[None], stage(ex))
                 elif not offload(ex):
                     stage(ex)
                 else:

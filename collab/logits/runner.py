@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,7 @@ class LogitsRunner:
         sampler: Sampler,
         stats: Stats,
         max_tokens: int,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         async with self.model.exclusive() as llama:
             stepper = self.stepper(llama)
             async for text in decode(
@@ -182,7 +182,7 @@ class LogitsRunner:
     async def _stream(
         self,
         ex: Exchange,
-        pieces: AsyncIterator[str],
+        pieces: AsyncGenerator[str, None],
         stats: Stats,
         model: str,
         prompt_tokens: int,
@@ -244,7 +244,7 @@ class LogitsRunner:
         ex.notes["logits_fallback"] = reason
         ex.response_headers[FALLBACK_HEADER] = f"{choice}; reason={reason}"
         noted = _NotingGate(gate, {"logits_fallback": choice, "logits_fallback_reason": reason})
-        return await runner.run(ex, noted)  # type: ignore[arg-type]
+        return await runner.run(ex, noted)
 
 
 def _temperature(body: dict[str, Any]) -> float:

@@ -180,7 +180,7 @@ def train(
         torch.nn.Linear(len(FEATURES), hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 1)
     ).double()
     with torch.no_grad():  # start at the fixed default weight's neighbourhood
-        net[2].bias.fill_(math.log(0.35 / 0.65))
+        net[2].bias.fill_(math.log(0.35 / 0.65))  # type: ignore[operator]
     optimiser = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=1e-4)
 
     def loss_of(w: Any, lp: Any, lc: Any, mask: Any, y: Any) -> Any:
@@ -216,8 +216,8 @@ def train(
         "mean": _rounded(mean.tolist()),
         "std": _rounded(std.tolist()),
         "layers": [
-            {"weight": _rounded(net[0].weight.tolist()), "bias": _rounded(net[0].bias.tolist())},
-            {"weight": _rounded(net[2].weight.tolist()), "bias": _rounded(net[2].bias.tolist())},
+            {"weight": _rounded(net[0].weight.tolist()), "bias": _rounded(net[0].bias.tolist())},  # type: ignore[operator]
+            {"weight": _rounded(net[2].weight.tolist()), "bias": _rounded(net[2].bias.tolist())},  # type: ignore[operator]
         ],
         "seed": seed,
         "metrics": {k: round(v, 5) for k, v in metrics.items()},
