@@ -117,10 +117,10 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, Any]:
         request_messages,
     )
     from cogate.collab.runtime import LocalModel
-    from cogate.core.exchange import Exchange
     from cogate.core.settings import Settings
     from cogate.policies import Privacy
     from cogate.proxy.assembly import assemble_pipeline
+    from cogate.proxy.surfaces import exchange_for
 
     settings = Settings(
         data_dir=Path(tempfile.mkdtemp(prefix="cogate-collab-bench-")),
@@ -157,7 +157,7 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, Any]:
             }
             items = private_items(sample)
             for name, (mode, runner) in systems.items():
-                ex = Exchange(route="chat/completions", body=json.loads(json.dumps(body)))
+                ex = exchange_for("chat/completions", json.loads(json.dumps(body)))
                 privacy.resolve(ex)
                 ex.mode = mode
                 recording = RecordingGate(gate)

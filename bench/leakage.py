@@ -59,6 +59,7 @@ async def measure(args: argparse.Namespace) -> dict[str, dict[str, dict[str, lis
     from cogate.core.exchange import Exchange
     from cogate.core.settings import Settings
     from cogate.policies import Privacy
+    from cogate.proxy.surfaces import exchange_for
 
     settings = Settings(
         data_dir=Path(tempfile.mkdtemp(prefix="cogate-leak-")), local_threads=args.threads
@@ -72,7 +73,7 @@ async def measure(args: argparse.Namespace) -> dict[str, dict[str, dict[str, lis
     figures: dict[str, dict[str, dict[str, list[int]]]] = {}
 
     def new_exchange(messages: list[dict[str, str]], mode: str) -> Exchange:
-        ex = Exchange(route="chat/completions", body={"model": "cloud", "messages": messages})
+        ex = exchange_for("chat/completions", {"model": "cloud", "messages": messages})
         privacy.resolve(ex)
         ex.mode = mode
         return ex

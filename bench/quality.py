@@ -131,10 +131,10 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, list[dict[str, 
         request_messages,
     )
     from cogate.collab.runtime import LocalModel
-    from cogate.core.exchange import Exchange
     from cogate.core.settings import Settings
     from cogate.policies import Privacy
     from cogate.proxy.assembly import assemble_pipeline
+    from cogate.proxy.surfaces import exchange_for
 
     settings = Settings(
         data_dir=Path(tempfile.mkdtemp(prefix="cogate-quality-")),
@@ -168,7 +168,7 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, list[dict[str, 
             }
             answers: dict[str, str] = {}
             for name, mode in (("local only", "local"), ("sketch", "sketch")):
-                ex = Exchange(route="chat/completions", body=dict(body))
+                ex = exchange_for("chat/completions", dict(body))
                 privacy.resolve(ex)
                 ex.mode = mode
                 reply = await pipeline.runners[mode].run(ex, gate)

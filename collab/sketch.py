@@ -20,6 +20,7 @@ from cogate.core.egress import Egress
 from cogate.core.errors import UpstreamTimeout, UpstreamUnreachable
 from cogate.core.exchange import Exchange, Sanitizer
 from cogate.core.reply import Reply
+from cogate.core.wire import encode_json
 from cogate.policies.schema import policy_of
 
 from .context import Split, split_exchange
@@ -181,7 +182,7 @@ class SketchRunner:
         await self.model.ready()
         # An outline need not be longer than the answer it plans.
         prepared.body["max_tokens"] = min(self.outline_tokens, max(48, sampling.max_tokens))
-        ex.outbound_body = prepared.body
+        ex.outbound = encode_json(prepared.body)
         outline, reply = await self._outline(ex, gate, prepared.body)
         if reply is not None:
             return reply

@@ -41,7 +41,7 @@ class Egress(Protocol):
         self,
         ex: Exchange,
         path: str,
-        body: dict[str, Any] | None,
+        body: dict[str, Any] | bytes | None,
         *,
         stream: bool = False,
         method: str = "POST",

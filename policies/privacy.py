@@ -21,7 +21,6 @@ from cogate.core.modes import stricter
 from cogate.core.private_files import create_once, private_dir
 from cogate.core.settings import Settings
 
-from . import fields
 from .detect import AnalysisCache, Detector
 from .redact import Outcome, Redaction
 from .restore import Restorer
@@ -98,20 +97,11 @@ class Privacy:
 
     def conversation_key(self, ex: Exchange) -> str:
         """The vault of an exchange: its conversation header, else its first messages."""
+        opening = ex.surface.conversation_seed(ex.op, ex.body) if ex.surface else None
         if ex.conversation:
             seed: Any = ["header", ex.conversation]
-        elif ex.route == "chat/completions" and isinstance(ex.body.get("messages"), list):
-            first = []
-            for message in ex.body["messages"]:
-                if isinstance(message, dict) and message.get("role") in (
-                    "system",
-                    "developer",
-                    "user",
-                ):
-                    first.append([message.get("role"), message.get("content")])
-                    if message.get("role") == "user":
-                        break
-            seed = ["messages", first]
+        elif opening is not None:
+            seed = opening
         else:
             seed = ["exchange", ex.id]  # no conversation: a vault for this request only
         raw = json.dumps([ex.app, seed], sort_keys=True, ensure_ascii=False, default=str)
@@ -149,7 +139,7 @@ class Privacy:
         if ex.policy is None:
             self.resolve(ex)
         if ex.mode == "passthrough":
-            ex.outbound_body = ex.body
+            ex.outbound = ex.raw  # byte for byte what the app sent
             return
         if ex.mode == "block":
             raise PolicyBlocked(
@@ -158,9 +148,11 @@ class Privacy:
             )
         if ex.mode != "redact":
             return  # sketch, logits, local: the collaboration runners take it from here
+        if ex.surface is None:
+            raise TypeError("the exchange has no surface to walk its fields; ingress sets one")
         outcome = Outcome()
         redaction = self._redaction(ex, outcome)
-        ex.outbound_body = fields.rewrite(ex.route, ex.body, redaction)
+        ex.outbound = ex.surface.rewrite(ex.op, ex.raw, ex.body, redaction)
         ex.findings.extend(outcome.findings)
         ex.removed.extend(outcome.removed)
         ex.restorer = Restorer(redaction.vault)

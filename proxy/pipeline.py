@@ -19,6 +19,7 @@ from cogate.core.egress import Egress, Runner, UpstreamAnswer
 from cogate.core.errors import GatewayError, PolicyBlocked, StageFailed, UpstreamUnreachable
 from cogate.core.exchange import Exchange
 from cogate.core.reply import Reply
+from cogate.core.surface import EventRestorer, SSEEvent, Surface
 
 from .egress import EgressGate
 from .metrics import Metrics
@@ -43,24 +44,22 @@ class ForwardRunner:
     """passthrough and redact: forward the (sanitized) request, restore the answer."""
 
     async def run(self, ex: Exchange, gate: Egress) -> Reply:
-        method = "GET" if ex.route == "models" else "POST"
-        body = ex.outbound_body
-        if body is None and method == "POST":
-            if ex.mode != "passthrough":
-                # Never fall back to the app's own body when it was meant to be sanitized.
-                raise StageFailed(
-                    "no sanitized request was produced, so nothing was sent",
-                    code="pipeline_no_sanitized_body",
-                )
-            body = ex.body
-        upstream = await gate.send(
-            ex, ex.route, body if method == "POST" else None, stream=ex.stream, method=method
-        )
+        surface = ex.surface
+        if surface is None:
+            raise StageFailed("the request has no wire API to answer in; nothing was sent")
+        body = ex.outbound
+        if body is None and ex.method != "GET":
+            # Never fall back to the app's own body when it was meant to be sanitized.
+            raise StageFailed(
+                "no sanitized request was produced, so nothing was sent",
+                code="pipeline_no_sanitized_body",
+            )
+        upstream = await gate.send(ex, ex.route, body or None, stream=ex.stream, method=ex.method)
         if upstream.streamed:
             return Reply(
                 status=upstream.status,
                 headers=upstream.headers,
-                stream=self._relay(ex, upstream),
+                stream=self._relay(ex, surface, upstream),
                 media_type=upstream.headers.get("content-type", "text/event-stream"),
             )
         content = upstream.content
@@ -74,7 +73,8 @@ class ForwardRunner:
                     "restore your values in it",
                     code="upstream_bad_response",
                 ) from None
-            content = json.dumps(ex.restorer.restore_json(answer), ensure_ascii=False).encode()
+            restored = surface.restore_json(ex.op, answer, ex.restorer.text)
+            content = json.dumps(restored, ensure_ascii=False).encode()
         return Reply(
             status=upstream.status,
             headers=upstream.headers,
@@ -82,39 +82,56 @@ class ForwardRunner:
             media_type=upstream.headers.get("content-type", "application/json"),
         )
 
-    async def _relay(self, ex: Exchange, upstream: UpstreamAnswer) -> AsyncIterator[bytes]:
-        restorer = ex.restorer.stream() if ex.needs_restoring else None
+    async def _relay(
+        self, ex: Exchange, surface: Surface, upstream: UpstreamAnswer
+    ) -> AsyncIterator[bytes]:
+        restorer = None
+        if ex.needs_restoring:
+            restorer = surface.stream_restorer(ex.op, ex.restorer.held(), ex.restorer.text)
         try:
             if restorer is None:
                 async for chunk in upstream.chunks():
                     yield chunk
                 return
-            done = False
-            async for event in sse.iter_events(upstream.chunks()):
-                data = sse.event_data(event)
-                if data is sse.DONE:
-                    done = True
-                    for out in restorer.finish():
-                        yield sse.encode_event(out)
-                    yield sse.DONE_EVENT
-                elif isinstance(data, dict):
-                    if data.get("usage"):
-                        ex.notes["usage"] = data["usage"]
-                    for out in restorer.feed(data):
-                        yield sse.encode_event(out)
-                else:
-                    yield event + b"\n\n"
-            if not done:
-                # A stream that ended without [DONE]: the text held back belongs to the app.
-                for out in restorer.finish():
-                    yield sse.encode_event(out)
+            async for out in _restored(ex, upstream, restorer):
+                yield out
         except GatewayError as exc:
             # The upstream broke or stalled after the answer began: end the stream cleanly
             # with an error event (OpenAI's SDKs raise it) instead of cutting the connection.
-            if restorer is not None:
-                for out in restorer.finish():
-                    yield sse.encode_event(out)
+            for held in restorer.finish() if restorer is not None else []:
+                yield _encode(held)
             yield b"\n\n" + sse.encode_event(exc.body())
+
+
+def _encode(event: SSEEvent) -> bytes:
+    if isinstance(event.data, bytes):
+        return event.data + b"\n\n"
+    return sse.encode_event(event.data, event.name)
+
+
+async def _restored(
+    ex: Exchange, upstream: UpstreamAnswer, restorer: EventRestorer
+) -> AsyncIterator[bytes]:
+    """The upstream's events with the app's values put back (usage noted for the ledger)."""
+    done = False
+    async for event in sse.iter_events(upstream.chunks()):
+        data = sse.event_data(event)
+        if data is sse.DONE:
+            done = True
+            for out in restorer.finish():
+                yield _encode(out)
+            yield sse.DONE_EVENT
+        elif isinstance(data, dict):
+            if data.get("usage"):
+                ex.notes["usage"] = data["usage"]
+            for out in restorer.feed(SSEEvent(sse.event_name(event), data)):
+                yield _encode(out)
+        else:
+            yield event + b"\n\n"
+    if not done:
+        # A stream that ended without [DONE]: the text held back belongs to the app.
+        for out in restorer.finish():
+            yield _encode(out)
 
 
 class BlockRunner:

@@ -41,7 +41,7 @@ class ListLedger:
 def passthrough_stage(ex: Exchange) -> None:
     """Forward untouched: the gateway's HTTP behaviour without the privacy engine."""
     ex.mode = "passthrough"
-    ex.outbound_body = ex.body
+    ex.outbound = ex.raw
 
 
 class StagePrivacy:

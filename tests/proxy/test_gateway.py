@@ -317,7 +317,7 @@ def test_garbage_from_the_upstream_is_a_clear_502_when_values_must_be_restored()
         from cogate.core.exchange import Finding
 
         ex.mode = "redact"
-        ex.outbound_body = ex.body
+        ex.outbound = ex.raw
         ex.findings.append(Finding("PERSON", 0, 2, 0.9, "test"))
 
     client, _ = gateway(garbage, stage=finds_something)
