@@ -33,7 +33,23 @@ _SECURITY_HEADERS = {
 
 def create_app(data_dir: Path, token: str) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    _guard(app, token)
 
+    @app.get("/")
+    def index() -> Response:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/static/{name}")
+    def static(name: str) -> Response:
+        if name not in _STATIC_FILES:
+            raise HTTPException(404)
+        return FileResponse(STATIC / name, media_type=_STATIC_FILES[name])
+
+    _api(app, data_dir)
+    return app
+
+
+def _guard(app: FastAPI, token: str) -> None:
     @app.middleware("http")
     async def guard(request: Request, call_next):
         # A loopback Host header defeats DNS rebinding; the token defeats other local users.
@@ -48,28 +64,23 @@ def create_app(data_dir: Path, token: str) -> FastAPI:
         response.headers.update(_SECURITY_HEADERS)
         return response
 
-    @app.get("/")
-    def index() -> Response:
-        return FileResponse(STATIC / "index.html", media_type="text/html")
 
-    @app.get("/static/{name}")
-    def static(name: str) -> Response:
-        if name not in _STATIC_FILES:
-            raise HTTPException(404)
-        return FileResponse(STATIC / name, media_type=_STATIC_FILES[name])
+def _filters(request: Request, limit: int = 100) -> Filters:
+    q = request.query_params
+    return Filters(
+        since=review.parse_time(q.get("since") or None),
+        until=review.parse_time(q.get("until") or None),
+        app=q.get("app") or None,
+        host=q.get("destination") or None,
+        mode=q.get("mode") or None,
+        entity=q.get("entity") or None,
+        limit=min(int(q.get("limit") or limit), 1000),
+        offset=int(q.get("offset") or 0),
+    )
 
-    def filters(request: Request, limit: int = 100) -> Filters:
-        q = request.query_params
-        return Filters(
-            since=review.parse_time(q.get("since") or None),
-            until=review.parse_time(q.get("until") or None),
-            app=q.get("app") or None,
-            host=q.get("destination") or None,
-            mode=q.get("mode") or None,
-            entity=q.get("entity") or None,
-            limit=min(int(q.get("limit") or limit), 1000),
-            offset=int(q.get("offset") or 0),
-        )
+
+def _api(app: FastAPI, data_dir: Path) -> None:
+    """The JSON API the page reads: entries, one entry, chart, facets, verification."""
 
     def with_store(fn) -> Any:
         store = review.open_store(data_dir)
@@ -81,7 +92,7 @@ def create_app(data_dir: Path, token: str) -> FastAPI:
     @app.get("/api/entries")
     def entries(request: Request) -> dict[str, Any]:
         try:
-            f = filters(request)
+            f = _filters(request)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         return with_store(lambda s: {"total": s.total(f), "items": review.list_entries(s, f)})
@@ -95,7 +106,7 @@ def create_app(data_dir: Path, token: str) -> FastAPI:
 
     @app.get("/api/chart")
     def chart(request: Request) -> dict[str, Any]:
-        f = filters(request)
+        f = _filters(request)
         return with_store(lambda s: review.chart_data(s, f))
 
     @app.get("/api/facets")
@@ -106,8 +117,6 @@ def create_app(data_dir: Path, token: str) -> FastAPI:
     def verify() -> dict[str, Any]:
         # Read-only here: only `cogate audit verify` moves the trusted state forward.
         return review.verify_data_dir(data_dir, update_state=False).as_dict()
-
-    return app
 
 
 def run(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8788) -> None:

@@ -189,24 +189,7 @@ class NameListRecognizer(EntityRecognizer):
                 continue
             # "Rue Victor Hugo", "San Luis": a street or a place named after someone.
             place = in_address(text, words[i].start())
-            end, j = words[i].end(), i + 1
-            surnames = 0
-            while j < len(words) and surnames < 2:
-                gap = text[end : words[j].start()]
-                nxt = words[j].group()
-                if not uncased and gap != " " and gap.strip().lower() in _PARTICLE_SET:
-                    # "Teresa de Vaan", "Paul van der Voet": the particle, then the surname.
-                    if gap != " " + gap.strip() + " " or nxt.lower() in NOT_SURNAME:
-                        break
-                elif gap != " " or nxt.lower() in NOT_SURNAME or nxt.lower() in NEVER_FIRST:
-                    break
-                if uncased:
-                    ok = nxt.upper() in last and nxt.lower() not in COMMON
-                else:
-                    ok = is_capitalised(nxt)
-                if not ok:
-                    break
-                end, j, surnames = words[j].end(), j + 1, surnames + 1
+            end, j, surnames = _surnames(text, words, i, uncased, last)
             common = lower in COMMON
             if _ORG_NEXT.match(text, end):
                 i = j  # "Davis Ltd.", "Jackson Group": a company named after someone
@@ -311,3 +294,26 @@ class PersonSpacyRecognizer(SpacyRecognizer):
                         result.end = trailing.start()
             out.append(result)
         return out
+
+
+def _surnames(
+    text: str, words: list[regex.Match], i: int, uncased: bool, last: frozenset[str]
+) -> tuple[int, int, int]:
+    """(end of the name, index of the next word, surnames taken) after the first name at
+    `words[i]`: up to two surnames, with particles ("de", "van der") in a cased text."""
+    end, j = words[i].end(), i + 1
+    surnames = 0
+    while j < len(words) and surnames < 2:
+        gap = text[end : words[j].start()]
+        nxt = words[j].group()
+        if not uncased and gap != " " and gap.strip().lower() in _PARTICLE_SET:
+            # "Teresa de Vaan", "Paul van der Voet": the particle, then the surname.
+            if gap != " " + gap.strip() + " " or nxt.lower() in NOT_SURNAME:
+                break
+        elif gap != " " or nxt.lower() in NOT_SURNAME or nxt.lower() in NEVER_FIRST:
+            break
+        known = nxt.upper() in last and nxt.lower() not in COMMON
+        if not (known if uncased else is_capitalised(nxt)):
+            break
+        end, j, surnames = words[j].end(), j + 1, surnames + 1
+    return end, j, surnames
