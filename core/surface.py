@@ -78,9 +78,15 @@ class Turn:
 class Answer(Protocol):
     """A local or collaborative answer being generated."""
 
-    finish_reason: str | None
-    prompt_tokens: int
-    completion_tokens: int
+    # Read-only for the renderer: plain attributes or properties both satisfy it.
+    @property
+    def finish_reason(self) -> str | None: ...
+
+    @property
+    def prompt_tokens(self) -> int: ...
+
+    @property
+    def completion_tokens(self) -> int: ...
 
     def __aiter__(self) -> AsyncIterator[str]: ...
 

@@ -26,7 +26,7 @@ from cogate.policies import Privacy
 from .egress import EgressGate
 from .intercept_secret import rotate_secret
 from .metrics import Metrics
-from .pipeline import BlockRunner, ForwardRunner, Pipeline, never
+from .pipeline import ForwardRunner, Pipeline, never
 from .upstream import build_client
 
 
@@ -66,7 +66,6 @@ async def assemble_pipeline(
     modes: dict[str, Runner] = {
         "passthrough": forward,
         "redact": forward,
-        "block": BlockRunner(),
         **collab.runners,
         **(runners or {}),
     }

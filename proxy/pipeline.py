@@ -2,7 +2,8 @@
 
 A stage that raises refuses the request; nothing is forwarded unless every stage before
 the egress gate succeeded (fail closed). Runners decide what a mode sends: forwarding the
-sanitized request (passthrough, redact) or a collaboration strategy (sketch, logits, local).
+sanitized request (passthrough, redact) or a collaboration strategy (sketch, logits, local);
+block mode is refused by the privacy stage, so no runner serves it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import cast
 import anyio
 from cogate.core import sse
 from cogate.core.egress import Egress, Runner, UpstreamAnswer
-from cogate.core.errors import GatewayError, PolicyBlocked, StageFailed, UpstreamUnreachable
+from cogate.core.errors import GatewayError, StageFailed, UpstreamUnreachable
 from cogate.core.exchange import Exchange
 from cogate.core.reply import Reply
 from cogate.core.surface import EventRestorer, SSEEvent, Surface
@@ -132,11 +133,6 @@ async def _restored(
         # A stream that ended without [DONE]: the text held back belongs to the app.
         for out in restorer.finish():
             yield _encode(out)
-
-
-class BlockRunner:
-    async def run(self, ex: Exchange, gate: Egress) -> Reply:
-        raise PolicyBlocked(f"the policy {ex.policy_id!r} blocks requests from app {ex.app!r}")
 
 
 def _is_async(stage: Stage) -> bool:

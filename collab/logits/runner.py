@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 from cogate.collab.context import split_exchange
 from cogate.collab.instruction import DEFAULT_REDUCTION, sanitize_instruction
-from cogate.collab.replies import completion_body, completion_id, sampling_from_body, usage
+from cogate.collab.replies import completion_body, sampling_from_body, stream_chunks, usage
 from cogate.collab.runtime import LocalModel
 from cogate.collab.sketch import final_messages, fit_prompt
 from cogate.core.egress import Egress, Runner
-from cogate.core.errors import BadRequest, GatewayError, error_body
+from cogate.core.errors import BadRequest, GatewayError
 from cogate.core.exchange import Exchange, Sanitizer
 from cogate.core.reply import Reply
 from cogate.core.settings import Settings
@@ -78,6 +77,37 @@ class _NotingGate:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._gate, name)
+
+
+class FusedAnswer:
+    """The fused decoding as an `Answer` (core.surface), so it streams like any local one;
+    the logits statistics are noted when it ends."""
+
+    def __init__(
+        self,
+        pieces: AsyncGenerator[str, None],
+        stats: Stats,
+        prompt_tokens: int,
+        notes: dict[str, Any],
+    ) -> None:
+        self.pieces, self.stats, self.notes = pieces, stats, notes
+        self.prompt_tokens = prompt_tokens
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.stats.finish_reason
+
+    @property
+    def completion_tokens(self) -> int:
+        return self.stats.tokens
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        async for piece in self.pieces:
+            yield piece
+        self.notes["logits"] = self.stats.summary()
+
+    async def aclose(self) -> None:
+        await self.pieces.aclose()
 
 
 class LogitsRunner:
@@ -151,7 +181,13 @@ class LogitsRunner:
             include = bool((ex.body.get("stream_options") or {}).get("include_usage"))
             return Reply(
                 status=200,
-                stream=self._stream(ex, pieces, stats, name, len(prompt), include),
+                stream=stream_chunks(
+                    FusedAnswer(pieces, stats, len(prompt), ex.notes),
+                    name,
+                    include,
+                    ex.notes,
+                    restorer=ex.restorer.stream() if ex.needs_restoring else None,
+                ),
                 media_type="text/event-stream",
             )
         text = "".join([piece async for piece in pieces])
@@ -178,54 +214,6 @@ class LogitsRunner:
                 stepper, prompt, drafter, self.gate, self.options, max_tokens, sampler, stats
             ):
                 yield text
-
-    async def _stream(
-        self,
-        ex: Exchange,
-        pieces: AsyncGenerator[str, None],
-        stats: Stats,
-        model: str,
-        prompt_tokens: int,
-        include_usage: bool,
-    ) -> AsyncIterator[bytes]:
-        base = {
-            "id": completion_id(),
-            "object": "chat.completion.chunk",
-            "created": int(time.time()),
-            "model": model,
-        }
-        restorer = ex.restorer.stream() if ex.needs_restoring else None
-
-        def events(delta: dict[str, Any], finish: str | None) -> list[bytes]:
-            choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
-            event = {**base, "choices": [choice]}
-            out = restorer.feed(event) if restorer is not None else [event]
-            return [_encode(e) for e in out]
-
-        try:
-            for chunk in events({"role": "assistant", "content": ""}, None):
-                yield chunk
-            try:
-                async for piece in pieces:
-                    for chunk in events({"content": piece}, None):
-                        yield chunk
-            except GatewayError as exc:
-                yield _encode(error_body(exc.message, exc.type, exc.code))
-                yield b"data: [DONE]\n\n"
-                return
-            for chunk in events({}, stats.finish_reason):
-                yield chunk
-            if restorer is not None:
-                for event in restorer.finish():
-                    yield _encode(event)
-            counted = usage(prompt_tokens, stats.tokens)
-            ex.notes["usage"] = counted
-            ex.notes["logits"] = stats.summary()
-            if include_usage:
-                yield _encode({**base, "choices": [], "usage": counted})
-            yield b"data: [DONE]\n\n"
-        finally:
-            await pieces.aclose()
 
     async def _fall_back(self, ex: Exchange, gate: Egress, reason: str) -> Reply:
         choice = fallback_choice(ex)
@@ -254,7 +242,3 @@ def _temperature(body: dict[str, Any]) -> float:
         return max(0.0, float(value)) if value is not None else 0.0
     except (TypeError, ValueError):
         raise BadRequest("temperature must be a number", param="temperature") from None
-
-
-def _encode(obj: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
