@@ -120,7 +120,7 @@ class Surface(Protocol):
         """The conversation as plain turns, for sketch/logits/local (system text first)."""
         ...
 
-    def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
-        """A local/collaborative answer in this API's shape: whole JSON, or a faithful event
-        stream when `stream_requested` (Reply from core: status, headers, body, stream)."""
+    async def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
+        """A local/collaborative answer in this API's shape: whole JSON (read from `answer`
+        here, hence async), or a faithful event stream when `stream_requested`."""
         ...

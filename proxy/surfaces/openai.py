@@ -89,7 +89,7 @@ class OpenAISurface:
     def turns(self, op: str, body: dict[str, Any]) -> list[Turn]:
         raise BadRequest(f"{op} has no conversation; the local and collaborative modes answer chat")
 
-    def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
+    async def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
         raise BadRequest(
             f"the local and collaborative modes answer chat completions only, not {op}; "
             "use redact mode for this route"
