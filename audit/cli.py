@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cogate.core.settings import Settings
 
 from . import review
 from .ledger import ChainLedger, SQLiteLedger
@@ -35,8 +36,6 @@ database_url_option = click.option(
 def _resolve(data_dir: Path | None) -> Path:
     if data_dir is not None:
         return data_dir
-    from cogate.proxy.settings import Settings
-
     return Settings().data_dir
 
 
@@ -128,7 +127,8 @@ def show(entry_id, data_dir, database_url, as_json, raw):
     store = review.open_store(_resolve(data_dir), database_url)
     try:
         item = review.show_entry(store, seq)
-        raw_body = store.get(seq).body
+        row = store.get(seq)
+        raw_body = row.body if row is not None else None
     finally:
         store.close()
     if raw:
@@ -277,7 +277,9 @@ def prune(data_dir, database_url, before):
     review.open_store(directory, database_url).close()
     ledger = _writer(directory, database_url)
     try:
-        dropped, seq = ledger.prune(review.parse_time(before))
+        cutoff = review.parse_time(before)
+        assert cutoff is not None  # --before is required
+        dropped, seq = ledger.prune(cutoff)
     finally:
         ledger.close()
     if dropped:

@@ -44,16 +44,16 @@ STALL_S = 1.0  # a health probe slower than this while a stream is restored is a
 
 
 def engine(data: Path):
+    from cogate.core.settings import Settings
     from cogate.policies.privacy import Privacy
-    from cogate.proxy.settings import Settings
 
     return Privacy(Settings(data_dir=data, upstream="https://api.openai.com/v1"))
 
 
 def send(privacy, body: dict[str, Any], conversation: str | None = None):
     """(blocked, what would leave as JSON text, the exchange)."""
-    from cogate.proxy.errors import GatewayError
-    from cogate.proxy.exchange import Exchange
+    from cogate.core.errors import GatewayError
+    from cogate.core.exchange import Exchange
 
     ex = Exchange(route="chat/completions", body=body, app="bench", conversation=conversation)
     try:
@@ -120,8 +120,8 @@ def run_restore_case(privacy, case: Case, index: int) -> tuple[bool, str]:
 
 def run_sketch_case(privacy, case: Case) -> tuple[bool, str]:
     from cogate.collab.sketch import SketchRunner
-    from cogate.proxy.errors import GatewayError
-    from cogate.proxy.exchange import Exchange
+    from cogate.core.errors import GatewayError
+    from cogate.core.exchange import Exchange
 
     profile, task = case.payload
     messages = [{"role": "user", "content": f"{profile}\n{task}" if profile else task}]

@@ -16,9 +16,9 @@ import time
 from collections.abc import AsyncIterator
 
 import anyio
+from cogate.core.exchange import Exchange, Finding
 from cogate.policies.restore import Restorer
 from cogate.policies.vault import Vault
-from cogate.proxy.exchange import Exchange, Finding
 from cogate.proxy.pipeline import ForwardRunner
 
 MIB = 1024 * 1024

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.errors import BadRequest
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.pipeline import Reply
+from cogate.core.egress import Egress
+from cogate.core.errors import BadRequest
+from cogate.core.exchange import Exchange
+from cogate.core.reply import Reply
 
 from .context import message_text
 from .replies import answer, sampling_from_body
@@ -68,7 +68,7 @@ class LocalRunner:
     def __init__(self, model: LocalModel) -> None:
         self.model = model
 
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+    async def run(self, ex: Exchange, gate: Egress) -> Reply:
         if ex.route == "models":
             await gate.record_local(ex, note={"local_model": self.model.name})
             return models_reply(self.model)

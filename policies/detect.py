@@ -145,7 +145,7 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
             model_to_presidio_entity_mapping=NER_MAPPING, labels_to_ignore=NER_IGNORED
         ),
     )
-    nlp_engine.nlp = {"en": load_spacy(spacy_model)}  # loaded here: Presidio would download
+    nlp_engine.nlp = {"en": load_spacy(spacy_model)}  # type: ignore[assignment]  # loaded here: Presidio would download
     recognizers = [
         PersonSpacyRecognizer(
             supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"],
@@ -174,7 +174,7 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
             # As Presidio's registry configures them (IBANs, hex keys... in any case);
             # constructed directly they would be case-sensitive.
             recognizer.global_regex_flags = PRESIDIO_FLAGS
-    recognizers += project_recognizers()
+    recognizers += project_recognizers()  # type: ignore[arg-type]
     recognizers += secret_recognizers() + number_recognizers() + identifier_recognizers()
     recognizers += [ScriptNameRecognizer(), AddressedNameRecognizer()]
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])

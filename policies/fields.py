@@ -1,35 +1,40 @@
-"""Every outbound field of a request, per route: where text can carry private data.
+"""The privacy engine's tools for walking outbound fields: where text can carry private data.
 
-`rewrite(route, body, scanner)` returns a new body in which every byte was either scanned
-(`scanner.text`: strings, JSON numbers with their key as context, object keys read as words)
-or held to a strict shape that cannot carry free text (flags, numbers, identifiers, enums);
-a value off its shape is refused with a BadRequest naming the field. Known structures are
-walked precisely (messages, content parts scanned together, tool-call arguments parsed as
-JSON, tool schemas). Content that cannot be scanned (images, audio, files, token ids) goes
-to `scanner.unscannable(path, kind)`, which refuses, drops or keeps it per the policy.
+Each wire API's surface (`cogate.proxy.surfaces`) walks its own request shape with these, so
+that every byte it forwards was either scanned (`scanner.text`: strings, JSON numbers with
+their key as context, object keys read as words) or held to a strict shape that cannot carry
+free text (flags, numbers, identifiers, enums); a value off its shape is refused with a
+BadRequest naming the field. Content that cannot be scanned (images, audio, files, token
+ids) goes to `scanner.unscannable(path, kind)`, which refuses, drops or keeps it per the policy.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
-from cogate.proxy.errors import BadRequest
+from cogate.core.errors import BadRequest
+from cogate.core.surface import Scanner
 
-
-class Scanner(Protocol):
-    def text(self, value: str, path: str, context: str = "", *, words: bool = False) -> str:
-        """`value` with private values replaced; `words`: also read `_`/`-` as spaces."""
-        ...
-
-    def texts(self, values: list[str], paths: list[str]) -> list[str]:
-        """The text parts of one message, scanned together (a value may span two parts)."""
-        ...
-
-    def unscannable(self, path: str, kind: str) -> bool:
-        """True: keep the item as is; False: drop it. Raises to refuse the request."""
-        ...
+__all__ = [
+    "ID",
+    "SETTINGS",
+    "TEXT_PARTS",
+    "Scanner",
+    "choice",
+    "generic",
+    "identifier",
+    "inputs",
+    "is_tokens",
+    "json_text",
+    "number",
+    "object_key",
+    "refuse",
+    "setting",
+    "tool_schema",
+]
 
 
 # Top-level settings: each has a strict shape that cannot carry free text. Strings in
@@ -180,26 +185,6 @@ def refuse(path: str, shape: str) -> BadRequest:
     )
 
 
-def rewrite(route: str, body: dict[str, Any], scanner: Scanner) -> dict[str, Any]:
-    if route == "models":
-        return dict(body)
-    out: dict[str, Any] = {}
-    for key, value in body.items():
-        if key in SETTINGS:
-            out[key] = setting(key, value, scanner)
-        elif route == "chat/completions" and key == "messages" and isinstance(value, list):
-            out[key] = [_message(m, f"messages[{i}]", scanner) for i, m in enumerate(value)]
-        elif key in ("tools", "functions") and isinstance(value, list):
-            out[key] = [_tool(t, f"{key}[{i}]", scanner) for i, t in enumerate(value)]
-        elif route == "completions" and key == "prompt":
-            out[key] = _inputs(value, "prompt", scanner)
-        elif route == "embeddings" and key == "input":
-            out[key] = _inputs(value, "input", scanner)
-        else:
-            out[key] = generic(value, key, scanner, schema=key == "response_format")
-    return out
-
-
 def generic(
     value: Any, path: str, scanner: Scanner, key: str | None = None, schema: bool = False
 ) -> Any:
@@ -282,29 +267,42 @@ def setting(key: str, value: Any, scanner: Scanner) -> Any:
         return value
     if kind == "id":
         return identifier(value, key, scanner)
-    if kind == "model":
-        if isinstance(value, str) and ID.fullmatch(value):
-            return value
-        raise refuse(key, "a model name (1-128 of A-Z a-z 0-9 _ . : / -)")
-    if kind == "flag":
-        if isinstance(value, bool) or (key == "logprobs" and isinstance(value, int)):
-            return value
-        raise refuse(key, "true or false")
-    if kind == "number":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return number(value, key, scanner, key)
-        raise refuse(key, "a number")
     if kind == "ids":
         if isinstance(value, list):
             return [identifier(v, f"{key}[{i}]", scanner) for i, v in enumerate(value)]
         raise refuse(key, "a list of identifiers")
-    if kind == "logit_bias":
-        if isinstance(value, dict) and all(
-            isinstance(k, str) and TOKEN_ID.fullmatch(k) and _is_number(v) for k, v in value.items()
-        ):
+    if kind == "number":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return number(value, key, scanner, key)
+        raise refuse(key, "a number")
+    if kind in _SHAPES:
+        shape, description = _SHAPES[kind]
+        if shape(key, value):
             return value
-        raise refuse(key, "an object of token ids (up to 6 digits) to numbers")
+        raise refuse(key, description)
     return choice(value, key, scanner)
+
+
+def _model_shape(key: str, value: Any) -> bool:
+    return isinstance(value, str) and ID.fullmatch(value) is not None
+
+
+def _flag_shape(key: str, value: Any) -> bool:
+    return isinstance(value, bool) or (key == "logprobs" and isinstance(value, int))
+
+
+def _logit_bias_shape(key: str, value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and TOKEN_ID.fullmatch(k) and _is_number(v) for k, v in value.items()
+    )
+
+
+# Settings held to a shape alone (never scanned): the check and how the refusal names it.
+_SHAPES: dict[str, tuple[Callable[[str, Any], bool], str]] = {
+    "model": (_model_shape, "a model name (1-128 of A-Z a-z 0-9 _ . : / -)"),
+    "flag": (_flag_shape, "true or false"),
+    "logit_bias": (_logit_bias_shape, "an object of token ids (up to 6 digits) to numbers"),
+}
 
 
 def _is_number(value: Any) -> bool:
@@ -349,113 +347,7 @@ def json_text(value: str, path: str, scanner: Scanner) -> str:
     return json.dumps(generic(parsed, path, scanner), ensure_ascii=False)
 
 
-def _message(message: Any, path: str, scanner: Scanner) -> Any:
-    if not isinstance(message, dict):
-        return generic(message, path, scanner)
-    out: dict[str, Any] = {}
-    role = message.get("role")
-    for key, value in message.items():
-        where = f"{path}.{key}"
-        if value is None:
-            out[key] = value
-        elif key in ("role", "tool_call_id"):
-            out[key] = identifier(value, where, scanner)
-        elif key == "name" and isinstance(value, str):
-            out[key] = scanner.text(value, where, words=True)
-        elif key == "audio":
-            out[key] = _audio(value, where, scanner)
-        elif key == "content":
-            out[key] = _content(value, where, scanner, tool=role in ("tool", "function"))
-        elif key == "tool_calls" and isinstance(value, list):
-            out[key] = [_tool_call(c, f"{where}[{i}]", scanner) for i, c in enumerate(value)]
-        elif key == "function_call" and isinstance(value, dict):
-            out[key] = _function_call(value, where, scanner)
-        else:  # refusal, reasoning fields, anything new
-            out[key] = generic(value, where, scanner)
-    return out
-
-
-def _audio(value: Any, path: str, scanner: Scanner) -> Any:
-    """An assistant's earlier audio answer, referred to by id only."""
-    if not isinstance(value, dict) or set(value) != {"id"}:
-        raise refuse(path, 'an object `{"id": ...}` naming an earlier audio answer')
-    return {"id": identifier(value["id"], f"{path}.id", scanner)}
-
-
-def _content(value: Any, path: str, scanner: Scanner, *, tool: bool) -> Any:
-    if isinstance(value, str):
-        return json_text(value, path, scanner) if tool else scanner.text(value, path)
-    if not isinstance(value, list):
-        return generic(value, path, scanner)
-    parts: list[Any] = []
-    texts: list[tuple[int, str, str]] = []  # (index in parts, text, path): scanned together
-    for i, part in enumerate(value):
-        where = f"{path}[{i}]"
-        if isinstance(part, str):
-            texts.append((len(parts), part, where))
-            parts.append(part)
-            continue
-        if not isinstance(part, dict):
-            parts.append(generic(part, where, scanner))
-            continue
-        kind = part.get("type")
-        if kind in TEXT_PARTS and isinstance(part.get("text"), str):
-            texts.append((len(parts), part["text"], f"{where}.text"))
-            parts.append(_part(part, where, scanner))
-        elif kind == "refusal" and isinstance(part.get("refusal"), str):
-            parts.append(_part(part, where, scanner, field="refusal"))
-        elif scanner.unscannable(where, str(kind)):
-            parts.append(part)
-    scanned = scanner.texts([t for _, t, _ in texts], [p for _, _, p in texts])
-    for (index, _, _), text in zip(texts, scanned, strict=True):
-        parts[index] = text if isinstance(parts[index], str) else {**parts[index], "text": text}
-    return parts
-
-
-def _part(part: dict[str, Any], path: str, scanner: Scanner, field: str = "text") -> dict:
-    """A text part's other members (`type`, `cache_control`, annotations…): scanned too."""
-    out: dict[str, Any] = {}
-    for key, value in part.items():
-        if key == "type":
-            out[key] = identifier(value, f"{path}.type", scanner)
-        elif key == field:
-            out[key] = value if field == "text" else scanner.text(value, f"{path}.{key}")
-        else:
-            out[object_key(key, f"{path}.{key}", scanner)] = generic(
-                value, f"{path}.{key}", scanner, key=key
-            )
-    return out
-
-
-def _tool_call(call: Any, path: str, scanner: Scanner) -> Any:
-    if not isinstance(call, dict):
-        return generic(call, path, scanner)
-    out: dict[str, Any] = {}
-    for key, value in call.items():
-        where = f"{path}.{key}"
-        if key == "function" and isinstance(value, dict):
-            out[key] = _function_call(value, where, scanner)
-        elif key in ("id", "type") and value is not None:
-            out[key] = identifier(value, where, scanner)
-        else:  # index, anything new
-            out[object_key(key, where, scanner)] = generic(value, where, scanner, key=key)
-    return out
-
-
-def _function_call(function: dict[str, Any], path: str, scanner: Scanner) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in function.items():
-        where = f"{path}.{key}"
-        if key == "arguments" and isinstance(value, str):
-            out[key] = json_text(value, where, scanner)
-        elif key == "name" and value is not None:
-            out[key] = identifier(value, where, scanner)
-        else:
-            out[object_key(key, where, scanner)] = generic(value, where, scanner, key=key)
-    return out
-
-
-def _tool(tool: Any, path: str, scanner: Scanner) -> Any:
+def tool_schema(tool: Any, path: str, scanner: Scanner) -> Any:
     """Tool and function definitions: names are identifiers; the rest is scanned."""
     if not isinstance(tool, dict):
         return generic(tool, path, scanner)
@@ -465,21 +357,21 @@ def _tool(tool: Any, path: str, scanner: Scanner) -> Any:
         if key in ("type", "name") and value is not None:
             out[key] = identifier(value, where, scanner)
         elif key == "function" and isinstance(value, dict):
-            out[key] = _tool(value, where, scanner)
+            out[key] = tool_schema(value, where, scanner)
         else:
             out[object_key(key, where, scanner)] = generic(value, where, scanner, key=key)
     return out
 
 
-def _is_tokens(value: Any) -> bool:
+def is_tokens(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, int) for v in value)
 
 
-def _inputs(value: Any, path: str, scanner: Scanner) -> Any:
+def inputs(value: Any, path: str, scanner: Scanner) -> Any:
     """completions `prompt` / embeddings `input`: a string, strings, or token ids."""
     if isinstance(value, str):
         return scanner.text(value, path)
-    if _is_tokens(value):
+    if is_tokens(value):
         return value if scanner.unscannable(path, "token_ids") else []
     if isinstance(value, list):
         out = []
@@ -487,7 +379,7 @@ def _inputs(value: Any, path: str, scanner: Scanner) -> Any:
             where = f"{path}[{i}]"
             if isinstance(item, str):
                 out.append(scanner.text(item, where))
-            elif _is_tokens(item):
+            elif is_tokens(item):
                 if scanner.unscannable(where, "token_ids"):
                     out.append(item)
             else:

@@ -15,18 +15,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cogate.proxy.errors import BadRequest, PolicyBlocked
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.modes import stricter
-from cogate.proxy.private_files import create_once, private_dir
-from cogate.proxy.settings import Settings
+from cogate.core.errors import BadRequest, PolicyBlocked
+from cogate.core.exchange import Exchange
+from cogate.core.modes import stricter
+from cogate.core.private_files import create_once, private_dir
+from cogate.core.settings import Settings
 
-from . import fields
 from .detect import AnalysisCache, Detector
 from .labels import LabelGuard
 from .redact import Outcome, Redaction
 from .restore import Restorer
-from .schema import Policy, Route, RouteMatch, load_policy, resolve_reference
+from .schema import Policy, Route, RouteMatch, load_policy, policy_of, resolve_reference
 from .vault import Vault, VaultBackend, open_vaults
 
 HASH_KEY_FILE = "pseudonym-hash.key"
@@ -102,7 +101,7 @@ class Privacy:
         ex.policy_id = policy_id
         ex.policy_hash = self._hashes[id(policy)]
         ex.mode = stricter(policy.mode, ex.requested_mode)
-        ex.notes["store_body"] = policy.store_body
+        ex.store_body = policy.store_body
 
     # -- sanitising -------------------------------------------------------------------
 
@@ -112,20 +111,11 @@ class Privacy:
         The identity comes first: two callers never share a vault, whatever conversation
         header or opening messages they send.
         """
+        opening = ex.surface.conversation_seed(ex.op, ex.body) if ex.surface else None
         if ex.conversation:
             seed: Any = ["header", ex.conversation]
-        elif ex.route == "chat/completions" and isinstance(ex.body.get("messages"), list):
-            first = []
-            for message in ex.body["messages"]:
-                if isinstance(message, dict) and message.get("role") in (
-                    "system",
-                    "developer",
-                    "user",
-                ):
-                    first.append([message.get("role"), message.get("content")])
-                    if message.get("role") == "user":
-                        break
-            seed = ["messages", first]
+        elif opening is not None:
+            seed = opening
         else:
             seed = ["exchange", ex.id]  # no conversation: a vault for this request only
         raw = json.dumps(
@@ -147,10 +137,9 @@ class Privacy:
             return self._hash_key
 
     def _redaction(self, ex: Exchange, outcome: Outcome) -> Redaction:
-        policy = ex.policy if isinstance(ex.policy, Policy) else None
-        if policy is None:
+        if ex.policy is None:
             self.resolve(ex)
-            policy = ex.policy
+        policy = policy_of(ex)
         needs_key = "hash" in policy.actions.values()
         return Redaction(
             policy,
@@ -166,7 +155,7 @@ class Privacy:
         if ex.policy is None:
             self.resolve(ex)
         if ex.mode == "passthrough":
-            ex.outbound_body = ex.body
+            ex.outbound = ex.raw  # byte for byte what the app sent
             return
         if ex.mode == "block":
             raise PolicyBlocked(
@@ -175,12 +164,14 @@ class Privacy:
             )
         if ex.mode != "redact":
             return  # sketch, logits, local: the collaboration runners take it from here
+        if ex.surface is None:
+            raise TypeError("the exchange has no surface to walk its fields; ingress sets one")
         outcome = Outcome()
         redaction = self._redaction(ex, outcome)
-        ex.outbound_body = fields.rewrite(ex.route, ex.body, redaction)
+        ex.outbound = ex.surface.rewrite(ex.op, ex.raw, ex.body, redaction)
         ex.findings.extend(outcome.findings)
         ex.removed.extend(outcome.removed)
-        ex.restorer = Restorer(redaction.vault, ex.policy.restore.url_hosts)
+        ex.restorer = Restorer(redaction.vault, policy_of(ex).restore.url_hosts)
 
     def sanitize_text(self, ex: Exchange, text: str, field: str) -> str:
         """Redact one free text with the exchange's policy and conversation vault."""

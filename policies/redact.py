@@ -12,8 +12,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 
-from cogate.proxy.errors import PolicyBlocked
-from cogate.proxy.exchange import Finding
+from cogate.core.errors import PolicyBlocked
+from cogate.core.exchange import Finding
 
 from .detect import Detector, Span, merge_overlaps
 from .literals import LITERAL, literal_spans

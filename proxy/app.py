@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cogate.audit.tokens import open_tokens
+from cogate.core.errors import GatewayError, error_body
+from cogate.core.settings import Settings
+from cogate.core.surface import Operation, Surface
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
+from .assembly import assemble_pipeline
 from .browser import BrowserGuard
-from .errors import GatewayError, error_body
 from .identity import Identities
 from .ingress import build_exchange, parse_json_object, read_body
 from .local_gate import LocalStatus
 from .pipeline import Pipeline, Reply
-from .settings import Settings
+from .surfaces import SURFACES
 
 log = logging.getLogger("cogate.app")
 
@@ -29,22 +33,24 @@ STREAMED: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-strea
 
 
 def create_app(
-    settings: Settings, assemble: PipelineFactory | None = None, *, local: LocalStatus | None = None
+    settings: Settings,
+    assemble: PipelineFactory | None = None,
+    surfaces: Sequence[Surface] = SURFACES,
+    *,
+    local: LocalStatus | None = None,
 ) -> FastAPI:
-    """Build the gateway. `assemble` builds the pipeline and its parts for the app's lifetime;
-    `local` is what serve's start-up probe found about the local model (for /cogate/health)."""
+    """Build the gateway: each surface's routes over one pipeline. `assemble` builds the
+    pipeline and its parts for the app's lifetime; `local` is what serve's start-up probe
+    found about the local model (for /cogate/health)."""
+    factory = assemble or assemble_pipeline
     local = local or LocalStatus("ok" if settings.local_enabled else "disabled")
-    if assemble is None:
-        from .assembly import assemble_pipeline as assemble
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from cogate.audit.tokens import open_tokens
-
         store = open_tokens(settings.data_dir)
         app.state.identities = Identities(settings, store)
         try:
-            async with assemble(settings) as pipeline:
+            async with factory(settings) as pipeline:
                 app.state.pipeline = pipeline
                 yield
         finally:
@@ -55,6 +61,54 @@ def create_app(
     app = FastAPI(title="cogate", version=__version__, lifespan=lifespan, redirect_slashes=False)
     app.state.settings = settings
     app.add_middleware(BrowserGuard, settings=settings)
+    _error_handlers(app, surfaces)
+    for surface in surfaces:
+        for operation in surface.operations:
+            _route(app, settings, surface, operation)
+
+    @app.get("/cogate/metrics", response_class=PlainTextResponse)
+    async def metrics(request: Request) -> Response:
+        identities: Identities = request.app.state.identities
+        if identities.shared():
+            identities.authenticate(request.headers)
+        pipeline: Pipeline = request.app.state.pipeline
+        return Response(pipeline.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/cogate/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "local_model": local.as_dict()}
+
+    return app
+
+
+def _route(app: FastAPI, settings: Settings, surface: Surface, operation: Operation) -> None:
+    """Serve one operation of a surface through the pipeline."""
+
+    async def proxied(request: Request) -> Response:
+        identities: Identities = request.app.state.identities
+        caller = identities.authenticate(request.headers)
+        raw, body = b"", {}
+        if operation.method != "GET":
+            raw = await read_body(settings, request)
+            body = parse_json_object(raw) if raw or operation.scanned else {}
+        ex = build_exchange(surface, operation, raw, body, request)
+        ex.identity, ex.bound_apps = caller.identity, caller.bound_apps
+        pipeline: Pipeline = request.app.state.pipeline
+        return to_response(await pipeline.handle(ex))
+
+    streamed = operation.method == "POST" and operation.scanned
+    app.add_api_route(
+        operation.path,
+        proxied,
+        methods=[operation.method],
+        name=operation.name,
+        responses=STREAMED if streamed else None,
+    )
+
+
+def _error_handlers(app: FastAPI, surfaces: Sequence[Surface]) -> None:
+    """OpenAI-shaped errors for refusals, unknown routes and invalid parameters."""
+    served = ", ".join(op.path for surface in surfaces for op in surface.operations)
 
     @app.exception_handler(GatewayError)
     async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
@@ -64,8 +118,8 @@ def create_app(
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = "not_found" if exc.status_code == 404 else "http_error"
         message = (
-            f"no route {request.method} {request.url.path}; cogate serves /v1/chat/completions, "
-            "/v1/completions, /v1/embeddings, /v1/models and /cogate/health"
+            f"no route {request.method} {request.url.path}; cogate serves {served} and "
+            "/cogate/health"
             if exc.status_code in (404, 405)
             else str(exc.detail)
         )
@@ -86,47 +140,6 @@ def create_app(
             ),
             status_code=400,
         )
-
-    async def proxied(route: str, request: Request) -> Response:
-        identities: Identities = request.app.state.identities
-        caller = identities.authenticate(request.headers)
-        body: dict[str, Any] = {}
-        if request.method == "POST":
-            body = parse_json_object(await read_body(settings, request))
-        ex = build_exchange(route, body, request)
-        ex.identity, ex.bound_apps = caller.identity, caller.bound_apps
-        pipeline: Pipeline = request.app.state.pipeline
-        return to_response(await pipeline.handle(ex))
-
-    @app.post("/v1/chat/completions", responses=STREAMED)
-    async def chat_completions(request: Request) -> Response:
-        return await proxied("chat/completions", request)
-
-    @app.post("/v1/completions", responses=STREAMED)
-    async def completions(request: Request) -> Response:
-        return await proxied("completions", request)
-
-    @app.post("/v1/embeddings")
-    async def embeddings(request: Request) -> Response:
-        return await proxied("embeddings", request)
-
-    @app.get("/v1/models")
-    async def models(request: Request) -> Response:
-        return await proxied("models", request)
-
-    @app.get("/cogate/metrics", response_class=PlainTextResponse)
-    async def metrics(request: Request) -> Response:
-        identities: Identities = request.app.state.identities
-        if identities.shared():
-            identities.authenticate(request.headers)
-        pipeline: Pipeline = request.app.state.pipeline
-        return Response(pipeline.metrics.render(), media_type="text/plain; version=0.0.4")
-
-    @app.get("/cogate/health")
-    async def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "local_model": local.as_dict()}
-
-    return app
 
 
 def to_response(reply: Reply) -> Response:

@@ -12,8 +12,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .errors import error_body
-from .settings import Settings, is_loopback
+from cogate.core.errors import error_body
+from cogate.core.settings import Settings, is_loopback
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

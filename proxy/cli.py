@@ -8,13 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cogate.audit.cli import audit
+from cogate.audit.tokens import open_tokens
+from cogate.collab.logits.cli import collab
+from cogate.core.private_files import private_dir
+from cogate.core.settings import Settings
+from cogate.policies.cli import policy
 
 from . import __version__
-from .flags import build_settings
 from .intercept import intercept
 from .intercept_secret import parse_intercept_upstreams
-from .private_files import private_dir
-from .settings import Settings
+from .options import build_settings
+from .tokens_cli import tokens
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +32,10 @@ def main() -> None:
 @click.option("--host", help="Address to bind (default 127.0.0.1; others need a token).")
 @click.option("--port", type=int, help="Port to listen on (default 8787).")
 @click.option("--upstream", help="OpenAI-compatible base URL to forward to.")
+@click.option(
+    "--anthropic-upstream",
+    help="Anthropic base URL, without /v1 (default https://api.anthropic.com).",
+)
 @click.option("--policy", type=click.Path(dir_okay=False, path_type=Path), help="Policy YAML.")
 @click.option(
     "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Audit data dir."
@@ -98,8 +107,6 @@ def serve(**flags: Any) -> None:
 
 
 def _tokens_issued(settings: Settings) -> bool:
-    from cogate.audit.tokens import open_tokens
-
     store = open_tokens(settings.data_dir)
     try:
         return store.any_issued()
@@ -107,18 +114,8 @@ def _tokens_issued(settings: Settings) -> bool:
         store.close()
 
 
-def _register_groups() -> None:
-    from cogate.audit.cli import audit
-    from cogate.collab.logits.cli import collab
-    from cogate.policies.cli import policy
-
-    from .tokens_cli import tokens
-
-    main.add_command(policy)
-    main.add_command(collab)
-    main.add_command(audit)
-    main.add_command(intercept)
-    main.add_command(tokens)
-
-
-_register_groups()
+main.add_command(policy)
+main.add_command(collab)
+main.add_command(audit)
+main.add_command(intercept)
+main.add_command(tokens)

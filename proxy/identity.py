@@ -16,11 +16,10 @@ from pathlib import Path
 
 from cogate.audit.paths import LedgerPaths
 from cogate.audit.tokens import TokenStore, token_hash
+from cogate.core.errors import Unauthorized
+from cogate.core.private_files import create_once, private_dir
+from cogate.core.settings import Settings
 from starlette.datastructures import Headers
-
-from .errors import Unauthorized
-from .private_files import create_once, private_dir
-from .settings import Settings
 
 TOKEN_HEADER = "x-cogate-token"
 KEY_FILE = "identity-hmac.key"

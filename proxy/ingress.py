@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cogate.core.errors import BadRequest, GatewayError
+from cogate.core.exchange import Exchange
+from cogate.core.modes import MODES, is_mode
+from cogate.core.settings import Settings
+from cogate.core.surface import Operation, Surface
 from starlette.requests import Request
 
-from .errors import BadRequest, GatewayError
-from .exchange import Exchange
 from .intercept_secret import destination_hint
-from .modes import MODES, is_mode
-from .settings import Settings
 from .shape import check_shape
+from .surfaces import upstream_route
 
 MAX_DEPTH = 64
 MAX_HEADER_VALUE = 1024
@@ -106,13 +108,17 @@ def _header(request: Request, name: str) -> str | None:
     return value or None
 
 
-def build_exchange(route: str, body: dict[str, Any], request: Request) -> Exchange:
+def build_exchange(
+    surface: Surface, operation: Operation, raw: bytes, body: dict[str, Any], request: Request
+) -> Exchange:
+    """The exchange of one request to `operation` of `surface`, its headers checked."""
     mode = _header(request, "x-cogate-mode")
     if mode is not None and not is_mode(mode):
         raise BadRequest(
             f"header x-cogate-mode is {mode!r}; use one of {', '.join(MODES)}",
             param="x-cogate-mode",
         )
+    route = upstream_route(surface, request.url.path)
     check_shape(route, body)
     app = _header(request, "x-cogate-app")
     if app is not None and len(app) > MAX_APP_LABEL:
@@ -123,6 +129,10 @@ def build_exchange(route: str, body: dict[str, Any], request: Request) -> Exchan
     return Exchange(
         route=route,
         body=body,
+        surface=surface,
+        op=operation.name,
+        method=operation.method,
+        raw=raw,
         authorization=request.headers.get("authorization"),
         app=app or "default",
         conversation=_header(request, "x-cogate-conversation"),

@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import click
+from cogate.core.private_files import private_dir
 
-from .flags import build_settings
 from .intercept_ca import prepare_ca
 from .intercept_mitmdump import InterceptError, find_mitmdump, mitmdump_command, run_mitmdump
 from .intercept_secret import secret_path
-from .private_files import private_dir
+from .options import build_settings
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 DEFAULT_HOSTS = ("api.openai.com",)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .settings import Settings
+from cogate.core.settings import Settings
 
 log = logging.getLogger("cogate.local")
 

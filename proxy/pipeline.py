@@ -2,7 +2,8 @@
 
 A stage that raises refuses the request; nothing is forwarded unless every stage before
 the egress gate succeeded (fail closed). Runners decide what a mode sends: forwarding the
-sanitized request (passthrough, redact) or a collaboration strategy (sketch, logits, local).
+sanitized request (passthrough, redact) or a collaboration strategy (sketch, logits, local);
+block mode is refused by the privacy stage, so no runner serves it.
 """
 
 from __future__ import annotations
@@ -11,15 +12,17 @@ import inspect
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from typing import cast
 
 import anyio
+from cogate.core import sse
+from cogate.core.egress import Egress, Runner, UpstreamAnswer
+from cogate.core.errors import GatewayError, StageFailed, UpstreamUnreachable
+from cogate.core.exchange import Exchange
+from cogate.core.reply import Reply
+from cogate.core.surface import EventRestorer, SSEEvent, Surface
 
-from . import sse
-from .egress import EgressGate, UpstreamReply
-from .errors import GatewayError, PolicyBlocked, StageFailed, UpstreamUnreachable
-from .exchange import Exchange, StreamRestorer
+from .egress import EgressGate
 from .metrics import Metrics
 
 log = logging.getLogger("cogate.pipeline")
@@ -27,6 +30,9 @@ log = logging.getLogger("cogate.pipeline")
 # How many placeholders were kept because they sat in a URL whose host the policy does not
 # allow (a response header, or an SSE comment at the end of a stream).
 WITHHELD_HEADER = "x-cogate-restore-withheld"
+# Answers and stream events larger than this are parsed and restored in a worker thread: a
+# big one must not hold the event loop (and every other client) while it is processed.
+OFFLOAD_EVENT_BYTES = 64 * 1024
 
 
 def withheld_comment(ex: Exchange) -> bytes:
@@ -48,59 +54,37 @@ def never(ex: Exchange) -> bool:
     return False
 
 
-@dataclass
-class Reply:
-    """What the HTTP edge sends back: a whole body or a stream of bytes."""
-
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    stream: AsyncIterator[bytes] | None = None
-    media_type: str = "application/json"
-
-
-class Runner(Protocol):
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply: ...
-
-
-# Answers and stream events larger than this are parsed and restored in a worker thread: a
-# big one must not hold the event loop (and every other client) while it is processed.
-OFFLOAD_EVENT_BYTES = 64 * 1024
-
-
 class ForwardRunner:
     """passthrough and redact: forward the (sanitized) request, restore the answer."""
 
     def __init__(self, max_event_bytes: int | None = sse.DEFAULT_MAX_EVENT_BYTES) -> None:
         self.max_event_bytes = max_event_bytes
 
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
-        method = "GET" if ex.route == "models" else "POST"
-        body = ex.outbound_body
-        if body is None and method == "POST":
-            if ex.mode != "passthrough":
-                # Never fall back to the app's own body when it was meant to be sanitized.
-                raise StageFailed(
-                    "no sanitized request was produced, so nothing was sent",
-                    code="pipeline_no_sanitized_body",
-                )
-            body = ex.body
-        upstream = await gate.send(
-            ex, ex.route, body if method == "POST" else None, stream=ex.stream, method=method
-        )
-        if upstream.response is not None:
+    async def run(self, ex: Exchange, gate: Egress) -> Reply:
+        surface = ex.surface
+        if surface is None:
+            raise StageFailed("the request has no wire API to answer in; nothing was sent")
+        body = ex.outbound
+        if body is None and ex.method != "GET":
+            # Never fall back to the app's own body when it was meant to be sanitized.
+            raise StageFailed(
+                "no sanitized request was produced, so nothing was sent",
+                code="pipeline_no_sanitized_body",
+            )
+        upstream = await gate.send(ex, ex.route, body or None, stream=ex.stream, method=ex.method)
+        if upstream.streamed:
             return Reply(
                 status=upstream.status,
                 headers=upstream.headers,
-                stream=self._relay(ex, upstream),
+                stream=self._relay(ex, surface, upstream),
                 media_type=upstream.headers.get("content-type", "text/event-stream"),
             )
         content = upstream.content
-        if upstream.status < 400 and ex.findings:
+        if upstream.status < 400 and ex.needs_restoring:
             if len(content) > OFFLOAD_EVENT_BYTES:
-                content = await anyio.to_thread.run_sync(_restore_body, ex, content)
+                content = await anyio.to_thread.run_sync(_restore_body, ex, surface, content)
             else:
-                content = _restore_body(ex, content)
+                content = _restore_body(ex, surface, content)
             withheld = getattr(ex.restorer, "withheld", 0)
             if withheld:
                 ex.response_headers[WITHHELD_HEADER] = str(withheld)
@@ -111,46 +95,63 @@ class ForwardRunner:
             media_type=upstream.headers.get("content-type", "application/json"),
         )
 
-    async def _relay(self, ex: Exchange, upstream: UpstreamReply) -> AsyncIterator[bytes]:
-        restorer = ex.restorer.stream() if ex.findings else None
+    async def _relay(
+        self, ex: Exchange, surface: Surface, upstream: UpstreamAnswer
+    ) -> AsyncIterator[bytes]:
+        restorer = None
+        if ex.needs_restoring:
+            restorer = surface.stream_restorer(ex.op, ex.restorer.held(), ex.restorer.text)
         try:
             if restorer is None:
                 async for chunk in upstream.chunks():
                     yield chunk
                 return
-            done = False
-            async for event in sse.iter_events(upstream.chunks(), self.max_event_bytes):
-                if len(event) > OFFLOAD_EVENT_BYTES:
-                    data, restored = await anyio.to_thread.run_sync(_restore_event, restorer, event)
-                else:
-                    data, restored = _restore_event(restorer, event)
-                if data is sse.DONE:
-                    done = True
-                    for out in restorer.finish():
-                        yield sse.encode_event(out)
-                    yield withheld_comment(ex)
-                    yield sse.DONE_EVENT
-                elif isinstance(data, dict):
-                    if data.get("usage"):
-                        ex.notes["usage"] = data["usage"]
-                    yield restored
-                else:
-                    yield event + b"\n\n"
-            if not done:
-                # A stream that ended without [DONE]: the text held back belongs to the app.
-                for out in restorer.finish():
-                    yield sse.encode_event(out)
-                yield withheld_comment(ex)
+            async for out in _restored(ex, upstream, restorer, self.max_event_bytes):
+                yield out
         except GatewayError as exc:
             # The upstream broke or stalled after the answer began: end the stream cleanly
             # with an error event (OpenAI's SDKs raise it) instead of cutting the connection.
-            if restorer is not None:
-                for out in restorer.finish():
-                    yield sse.encode_event(out)
+            for held in restorer.finish() if restorer is not None else []:
+                yield _encode(held)
             yield b"\n\n" + sse.encode_event(exc.body())
 
 
-def _restore_body(ex: Exchange, content: bytes) -> bytes:
+def _encode(event: SSEEvent) -> bytes:
+    if isinstance(event.data, bytes):
+        return event.data + b"\n\n"
+    return sse.encode_event(event.data, event.name)
+
+
+async def _restored(
+    ex: Exchange, upstream: UpstreamAnswer, restorer: EventRestorer, max_event_bytes: int | None
+) -> AsyncIterator[bytes]:
+    """The upstream's events with the app's values put back (usage noted for the ledger)."""
+    done = False
+    async for event in sse.iter_events(upstream.chunks(), max_event_bytes):
+        if len(event) > OFFLOAD_EVENT_BYTES:
+            data, restored = await anyio.to_thread.run_sync(_restore_event, restorer, event)
+        else:
+            data, restored = _restore_event(restorer, event)
+        if data is sse.DONE:
+            done = True
+            for out in restorer.finish():
+                yield _encode(out)
+            yield withheld_comment(ex)
+            yield sse.DONE_EVENT
+        elif isinstance(data, dict):
+            if data.get("usage"):
+                ex.notes["usage"] = data["usage"]
+            yield restored
+        else:
+            yield event + b"\n\n"
+    if not done:
+        # A stream that ended without [DONE]: the text held back belongs to the app.
+        for out in restorer.finish():
+            yield _encode(out)
+        yield withheld_comment(ex)
+
+
+def _restore_body(ex: Exchange, surface: Surface, content: bytes) -> bytes:
     try:
         answer = json.loads(content)
     except ValueError:
@@ -160,20 +161,18 @@ def _restore_body(ex: Exchange, content: bytes) -> bytes:
             "restore your values in it",
             code="upstream_bad_response",
         ) from None
-    return json.dumps(ex.restorer.restore_json(answer), ensure_ascii=False).encode()
+    restored = surface.restore_json(ex.op, answer, ex.restorer.text)
+    return json.dumps(restored, ensure_ascii=False).encode()
 
 
-def _restore_event(restorer: StreamRestorer, event: bytes) -> tuple[object, bytes]:
+def _restore_event(restorer: EventRestorer, event: bytes) -> tuple[object, bytes]:
     """An event's data and, for a JSON event, its restored encoding (CPU work, one place)."""
     data = sse.event_data(event)
     if not isinstance(data, dict):
         return data, b""
-    return data, b"".join(sse.encode_event(out) for out in restorer.feed(data))
-
-
-class BlockRunner:
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
-        raise PolicyBlocked(f"the policy {ex.policy_id!r} blocks requests from app {ex.app!r}")
+    return data, b"".join(
+        _encode(out) for out in restorer.feed(SSEEvent(sse.event_name(event), data))
+    )
 
 
 def _is_async(stage: Stage) -> bool:
@@ -250,7 +249,7 @@ class Pipeline:
         try:
             with anyio.fail_after(self.stage_budget_s):
                 if _is_async(stage):
-                    await stage(ex)
+                    await cast(Awaitable[None], stage(ex))
                 elif not offload(ex):
                     stage(ex)
                 else:

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import click
 from cogate.audit.tokens import TokenError, open_tokens
-
-from .private_files import private_dir
-from .settings import Settings
+from cogate.core.private_files import private_dir
+from cogate.core.settings import Settings
 
 DATA_DIR = click.option(
     "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="The gateway's data dir."

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 
 import anyio
 import pytest
+from cogate.core import sse
+from cogate.core.exchange import Exchange, Finding
 from cogate.policies.restore import MAX_HOLD, PLACEHOLDER, Restorer
-from cogate.proxy import sse
-from cogate.proxy.exchange import Exchange, Finding
 from cogate.proxy.pipeline import ForwardRunner
 
 from .test_sse_restore import VAULT, chunk_event, received, sse_bytes, whole

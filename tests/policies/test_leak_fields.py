@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from cogate.proxy.errors import BadRequest, PolicyBlocked
+from cogate.core.errors import BadRequest, PolicyBlocked
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

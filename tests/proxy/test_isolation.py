@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 from cogate.audit.tokens import open_tokens
+from cogate.core.settings import Settings
 from cogate.policies.privacy import Privacy
 from cogate.proxy.app import create_app
-from cogate.proxy.settings import Settings
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 

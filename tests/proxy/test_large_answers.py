@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
+from cogate.core.exchange import Finding
 from cogate.policies.restore import Restorer
 from cogate.policies.vault import Vault
-from cogate.proxy.exchange import Finding
 from cogate.proxy.pipeline import OFFLOAD_EVENT_BYTES
 
 from .test_gateway import CHAT, chat_answer, gateway

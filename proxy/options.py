@@ -1,12 +1,11 @@
-"""Settings from command-line flags, shared by every `cogate` command that needs them."""
+"""Settings from command-line flags: one helper every `cogate` command shares."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import click
-
-from .settings import Settings
+from cogate.core.settings import Settings
 
 
 def build_settings(**flags: Any) -> Settings:
