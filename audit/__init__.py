@@ -23,13 +23,15 @@ __all__ = [
 def open_ledger(settings: Settings) -> ChainLedger:
     """The ledger the gateway writes: PostgreSQL when `settings.database_url` is set (one
     chain shared by every replica, group commit on), else SQLite under `settings.data_dir`."""
-    options = {
-        "checkpoint_every": settings.checkpoint_every,
-        "checkpoint_seconds": settings.checkpoint_seconds,
-    }
-    url = getattr(settings, "database_url", None)
-    if url:
+    every, seconds = settings.checkpoint_every, settings.checkpoint_seconds
+    if settings.database_url:
         from .pg_store import PostgresStore
 
-        return ChainLedger(PostgresStore(url), settings.data_dir, group_commit=True, **options)
-    return SQLiteLedger(settings.data_dir, **options)
+        return ChainLedger(
+            PostgresStore(settings.database_url),
+            settings.data_dir,
+            checkpoint_every=every,
+            checkpoint_seconds=seconds,
+            group_commit=True,
+        )
+    return SQLiteLedger(settings.data_dir, checkpoint_every=every, checkpoint_seconds=seconds)

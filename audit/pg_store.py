@@ -68,12 +68,14 @@ class PostgresWriter:
         if self._head is not None:
             f, last = self._head
             return Frontier(f.size, list(f.nodes)), last
-        size, nodes = self.conn.execute(
+        row = self.conn.execute(
             "SELECT size, nodes FROM frontier WHERE id = 1 FOR UPDATE"
         ).fetchone()
+        assert row is not None, "the frontier row is created by the first migration"
+        size, nodes = row
         frontier = Frontier(size, [bytes.fromhex(n) for n in json.loads(nodes)])
-        last = self.conn.execute("SELECT hash FROM entries WHERE seq = %s", (size,)).fetchone()
-        self._head = (frontier, last[0] if last else None)
+        tail = self.conn.execute("SELECT hash FROM entries WHERE seq = %s", (size,)).fetchone()
+        self._head = (frontier, tail[0] if tail else None)
         return Frontier(frontier.size, list(frontier.nodes)), self._head[1]
 
     def insert(self, seq: int, entry: str, digest: str, body: bytes | None, f: Frontier) -> None:

@@ -64,7 +64,7 @@ class AddressedNameRecognizer(EntityRecognizer):
                     match.end(1),
                     0.6,
                     recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,  # type: ignore[has-type]
                         RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
                     },
                 )

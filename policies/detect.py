@@ -12,6 +12,7 @@ import re
 import threading
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 
 from cachetools import LRUCache
 from phonenumbers.re_util import enable_pattern_cache
@@ -174,9 +175,11 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
             # As Presidio's registry configures them (IBANs, hex keys... in any case);
             # constructed directly they would be case-sensitive.
             recognizer.global_regex_flags = PRESIDIO_FLAGS
-    recognizers += project_recognizers()  # type: ignore[arg-type]
-    recognizers += secret_recognizers() + number_recognizers() + identifier_recognizers()
-    recognizers += [ScriptNameRecognizer(), AddressedNameRecognizer()]
+    # The project's recognizers are Presidio EntityRecognizers; Presidio's registry types its
+    # list as LocalRecognizer, which they are at run time.
+    ours: list[Any] = [*project_recognizers(), *secret_recognizers(), *number_recognizers()]
+    ours += [*identifier_recognizers(), ScriptNameRecognizer(), AddressedNameRecognizer()]
+    recognizers += ours
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
     return AnalyzerEngine(
         registry=registry,

@@ -123,7 +123,7 @@ class SplitCardRecognizer(EntityRecognizer):
                             end,
                             0.6,
                             recognition_metadata={
-                                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,  # type: ignore[has-type]
                                 RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
                             },
                         )

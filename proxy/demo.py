@@ -69,7 +69,7 @@ def progress(label: str, expected_s: float) -> Iterator[None]:
 
         def tick() -> None:
             while not done.wait(0.2):
-                if bar.pos < bar.length - 1:
+                if bar.pos < (bar.length or 0) - 1:
                     bar.update(1)
 
         thread = threading.Thread(target=tick, daemon=True)
@@ -81,7 +81,7 @@ def progress(label: str, expected_s: float) -> Iterator[None]:
             done.set()
             thread.join()
             if finished:
-                bar.update(bar.length - bar.pos)
+                bar.update((bar.length or 0) - bar.pos)
             else:  # the bar must not look complete when the work failed
                 bar.render_finish()
                 sys.stderr.write(f"  {label}: failed after {time.monotonic() - start:.0f}s\n")

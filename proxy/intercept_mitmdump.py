@@ -145,7 +145,7 @@ def run_mitmdump(cmd: list[str], env: dict[str, str], ready_timeout: float = 60.
         env=env,
         start_new_session=True,  # our signal handler decides how mitmdump stops
     )
-    ready, fatal = threading.Event(), []
+    ready, fatal = threading.Event(), list[str]()
     reader = threading.Thread(target=_pump, args=(proc.stdout, ready, fatal), daemon=True)
     reader.start()
 

@@ -40,7 +40,7 @@ def policy_modes(policy_file: Path | None) -> set[str]:
     from cogate.policies.schema import load_policy, resolve_reference
 
     policy = load_policy(policy_file)
-    modes = {policy.mode}
+    modes: set[str] = {policy.mode}
     for route in policy.routes:
         if route.mode is not None:
             modes.add(route.mode)
