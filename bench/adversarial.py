@@ -53,9 +53,9 @@ def engine(data: Path):
 def send(privacy, body: dict[str, Any], conversation: str | None = None):
     """(blocked, what would leave as JSON text, the exchange)."""
     from cogate.core.errors import GatewayError
-    from cogate.core.exchange import Exchange
+    from cogate.proxy.surfaces import exchange_for
 
-    ex = Exchange(route="chat/completions", body=body, app="bench", conversation=conversation)
+    ex = exchange_for("chat/completions", body, app="bench", conversation=conversation)
     try:
         privacy.resolve(ex)
         privacy.sanitize(ex)
@@ -121,11 +121,11 @@ def run_restore_case(privacy, case: Case, index: int) -> tuple[bool, str]:
 def run_sketch_case(privacy, case: Case) -> tuple[bool, str]:
     from cogate.collab.sketch import SketchRunner
     from cogate.core.errors import GatewayError
-    from cogate.core.exchange import Exchange
+    from cogate.proxy.surfaces import exchange_for
 
     profile, task = case.payload
     messages = [{"role": "user", "content": f"{profile}\n{task}" if profile else task}]
-    ex = Exchange(route="chat/completions", body={"model": "gpt-4o", "messages": messages})
+    ex = exchange_for("chat/completions", {"model": "gpt-4o", "messages": messages})
     privacy.resolve(ex)
     ex.mode = "sketch"
     try:

@@ -16,10 +16,11 @@ import time
 from collections.abc import AsyncIterator
 
 import anyio
-from cogate.core.exchange import Exchange, Finding
+from cogate.core.exchange import Finding
 from cogate.policies.restore import Restorer
 from cogate.policies.vault import Vault
 from cogate.proxy.pipeline import ForwardRunner
+from cogate.proxy.surfaces import exchange_for
 
 MIB = 1024 * 1024
 VAULT = Vault()
@@ -42,7 +43,8 @@ async def relay(raw: bytes, limit: int | None) -> tuple[float, float, int]:
                 yield raw[i : i + 65536]
                 await anyio.sleep(0)
 
-    ex = Exchange(route="chat/completions", body={"stream": True})
+    ex = exchange_for("chat/completions", {"stream": True})
+    assert ex.surface is not None
     ex.findings.append(Finding("PERSON", 0, 1, 1.0, "bench"))
     ex.restorer = Restorer(VAULT)
     gap, out, done = 0.0, 0, False
@@ -58,7 +60,7 @@ async def relay(raw: bytes, limit: int | None) -> tuple[float, float, int]:
     cpu = time.process_time()
     async with anyio.create_task_group() as tg:
         tg.start_soon(ticker)
-        async for piece in ForwardRunner(max_event_bytes=limit)._relay(ex, Upstream()):
+        async for piece in ForwardRunner(max_event_bytes=limit)._relay(ex, ex.surface, Upstream()):
             out += len(piece)
         done = True
     return time.process_time() - cpu, gap, out

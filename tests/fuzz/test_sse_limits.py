@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator
 import anyio
 import pytest
 from cogate.core import sse
-from cogate.core.exchange import Exchange, Finding
+from cogate.core.exchange import Finding
 from cogate.policies.restore import MAX_HOLD, PLACEHOLDER, Restorer
 from cogate.proxy.pipeline import ForwardRunner
+from cogate.proxy.surfaces import exchange_for
 
 from .test_sse_restore import VAULT, chunk_event, received, sse_bytes, whole
 
@@ -25,11 +26,12 @@ async def relay(chunks: list[bytes], limit: int | None = 4096) -> bytes:
             for chunk in chunks:
                 yield chunk
 
-    ex = Exchange(route="chat/completions", body={"stream": True})
+    ex = exchange_for("chat/completions", {"stream": True})
     ex.findings.append(Finding("PERSON", 0, 1, 1.0, "test"))
     ex.restorer = Restorer(VAULT)
     runner = ForwardRunner(max_event_bytes=limit)
-    return b"".join([piece async for piece in runner._relay(ex, Upstream())])
+    assert ex.surface is not None
+    return b"".join([piece async for piece in runner._relay(ex, ex.surface, Upstream())])
 
 
 def pieces(raw: bytes, size: int) -> list[bytes]:

@@ -17,10 +17,11 @@ from cogate.audit.tokens import open_tokens
 from cogate.core.settings import Settings
 from cogate.policies.privacy import Privacy
 from cogate.proxy.app import create_app
+from cogate.proxy.assembly import assemble_pipeline
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from .doubles import ListLedger, assembler
+from .doubles import ListLedger
 
 POLICY = """
 routes:
@@ -88,10 +89,13 @@ class Attacker:
 
 def gateway(privacy: Privacy, upstream, data_dir: Path, **settings):
     ledger = ListLedger()
-    stages = [("resolve policy", privacy.resolve), ("detect and transform", privacy.sanitize)]
+    transport = httpx.MockTransport(upstream)
+
+    def assemble(settings: Settings):
+        return assemble_pipeline(settings, transport=transport, ledger=ledger, privacy=privacy)
+
     app = create_app(
-        Settings(upstream="http://up.test/v1", data_dir=data_dir, **settings),
-        assembler(upstream, ledger, stages),
+        Settings(upstream="http://up.test/v1", data_dir=data_dir, **settings), assemble
     )
     client = TestClient(
         app, base_url="http://127.0.0.1", headers={"content-type": "application/json"}

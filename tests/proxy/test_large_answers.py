@@ -15,8 +15,7 @@ PLACEHOLDER = VAULT.pseudonym("PERSON", "Margaret Thornbury")
 
 
 def redacting(ex) -> None:
-    ex.mode = "redact"
-    ex.outbound_body = ex.body
+    ex.outbound = ex.raw
     ex.findings.append(Finding("PERSON", 0, 2, 0.9, "test"))
     ex.restorer = Restorer(VAULT)
 
@@ -25,7 +24,7 @@ def test_a_large_answer_is_restored() -> None:
     text = f"Dear {PLACEHOLDER}. " * (OFFLOAD_EVENT_BYTES // 10)
     client, _ = gateway(
         lambda request: httpx.Response(200, json=chat_answer(text)),
-        stages=[("detect", redacting)],
+        stage=redacting,
     )
     with client:
         response = client.post("/v1/chat/completions", json=CHAT)
@@ -36,9 +35,7 @@ def test_a_large_answer_is_restored() -> None:
 
 def test_a_large_unreadable_answer_is_a_clear_502() -> None:
     garbage = b"<html>" + b"x" * (2 * OFFLOAD_EVENT_BYTES)
-    client, _ = gateway(
-        lambda request: httpx.Response(200, content=garbage), stages=[("detect", redacting)]
-    )
+    client, _ = gateway(lambda request: httpx.Response(200, content=garbage), stage=redacting)
     with client:
         response = client.post("/v1/chat/completions", json=CHAT)
     assert response.status_code == 502

@@ -51,7 +51,7 @@ def test_a_new_surface_is_a_module_and_a_list_entry() -> None:
     seen: list[httpx.Request] = []
     settings = Settings(upstream="http://openai.test/v1", anthropic_upstream="http://claude.test")
     app = create_app(settings, assembler(recorder(seen), ListLedger()), [*SURFACES, EchoMessages()])
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         reply = client.post("/v1/echo", json={"text": "hi"})
         chat = client.post(
             "/v1/chat/completions", json={"messages": [{"role": "user", "content": "x"}]}
