@@ -1,0 +1,1 @@
+"""Wire-API surfaces: one module per API the gateway speaks (request fields, answers, streams)."""
