@@ -20,6 +20,8 @@ from cogate.proxy.exchange import Exchange
 from cogate.proxy.modes import stricter
 from cogate.proxy.private_files import create_once, private_dir
 from cogate.proxy.settings import Settings
+from cogate.proxy.surfaces import responses_state
+from cogate.proxy.surfaces.openai_responses import SURFACE as RESPONSES
 
 from . import fields
 from .detect import AnalysisCache, Detector
@@ -37,6 +39,7 @@ class Privacy:
         self.policy = load_policy(settings.policy)
         self.cache = AnalysisCache()
         self.vaults = VaultStore()
+        self.response_chains = responses_state.ResponseChains()
         self._detectors: dict[str, Detector] = {}
         self._detectors_lock = threading.Lock()
         self._hash_key: bytes | None = None
@@ -98,6 +101,8 @@ class Privacy:
 
     def conversation_key(self, ex: Exchange) -> str:
         """The vault of an exchange: its conversation header, else its first messages."""
+        if ex.notes.get("surface_op"):  # Responses surface (interim; moves to the seam)
+            return self._responses_key(ex)
         if ex.conversation:
             seed: Any = ["header", ex.conversation]
         elif ex.route == "chat/completions" and isinstance(ex.body.get("messages"), list):
@@ -116,6 +121,21 @@ class Privacy:
             seed = ["exchange", ex.id]  # no conversation: a vault for this request only
         raw = json.dumps([ex.app, seed], sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(raw.encode()).hexdigest()
+
+    def _responses_key(self, ex: Exchange) -> str:
+        """Responses: the vault of the response chain or conversation this request continues."""
+        op = ex.notes["surface_op"]
+        ex.notes.update(response_chains=self.response_chains, identity=ex.app)
+        return responses_state.vault_key(
+            self.response_chains,
+            ex.app,
+            op,
+            ex.body,
+            path_id=ex.notes.get("path_id"),
+            header=ex.conversation,
+            seed=RESPONSES.conversation_seed(op, ex.body),
+            exchange_id=ex.id,
+        )
 
     def vault(self, ex: Exchange) -> Vault:
         key = ex.notes.get("vault_key")
@@ -161,7 +181,13 @@ class Privacy:
             return  # sketch, logits, local: the collaboration runners take it from here
         outcome = Outcome()
         redaction = self._redaction(ex, outcome)
-        ex.outbound_body = fields.rewrite(ex.route, ex.body, redaction)
+        if ex.notes.get("surface_op"):  # Responses surface (interim; moves to the seam)
+            op = ex.notes["surface_op"]
+            if ex.notes["scanned"]:
+                raw = RESPONSES.rewrite(op, b"", ex.body, redaction)
+                ex.outbound_body = json.loads(raw)
+        else:
+            ex.outbound_body = fields.rewrite(ex.route, ex.body, redaction)
         ex.findings.extend(outcome.findings)
         ex.removed.extend(outcome.removed)
         ex.restorer = Restorer(redaction.vault)

@@ -95,6 +95,11 @@ def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> F
     async def models(request: Request) -> Response:
         return await proxied("models", request)
 
+    # Responses API surface (interim wiring; replaced by the kernel's surface seam).
+    from .surface_routes import add_surface_routes
+
+    add_surface_routes(app, settings, to_response)
+
     @app.get("/cogate/metrics", response_class=PlainTextResponse)
     async def metrics(request: Request) -> Response:
         check_token(settings, request)

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from .body_encoding import decode_body
 from .errors import BadRequest, GatewayError, Unauthorized
 from .exchange import Exchange
 from .intercept_secret import destination_hint
@@ -48,7 +49,8 @@ async def read_body(settings: Settings, request: Request) -> bytes:
         if size > limit:
             raise BodyTooLarge(f"request body exceeds this gateway's limit of {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+    # Compressed bodies (Codex CLI sends zstd) are decoded and limited again after decoding.
+    return decode_body(b"".join(chunks), request.headers.get("content-encoding"), limit)
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:

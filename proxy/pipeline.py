@@ -57,6 +57,10 @@ class ForwardRunner:
     """passthrough and redact: forward the (sanitized) request, restore the answer."""
 
     async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+        if ex.notes.get("surface_op"):  # Responses surface (interim; moves to the seam)
+            from .surface_forward import forward_surface
+
+            return await forward_surface(ex, gate)
         method = "GET" if ex.route == "models" else "POST"
         body = ex.outbound_body
         if body is None and method == "POST":
