@@ -217,3 +217,27 @@ def test_other_paths_are_refused(gateway: str, standin: Upstream) -> None:
 
 def test_process_stays_healthy_after_refusals(gateway: str) -> None:
     assert httpx.get(gateway.removesuffix("/v1") + "/cogate/health").status_code == 200
+
+
+def test_local_mode_answers_on_the_device(client: openai.OpenAI, standin: Upstream) -> None:
+    before = len(standin.received)
+    local = {"x-cogate-mode": "local"}
+    raw = client.responses.with_raw_response.create(
+        model="smollm2", instructions=INSTRUCTIONS, input="Say hello.",
+        max_output_tokens=12, extra_headers=local,
+    )  # fmt: skip
+    assert raw.headers["x-cogate-mode"] == "local"
+    whole = raw.parse()
+    assert whole.output_text.strip() and whole.usage.output_tokens > 0
+    stream = client.responses.create(
+        model="smollm2", input="Count to three.", max_output_tokens=12, extra_headers=local,
+        stream=True,
+    )  # fmt: skip
+    events = list(stream)
+    # A cut-off answer ends with response.incomplete, as OpenAI's does.
+    assert events[-1].type in ("response.completed", "response.incomplete")
+    final = events[-1].response
+    deltas = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert deltas == final.output_text and deltas.strip()
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    assert len(standin.received) == before  # nothing left the device
