@@ -126,6 +126,9 @@ class Privacy:
         """Responses: the vault of the response chain or conversation this request continues."""
         op = ex.notes["surface_op"]
         ex.notes.update(response_chains=self.response_chains, identity=ex.app)
+        ex.notes["unknown_chain"] = responses_state.continues_unknown(
+            self.response_chains, ex.app, op, ex.body, ex.notes.get("path_id")
+        )
         return responses_state.vault_key(
             self.response_chains,
             ex.app,
@@ -141,7 +144,10 @@ class Privacy:
         key = ex.notes.get("vault_key")
         if key is None:
             key = ex.notes["vault_key"] = self.conversation_key(ex)
-        return self.vaults.get(key)
+        vault = self.vaults.get(key)
+        if ex.notes.get("unknown_chain"):  # Responses surface (interim; moves to the seam)
+            vault.reserve(responses_state.UNKNOWN_CHAIN_FLOOR)
+        return vault
 
     def hash_key(self) -> bytes:
         """The installation's key for the `hash` action, created on first use (mode 0600)."""

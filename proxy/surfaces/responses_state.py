@@ -67,6 +67,20 @@ def referenced_ids(op: str, body: dict[str, Any], path_id: str | None) -> list[s
     return ids
 
 
+# A vault continuing a chain this process does not know numbers its placeholders from here,
+# so they cannot collide with the placeholders the upstream stored before.
+UNKNOWN_CHAIN_FLOOR = 1000
+
+
+def continues_unknown(
+    chains: ResponseChains, app: str, op: str, body: dict[str, Any], path_id: str | None
+) -> bool:
+    """True when the request names a response or conversation this process never saw."""
+    ids = referenced_ids(op, body, path_id)
+    identity = identity_of(app)
+    return bool(ids) and all(chains.lookup(identity, i) is None for i in ids)
+
+
 def vault_key(
     chains: ResponseChains,
     app: str,

@@ -1,4 +1,5 @@
 """The Responses surface: request field paths, whole answers and event streams."""
+# ruff: noqa: E501  (the conformance tables keep one case per line)
 
 from __future__ import annotations
 

@@ -95,29 +95,47 @@ class Upstream(http.server.ThreadingHTTPServer):
 
 def usage(prompt: int, completion: int) -> dict[str, Any]:
     return {
-        "input_tokens": prompt, "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-        "output_tokens": completion, "output_tokens_details": {"reasoning_tokens": 0},
+        "input_tokens": prompt,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": completion,
+        "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": prompt + completion,
-    }  # fmt: skip
+    }
 
 
 def envelope(body: dict[str, Any], rid: str, status: str) -> dict[str, Any]:
     return {
-        "id": rid, "object": "response", "created_at": int(time.time()), "status": status,
-        "model": body.get("model", "standin"), "output": [], "instructions": body.get("instructions"),
-        "metadata": body.get("metadata") or {}, "parallel_tool_calls": True,
-        "temperature": body.get("temperature"), "top_p": body.get("top_p"),
-        "tool_choice": body.get("tool_choice", "auto"), "tools": body.get("tools") or [],
-        "previous_response_id": body.get("previous_response_id"), "store": body.get("store", True),
-        "error": None, "incomplete_details": None, "usage": None,
+        "id": rid,
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": status,
+        "model": body.get("model", "standin"),
+        "output": [],
+        "instructions": body.get("instructions"),
+        "metadata": body.get("metadata") or {},
+        "parallel_tool_calls": True,
+        "temperature": body.get("temperature"),
+        "top_p": body.get("top_p"),
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": body.get("tools") or [],
+        "previous_response_id": body.get("previous_response_id"),
+        "store": body.get("store", True),
+        "error": None,
+        "incomplete_details": None,
+        "usage": None,
         "text": {"format": {"type": "text"}},
-    }  # fmt: skip
+    }
 
 
 def message(text: str, status: str = "completed") -> dict[str, Any]:
     part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
-    return {"id": _id("msg"), "type": "message", "role": "assistant", "status": status,
-            "content": [part] if status == "completed" else []}  # fmt: skip
+    return {
+        "id": _id("msg"),
+        "type": "message",
+        "role": "assistant",
+        "status": status,
+        "content": [part] if status == "completed" else [],
+    }
 
 
 def wants_tool(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -152,8 +170,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _missing(self, rid: str) -> None:
-        self._json(404, {"error": {"message": f"No response with id '{rid}'.",
-                                   "type": "invalid_request_error", "code": None, "param": None}})  # fmt: skip
+        self._json(
+            404,
+            {
+                "error": {
+                    "message": f"No response with id '{rid}'.",
+                    "type": "invalid_request_error",
+                    "code": None,
+                    "param": None,
+                }
+            },
+        )
 
     def do_GET(self) -> None:
         self._body()
@@ -163,8 +190,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._missing(rid)
         if rest == "input_items":
             data = list(reversed(self.server.inputs[rid]))
-            return self._json(200, {"object": "list", "data": data, "has_more": False,
-                                    "first_id": None, "last_id": None})  # fmt: skip
+            return self._json(
+                200,
+                {
+                    "object": "list",
+                    "data": data,
+                    "has_more": False,
+                    "first_id": None,
+                    "last_id": None,
+                },
+            )
         return self._json(200, self.server.stored[rid])
 
     def do_DELETE(self) -> None:
@@ -198,8 +233,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         kept = [i for i in items if i.get("role") == "user"][-1:]
         out = [*kept, message(summary)]
         use = usage(reply["usage"]["prompt_tokens"], reply["usage"]["completion_tokens"])
-        self._json(200, {"id": _id("cmp"), "object": "response.compaction",
-                         "created_at": int(time.time()), "output": out, "usage": use})  # fmt: skip
+        self._json(
+            200,
+            {
+                "id": _id("cmp"),
+                "object": "response.compaction",
+                "created_at": int(time.time()),
+                "output": out,
+                "usage": use,
+            },
+        )
 
     def _respond(self, body: dict[str, Any], items: list[dict[str, Any]]) -> None:
         rid = _id("resp")
@@ -214,8 +257,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 messages, body, response_format={"type": "json_object", "schema": schema}
             ).json()
             arguments = reply["choices"][0]["message"]["content"] or "{}"
-            output = [{"id": _id("fc"), "type": "function_call", "call_id": _id("call"),
-                       "name": tool["name"], "arguments": arguments, "status": "completed"}]  # fmt: skip
+            output = [
+                {
+                    "id": _id("fc"),
+                    "type": "function_call",
+                    "call_id": _id("call"),
+                    "name": tool["name"],
+                    "arguments": arguments,
+                    "status": "completed",
+                }
+            ]
         else:
             reply = None
         obj = envelope(body, rid, "in_progress")
@@ -224,8 +275,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if reply is None:
             reply = self.server.chat(messages, body).json()
             output = [message(reply["choices"][0]["message"]["content"] or "")]
-        done = {**obj, "status": "completed", "output": output,
-                "usage": usage(reply["usage"]["prompt_tokens"], reply["usage"]["completion_tokens"])}  # fmt: skip
+        done = {
+            **obj,
+            "status": "completed",
+            "output": output,
+            "usage": usage(reply["usage"]["prompt_tokens"], reply["usage"]["completion_tokens"]),
+        }
         self._store(body, rid, items, done)
         self._json(200, done)
 
@@ -279,8 +334,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         send("response.output_item.added", {"output_index": 0, "item": item})
         empty = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
         send("response.content_part.added", {**where, "part": empty})
-        request = {"messages": messages, "max_tokens": body.get("max_output_tokens") or 48,
-                   "temperature": body.get("temperature") or 0, "stream": True}  # fmt: skip
+        request = {
+            "messages": messages,
+            "max_tokens": body.get("max_output_tokens") or 48,
+            "temperature": body.get("temperature") or 0,
+            "stream": True,
+        }
         pieces = []
         url = f"{self.server.model_url}/chat/completions"
         with httpx.stream("POST", url, json=request, timeout=300) as answer:
