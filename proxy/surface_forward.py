@@ -38,6 +38,13 @@ def remember(ex: Exchange, answer: Any) -> None:
         chains.remember(ex.notes["identity"], object_id, key)
 
 
+def _carries_credentials(body: Any) -> bool:
+    tools = body.get("tools") if isinstance(body, dict) else None
+    return isinstance(tools, list) and any(
+        isinstance(t, dict) and ("authorization" in t or "headers" in t) for t in tools
+    )
+
+
 async def forward_surface(ex: Exchange, gate: EgressGate) -> Reply:
     op, method = ex.notes["surface_op"], ex.notes["method"]
     body = ex.outbound_body
@@ -48,6 +55,10 @@ async def forward_surface(ex: Exchange, gate: EgressGate) -> Reply:
                 code="pipeline_no_sanitized_body",
             )
         body = ex.body
+    if _carries_credentials(body):
+        # An MCP tool's credential is forwarded but never stored: the ledger keeps the
+        # body's hash and size only.
+        ex.notes["store_body"] = False
     stream = SURFACE.stream_requested(op, ex.body) or bool(ex.notes.get("query_stream"))
     upstream = await gate.send(
         ex, ex.notes["upstream_path"], body if ex.notes["scanned"] else None,
@@ -85,6 +96,11 @@ async def forward_surface(ex: Exchange, gate: EgressGate) -> Reply:
 async def _relay(ex: Exchange, op: str, upstream: UpstreamReply) -> AsyncIterator[bytes]:
     text = _text(ex)
     machine = SURFACE.stream_restorer(op, HeldText(text), text) if text is not None else None
+    if machine is None and ex.notes.get("vault_key") is None:
+        # Nothing to restore and no chain to remember (passthrough): relay byte for byte.
+        async for chunk in upstream.chunks():
+            yield chunk
+        return
     try:
         async for raw in sse.iter_events(upstream.chunks()):
             data, name = sse.event_data(raw), sse.event_name(raw)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import openai
@@ -30,9 +31,13 @@ def standin(llama_upstream: str) -> Iterator[Upstream]:
 
 
 @pytest.fixture(scope="module")
-def gateway(standin: Upstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    work = tmp_path_factory.mktemp("gateway")
-    with cogate_server(work, standin.url) as url:  # the shipped default policy: redact
+def gateway_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gateway")
+
+
+@pytest.fixture(scope="module")
+def gateway(standin: Upstream, gateway_dir: Path) -> Iterator[str]:
+    with cogate_server(gateway_dir, standin.url) as url:  # the shipped default policy: redact
         yield url
 
 
@@ -241,3 +246,19 @@ def test_local_mode_answers_on_the_device(client: openai.OpenAI, standin: Upstre
     assert deltas == final.output_text and deltas.strip()
     assert [e.sequence_number for e in events] == list(range(len(events)))
     assert len(standin.received) == before  # nothing left the device
+
+
+def test_mcp_credentials_are_forwarded_never_stored(
+    client: openai.OpenAI, standin: Upstream, gateway_dir: Path
+) -> None:
+    token = "mcp-credential-7f3a9c"
+    mcp = {
+        "type": "mcp", "server_label": "notes", "server_url": "https://mcp.example/sse",
+        "authorization": token, "require_approval": "never",
+    }  # fmt: skip
+    client.responses.create(model="smollm2", input="Say ok.", tools=[mcp], max_output_tokens=4)
+    assert standin.received[-1]["body"]["tools"][0]["authorization"] == token  # forwarded
+    stored = [p.read_bytes() for p in (gateway_dir / "data").rglob("*") if p.is_file()]
+    assert stored and not any(token.encode() in data for data in stored)
+    logs = [p.read_bytes() for p in gateway_dir.glob("cogate-*.log")]
+    assert not any(token.encode() in data for data in logs)
