@@ -1,0 +1,117 @@
+"""Responses routes over a scripted upstream: methods, paths, refusals, transport."""
+# ruff: noqa: E501  (one case per line)
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import zstandard
+from cogate.proxy.app import create_app
+from cogate.proxy.settings import Settings
+from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketDenialResponse
+
+from .doubles import ListLedger, assembler
+
+
+class Upstream:
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(200, json={"id": "resp_1", "object": "response", "output": []})
+
+
+@pytest.fixture
+def upstream() -> Upstream:
+    return Upstream()
+
+
+@pytest.fixture
+def client(upstream: Upstream):
+    app = create_app(
+        Settings(upstream="http://upstream.test/v1"), assembler(upstream, ListLedger())
+    )
+    with TestClient(app) as client:
+        yield client
+
+
+OPERATIONS = [
+    ("POST", "/v1/responses", {"model": "m", "input": "hi"}),
+    ("POST", "/v1/responses/compact", {"model": "m", "input": "hi"}),
+    ("POST", "/v1/responses/input_tokens", {"model": "m", "input": "hi"}),
+    ("GET", "/v1/responses/resp_1?include[]=x", None),
+    ("GET", "/v1/responses/resp_1/input_items?limit=5&order=asc", None),
+    ("DELETE", "/v1/responses/resp_1", None),
+    ("POST", "/v1/responses/resp_1/cancel", None),
+    ("POST", "/v1/conversations", {"items": [{"role": "user", "content": "hi"}]}),
+    ("POST", "/v1/conversations/conv_1/items", {"items": []}),
+    ("GET", "/v1/conversations/conv_1/items?after=item_1", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS]
+)
+def test_each_operation_reaches_the_same_upstream_path(
+    client, upstream, method, path, body
+) -> None:
+    answer = client.request(method, path, json=body)
+    assert answer.status_code == 200, answer.text
+    sent = upstream.requests[-1]
+    assert sent.method == method
+    assert str(sent.url).removeprefix("http://upstream.test/v1") == path.removeprefix("/v1")
+    if body is not None:
+        assert json.loads(sent.content) == body
+    else:
+        assert sent.content == b""
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/responses/resp_1/fork"),
+        ("GET", "/v1/conversations/conv_1"),
+        ("PUT", "/v1/responses"),
+    ],
+)
+def test_other_paths_are_refused_unread(client, upstream, method, path) -> None:
+    answer = client.request(method, path, json={"input": "x"})
+    assert answer.status_code in (404, 405)
+    assert upstream.requests == []
+
+
+def test_zstd_body_is_decoded_before_forwarding(client, upstream) -> None:
+    body = json.dumps({"model": "m", "input": "hi"}).encode()
+    answer = client.post(
+        "/v1/responses",
+        content=zstandard.ZstdCompressor().compress(body),
+        headers={"content-encoding": "zstd", "content-type": "application/json"},
+    )
+    assert answer.status_code == 200
+    assert json.loads(upstream.requests[0].content) == {"model": "m", "input": "hi"}
+    assert "content-encoding" not in upstream.requests[0].headers
+
+
+def test_decoded_size_limit(upstream) -> None:
+    app = create_app(
+        Settings(upstream="http://upstream.test/v1", max_body_bytes=1000),
+        assembler(upstream, ListLedger()),
+    )
+    bomb = zstandard.ZstdCompressor().compress(b'{"input": "' + b"a" * 100_000 + b'"}')
+    with TestClient(app) as client:
+        answer = client.post("/v1/responses", content=bomb, headers={"content-encoding": "zstd"})
+    assert answer.status_code == 413 and upstream.requests == []
+
+
+def test_websocket_upgrade_is_426(client, upstream) -> None:
+    with (
+        pytest.raises(WebSocketDenialResponse) as refused,
+        client.websocket_connect("/v1/responses"),
+    ):
+        pass
+    assert refused.value.status_code == 426
+    assert upstream.requests == []
