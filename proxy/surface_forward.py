@@ -71,26 +71,34 @@ async def forward_surface(ex: Exchange, gate: EgressGate) -> Reply:
             stream=_relay(ex, op, upstream),
             media_type=upstream.headers.get("content-type", "text/event-stream"),
         )
-    content, text = upstream.content, _text(ex)
-    if upstream.status < 400:
-        try:
-            answer = json.loads(content) if content else None
-        except ValueError:
-            raise UpstreamUnreachable(
-                "the upstream answered with a body that is not JSON, so cogate could not "
-                "restore your values in it",
-                code="upstream_bad_response",
-            ) from None
-        remember(ex, answer)
-        if text is not None and answer is not None:
-            answer = SURFACE.restore_json(op, answer, text)
-            content = json.dumps(answer, ensure_ascii=False).encode()
+    content = _restored_whole(ex, op, upstream)
     return Reply(
         status=upstream.status,
         headers=upstream.headers,
         body=content,
         media_type=upstream.headers.get("content-type", "application/json"),
     )
+
+
+def _restored_whole(ex: Exchange, op: str, upstream: UpstreamReply) -> bytes:
+    """A whole answer with the app's values back; an error body is restored too (its
+    message may quote a placeholder), and one that is not JSON is relayed as it is."""
+    content, text = upstream.content, _text(ex)
+    try:
+        answer = json.loads(content) if content else None
+    except ValueError:
+        if upstream.status >= 400:
+            return content
+        raise UpstreamUnreachable(
+            "the upstream answered with a body that is not JSON, so cogate could not "
+            "restore your values in it",
+            code="upstream_bad_response",
+        ) from None
+    if upstream.status < 400:
+        remember(ex, answer)
+    if text is None or answer is None:
+        return content
+    return json.dumps(SURFACE.restore_json(op, answer, text), ensure_ascii=False).encode()
 
 
 async def _relay(ex: Exchange, op: str, upstream: UpstreamReply) -> AsyncIterator[bytes]:

@@ -115,3 +115,52 @@ def test_websocket_upgrade_is_426(client, upstream) -> None:
         pass
     assert refused.value.status_code == 426
     assert upstream.requests == []
+
+
+def restoring_stage(ex) -> None:
+    """A redact stage whose vault already knows one value (the engine itself is tested elsewhere)."""
+    from cogate.policies.restore import Restorer
+    from cogate.policies.vault import Vault
+
+    vault = Vault()
+    vault.pseudonym("EMAIL_ADDRESS", "jane@example.com")
+    ex.mode, ex.outbound_body, ex.restorer = "redact", ex.body, Restorer(vault)
+
+
+def sse_answer(request: httpx.Request) -> httpx.Response:
+    where = {"item_id": "m1", "output_index": 0, "content_index": 0}
+    events = [
+        {"type": "response.output_text.delta", **where, "delta": "to [EMA"},
+        {"type": "response.output_text.delta", **where, "delta": "IL_1]"},
+        {"type": "response.output_text.done", **where, "text": "to [EMAIL_1]"},
+    ]
+    raw = "".join(
+        f"event: {e['type']}\ndata: {json.dumps({**e, 'sequence_number': i})}\n\n"
+        for i, e in enumerate(events)
+    )
+    return httpx.Response(200, content=raw.encode(), headers={"content-type": "text/event-stream"})
+
+
+def test_streams_and_errors_are_restored_in_redact_mode() -> None:
+    from cogate.proxy import sse
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        if json.loads(request.content).get("stream"):
+            return sse_answer(request)
+        error = {"error": {"message": "bad value [EMAIL_1]", "type": "invalid_request_error"}}
+        return httpx.Response(400, json=error)
+
+    app = create_app(
+        Settings(upstream="http://upstream.test/v1"),
+        assembler(upstream, ListLedger(), stages=[("sanitize", restoring_stage)]),
+    )
+    with TestClient(app) as client:
+        refused = client.post("/v1/responses", json={"input": "x"})
+        streamed = client.post("/v1/responses", json={"input": "x", "stream": True})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["message"] == "bad value jane@example.com"
+    events = streamed.text.strip().split("\n\n")
+    names = [sse.event_name(e.encode()) for e in events]
+    data = [json.loads(e.split("data: ", 1)[1]) for e in events]
+    assert names == [d["type"] for d in data] and [d["sequence_number"] for d in data] == [0, 1, 2]
+    assert "".join(d["delta"] for d in data[:2]) == data[2]["text"] == "to jane@example.com"
