@@ -14,9 +14,7 @@ from typing import Any
 
 from cogate.policies.fields import Scanner
 from cogate.proxy.errors import BadRequest
-from cogate.proxy.pipeline import Reply
 
-from . import responses_render
 from .responses_json import TextRestore, restore_node
 from .responses_request import rewrite_body
 from .responses_stream import Held, ResponsesEventRestorer
@@ -101,7 +99,11 @@ class OpenAIResponses:
     def turns(self, op: str, body: dict[str, Any]) -> list[Turn]:
         return conversation_turns(body)
 
-    def render(self, op: str, body: dict[str, Any], answer: Any, model: str) -> Reply:
+    def render(self, op: str, body: dict[str, Any], answer: Any, model: str) -> Any:
+        """A `Reply` (see responses_render; imported here so the privacy engine, which
+        imports this module for `rewrite`, does not pull in the pipeline)."""
+        from . import responses_render
+
         if op != "responses.create":
             raise BadRequest(f"{op} cannot be answered by the local model; use redact mode")
         return responses_render.render(body, answer, model)
