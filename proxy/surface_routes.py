@@ -7,19 +7,24 @@ Each operation of the surface gets its route; anything else under `/v1/responses
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 
-from .errors import error_body
+from .errors import BadRequest, GatewayError, error_body
 from .ingress import build_exchange, check_token, parse_json_object, read_body
 from .pipeline import Pipeline, Reply
 from .settings import Settings
 from .surfaces.openai_responses import OPERATIONS, OWNED_PREFIXES, Operation
 
 ToResponse = Callable[[Reply], Response]
+# Response, conversation and item ids are opaque tokens of these characters; anything else is
+# refused before it can reach the upstream's URL.
+ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+RESERVED = {"compact", "input_tokens", "input_items", "items", "cancel"}
 UPGRADE_REFUSED = (
     "cogate serves the Responses API over HTTP only; WebSocket is not supported yet, so use "
     "the HTTP transport (clients fall back to it on 426)"
@@ -54,10 +59,15 @@ def add_surface_routes(app: FastAPI, settings: Settings, to_response: ToResponse
         )
 
 
+PATTERNS = [re.compile(re.sub(r"\{[^}]+\}", "[^/]+", o.path) + "$") for o in OPERATIONS]
+
+
 def _refused(request: Request) -> JSONResponse:
     served = ", ".join(f"{o.method} {o.path}" for o in OPERATIONS)
     message = f"cogate does not serve {request.method} {request.url.path}; it serves {served}"
-    return JSONResponse(error_body(message, "invalid_request_error", "not_found"), 404)
+    known_path = any(p.match(request.url.path) for p in PATTERNS)
+    status, code = (405, "method_not_allowed") if known_path else (404, "not_found")
+    return JSONResponse(error_body(message, "invalid_request_error", code), status)
 
 
 def _handler(
@@ -65,6 +75,19 @@ def _handler(
 ) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
         check_token(settings, request)
+        for name, value in request.path_params.items():
+            if value in RESERVED:  # DELETE /v1/responses/compact is not a response id
+                raise GatewayError(
+                    f"{request.method} {request.url.path} is not an operation cogate serves",
+                    status=405,
+                    type="invalid_request_error",
+                    code="method_not_allowed",
+                )
+            if not ID.fullmatch(value):
+                raise BadRequest(
+                    f"{name} must be an id of letters, digits, '_' and '-'; check the URL",
+                    param=name,
+                )
         body: dict[str, Any] = {}
         if op.scanned:
             body = parse_json_object(await read_body(settings, request))
