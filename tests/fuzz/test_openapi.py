@@ -91,6 +91,17 @@ BODIES = {
         "required": ["model", "input"],
         "properties": {"model": COMMON["model"], "input": TEXT_OR_TOKENS},
     },
+    "/v1/responses": {
+        "type": "object",
+        "required": ["model", "input"],
+        "properties": {
+            **COMMON,
+            "instructions": TEXT,
+            "input": {"anyOf": [TEXT, {"type": "array", "maxItems": 3, "items": MESSAGE}]},
+            "previous_response_id": {"type": "string", "maxLength": 12},
+            "metadata": {"type": "object", "additionalProperties": TEXT, "maxProperties": 2},
+        },
+    },
 }
 
 
