@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.errors import BadRequest
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.pipeline import Reply
+from cogate.core.egress import Egress
+from cogate.core.errors import BadRequest
+from cogate.core.exchange import Exchange
+from cogate.core.reply import Reply
 
 from .context import message_text
 from .replies import answer, sampling_from_body
@@ -68,12 +68,10 @@ class LocalRunner:
     def __init__(self, model: LocalModel) -> None:
         self.model = model
 
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+    async def run(self, ex: Exchange, gate: Egress) -> Reply:
         if ex.route == "models":
             await gate.record_local(ex, note={"local_model": self.model.name})
             return models_reply(self.model)
-        if ex.notes.get("surface_op"):  # Responses surface (interim; moves to the seam)
-            return await self._responses(ex, gate)
         if ex.route != "chat/completions":
             raise BadRequest(
                 f"local mode answers /v1/chat/completions only, not /v1/{ex.route}; "
@@ -92,31 +90,3 @@ class LocalRunner:
             await gen.aclose()
             raise
         return await answer(gen, ex.body, self.model.name, notes=ex.notes)
-
-    async def _responses(self, ex: Exchange, gate: EgressGate) -> Reply:
-        """A Responses request answered on the device, rendered by the Responses surface."""
-        from cogate.proxy.surfaces.openai_responses import SURFACE
-
-        op = ex.notes["surface_op"]
-        if op != "responses.create":
-            raise BadRequest(f"local mode answers responses.create only, not {op}")
-        turns = SURFACE.turns(op, ex.body)
-        messages = [
-            {"role": "user", "content": f"(tool result)\n{t.text}"}
-            if t.role == "tool"
-            else {"role": t.role, "content": t.text}
-            for t in turns
-        ]
-        body = {k: ex.body.get(k) for k in ("temperature", "top_p")}
-        sampling = sampling_from_body({**body, "max_tokens": ex.body.get("max_output_tokens")})
-        await self.model.ready()
-        prompt = prompt_for(self.model, messages)
-        gen = self.model.generate(prompt, sampling)
-        try:
-            await gate.record_local(
-                ex, note={"local_model": self.model.name, "prompt_tokens": len(prompt)}
-            )
-        except BaseException:
-            await gen.aclose()
-            raise
-        return SURFACE.render(op, ex.body, gen, self.model.name)

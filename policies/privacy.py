@@ -7,6 +7,7 @@ analyzer, the analysis cache and the pseudonym vaults live here.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import secrets
@@ -15,19 +16,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cogate.proxy.errors import PolicyBlocked
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.modes import stricter
-from cogate.proxy.private_files import create_once, private_dir
-from cogate.proxy.settings import Settings
-from cogate.proxy.surfaces import responses_state
-from cogate.proxy.surfaces.openai_responses import SURFACE as RESPONSES
+from cogate.core.errors import PolicyBlocked
+from cogate.core.exchange import Exchange
+from cogate.core.modes import stricter
+from cogate.core.private_files import create_once, private_dir
+from cogate.core.settings import Settings
+from cogate.core.surface import continues, holds_credentials
 
-from . import fields
+from .chains import UNKNOWN_FLOOR, StoredIds
 from .detect import AnalysisCache, Detector
 from .redact import Outcome, Redaction
 from .restore import Restorer
-from .schema import Policy, Route, RouteMatch, load_policy, resolve_reference
+from .schema import Policy, Route, RouteMatch, load_policy, policy_of, resolve_reference
 from .vault import Vault, VaultStore
 
 HASH_KEY_FILE = "pseudonym-hash.key"
@@ -39,7 +39,7 @@ class Privacy:
         self.policy = load_policy(settings.policy)
         self.cache = AnalysisCache()
         self.vaults = VaultStore()
-        self.response_chains = responses_state.ResponseChains()
+        self.stored = StoredIds()
         self._detectors: dict[str, Detector] = {}
         self._detectors_lock = threading.Lock()
         self._hash_key: bytes | None = None
@@ -95,59 +95,47 @@ class Privacy:
         ex.policy_id = policy_id
         ex.policy_hash = self._hashes[id(policy)]
         ex.mode = stricter(policy.mode, ex.requested_mode)
-        ex.notes["store_body"] = policy.store_body
+        # A credential the request carries for a third party (an MCP server's token) is
+        # forwarded but never stored: the ledger keeps the body's hash and size only.
+        ex.store_body = policy.store_body and not holds_credentials(ex.surface, ex.op, ex.body)
 
     # -- sanitising -------------------------------------------------------------------
 
     def conversation_key(self, ex: Exchange) -> str:
-        """The vault of an exchange: its conversation header, else its first messages."""
-        if ex.notes.get("surface_op"):  # Responses surface (interim; moves to the seam)
-            return self._responses_key(ex)
+        """The vault of an exchange: that of the stored state it continues, else its
+        conversation header, else its opening, else its own."""
+        ids = continues(ex.surface, ex.op, ex.body, ex.params)
+        known = self.stored.first_known(ex.app, ids)
+        if known is not None:
+            return known
+        opening = ex.surface.conversation_seed(ex.op, ex.body) if ex.surface else None
         if ex.conversation:
             seed: Any = ["header", ex.conversation]
-        elif ex.route == "chat/completions" and isinstance(ex.body.get("messages"), list):
-            first = []
-            for message in ex.body["messages"]:
-                if isinstance(message, dict) and message.get("role") in (
-                    "system",
-                    "developer",
-                    "user",
-                ):
-                    first.append([message.get("role"), message.get("content")])
-                    if message.get("role") == "user":
-                        break
-            seed = ["messages", first]
+        elif ids:
+            # Stored state this process never saw (or forgot): its own vault, never another's.
+            seed = ["continues", ids[0]]
+        elif opening is not None:
+            seed = opening
         else:
             seed = ["exchange", ex.id]  # no conversation: a vault for this request only
         raw = json.dumps([ex.app, seed], sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(raw.encode()).hexdigest()
-
-    def _responses_key(self, ex: Exchange) -> str:
-        """Responses: the vault of the response chain or conversation this request continues."""
-        op = ex.notes["surface_op"]
-        ex.notes.update(response_chains=self.response_chains, identity=ex.app)
-        ex.notes["unknown_chain"] = responses_state.continues_unknown(
-            self.response_chains, ex.app, op, ex.body, ex.notes.get("path_id")
-        )
-        return responses_state.vault_key(
-            self.response_chains,
-            ex.app,
-            op,
-            ex.body,
-            path_id=ex.notes.get("path_id"),
-            header=ex.conversation,
-            seed=RESPONSES.conversation_seed(op, ex.body),
-            exchange_id=ex.id,
-        )
 
     def vault(self, ex: Exchange) -> Vault:
         key = ex.notes.get("vault_key")
         if key is None:
             key = ex.notes["vault_key"] = self.conversation_key(ex)
         vault = self.vaults.get(key)
-        if ex.notes.get("unknown_chain"):  # Responses surface (interim; moves to the seam)
-            vault.reserve(responses_state.UNKNOWN_CHAIN_FLOOR)
+        ids = continues(ex.surface, ex.op, ex.body, ex.params)
+        if ids and self.stored.first_known(ex.app, ids) is None:
+            vault.reserve(UNKNOWN_FLOOR)
+        if ex.on_stored is None:
+            ex.on_stored = functools.partial(self._remember, ex.app, key)
         return vault
+
+    def _remember(self, identity: str, key: str, ids: list[str]) -> None:
+        for object_id in ids:
+            self.stored.remember(identity, object_id, key)
 
     def hash_key(self) -> bytes:
         """The installation's key for the `hash` action, created on first use (mode 0600)."""
@@ -157,10 +145,9 @@ class Privacy:
             return self._hash_key
 
     def _redaction(self, ex: Exchange, outcome: Outcome) -> Redaction:
-        policy = ex.policy if isinstance(ex.policy, Policy) else None
-        if policy is None:
+        if ex.policy is None:
             self.resolve(ex)
-            policy = ex.policy
+        policy = policy_of(ex)
         needs_key = "hash" in policy.actions.values()
         return Redaction(
             policy,
@@ -176,7 +163,7 @@ class Privacy:
         if ex.policy is None:
             self.resolve(ex)
         if ex.mode == "passthrough":
-            ex.outbound_body = ex.body
+            ex.outbound = ex.raw  # byte for byte what the app sent
             return
         if ex.mode == "block":
             raise PolicyBlocked(
@@ -185,15 +172,12 @@ class Privacy:
             )
         if ex.mode != "redact":
             return  # sketch, logits, local: the collaboration runners take it from here
+        if ex.surface is None:
+            raise TypeError("the exchange has no surface to walk its fields; ingress sets one")
         outcome = Outcome()
         redaction = self._redaction(ex, outcome)
-        if ex.notes.get("surface_op"):  # Responses surface (interim; moves to the seam)
-            op = ex.notes["surface_op"]
-            if ex.notes["scanned"]:
-                raw = RESPONSES.rewrite(op, b"", ex.body, redaction)
-                ex.outbound_body = json.loads(raw)
-        else:
-            ex.outbound_body = fields.rewrite(ex.route, ex.body, redaction)
+        ex.vault_in_use = len(redaction.vault) > 0
+        ex.outbound = ex.surface.rewrite(ex.op, ex.raw, ex.body, redaction)
         ex.findings.extend(outcome.findings)
         ex.removed.extend(outcome.removed)
         ex.restorer = Restorer(redaction.vault)

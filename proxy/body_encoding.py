@@ -11,8 +11,7 @@ import zlib
 
 import brotli
 import zstandard
-
-from .errors import GatewayError
+from cogate.core.errors import GatewayError
 
 
 class UnsupportedEncoding(GatewayError):

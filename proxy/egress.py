@@ -19,18 +19,15 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 from cogate.audit.records import CompletionRecord, EgressRecord, Ledger
+from cogate.core.errors import LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
+from cogate.core.exchange import Exchange
+from cogate.core.settings import Settings
+from cogate.core.wire import encode_json
 
-from .errors import LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
-from .exchange import Exchange
 from .metrics import Metrics
-from .settings import Settings
 from .upstream import response_headers
 
 log = logging.getLogger("cogate.egress")
-
-
-def encode_body(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @dataclass
@@ -43,6 +40,10 @@ class UpstreamReply:
     content: bytes = b""
     response: httpx.Response | None = None
     _finish: Any = field(default=None, repr=False)
+
+    @property
+    def streamed(self) -> bool:
+        return self.response is not None
 
     def json(self) -> Any:
         return json.loads(self.content)
@@ -104,17 +105,22 @@ class EgressGate:
         self,
         ex: Exchange,
         path: str,
-        body: dict[str, Any] | None,
+        body: dict[str, Any] | bytes | None,
         *,
         stream: bool = False,
         method: str = "POST",
         note: dict[str, Any] | None = None,
-        base_url: str | None = None,
     ) -> UpstreamReply:
-        """Audit, then forward `body` to `path` under the configured upstream."""
-        base = base_url or self.settings.upstream_for(ex.destination_host)
+        """Audit, then forward `body` (JSON, or the exact bytes) to `path` under the
+        upstream of the exchange's wire API."""
+        api = ex.surface.upstream if ex.surface is not None else "openai"
+        base = self.settings.upstream_for(ex.destination_host, api)
         url = f"{base}/{path.lstrip('/')}"
-        content = encode_body(body) if body is not None else b""
+        if isinstance(body, bytes):
+            content, model = body, ex.model
+        else:
+            content = encode_json(body) if body is not None else b""
+            model = body.get("model") if body else ex.model
         parts = urlsplit(url)
         record = EgressRecord(
             exchange_id=ex.id,
@@ -122,14 +128,14 @@ class EgressGate:
             destination_host=ex.destination_host or parts.netloc,
             destination_path=parts.path,
             method=method,
-            model=(body or {}).get("model") if body else ex.model,
+            model=model,
             mode=ex.mode,
             policy_id=ex.policy_id,
             policy_hash=ex.policy_hash,
             entity_counts=ex.entity_counts(),
             removed_values=ex.removed,
             body=content,
-            store_body=ex.notes.get("store_body", True),
+            store_body=ex.store_body,
             note=note or {},
         )
         audit_id = await self._append(self.ledger.append_egress, record)

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from typing import Any
 
+from cogate.core.errors import BadRequest, GatewayError, Unauthorized
+from cogate.core.exchange import Exchange
+from cogate.core.modes import MODES, is_mode
+from cogate.core.settings import Settings
+from cogate.core.surface import Operation, Surface
 from starlette.requests import Request
 
 from .body_encoding import decode_body
-from .errors import BadRequest, GatewayError, Unauthorized
-from .exchange import Exchange
 from .intercept_secret import destination_hint
-from .modes import MODES, is_mode
-from .settings import Settings
 from .shape import check_shape
+from .surfaces import upstream_route
 
 MAX_DEPTH = 64
 MAX_HEADER_VALUE = 1024
+# Ids in paths (response, conversation, item ids) are opaque tokens of these characters;
+# anything else is refused before it can reach the upstream's URL.
+PATH_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 
 
 class BodyTooLarge(GatewayError):
@@ -118,17 +124,29 @@ def _header(request: Request, name: str) -> str | None:
     return value or None
 
 
-def build_exchange(route: str, body: dict[str, Any], request: Request) -> Exchange:
+def build_exchange(
+    surface: Surface, operation: Operation, raw: bytes, body: dict[str, Any], request: Request
+) -> Exchange:
+    """The exchange of one request to `operation` of `surface`, its headers checked."""
     mode = _header(request, "x-cogate-mode")
     if mode is not None and not is_mode(mode):
         raise BadRequest(
             f"header x-cogate-mode is {mode!r}; use one of {', '.join(MODES)}",
             param="x-cogate-mode",
         )
+    route = upstream_route(surface, request.url.path)
     check_shape(route, body)
+    params = check_path_params(surface, request.method, request.path_params)
+    query = request.url.query
     return Exchange(
-        route=route,
+        route=route + (f"?{query}" if query else ""),
         body=body,
+        surface=surface,
+        op=operation.name,
+        method=operation.method,
+        raw=raw,
+        params=params,
+        query=dict(request.query_params),
         authorization=request.headers.get("authorization"),
         app=_header(request, "x-cogate-app") or "default",
         conversation=_header(request, "x-cogate-conversation"),
@@ -136,3 +154,25 @@ def build_exchange(route: str, body: dict[str, Any], request: Request) -> Exchan
         # Only `cogate intercept` (holding the current secret) may name the original host.
         destination_host=destination_hint(request.app.state.settings, request.headers),
     )
+
+
+def check_path_params(surface: Surface, method: str, values: dict[str, Any]) -> dict[str, str]:
+    """The route's path parameters, each an opaque id; a literal segment of one of the
+    surface's own routes in an id's place (DELETE /v1/responses/compact) names no operation."""
+    literals = {part for op in surface.operations for part in op.path.split("/") if "{" not in part}
+    params: dict[str, str] = {}
+    for name, value in values.items():
+        value = str(value)
+        if value in literals:
+            raise GatewayError(
+                f"{method} with {value!r} in place of {name} is not an operation cogate serves",
+                status=405,
+                type="invalid_request_error",
+                code="method_not_allowed",
+            )
+        if not PATH_ID.fullmatch(value):
+            raise BadRequest(
+                f"{name} must be an id of letters, digits, '_' and '-'; check the URL", param=name
+            )
+        params[name] = value
+    return params

@@ -7,32 +7,26 @@ never passed through unread.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cogate.policies.fields import Scanner
-from cogate.proxy.errors import BadRequest
+from cogate.core.errors import BadRequest
+from cogate.core.reply import Reply
+from cogate.core.surface import (
+    Answer,
+    Held,
+    Operation,
+    Scanner,
+    SSEEvent,
+    TextRestore,
+    Turn,
+)
+from cogate.core.wire import encode_json
 
-from .responses_json import TextRestore, restore_node
+from . import responses_render
+from .responses_json import restore_node
 from .responses_request import rewrite_body
-from .responses_stream import Held, ResponsesEventRestorer
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    name: str
-    scanned: bool = True
-
-
-@dataclass
-class Turn:
-    role: str
-    text: str
-
+from .responses_stream import ResponsesEventRestorer
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/v1/responses", "responses.create"),
@@ -53,8 +47,6 @@ OPERATIONS: tuple[Operation, ...] = (
         scanned=False,
     ),
 )
-# Path prefixes this surface owns: anything else under them is refused.
-OWNED_PREFIXES = ("/v1/responses", "/v1/conversations")
 STREAMING_OPS = {"responses.create", "responses.retrieve"}
 
 
@@ -68,15 +60,18 @@ class OpenAIResponses:
 
     def rewrite(self, op: str, raw: bytes, body: dict[str, Any], scanner: Scanner) -> bytes:
         # Opaque values (encrypted_content, ids) are kept as the parsed strings, which JSON
-        # re-encodes to the same characters: they reach the upstream unchanged.
-        out = rewrite_body(body, scanner) if self._scanned(op) else body
-        return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+        # re-encodes to the same characters: they reach the upstream unchanged. An operation
+        # without a body forwards none; should an app send one anyway, it is scanned too.
+        if not body and not self._scanned(op):
+            return b""
+        return encode_json(rewrite_body(body, scanner))
 
     def _scanned(self, op: str) -> bool:
         return any(o.name == op and o.scanned for o in self.operations)
 
     def stream_requested(self, op: str, body: dict[str, Any]) -> bool:
-        return op in STREAMING_OPS and bool(body.get("stream"))
+        # retrieve asks in its query string (`?stream=true`, a string), create in its body.
+        return op in STREAMING_OPS and body.get("stream") in (True, "true")
 
     def conversation_seed(self, op: str, body: dict[str, Any]) -> Any:
         """The opening of the conversation: instructions and the first user input."""
@@ -99,14 +94,45 @@ class OpenAIResponses:
     def turns(self, op: str, body: dict[str, Any]) -> list[Turn]:
         return conversation_turns(body)
 
-    def render(self, op: str, body: dict[str, Any], answer: Any, model: str) -> Any:
-        """A `Reply` (see responses_render; imported here so the privacy engine, which
-        imports this module for `rewrite`, does not pull in the pipeline)."""
-        from . import responses_render
-
+    async def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
         if op != "responses.create":
+            await answer.aclose()
             raise BadRequest(f"{op} cannot be answered by the local model; use redact mode")
-        return responses_render.render(body, answer, model)
+        return await responses_render.render(body, answer, model)
+
+    # -- optional members of the seam (core.surface.Stateful) ---------------------------
+
+    def continues(self, op: str, body: dict[str, Any], params: Mapping[str, str]) -> list[str]:
+        """The response or conversation this request continues, most specific first."""
+        ids = [params[k] for k in ("response_id", "conversation_id") if k in params]
+        if isinstance(body.get("previous_response_id"), str):
+            ids.append(body["previous_response_id"])
+        conversation = body.get("conversation")
+        if isinstance(conversation, dict):
+            conversation = conversation.get("id")
+        if isinstance(conversation, str):
+            ids.append(conversation)
+        return ids
+
+    def stored_ids(self, op: str, answer: Any) -> list[str]:
+        """A response or conversation object's id (whole, or in a stream's envelope)."""
+        if isinstance(answer, dict) and answer.get("type") == "response.created":
+            answer = answer.get("response")
+        if isinstance(answer, dict) and answer.get("object") in ("response", "conversation"):
+            object_id = answer.get("id")
+            return [object_id] if isinstance(object_id, str) else []
+        return []
+
+    def holds_credentials(self, op: str, body: dict[str, Any]) -> bool:
+        """An MCP tool's `authorization` (or headers) is forwarded, never stored."""
+        tools = body.get("tools")
+        return isinstance(tools, list) and any(
+            isinstance(t, dict) and ("authorization" in t or "headers" in t) for t in tools
+        )
+
+    def stream_error(self, op: str, error: dict[str, Any]) -> SSEEvent:
+        """Responses streams end a failure with an `error` event the SDKs raise."""
+        return SSEEvent("error", {"type": "error", **error.get("error", error)})
 
 
 def conversation_turns(body: dict[str, Any]) -> list[Turn]:

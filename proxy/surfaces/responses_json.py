@@ -7,12 +7,9 @@ string, so restored values are JSON-escaped there.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
-
-class TextRestore(Protocol):
-    def restore(self, text: str, *, json_escape: bool = False) -> str: ...
-
+from cogate.core.surface import TextRestore
 
 KEPT = {
     "id", "object", "type", "status", "role", "call_id", "item_id", "response_id",

@@ -9,20 +9,11 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Any
 
-from cogate.proxy.errors import GatewayError
-from cogate.proxy.pipeline import Reply
-
-
-class Answer(Protocol):
-    finish_reason: str | None
-    prompt_tokens: int
-    completion_tokens: int
-
-    def __aiter__(self) -> AsyncIterator[str]: ...
-
-    async def aclose(self) -> None: ...
+from cogate.core.errors import GatewayError
+from cogate.core.reply import Reply
+from cogate.core.surface import Answer
 
 
 def new_id(prefix: str) -> str:
@@ -100,10 +91,6 @@ async def whole(body: dict[str, Any], answer: Answer, model: str) -> dict[str, A
     return _finished(obj, answer, message_item(new_id("msg"), text, "completed"))
 
 
-async def _whole_body(body: dict[str, Any], answer: Answer, model: str) -> AsyncIterator[bytes]:
-    yield json.dumps(await whole(body, answer, model), ensure_ascii=False).encode()
-
-
 def sse(kind: str, payload: dict[str, Any], seq: int) -> bytes:
     data = json.dumps({"type": kind, "sequence_number": seq, **payload}, ensure_ascii=False)
     return f"event: {kind}\ndata: {data}\n\n".encode()
@@ -149,9 +136,10 @@ async def events(body: dict[str, Any], answer: Answer, model: str) -> AsyncItera
         await answer.aclose()
 
 
-def render(body: dict[str, Any], answer: Answer, model: str) -> Reply:
-    """The reply to the app; a whole answer is one JSON body sent when it is written (the
-    seam's `render` is synchronous, so the body comes from a one-piece stream)."""
+async def render(body: dict[str, Any], answer: Answer, model: str) -> Reply:
+    """The reply to the app: the event stream when the request asked for one, else the
+    whole Response object once the answer is written."""
     if body.get("stream"):
         return Reply(status=200, stream=events(body, answer, model), media_type="text/event-stream")
-    return Reply(status=200, stream=_whole_body(body, answer, model))
+    obj = await whole(body, answer, model)
+    return Reply(status=200, body=json.dumps(obj, ensure_ascii=False).encode())

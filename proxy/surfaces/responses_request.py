@@ -13,8 +13,8 @@ import base64
 import binascii
 from typing import Any
 
+from cogate.core.errors import BadRequest
 from cogate.policies.fields import Scanner, generic, json_text
-from cogate.proxy.errors import BadRequest
 
 # Top-level settings that are not content: numbers, enums, ids, switches.
 SETTINGS = {

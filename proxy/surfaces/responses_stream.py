@@ -10,25 +10,11 @@ event are restored whole, so the deltas, `.done` and `response.completed` agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+
+from cogate.core.surface import Held, SSEEvent, TextRestore
 
 from .responses_json import restore_node
-
-
-class TextRestore(Protocol):
-    def restore(self, text: str, *, json_escape: bool = False) -> str: ...
-
-
-class Held(Protocol):
-    def release(self, key: tuple, piece: str, *, final: bool, json_escape: bool) -> str: ...
-
-    def holds(self, key: tuple) -> bool: ...
-
-
-@dataclass
-class SSEEvent:
-    name: str | None
-    data: Any
 
 
 @dataclass(frozen=True)

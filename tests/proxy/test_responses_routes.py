@@ -8,8 +8,8 @@ import json
 import httpx
 import pytest
 import zstandard
+from cogate.core.settings import Settings
 from cogate.proxy.app import create_app
-from cogate.proxy.settings import Settings
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
 
@@ -119,12 +119,14 @@ def test_websocket_upgrade_is_426(client, upstream) -> None:
 
 def restoring_stage(ex) -> None:
     """A redact stage whose vault already knows one value (the engine itself is tested elsewhere)."""
+    from cogate.core.exchange import Finding
     from cogate.policies.restore import Restorer
     from cogate.policies.vault import Vault
 
     vault = Vault()
     vault.pseudonym("EMAIL_ADDRESS", "jane@example.com")
-    ex.mode, ex.outbound_body, ex.restorer = "redact", ex.body, Restorer(vault)
+    ex.outbound, ex.restorer = ex.raw, Restorer(vault)
+    ex.findings.append(Finding("EMAIL_ADDRESS", 0, 0, 1.0, "test"))  # something was replaced
 
 
 def sse_answer(request: httpx.Request) -> httpx.Response:
@@ -142,7 +144,7 @@ def sse_answer(request: httpx.Request) -> httpx.Response:
 
 
 def test_streams_and_errors_are_restored_in_redact_mode() -> None:
-    from cogate.proxy import sse
+    from cogate.core import sse
 
     def upstream(request: httpx.Request) -> httpx.Response:
         if json.loads(request.content).get("stream"):
@@ -152,7 +154,7 @@ def test_streams_and_errors_are_restored_in_redact_mode() -> None:
 
     app = create_app(
         Settings(upstream="http://upstream.test/v1"),
-        assembler(upstream, ListLedger(), stages=[("sanitize", restoring_stage)]),
+        assembler(upstream, ListLedger(), restoring_stage),
     )
     with TestClient(app) as client:
         refused = client.post("/v1/responses", json={"input": "x"})

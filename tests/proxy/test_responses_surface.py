@@ -8,11 +8,11 @@ import json
 from typing import Any
 
 import pytest
+from cogate.core.errors import BadRequest
+from cogate.core.surface import SSEEvent
 from cogate.policies.restore import HeldText, TextRestorer
 from cogate.policies.vault import Vault
-from cogate.proxy.errors import BadRequest
 from cogate.proxy.surfaces.openai_responses import SURFACE, conversation_turns
-from cogate.proxy.surfaces.responses_stream import SSEEvent
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
 
@@ -500,10 +500,10 @@ async def collect(stream: Any) -> bytes:
 
 @pytest.mark.anyio
 async def test_render_streams_a_faithful_event_sequence() -> None:
-    from cogate.proxy import sse
+    from cogate.core import sse
 
     answer = FakeAnswer(["Hel", "lo"])
-    reply = SURFACE.render(
+    reply = await SURFACE.render(
         "responses.create", {"stream": True, "instructions": "x"}, answer, "local"
     )
     raw = await collect(reply.stream)
@@ -528,6 +528,8 @@ async def test_render_streams_a_faithful_event_sequence() -> None:
 
 @pytest.mark.anyio
 async def test_render_whole_is_a_response_object() -> None:
-    reply = SURFACE.render("responses.create", {"input": "hi"}, FakeAnswer(["A", "B"]), "local")
-    out = Response.model_validate_json(await collect(reply.stream))
+    answer = FakeAnswer(["A", "B"])
+    reply = await SURFACE.render("responses.create", {"input": "hi"}, answer, "local")
+    out = Response.model_validate_json(reply.body)
+    assert reply.stream is None and answer.closed
     assert out.output_text == "AB" and out.status == "completed"

@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_UPSTREAM = "https://api.openai.com/v1"
+DEFAULT_ANTHROPIC_UPSTREAM = "https://api.anthropic.com"
 
 
 def default_data_dir() -> Path:
@@ -24,7 +25,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8787
-    upstream: str = DEFAULT_UPSTREAM
+    upstream: str = DEFAULT_UPSTREAM  # OpenAI-compatible surfaces (base URL ends in /v1)
+    anthropic_upstream: str = DEFAULT_ANTHROPIC_UPSTREAM  # Anthropic surfaces (no /v1)
     # When set, replaces the app's Authorization header towards the upstream.
     upstream_api_key: SecretStr | None = None
     policy: Path | None = None
@@ -57,7 +59,7 @@ class Settings(BaseSettings):
     # Longest a detection or policy stage may take before the request is refused.
     stage_budget_s: float = 30.0
 
-    @field_validator("upstream")
+    @field_validator("upstream", "anthropic_upstream")
     @classmethod
     def _upstream_is_http(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -70,11 +72,12 @@ class Settings(BaseSettings):
     def binds_loopback(self) -> bool:
         return is_loopback(self.host)
 
-    def upstream_for(self, intercepted_host: str | None) -> str:
-        """The configured upstream for an intercepted host, else the default upstream."""
+    def upstream_for(self, intercepted_host: str | None, api: str = "openai") -> str:
+        """The configured upstream for an intercepted host, else the base URL of the wire
+        API family (`openai` or `anthropic`, a surface's `upstream`)."""
         if intercepted_host and intercepted_host in self.intercept_upstreams:
             return self.intercept_upstreams[intercepted_host].rstrip("/")
-        return self.upstream
+        return self.anthropic_upstream if api == "anthropic" else self.upstream
 
 
 def is_loopback(host: str) -> bool:

@@ -1,0 +1,176 @@
+"""The wire-API seam: one module per API the gateway serves implements `Surface`.
+
+A surface declares its routes, rewrites its request bodies through the privacy engine's
+`Scanner`, restores its JSON answers and stream events, and renders a local or collaborative
+answer in its own shape. The pipeline, the privacy engine and the ledger never learn which
+surface a request came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .reply import Reply
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route of a surface.
+
+    The upstream path is the request path with the surface's `strip_prefix` removed,
+    appended to the surface's upstream base URL (query string kept).
+    """
+
+    method: str  # "POST" | "GET" | "DELETE"
+    path: str  # gateway route, FastAPI syntax: "/v1/responses/{response_id}"
+    name: str  # operation name, e.g. "responses.create", "messages.create"
+    scanned: bool = True  # False: no body to scan (GET/DELETE), forwarded as is
+
+
+class Scanner(Protocol):
+    """The privacy engine's per-request redactor."""
+
+    def text(self, value: str, path: str, context: str = "") -> str: ...
+
+    def unscannable(self, path: str, kind: str) -> bool:
+        """True keep, False drop; raises to refuse the request."""
+        ...
+
+
+class TextRestore(Protocol):
+    """Gives the app its own values back in one text."""
+
+    def restore(self, text: str, *, json_escape: bool = False) -> str: ...
+
+
+class Held(Protocol):
+    """Per-key hold-back restoration of streamed text."""
+
+    def release(
+        self, key: tuple[Any, ...], piece: str, *, final: bool, json_escape: bool
+    ) -> str: ...
+
+    def holds(self, key: tuple[Any, ...]) -> bool: ...
+
+
+@dataclass
+class SSEEvent:
+    name: str | None  # the `event:` field (Responses and Messages name every event)
+    data: Any  # parsed JSON object; core.sse.DONE for "[DONE]"; raw bytes if not JSON
+
+
+class EventRestorer(Protocol):
+    def feed(self, event: SSEEvent) -> list[SSEEvent]: ...
+
+    def finish(self) -> list[SSEEvent]:
+        """Flush held text when the stream ends."""
+        ...
+
+
+@dataclass
+class Turn:
+    role: str  # "system" | "user" | "assistant" | "tool"
+    text: str
+
+
+class Answer(Protocol):
+    """A local or collaborative answer being generated."""
+
+    # Read-only for the renderer: plain attributes or properties both satisfy it.
+    @property
+    def finish_reason(self) -> str | None: ...
+
+    @property
+    def prompt_tokens(self) -> int: ...
+
+    @property
+    def completion_tokens(self) -> int: ...
+
+    def __aiter__(self) -> AsyncIterator[str]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Surface(Protocol):
+    name: str  # "openai.chat", "openai.responses", "anthropic.messages"
+    upstream: str  # which configured base URL: "openai" | "anthropic"
+    strip_prefix: str  # "/v1" for OpenAI (base URL ends in /v1); "" for Anthropic
+    operations: Sequence[Operation]
+
+    def rewrite(self, op: str, raw: bytes, body: dict[str, Any], scanner: Scanner) -> bytes:
+        """The outbound request body: every text-bearing path through `scanner`; paths that
+        must be relayed byte for byte (signed/encrypted blocks) copied from `raw` unchanged;
+        unknown fields refused (BadRequest naming the field) unless validated non-text."""
+        ...
+
+    def stream_requested(self, op: str, body: dict[str, Any]) -> bool:
+        """Asked with the query parameters for an operation without a body (GET)."""
+        ...
+
+    def conversation_seed(self, op: str, body: dict[str, Any]) -> Any:
+        """JSON-able opening of the conversation (system text + first user turn), used to key
+        the pseudonym vault when the app sends no conversation id; None: no conversation."""
+        ...
+
+    def restore_json(self, op: str, body: Any, text: TextRestore) -> Any: ...
+
+    def stream_restorer(self, op: str, held: Held, text: TextRestore) -> EventRestorer: ...
+
+    def turns(self, op: str, body: dict[str, Any]) -> list[Turn]:
+        """The conversation as plain turns, for sketch/logits/local (system text first)."""
+        ...
+
+    async def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
+        """A local/collaborative answer in this API's shape: whole JSON (read from `answer`
+        here, hence async), or a faithful event stream when `stream_requested`."""
+        ...
+
+
+class Stateful(Protocol):
+    """Optional members of a surface whose upstream keeps state by id (stored responses,
+    conversations) or whose requests may carry credentials for third parties. A surface
+    without them gets the defaults of the functions below."""
+
+    def continues(self, op: str, body: dict[str, Any], params: Mapping[str, str]) -> list[str]:
+        """Ids of upstream-stored state this request continues (`params`: the path's
+        parameters), most specific first; the pseudonym vault follows them."""
+        ...
+
+    def stored_ids(self, op: str, answer: Any) -> list[str]:
+        """Ids under which the upstream keeps this answer (a JSON answer or one stream
+        event's data); later requests that continue them reuse this request's vault."""
+        ...
+
+    def holds_credentials(self, op: str, body: dict[str, Any]) -> bool:
+        """True when the body carries a credential that is forwarded but never stored, so
+        the ledger keeps the outbound body's hash and size only."""
+        ...
+
+    def stream_error(self, op: str, error: dict[str, Any]) -> SSEEvent:
+        """The event that ends a stream which broke after it began (`error`: the
+        OpenAI-shaped error body), in the shape this API's SDKs raise."""
+        ...
+
+
+def continues(
+    surface: Surface | None, op: str, body: dict[str, Any], params: Mapping[str, str]
+) -> list[str]:
+    method = getattr(surface, "continues", None)
+    return list(method(op, body, params)) if method is not None else []
+
+
+def stored_ids(surface: Surface | None, op: str, answer: Any) -> list[str]:
+    method = getattr(surface, "stored_ids", None)
+    return list(method(op, answer)) if method is not None else []
+
+
+def holds_credentials(surface: Surface | None, op: str, body: dict[str, Any]) -> bool:
+    method = getattr(surface, "holds_credentials", None)
+    return bool(method(op, body)) if method is not None else False
+
+
+def stream_error(surface: Surface | None, op: str, error: dict[str, Any]) -> SSEEvent:
+    method = getattr(surface, "stream_error", None)
+    return method(op, error) if method is not None else SSEEvent(None, error)
