@@ -212,6 +212,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self._body()
         path = self.path.split("?")[0]
+        if path in ("/v1/chat/completions", "/v1/completions"):
+            return self._relay(path, body)  # OpenAI serves these next to Responses
         try:
             items = self.server.history(body)
         except KeyError as exc:
@@ -225,6 +227,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path != "/v1/responses":
             return self._json(404, {"error": {"message": "unknown path", "type": "x"}})
         self._respond(body, items)
+
+    def _relay(self, path: str, body: dict[str, Any]) -> None:
+        """Chat Completions and Completions (the collaboration modes' cloud calls) answered
+        by the model server, recorded like every other request."""
+        url = self.server.model_url + path.removeprefix("/v1")
+        answer = httpx.post(url, json=body, timeout=300)
+        self.send_response(answer.status_code)
+        self.send_header("content-type", answer.headers.get("content-type", "application/json"))
+        self.send_header("content-length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
 
     def _compact(self, body: dict[str, Any], items: list[dict[str, Any]]) -> None:
         messages = chat_messages(items, "Summarise this conversation in one sentence.")
