@@ -92,6 +92,11 @@ class OpenAIResponses:
         return ResponsesEventRestorer(held, text)
 
     def turns(self, op: str, body: dict[str, Any]) -> list[Turn]:
+        if op != "responses.create":
+            raise BadRequest(
+                f"the sketch, logits and local modes answer responses.create only, not {op}; "
+                "use redact mode for this route"
+            )
         return conversation_turns(body)
 
     async def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
@@ -135,16 +140,33 @@ class OpenAIResponses:
         return SSEEvent("error", {"type": "error", **error.get("error", error)})
 
 
+TEXT_ONLY = "the sketch, logits and local modes read text only, so send text or use redact mode"
+
+
 def conversation_turns(body: dict[str, Any]) -> list[Turn]:
-    """The request as plain turns; instructions count as the system message."""
+    """The request as plain turns; instructions count as the system message. History the
+    upstream stores (`previous_response_id`, `conversation`) cannot be read on the device,
+    and parts or items that are not text cannot be split: both are refused, naming the field."""
+    for field in ("previous_response_id", "conversation"):
+        if body.get(field):
+            raise BadRequest(
+                f"{field} names history the upstream stores, which the local model cannot "
+                "read; send the whole conversation in `input`, or use redact mode",
+                param=field,
+            )
     turns: list[Turn] = []
-    if isinstance(body.get("instructions"), str) and body["instructions"]:
-        turns.append(Turn("system", body["instructions"]))
+    instructions = body.get("instructions")
+    if isinstance(instructions, str) and instructions:
+        turns.append(Turn("system", instructions))
     value = body.get("input")
     if isinstance(value, str):
         return [*turns, Turn("user", value)]
-    for item in value if isinstance(value, list) else []:
-        turn = _item_turn(item) if isinstance(item, dict) else None
+    if not isinstance(value, list):
+        raise BadRequest("input must be a string or a list of items", param="input")
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise BadRequest(f"input[{index}] must be an object", param=f"input[{index}]")
+        turn = _item_turn(item, f"input[{index}]")
         if turn is not None:
             turns.append(turn)
     if not any(t.role == "user" for t in turns):
@@ -155,30 +177,38 @@ def conversation_turns(body: dict[str, Any]) -> list[Turn]:
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
 
-def _item_turn(item: dict[str, Any]) -> Turn | None:
+def _item_turn(item: dict[str, Any], path: str) -> Turn | None:
     kind = item.get("type", "message")
     if kind == "message":
-        return Turn(ROLES.get(str(item.get("role")), "user"), content_text(item.get("content")))
+        role = ROLES.get(str(item.get("role")), "user")
+        return Turn(role, content_text(item.get("content"), f"{path}.content"))
     if kind in ("function_call", "custom_tool_call"):
         call = item.get("arguments", item.get("input", ""))
         return Turn("assistant", f"(calls tool {item.get('name')}: {call})")
     if kind in ("function_call_output", "custom_tool_call_output"):
         output = item.get("output")
-        return Turn("tool", output if isinstance(output, str) else content_text(output))
+        text = output if isinstance(output, str) else content_text(output, f"{path}.output")
+        return Turn("tool", text)
     if kind == "reasoning":
-        return None  # the upstream's own reasoning; not part of what the local model reads
-    return None
+        return None  # the upstream's own reasoning (often encrypted): not the conversation
+    raise BadRequest(f"{path} is a {kind!r} item; {TEXT_ONLY}", param=path)
 
 
-def content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
+def content_text(content: Any, path: str = "content") -> str:
+    """The text of a message's content: a string, or text and refusal parts."""
+    if content is None or isinstance(content, str):
+        return content or ""
+    if not isinstance(content, list):
+        raise BadRequest(f"{path} must be a string or a list of parts", param=path)
     texts = []
-    for part in content if isinstance(content, list) else []:
-        if isinstance(part, dict):
-            value = part.get("text", part.get("refusal"))
-            if isinstance(value, str):
-                texts.append(value)
+    for index, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else type(part).__name__
+        value = part.get("text", part.get("refusal")) if isinstance(part, dict) else None
+        if kind not in ("input_text", "output_text", "text", "refusal") or not isinstance(
+            value, str
+        ):
+            raise BadRequest(f"{path}[{index}] is a {kind!r} part; {TEXT_ONLY}", param=path)
+        texts.append(value)
     return "\n".join(texts)
 
 

@@ -470,6 +470,43 @@ def test_turns_put_instructions_first() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"input": "hi", "previous_response_id": "resp_1"}, "previous_response_id"),
+        ({"input": "hi", "conversation": {"id": "conv_1"}}, "conversation"),
+        ({"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]},
+         "input[0].content"),
+        ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "input[0]"),
+        ({"input": [{"type": "shell_call", "action": {"commands": ["ls"]}}]}, "input[0]"),
+        ({"instructions": "only this"}, "input"),
+        ({"input": [{"role": "assistant", "content": "no user turn"}]}, "input"),
+    ],
+)  # fmt: skip
+def test_turns_refuse_what_the_local_model_cannot_read(body: dict, param: str) -> None:
+    with pytest.raises(BadRequest) as refused:
+        SURFACE.turns("responses.create", body)
+    assert refused.value.param == param
+
+
+def test_turns_answer_create_only() -> None:
+    with pytest.raises(BadRequest, match="responses.create only"):
+        SURFACE.turns("responses.compact", {"input": "hi"})
+
+
+def test_turns_keep_reasoning_out_and_read_refusals() -> None:
+    body = {
+        "input": [
+            {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "xyz"},
+            {"role": "assistant", "content": [{"type": "refusal", "refusal": "No."}]},
+            {"role": "developer", "content": "Rules."},
+            {"role": "user", "content": "Why?"},
+        ]
+    }
+    turns = [(t.role, t.text) for t in SURFACE.turns("responses.create", body)]
+    assert turns == [("assistant", "No."), ("system", "Rules."), ("user", "Why?")]
+
+
 class FakeAnswer:
     """An `Answer` that writes fixed pieces."""
 
