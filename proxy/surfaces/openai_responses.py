@@ -136,8 +136,11 @@ class OpenAIResponses:
         )
 
     def stream_error(self, op: str, error: dict[str, Any]) -> SSEEvent:
-        """Responses streams end a failure with an `error` event the SDKs raise."""
-        return SSEEvent("error", {"type": "error", **error.get("error", error)})
+        """An `error` event with the Responses fields (code, message, param) at its top, and
+        the error object too, from which the openai SDKs raise `APIError`."""
+        inner = error.get("error", error)
+        fields = {k: inner.get(k) for k in ("code", "message", "param")}
+        return SSEEvent("error", {"type": "error", **fields, "error": inner})
 
 
 TEXT_ONLY = "the sketch, logits and local modes read text only, so send text or use redact mode"

@@ -166,3 +166,60 @@ def test_streams_and_errors_are_restored_in_redact_mode() -> None:
     data = [json.loads(e.split("data: ", 1)[1]) for e in events]
     assert names == [d["type"] for d in data] and [d["sequence_number"] for d in data] == [0, 1, 2]
     assert "".join(d["delta"] for d in data[:2]) == data[2]["text"] == "to jane@example.com"
+
+
+def test_retrieve_streams_when_its_query_asks_and_restores() -> None:
+    seen: list[httpx.Request] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return sse_answer(request)
+
+    app = create_app(
+        Settings(upstream="http://upstream.test/v1"),
+        assembler(upstream, ListLedger(), restoring_stage),
+    )
+    with TestClient(app) as client:
+        answer = client.get("/v1/responses/resp_1?stream=true&starting_after=2")
+    assert seen[0].url.path == "/v1/responses/resp_1" and seen[0].content == b""
+    assert seen[0].url.params["starting_after"] == "2"
+    assert answer.headers["content-type"].startswith("text/event-stream")
+    assert "to jane@example.com" in answer.text and "[EMAIL_1]" not in answer.text
+
+
+class BreakingStream(httpx.AsyncByteStream):
+    """One event, then the connection breaks."""
+
+    async def __aiter__(self):
+        where = {"item_id": "m1", "output_index": 0, "content_index": 0, "sequence_number": 0}
+        event = {"type": "response.output_text.delta", **where, "delta": "to [EMAIL_1]"}
+        yield f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+        raise httpx.ReadError("connection reset")
+
+
+def test_a_broken_stream_ends_with_an_error_event_the_sdk_raises() -> None:
+    import openai
+    from cogate.core import sse
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, stream=BreakingStream(), headers={"content-type": "text/event-stream"}
+        )
+
+    app = create_app(
+        Settings(upstream="http://upstream.test/v1"),
+        assembler(upstream, ListLedger(), restoring_stage),
+    )
+    with TestClient(app) as client:
+        streamed = client.post("/v1/responses", json={"input": "x", "stream": True})
+        sdk = openai.OpenAI(base_url="http://testserver/v1", api_key="k", http_client=client)
+        seen = []
+        with pytest.raises(openai.APIError, match="broke mid-stream"):
+            for event in sdk.responses.create(model="m", input="x", stream=True):
+                seen.append(event)
+    events = [e for e in streamed.text.strip().split("\n\n") if e.strip()]
+    assert "to jane@example.com" in events[0]
+    last = sse.event_data(events[-1].encode())
+    assert sse.event_name(events[-1].encode()) == "error"
+    assert last["type"] == "error" and "broke mid-stream" in last["message"]
+    assert [e.delta for e in seen] == ["to jane@example.com"]  # restored before the break

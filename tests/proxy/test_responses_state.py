@@ -103,3 +103,15 @@ def test_a_vault_for_an_unknown_chain_numbers_above_the_old_history() -> None:
     used.pseudonym("EMAIL_ADDRESS", "a@b.example")
     used.reserve(1000)  # a vault already in use keeps its numbering
     assert used.pseudonym("EMAIL_ADDRESS", "c@d.example") == "[EMAIL_2]"
+
+
+def test_surfaces_without_stored_state_get_the_defaults() -> None:
+    from cogate.core import surface
+    from cogate.proxy.surfaces import chat
+
+    body = {"messages": [{"role": "user", "content": "hi"}], "previous_response_id": "resp_1"}
+    assert surface.continues(chat.SURFACE, "chat.completions.create", body, {}) == []
+    assert surface.stored_ids(chat.SURFACE, "chat.completions.create", {"id": "x"}) == []
+    assert not surface.holds_credentials(chat.SURFACE, "chat.completions.create", body)
+    error = {"error": {"message": "m"}}
+    assert surface.stream_error(chat.SURFACE, "chat.completions.create", error).data == error
