@@ -24,6 +24,10 @@ MAX_HEADER_VALUE = 1024
 # Ids in paths (response, conversation, item ids) are opaque tokens of these characters;
 # anything else is refused before it can reach the upstream's URL.
 PATH_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+# Query parameters are forwarded unscanned, so they may hold only ids, numbers and enums
+# (`include[]=message.output_text.logprobs`, `starting_after=12`, `order=asc`).
+QUERY_NAME = re.compile(r"[A-Za-z0-9_.\[\]-]{1,64}")
+QUERY_VALUE = re.compile(r"[A-Za-z0-9_.:-]{0,200}")
 
 
 class BodyTooLarge(GatewayError):
@@ -146,7 +150,7 @@ def build_exchange(
         method=operation.method,
         raw=raw,
         params=params,
-        query=dict(request.query_params),
+        query=check_query(request),
         authorization=request.headers.get("authorization"),
         app=_header(request, "x-cogate-app") or "default",
         conversation=_header(request, "x-cogate-conversation"),
@@ -176,3 +180,18 @@ def check_path_params(surface: Surface, method: str, values: dict[str, Any]) -> 
             )
         params[name] = value
     return params
+
+
+def check_query(request: Request) -> dict[str, str]:
+    """The query parameters, each an id, number or enum: free text there would leave unread."""
+    for name, value in request.query_params.multi_items():
+        if QUERY_NAME.fullmatch(name) and QUERY_VALUE.fullmatch(value):
+            continue
+        named = QUERY_NAME.fullmatch(name) is not None  # never echo what may be free text
+        raise BadRequest(
+            f"{f'query parameter {name}' if named else 'a query parameter name'} must be an "
+            "id, number or enum of letters, digits, '_', '.', ':' and '-'; text cannot be "
+            "sent in a URL",
+            param=name if named else None,
+        )
+    return dict(request.query_params)

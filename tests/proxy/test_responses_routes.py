@@ -223,3 +223,20 @@ def test_a_broken_stream_ends_with_an_error_event_the_sdk_raises() -> None:
     assert sse.event_name(events[-1].encode()) == "error"
     assert last["type"] == "error" and "broke mid-stream" in last["message"]
     assert [e.delta for e in seen] == ["to jane@example.com"]  # restored before the break
+
+
+@pytest.mark.parametrize(
+    "query", ["after=jane.doe%40example.com", "order=Jane%20Doe", "Jane%20Doe=1"]
+)
+def test_free_text_in_a_query_is_refused_unsent(client, upstream, query: str) -> None:
+    answer = client.get(f"/v1/responses/resp_1/input_items?{query}")
+    assert answer.status_code == 400
+    assert "jane" not in answer.text.lower() and upstream.requests == []
+
+
+def test_the_ledger_records_the_query_that_left(upstream) -> None:
+    ledger = ListLedger()
+    app = create_app(Settings(upstream="http://upstream.test/v1"), assembler(upstream, ledger))
+    with TestClient(app) as client:
+        client.get("/v1/responses/resp_1/input_items?limit=5&order=asc")
+    assert ledger.egress[0].destination_path == "/v1/responses/resp_1/input_items?limit=5&order=asc"
