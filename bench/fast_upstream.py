@@ -34,6 +34,29 @@ def chunk(text: str) -> bytes:
     return b"data: " + json.dumps(event).encode() + b"\n\n"
 
 
+def response_event(kind: str, seq: int, **payload: object) -> bytes:
+    """One Responses API event (named, with its sequence number)."""
+    data = json.dumps({"type": kind, "sequence_number": seq, **payload})
+    return f"event: {kind}\ndata: {data}\n\n".encode()
+
+
+RESPONSE = {"id": "resp_bench", "object": "response", "status": "in_progress", "output": []}
+
+
+async def responses_stream(send) -> None:
+    """A Responses stream: created, EVENTS text deltas, completed."""
+    await send({"type": "http.response.body", "body": response_event(
+        "response.created", 0, response=RESPONSE), "more_body": True})  # fmt: skip
+    where = {"item_id": "msg_bench", "output_index": 0, "content_index": 0}
+    for i in range(EVENTS):
+        await asyncio.sleep(EVENT_GAP_S)
+        event = response_event("response.output_text.delta", i + 1, delta=f"t{i} ", **where)
+        await send({"type": "http.response.body", "body": event, "more_body": True})
+    done = {**RESPONSE, "status": "completed"}
+    event = response_event("response.completed", EVENTS + 1, response=done)
+    await send({"type": "http.response.body", "body": event})
+
+
 async def app(scope, receive, send) -> None:
     if scope["type"] == "lifespan":
         while True:
@@ -68,6 +91,9 @@ async def app(scope, receive, send) -> None:
             "headers": [(b"content-type", b"text/event-stream")],
         }
     )
+    if scope["path"].endswith("/responses"):
+        await responses_stream(send)
+        return
     for i in range(EVENTS):
         await send({"type": "http.response.body", "body": chunk(f"t{i} "), "more_body": True})
         await asyncio.sleep(EVENT_GAP_S)

@@ -46,10 +46,25 @@ def streamed(client: httpx.Client, base: str) -> tuple[float, float]:
     return (first - start) * 1000, (end - start) * 1000
 
 
+RESPONSES = {"model": "bench", "input": "Say ok.", "stream": True}
+
+
+def responses_streamed(client: httpx.Client, base: str) -> float:
+    """Time to the first Responses event (`response.created`) of a streamed response."""
+    start = time.perf_counter()
+    with client.stream("POST", f"{base}/responses", json=RESPONSES) as response:
+        response.raise_for_status()
+        first = None
+        for _ in response.iter_raw():
+            if first is None:
+                first = time.perf_counter()
+    return (first - start) * 1000
+
+
 def measure(paths: dict[str, str], n: int) -> dict[str, dict[str, list[float]]]:
     """Alternate between every path (direct and each gateway) so noise hits them alike."""
     figures: dict[str, dict[str, list[float]]] = {
-        k: {name: [] for name in paths} for k in ("plain", "ttft", "stream")
+        k: {name: [] for name in paths} for k in ("plain", "ttft", "stream", "ttfe")
     }
     with httpx.Client(trust_env=False, timeout=30) as client:
         for base in paths.values():  # warm every path
@@ -62,6 +77,7 @@ def measure(paths: dict[str, str], n: int) -> dict[str, dict[str, list[float]]]:
                 ttft, total = streamed(client, base)
                 figures["ttft"][name].append(ttft)
                 figures["stream"][name].append(total)
+                figures["ttfe"][name].append(responses_streamed(client, base))
     return figures
 
 
@@ -69,6 +85,7 @@ LABELS = {
     "plain": "plain request",
     "stream": "streamed request (20 events)",
     "ttft": "time to first token",
+    "ttfe": "Responses stream: time to first event",
 }
 
 

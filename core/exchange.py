@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -128,6 +129,8 @@ class Exchange:
     op: str = ""
     method: str = "POST"
     raw: bytes = field(default=b"", repr=False)  # the app's request body as received
+    params: dict[str, str] = field(default_factory=dict)  # the route's path parameters
+    query: dict[str, str] = field(default_factory=dict)  # the URL's query parameters
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased, no secrets
     authorization: str | None = field(default=None, repr=False)  # forwarded, never logged
     app: str = "default"
@@ -150,8 +153,14 @@ class Exchange:
     # The exact bytes to send upstream, once the privacy stage produced them.
     outbound: bytes | None = field(default=None, repr=False)
     restorer: Restorer = field(default_factory=NoRestore)
+    # The conversation's vault already held values before this request (a later turn of a
+    # chain the upstream stores), so an answer may quote placeholders of earlier turns.
+    vault_in_use: bool = False
     audit_ids: list[str] = field(default_factory=list)
     response_headers: dict[str, str] = field(default_factory=dict)
+    # Called with the ids under which the upstream stores the answer (see
+    # `core.surface.stored_ids`), so later requests naming them reuse this vault.
+    on_stored: Callable[[list[str]], None] | None = field(default=None, repr=False)
     notes: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -163,7 +172,9 @@ class Exchange:
     @property
     def stream(self) -> bool:
         if self.surface is not None:
-            return self.surface.stream_requested(self.op, self.body)
+            # A request without a body (GET) asks for a stream in its query string.
+            asked = self.query if self.method == "GET" else self.body
+            return self.surface.stream_requested(self.op, asked)
         return bool(self.body.get("stream"))
 
     @property
@@ -178,8 +189,9 @@ class Exchange:
 
     @property
     def needs_restoring(self) -> bool:
-        """Whether an answer may hold placeholders: only when something was replaced."""
-        return bool(self.findings)
+        """Whether an answer may hold placeholders: only when something was replaced, in
+        this request or earlier in its conversation."""
+        return bool(self.findings) or self.vault_in_use
 
     def entity_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -8,7 +8,7 @@ surface a request came from.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -111,7 +111,9 @@ class Surface(Protocol):
         unknown fields refused (BadRequest naming the field) unless validated non-text."""
         ...
 
-    def stream_requested(self, op: str, body: dict[str, Any]) -> bool: ...
+    def stream_requested(self, op: str, body: dict[str, Any]) -> bool:
+        """Asked with the query parameters for an operation without a body (GET)."""
+        ...
 
     def conversation_seed(self, op: str, body: dict[str, Any]) -> Any:
         """JSON-able opening of the conversation (system text + first user turn), used to key
@@ -130,3 +132,51 @@ class Surface(Protocol):
         """A local/collaborative answer in this API's shape: whole JSON (read from `answer`
         here, hence async), or a faithful event stream when `stream_requested`."""
         ...
+
+
+class Stateful(Protocol):
+    """Optional members of a surface whose upstream keeps state by id (stored responses,
+    conversations) or whose requests may carry credentials for third parties. A surface
+    without them gets the defaults of the functions below."""
+
+    def continues(self, op: str, body: dict[str, Any], params: Mapping[str, str]) -> list[str]:
+        """Ids of upstream-stored state this request continues (`params`: the path's
+        parameters), most specific first; the pseudonym vault follows them."""
+        ...
+
+    def stored_ids(self, op: str, answer: Any) -> list[str]:
+        """Ids under which the upstream keeps this answer (a JSON answer or one stream
+        event's data); later requests that continue them reuse this request's vault."""
+        ...
+
+    def holds_credentials(self, op: str, body: dict[str, Any]) -> bool:
+        """True when the body carries a credential that is forwarded but never stored, so
+        the ledger keeps the outbound body's hash and size only."""
+        ...
+
+    def stream_error(self, op: str, error: dict[str, Any]) -> SSEEvent:
+        """The event that ends a stream which broke after it began (`error`: the
+        OpenAI-shaped error body), in the shape this API's SDKs raise."""
+        ...
+
+
+def continues(
+    surface: Surface | None, op: str, body: dict[str, Any], params: Mapping[str, str]
+) -> list[str]:
+    method = getattr(surface, "continues", None)
+    return list(method(op, body, params)) if method is not None else []
+
+
+def stored_ids(surface: Surface | None, op: str, answer: Any) -> list[str]:
+    method = getattr(surface, "stored_ids", None)
+    return list(method(op, answer)) if method is not None else []
+
+
+def holds_credentials(surface: Surface | None, op: str, body: dict[str, Any]) -> bool:
+    method = getattr(surface, "holds_credentials", None)
+    return bool(method(op, body)) if method is not None else False
+
+
+def stream_error(surface: Surface | None, op: str, error: dict[str, Any]) -> SSEEvent:
+    method = getattr(surface, "stream_error", None)
+    return method(op, error) if method is not None else SSEEvent(None, error)

@@ -7,6 +7,7 @@ analyzer, the analysis cache and the pseudonym vaults live here.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import secrets
@@ -20,7 +21,9 @@ from cogate.core.exchange import Exchange
 from cogate.core.modes import stricter
 from cogate.core.private_files import create_once, private_dir
 from cogate.core.settings import Settings
+from cogate.core.surface import continues, holds_credentials
 
+from .chains import UNKNOWN_FLOOR, StoredIds
 from .detect import AnalysisCache, Detector
 from .labels import LabelGuard
 from .redact import Outcome, Redaction
@@ -37,6 +40,7 @@ class Privacy:
         self.policy = load_policy(settings.policy)
         self.cache = AnalysisCache()
         self.vaults: VaultBackend = open_vaults(settings)
+        self.stored = StoredIds()
         self._detectors: dict[str, Detector] = {}
         self._detectors_lock = threading.Lock()
         self._hash_key: bytes | None = None
@@ -101,19 +105,28 @@ class Privacy:
         ex.policy_id = policy_id
         ex.policy_hash = self._hashes[id(policy)]
         ex.mode = stricter(policy.mode, ex.requested_mode)
-        ex.store_body = policy.store_body
+        # A credential the request carries for a third party (an MCP server's token) is
+        # forwarded but never stored: the ledger keeps the body's hash and size only.
+        ex.store_body = policy.store_body and not holds_credentials(ex.surface, ex.op, ex.body)
 
     # -- sanitising -------------------------------------------------------------------
 
     def conversation_key(self, ex: Exchange) -> str:
-        """The vault of an exchange: (identity, app, conversation header or first messages).
-
-        The identity comes first: two callers never share a vault, whatever conversation
-        header or opening messages they send.
+        """The vault of an exchange: that of the stored state it continues, else its
+        conversation header, else its opening, else its own — always within its caller
+        (identity, app): two callers never share a vault, whatever ids, conversation header
+        or opening messages they send.
         """
+        ids = continues(ex.surface, ex.op, ex.body, ex.params)
+        known = self.stored.first_known(_caller(ex), ids)
+        if known is not None:
+            return known
         opening = ex.surface.conversation_seed(ex.op, ex.body) if ex.surface else None
         if ex.conversation:
             seed: Any = ["header", ex.conversation]
+        elif ids:
+            # Stored state this process never saw (or forgot): its own vault, never another's.
+            seed = ["continues", ids[0]]
         elif opening is not None:
             seed = opening
         else:
@@ -127,7 +140,17 @@ class Privacy:
         key = ex.notes.get("vault_key")
         if key is None:
             key = ex.notes["vault_key"] = self.conversation_key(ex)
-        return self.vaults.get(key)
+        vault = self.vaults.get(key)
+        ids = continues(ex.surface, ex.op, ex.body, ex.params)
+        if ids and self.stored.first_known(_caller(ex), ids) is None:
+            vault.reserve(UNKNOWN_FLOOR)
+        if ex.on_stored is None:
+            ex.on_stored = functools.partial(self._remember, _caller(ex), key)
+        return vault
+
+    def _remember(self, identity: str, key: str, ids: list[str]) -> None:
+        for object_id in ids:
+            self.stored.remember(identity, object_id, key)
 
     def hash_key(self) -> bytes:
         """The installation's key for the `hash` action, created on first use (mode 0600)."""
@@ -168,6 +191,7 @@ class Privacy:
             raise TypeError("the exchange has no surface to walk its fields; ingress sets one")
         outcome = Outcome()
         redaction = self._redaction(ex, outcome)
+        ex.vault_in_use = len(redaction.vault) > 0
         ex.outbound = ex.surface.rewrite(ex.op, ex.raw, ex.body, redaction)
         ex.findings.extend(outcome.findings)
         ex.removed.extend(outcome.removed)
@@ -183,6 +207,11 @@ class Privacy:
         if not isinstance(ex.restorer, Restorer):
             ex.restorer = Restorer(redaction.vault, redaction.policy.restore.url_hosts)
         return result
+
+
+def _caller(ex: Exchange) -> str:
+    """Whose stored ids these are: the identity and the app, never one without the other."""
+    return json.dumps([ex.identity, ex.app], ensure_ascii=False)
 
 
 def routing_app(declared: str, bound: tuple[str, ...] | None) -> str | None:

@@ -54,6 +54,7 @@ class Vault:
         self._by_value: dict[str, tuple[str, int]] = {}
         self._by_key: dict[tuple[str, int], str] = {}
         self._counters: dict[str, int] = {}
+        self.floor = 0  # placeholder numbers start above this
         self.last_used = time.monotonic()
 
     def pseudonym(self, entity_type: str, value: str, avoid: str = "") -> str:
@@ -82,7 +83,7 @@ class Vault:
                 self._refresh()
 
     def _next_free(self, label: str, avoid: str) -> int:
-        number = self._counters.get(label, 0)
+        number = self._counters.get(label, self.floor)
         folded = avoid.casefold()
         while True:
             number += 1
@@ -103,6 +104,13 @@ class Vault:
 
     def _refresh(self) -> None:
         """Load mappings other replicas added since the last look."""
+
+    def reserve(self, floor: int) -> None:
+        """Number new placeholders above `floor`: a vault that continues a history it never
+        saw (a Responses chain from before a restart) must not reuse that history's numbers."""
+        with self._lock:
+            if not self._by_key:
+                self.floor = max(self.floor, floor)
 
     def value(self, label: str, number: int) -> str | None:
         with self._lock:

@@ -11,7 +11,7 @@ from cogate.audit.tokens import open_tokens
 from cogate.core.errors import GatewayError, error_body
 from cogate.core.settings import Settings
 from cogate.core.surface import Operation, Surface
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -65,6 +65,9 @@ def create_app(
     for surface in surfaces:
         for operation in surface.operations:
             _route(app, settings, surface, operation)
+    _refuse_websockets(
+        app, {op.path for s in surfaces for op in s.operations if op.method == "POST"}
+    )
 
     @app.get("/cogate/metrics", response_class=PlainTextResponse)
     async def metrics(request: Request) -> Response:
@@ -104,6 +107,25 @@ def _route(app: FastAPI, settings: Settings, surface: Surface, operation: Operat
         name=operation.name,
         responses=STREAMED if streamed else None,
     )
+
+
+WEBSOCKET_REFUSED = (
+    "cogate serves this API over HTTP only; WebSocket is not supported yet, so use the HTTP "
+    "transport (clients fall back to it on 426)"
+)
+
+
+def _refuse_websockets(app: FastAPI, paths: set[str]) -> None:
+    """A WebSocket upgrade gets 426 Upgrade Required, so clients that try WebSocket first
+    (Codex CLI on /v1/responses) fall back to HTTP at once."""
+
+    async def refuse(websocket: WebSocket) -> None:
+        body = error_body(WEBSOCKET_REFUSED, "invalid_request_error", "websocket_not_supported")
+        denial = JSONResponse(body, status_code=426, headers={"upgrade": "websocket"})
+        await websocket.send_denial_response(denial)
+
+    for path in sorted(paths):
+        app.add_api_websocket_route(path, refuse)
 
 
 def _error_handlers(app: FastAPI, surfaces: Sequence[Surface]) -> None:

@@ -126,7 +126,7 @@ class EgressGate:
             exchange_id=ex.id,
             app=ex.app,
             destination_host=ex.destination_host or parts.netloc,
-            destination_path=parts.path,
+            destination_path=parts.path + (f"?{parts.query}" if parts.query else ""),
             method=method,
             model=model,
             mode=ex.mode,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from cogate.core.errors import BadRequest, GatewayError
@@ -12,6 +13,7 @@ from cogate.core.settings import Settings
 from cogate.core.surface import Operation, Surface
 from starlette.requests import Request
 
+from .body_encoding import decode_body
 from .intercept_secret import destination_hint
 from .shape import check_shape
 from .surfaces import upstream_route
@@ -19,6 +21,13 @@ from .surfaces import upstream_route
 MAX_DEPTH = 64
 MAX_HEADER_VALUE = 1024
 MAX_APP_LABEL = 128  # the app label is logged (scanned first): keep it a name, not a text
+# Ids in paths (response, conversation, item ids) are opaque tokens of these characters;
+# anything else is refused before it can reach the upstream's URL.
+PATH_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+# Query parameters are forwarded unscanned, so they may hold only ids, numbers and enums
+# (`include[]=message.output_text.logprobs`, `starting_after=12`, `order=asc`).
+QUERY_NAME = re.compile(r"[A-Za-z0-9_.\[\]-]{1,64}")
+QUERY_VALUE = re.compile(r"[A-Za-z0-9_.:-]{0,200}")
 
 
 class BodyTooLarge(GatewayError):
@@ -40,7 +49,8 @@ async def read_body(settings: Settings, request: Request) -> bytes:
         if size > limit:
             raise BodyTooLarge(f"request body exceeds this gateway's limit of {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+    # Compressed bodies (Codex CLI sends zstd) are decoded and limited again after decoding.
+    return decode_body(b"".join(chunks), request.headers.get("content-encoding"), limit)
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -126,13 +136,17 @@ def build_exchange(
             f"header x-cogate-app is longer than {MAX_APP_LABEL} characters; send a short app name",
             param="x-cogate-app",
         )
+    params = check_path_params(surface, request.method, request.path_params)
+    query = request.url.query
     return Exchange(
-        route=route,
+        route=route + (f"?{query}" if query else ""),
         body=body,
         surface=surface,
         op=operation.name,
         method=operation.method,
         raw=raw,
+        params=params,
+        query=check_query(request),
         authorization=request.headers.get("authorization"),
         app=app or "default",
         conversation=_header(request, "x-cogate-conversation"),
@@ -140,3 +154,40 @@ def build_exchange(
         # Only `cogate intercept` (holding the current secret) may name the original host.
         destination_host=destination_hint(request.app.state.settings, request.headers),
     )
+
+
+def check_path_params(surface: Surface, method: str, values: dict[str, Any]) -> dict[str, str]:
+    """The route's path parameters, each an opaque id; a literal segment of one of the
+    surface's own routes in an id's place (DELETE /v1/responses/compact) names no operation."""
+    literals = {part for op in surface.operations for part in op.path.split("/") if "{" not in part}
+    params: dict[str, str] = {}
+    for name, value in values.items():
+        value = str(value)
+        if value in literals:
+            raise GatewayError(
+                f"{method} with {value!r} in place of {name} is not an operation cogate serves",
+                status=405,
+                type="invalid_request_error",
+                code="method_not_allowed",
+            )
+        if not PATH_ID.fullmatch(value):
+            raise BadRequest(
+                f"{name} must be an id of letters, digits, '_' and '-'; check the URL", param=name
+            )
+        params[name] = value
+    return params
+
+
+def check_query(request: Request) -> dict[str, str]:
+    """The query parameters, each an id, number or enum: free text there would leave unread."""
+    for name, value in request.query_params.multi_items():
+        if QUERY_NAME.fullmatch(name) and QUERY_VALUE.fullmatch(value):
+            continue
+        named = QUERY_NAME.fullmatch(name) is not None  # never echo what may be free text
+        raise BadRequest(
+            f"{f'query parameter {name}' if named else 'a query parameter name'} must be an "
+            "id, number or enum of letters, digits, '_', '.', ':' and '-'; text cannot be "
+            "sent in a URL",
+            param=name if named else None,
+        )
+    return dict(request.query_params)

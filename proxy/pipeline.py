@@ -20,7 +20,7 @@ from cogate.core.egress import Egress, Runner, UpstreamAnswer
 from cogate.core.errors import GatewayError, StageFailed, UpstreamUnreachable
 from cogate.core.exchange import Exchange
 from cogate.core.reply import Reply
-from cogate.core.surface import EventRestorer, SSEEvent, Surface
+from cogate.core.surface import EventRestorer, SSEEvent, Surface, stored_ids, stream_error
 
 from .egress import EgressGate
 from .metrics import Metrics
@@ -80,11 +80,15 @@ class ForwardRunner:
                 media_type=upstream.headers.get("content-type", "text/event-stream"),
             )
         content = upstream.content
-        if upstream.status < 400 and ex.needs_restoring:
+        if upstream.status < 400 and ex.on_stored is not None:
+            _remember(ex, surface, _json_or_none(content))
+        if ex.needs_restoring:
             if len(content) > OFFLOAD_EVENT_BYTES:
-                content = await anyio.to_thread.run_sync(_restore_body, ex, surface, content)
+                content = await anyio.to_thread.run_sync(
+                    _restored_whole, ex, surface, upstream.status, content
+                )
             else:
-                content = _restore_body(ex, surface, content)
+                content = _restored_whole(ex, surface, upstream.status, content)
             withheld = getattr(ex.restorer, "withheld", 0)
             if withheld:
                 ex.response_headers[WITHHELD_HEADER] = str(withheld)
@@ -106,14 +110,46 @@ class ForwardRunner:
                 async for chunk in upstream.chunks():
                     yield chunk
                 return
-            async for out in _restored(ex, upstream, restorer, self.max_event_bytes):
+            async for out in _restored(ex, surface, upstream, restorer, self.max_event_bytes):
                 yield out
         except GatewayError as exc:
             # The upstream broke or stalled after the answer began: end the stream cleanly
             # with an error event (OpenAI's SDKs raise it) instead of cutting the connection.
             for held in restorer.finish() if restorer is not None else []:
                 yield _encode(held)
-            yield b"\n\n" + sse.encode_event(exc.body())
+            yield b"\n\n" + _encode(stream_error(surface, ex.op, exc.body()))
+
+
+def _restored_whole(ex: Exchange, surface: Surface, status: int, content: bytes) -> bytes:
+    """A whole answer with the app's values back. An error body is restored too (its message
+    may quote a placeholder); one that is not JSON is relayed as it is."""
+    try:
+        answer = json.loads(content)
+    except ValueError:
+        if status >= 400:
+            return content
+        # The app cannot be given its own values back in an answer we cannot read.
+        raise UpstreamUnreachable(
+            "the upstream answered with a body that is not JSON, so cogate could not "
+            "restore your values in it",
+            code="upstream_bad_response",
+        ) from None
+    restored = surface.restore_json(ex.op, answer, ex.restorer.text)
+    return json.dumps(restored, ensure_ascii=False).encode()
+
+
+def _json_or_none(content: bytes) -> object:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
+
+
+def _remember(ex: Exchange, surface: Surface, answer: object) -> None:
+    """Ids under which the upstream keeps this answer continue the exchange's vault."""
+    ids = stored_ids(surface, ex.op, answer)
+    if ids and ex.on_stored is not None:
+        ex.on_stored(ids)
 
 
 def _encode(event: SSEEvent) -> bytes:
@@ -123,7 +159,11 @@ def _encode(event: SSEEvent) -> bytes:
 
 
 async def _restored(
-    ex: Exchange, upstream: UpstreamAnswer, restorer: EventRestorer, max_event_bytes: int | None
+    ex: Exchange,
+    surface: Surface,
+    upstream: UpstreamAnswer,
+    restorer: EventRestorer,
+    max_event_bytes: int | None,
 ) -> AsyncIterator[bytes]:
     """The upstream's events with the app's values put back (usage noted for the ledger)."""
     done = False
@@ -139,8 +179,10 @@ async def _restored(
             yield withheld_comment(ex)
             yield sse.DONE_EVENT
         elif isinstance(data, dict):
-            if data.get("usage"):
-                ex.notes["usage"] = data["usage"]
+            usage = data.get("usage") or _envelope(data).get("usage")
+            if usage:
+                ex.notes["usage"] = usage
+            _remember(ex, surface, data)
             yield restored
         else:
             yield event + b"\n\n"
@@ -151,20 +193,6 @@ async def _restored(
         yield withheld_comment(ex)
 
 
-def _restore_body(ex: Exchange, surface: Surface, content: bytes) -> bytes:
-    try:
-        answer = json.loads(content)
-    except ValueError:
-        # The app cannot be given its own values back in an answer we cannot read.
-        raise UpstreamUnreachable(
-            "the upstream answered with a body that is not JSON, so cogate could not "
-            "restore your values in it",
-            code="upstream_bad_response",
-        ) from None
-    restored = surface.restore_json(ex.op, answer, ex.restorer.text)
-    return json.dumps(restored, ensure_ascii=False).encode()
-
-
 def _restore_event(restorer: EventRestorer, event: bytes) -> tuple[object, bytes]:
     """An event's data and, for a JSON event, its restored encoding (CPU work, one place)."""
     data = sse.event_data(event)
@@ -173,6 +201,16 @@ def _restore_event(restorer: EventRestorer, event: bytes) -> tuple[object, bytes
     return data, b"".join(
         _encode(out) for out in restorer.feed(SSEEvent(sse.event_name(event), data))
     )
+
+
+def _envelope(data: dict[str, object]) -> dict[str, object]:
+    """The object an event wraps (`response` of a Responses event, `message` of a
+    Messages start event), where APIs that name their events carry usage."""
+    for key in ("response", "message"):
+        inner = data.get(key)
+        if isinstance(inner, dict):
+            return inner
+    return {}
 
 
 def _is_async(stage: Stage) -> bool:

@@ -12,9 +12,15 @@ from cogate.core.exchange import Exchange
 from cogate.core.surface import Operation, Surface
 from cogate.core.wire import encode_json
 
-from . import chat, completions, embeddings, models
+from . import chat, completions, embeddings, models, openai_responses
 
-SURFACES: list[Surface] = [chat.SURFACE, completions.SURFACE, embeddings.SURFACE, models.SURFACE]
+SURFACES: list[Surface] = [
+    chat.SURFACE,
+    completions.SURFACE,
+    embeddings.SURFACE,
+    models.SURFACE,
+    openai_responses.SURFACE,
+]
 
 __all__ = ["SURFACES", "exchange_for", "operation_at", "upstream_route"]
 

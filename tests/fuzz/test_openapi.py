@@ -91,6 +91,17 @@ BODIES = {
         "required": ["model", "input"],
         "properties": {"model": COMMON["model"], "input": TEXT_OR_TOKENS},
     },
+    "/v1/responses": {
+        "type": "object",
+        "required": ["model", "input"],
+        "properties": {
+            **COMMON,
+            "instructions": TEXT,
+            "input": {"anyOf": [TEXT, {"type": "array", "maxItems": 3, "items": MESSAGE}]},
+            "previous_response_id": {"type": "string", "maxLength": 12},
+            "metadata": {"type": "object", "additionalProperties": TEXT, "maxProperties": 2},
+        },
+    },
 }
 
 
@@ -98,9 +109,13 @@ def upstream(request: httpx.Request) -> httpx.Response:
     """A well-behaved OpenAI upstream that echoes the first placeholder it was sent."""
     if request.url.path.endswith("/models"):
         return httpx.Response(200, json={"object": "list", "data": [{"id": "m"}]})
-    sent = json.loads(request.content)
+    sent = json.loads(request.content or b"{}")  # GET and DELETE carry no body
     found = PLACEHOLDER.search(request.content)
     echo = f"about {found.group().decode() if found else 'that'}."
+    if "/responses" in request.url.path or "/conversations" in request.url.path:
+        text = {"type": "output_text", "text": echo, "annotations": []}
+        item = {"id": "msg_1", "type": "message", "role": "assistant", "content": [text]}
+        return httpx.Response(200, json={"id": "resp_1", "object": "response", "output": [item]})
     if request.url.path.endswith("/embeddings"):
         return httpx.Response(200, json={"object": "list", "data": [{"embedding": [0.1]}]})
     if sent.get("stream"):
@@ -199,7 +214,10 @@ def test_unknown_methods_and_paths_get_openai_errors(gateway: TestClient, path, 
     assert response.status_code == 405
     assert_openai_error(response)
     response = gateway.request(method, path + "/nope")
-    assert response.status_code == 404
+    # Under the Responses routes, one more segment can name a resource (/v1/responses/{id}),
+    # so the wrong method on it is 405; elsewhere the path is unknown.
+    resource = path.startswith(("/v1/responses", "/v1/conversations"))
+    assert response.status_code in ((404, 405) if resource else (404,))
     assert_openai_error(response)
 
 
