@@ -368,6 +368,8 @@ class PersonSpacyRecognizer(SpacyRecognizer):
             value = text[result.start : result.end]
             if not _LATIN.search(value) and any(c.isalpha() for c in value):
                 continue  # the English model guessing at another script ("Напиши")
+            if not any(c.isalnum() for c in value):
+                continue  # a symbol ("¦") is nobody's name and no place
             if result.entity_type == "LOCATION" and not_a_name(value):
                 continue
             if result.entity_type == "PERSON" and not_a_person(text, result.start, result.end):

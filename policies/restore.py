@@ -92,9 +92,12 @@ class TextRestorer:
             if self.urls.withholds(text, start, match.start(), context):
                 self.withheld += 1
                 continue
+            begin = match.start()
             if json_escape:
                 value = json.dumps(value, ensure_ascii=False)[1:-1]
-            out.append(text[last : match.start()])
+            elif _kept_backslash(match.group()):
+                begin += 1  # the app's own backslash before the value, not Markdown escaping
+            out.append(text[last:begin])
             out.append(value)
             last = match.end()
         out.append(text[last:upto])
@@ -106,6 +109,12 @@ class TextRestorer:
         return self.replace(
             text, PLACEHOLDER.finditer(text, concurrent=True), json_escape=json_escape
         )
+
+
+def _kept_backslash(placeholder: str) -> bool:
+    # Markdown escaping by a model escapes both brackets (`\[PERSON\_1\]`); a backslash
+    # before an unescaped placeholder was in the text the placeholder replaced a value in.
+    return placeholder.startswith("\\") and not placeholder[:-1].endswith("\\")
 
 
 class Restorer:

@@ -6,6 +6,8 @@ import pytest
 from cogate.policies.names import NameListRecognizer
 from cogate.policies.recognizers import project_recognizers
 
+from .conftest import chat, exchange
+
 # (recognizer, text, entity type, the value that must be found exactly)
 POSITIVE = [
     (
@@ -301,3 +303,12 @@ def test_name_list_types_streets_named_after_people_as_places() -> None:
     text = "Send it to 40 rue Victor Hugo"
     found = NameListRecognizer().analyze(text, ["PERSON", "LOCATION"])
     assert [(r.entity_type, text[r.start : r.end]) for r in found] == [("LOCATION", "Victor Hugo")]
+
+
+def test_symbols_spacy_tags_are_neither_names_nor_places(make_privacy) -> None:
+    privacy = make_privacy("mode: redact\n")
+    for text in ("¦", "x ¦ y", "\\¦"):
+        ex = exchange("chat/completions", chat(("user", text)))
+        privacy.resolve(ex)
+        privacy.sanitize(ex)
+        assert ex.findings == [], text

@@ -35,7 +35,7 @@ def client(upstream: Upstream):
     app = create_app(
         Settings(upstream="http://upstream.test/v1"), assembler(upstream, ListLedger())
     )
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1", headers=JSON) as client:
         yield client
 
 
@@ -84,6 +84,10 @@ def test_other_paths_are_refused_unread(client, upstream, method, path) -> None:
     assert upstream.requests == []
 
 
+# A local client that sends JSON, as SDKs do (the browser defences refuse anything else).
+JSON = {"content-type": "application/json"}
+
+
 def test_zstd_body_is_decoded_before_forwarding(client, upstream) -> None:
     body = json.dumps({"model": "m", "input": "hi"}).encode()
     answer = client.post(
@@ -102,7 +106,7 @@ def test_decoded_size_limit(upstream) -> None:
         assembler(upstream, ListLedger()),
     )
     bomb = zstandard.ZstdCompressor().compress(b'{"input": "' + b"a" * 100_000 + b'"}')
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1", headers=JSON) as client:
         answer = client.post("/v1/responses", content=bomb, headers={"content-encoding": "zstd"})
     assert answer.status_code == 413 and upstream.requests == []
 
@@ -156,7 +160,7 @@ def test_streams_and_errors_are_restored_in_redact_mode() -> None:
         Settings(upstream="http://upstream.test/v1"),
         assembler(upstream, ListLedger(), restoring_stage),
     )
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1", headers=JSON) as client:
         refused = client.post("/v1/responses", json={"input": "x"})
         streamed = client.post("/v1/responses", json={"input": "x", "stream": True})
     assert refused.status_code == 400
@@ -179,7 +183,7 @@ def test_retrieve_streams_when_its_query_asks_and_restores() -> None:
         Settings(upstream="http://upstream.test/v1"),
         assembler(upstream, ListLedger(), restoring_stage),
     )
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1", headers=JSON) as client:
         answer = client.get("/v1/responses/resp_1?stream=true&starting_after=2")
     assert seen[0].url.path == "/v1/responses/resp_1" and seen[0].content == b""
     assert seen[0].url.params["starting_after"] == "2"
@@ -210,9 +214,9 @@ def test_a_broken_stream_ends_with_an_error_event_the_sdk_raises() -> None:
         Settings(upstream="http://upstream.test/v1"),
         assembler(upstream, ListLedger(), restoring_stage),
     )
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1", headers=JSON) as client:
         streamed = client.post("/v1/responses", json={"input": "x", "stream": True})
-        sdk = openai.OpenAI(base_url="http://testserver/v1", api_key="k", http_client=client)
+        sdk = openai.OpenAI(base_url="http://127.0.0.1/v1", api_key="k", http_client=client)
         seen = []
         with pytest.raises(openai.APIError, match="broke mid-stream"):
             for event in sdk.responses.create(model="m", input="x", stream=True):
@@ -237,6 +241,6 @@ def test_free_text_in_a_query_is_refused_unsent(client, upstream, query: str) ->
 def test_the_ledger_records_the_query_that_left(upstream) -> None:
     ledger = ListLedger()
     app = create_app(Settings(upstream="http://upstream.test/v1"), assembler(upstream, ledger))
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1", headers=JSON) as client:
         client.get("/v1/responses/resp_1/input_items?limit=5&order=asc")
     assert ledger.egress[0].destination_path == "/v1/responses/resp_1/input_items?limit=5&order=asc"

@@ -27,9 +27,12 @@ class FakeScanner:
         self.unscannable_paths: list[tuple[str, str]] = []
         self.keep = unscannable
 
-    def text(self, value: str, path: str, context: str = "") -> str:
+    def text(self, value: str, path: str, context: str = "", *, words: bool = False) -> str:
         self.paths.append(path)
         return value.replace(SECRET, "[EMAIL_1]")
+
+    def texts(self, values: list[str], paths: list[str]) -> list[str]:
+        return [self.text(value, path) for value, path in zip(values, paths, strict=True)]
 
     def unscannable(self, path: str, kind: str) -> bool:
         self.unscannable_paths.append((path, kind))
