@@ -100,6 +100,9 @@ class Privacy:
         """The vault of an exchange: its conversation header, else its first messages."""
         if ex.conversation:
             seed: Any = ["header", ex.conversation]
+        elif "surface" in ex.notes:  # Anthropic Messages: bridge until the surface seam lands
+            seed = ex.notes["surface"].conversation_seed(ex.notes["op"], ex.body)
+            seed = ["surface", seed] if seed is not None else ["exchange", ex.id]
         elif ex.route == "chat/completions" and isinstance(ex.body.get("messages"), list):
             first = []
             for message in ex.body["messages"]:
@@ -149,8 +152,11 @@ class Privacy:
         """Transform the request for its mode (redact, passthrough, block)."""
         if ex.policy is None:
             self.resolve(ex)
+        surface = ex.notes.get("surface")  # Anthropic Messages: bridge until the surface seam
         if ex.mode == "passthrough":
             ex.outbound_body = ex.body
+            if surface is not None:
+                ex.notes["outbound_raw"] = ex.notes["raw"]
             return
         if ex.mode == "block":
             raise PolicyBlocked(
@@ -161,7 +167,12 @@ class Privacy:
             return  # sketch, logits, local: the collaboration runners take it from here
         outcome = Outcome()
         redaction = self._redaction(ex, outcome)
-        ex.outbound_body = fields.rewrite(ex.route, ex.body, redaction)
+        if surface is not None:
+            raw = surface.rewrite(ex.notes["op"], ex.notes["raw"], ex.body, redaction)
+            ex.notes["outbound_raw"] = raw
+            ex.outbound_body = json.loads(raw)
+        else:
+            ex.outbound_body = fields.rewrite(ex.route, ex.body, redaction)
         ex.findings.extend(outcome.findings)
         ex.removed.extend(outcome.removed)
         ex.restorer = Restorer(redaction.vault)

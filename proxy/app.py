@@ -17,6 +17,8 @@ from .errors import GatewayError, error_body
 from .ingress import build_exchange, check_token, parse_json_object, read_body
 from .pipeline import Pipeline, Reply
 from .settings import Settings
+from .surfaces import bridge
+from .surfaces.anthropic_messages import SURFACE
 
 log = logging.getLogger("cogate.app")
 
@@ -94,6 +96,17 @@ def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> F
     @app.get("/v1/models")
     async def models(request: Request) -> Response:
         return await proxied("models", request)
+
+    # Anthropic Messages: bridge until the surface seam lands (proxy/surfaces/bridge.py).
+    @app.post("/v1/messages", responses=STREAMED)
+    @app.post("/v1/messages/count_tokens")
+    async def messages(request: Request) -> Response:
+        ex = await bridge.exchange_for(settings, request)
+        return to_response(await request.app.state.pipeline.handle(ex))
+
+    @app.api_route("/v1/messages/{rest:path}", methods=["GET", "POST", "DELETE", "PUT", "PATCH"])
+    async def messages_other(request: Request, rest: str) -> Response:
+        raise SURFACE.refuse(request.url.path)
 
     @app.get("/cogate/metrics", response_class=PlainTextResponse)
     async def metrics(request: Request) -> Response:

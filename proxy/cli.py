@@ -34,6 +34,10 @@ def main() -> None:
 @click.option("--host", help="Address to bind (default 127.0.0.1; others need a token).")
 @click.option("--port", type=int, help="Port to listen on (default 8787).")
 @click.option("--upstream", help="OpenAI-compatible base URL to forward to.")
+@click.option(
+    "--anthropic-upstream",
+    help="Anthropic Messages base URL, without /v1 (default https://api.anthropic.com).",
+)
 @click.option("--policy", type=click.Path(dir_okay=False, path_type=Path), help="Policy YAML.")
 @click.option(
     "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Audit data dir."

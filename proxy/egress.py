@@ -110,11 +110,18 @@ class EgressGate:
         method: str = "POST",
         note: dict[str, Any] | None = None,
         base_url: str | None = None,
+        raw: bytes | None = None,
+        upstream_headers: dict[str, str] | None = None,
     ) -> UpstreamReply:
-        """Audit, then forward `body` to `path` under the configured upstream."""
+        """Audit, then forward `body` to `path` under the configured upstream.
+
+        `raw`: the exact bytes to send (a surface that relays signed blocks byte for byte);
+        `upstream_headers`: the app's own credentials and API headers, sent instead of the
+        OpenAI authorization.
+        """
         base = base_url or self.settings.upstream_for(ex.destination_host)
         url = f"{base}/{path.lstrip('/')}"
-        content = encode_body(body) if body is not None else b""
+        content = raw if raw is not None else encode_body(body) if body is not None else b""
         parts = urlsplit(url)
         record = EgressRecord(
             exchange_id=ex.id,
@@ -140,7 +147,7 @@ class EgressGate:
             "content-type": "application/json",
             "accept": "application/json, text/event-stream",
         }
-        headers.update(self._auth_headers(ex))
+        headers.update(self._auth_headers(ex) if upstream_headers is None else upstream_headers)
         request = self.client.build_request(method, url, content=content or None, headers=headers)
         sent = time.perf_counter()
 

@@ -57,6 +57,10 @@ class ForwardRunner:
     """passthrough and redact: forward the (sanitized) request, restore the answer."""
 
     async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+        if "surface" in ex.notes:  # Anthropic Messages: bridge until the surface seam lands
+            from .surfaces import bridge
+
+            return await bridge.forward(ex, gate)
         method = "GET" if ex.route == "models" else "POST"
         body = ex.outbound_body
         if body is None and method == "POST":

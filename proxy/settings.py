@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_UPSTREAM = "https://api.openai.com/v1"
+DEFAULT_ANTHROPIC_UPSTREAM = "https://api.anthropic.com"
 
 
 def default_data_dir() -> Path:
@@ -25,6 +26,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8787
     upstream: str = DEFAULT_UPSTREAM
+    # Anthropic Messages base URL, without /v1 (as ANTHROPIC_BASE_URL is).
+    anthropic_upstream: str = DEFAULT_ANTHROPIC_UPSTREAM
     # When set, replaces the app's Authorization header towards the upstream.
     upstream_api_key: SecretStr | None = None
     policy: Path | None = None
@@ -65,6 +68,17 @@ class Settings(BaseSettings):
                 f"upstream must be an http(s) URL such as {DEFAULT_UPSTREAM}, got {value!r}"
             )
         return value.rstrip("/")
+
+    @field_validator("anthropic_upstream")
+    @classmethod
+    def _anthropic_upstream_is_base(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if not value.startswith(("http://", "https://")) or value.endswith("/v1"):
+            raise ValueError(
+                "anthropic_upstream must be an http(s) base URL without /v1, such as "
+                f"{DEFAULT_ANTHROPIC_UPSTREAM}, got {value!r}"
+            )
+        return value
 
     @property
     def binds_loopback(self) -> bool:

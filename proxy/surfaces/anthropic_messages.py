@@ -1,0 +1,259 @@
+"""The Anthropic Messages API as a cogate surface: `POST /v1/messages` and `count_tokens`.
+
+Routes, the request rewrite (anthropic_request), restoration of answers and streams
+(anthropic_stream) and local answers in Messages shape. Batches and any other
+`/v1/messages/...` path are refused: cogate cannot yet scan or restore them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cogate.policies.fields import Scanner
+
+from ..errors import BadRequest
+from ..pipeline import Reply
+from .anthropic_request import VERBATIM_BLOCKS, rewrite_request
+from .anthropic_stream import (
+    Held,
+    MessagesStreamRestorer,
+    SSEEvent,
+    TextRestore,
+    restore_citation,
+    restore_error,
+)
+from .json_spans import Verbatim, spans, splice
+
+__all__ = ["SURFACE", "MessagesSurface", "Operation", "SSEEvent", "Turn"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    name: str
+    scanned: bool = True
+
+
+@dataclass
+class Turn:
+    role: str
+    text: str
+
+
+class Answer(Protocol):
+    finish_reason: str | None
+    prompt_tokens: int
+    completion_tokens: int
+
+    def __aiter__(self) -> AsyncIterator[str]: ...
+
+    async def aclose(self) -> None: ...
+
+
+CREATE = "messages.create"
+COUNT = "messages.count_tokens"
+STOP_REASONS = {"length": "max_tokens", "stop": "end_turn", None: "end_turn"}
+
+
+class UnsupportedOperation(BadRequest):
+    status = 404
+    code = "operation_not_supported"
+
+
+class MessagesSurface:
+    name = "anthropic.messages"
+    upstream = "anthropic"
+    strip_prefix = ""
+    operations: Sequence[Operation] = (
+        Operation("POST", "/v1/messages", CREATE),
+        Operation("POST", "/v1/messages/count_tokens", COUNT),
+    )
+
+    def refuse(self, path: str) -> UnsupportedOperation:
+        """Batches and anything else under /v1/messages: not scanned, so not forwarded."""
+        what = "message batches" if path.startswith("/v1/messages/batches") else path
+        return UnsupportedOperation(
+            f"cogate does not support {what} yet, so nothing was sent; send single "
+            "requests to POST /v1/messages"
+        )
+
+    def rewrite(self, op: str, raw: bytes, body: dict[str, Any], scanner: Scanner) -> bytes:
+        return rewrite_request(raw, body, scanner)
+
+    def stream_requested(self, op: str, body: dict[str, Any]) -> bool:
+        return op == CREATE and body.get("stream") is True
+
+    def conversation_seed(self, op: str, body: dict[str, Any]) -> Any:
+        """System text and the first user turn: the same in every turn of one conversation."""
+        messages = body.get("messages")
+        first = next(
+            (
+                m.get("content")
+                for m in messages or []
+                if isinstance(m, dict) and m.get("role") == "user"
+            ),
+            None,
+        )
+        if first is None and body.get("system") is None:
+            return None
+        return ["anthropic.messages", body.get("system"), first]
+
+    def restore_json(self, op: str, body: Any, text: TextRestore) -> Any:
+        if not isinstance(body, dict):
+            return body
+        if body.get("type") == "error":
+            return restore_error(body, text)
+        content = body.get("content")
+        if op != CREATE or not isinstance(content, list):
+            return body
+        return {**body, "content": [_restore_block(b, text) for b in content]}
+
+    def restore_raw(self, op: str, raw: bytes, text: TextRestore) -> bytes:
+        """`restore_json` on the upstream's bytes; signed blocks keep their exact bytes."""
+        body = json.loads(raw)
+        restored = self.restore_json(op, body, text)
+        if restored is body:
+            return raw
+        source = raw.decode("utf-8")
+        where = spans(source, ("content", None))
+        if isinstance(restored, dict) and isinstance(restored.get("content"), list):
+            restored["content"] = [
+                Verbatim(source[slice(*where[("content", i)])])
+                if isinstance(b, dict)
+                and b.get("type") in VERBATIM_BLOCKS
+                and ("content", i) in where
+                else b
+                for i, b in enumerate(restored["content"])
+            ]
+        return splice(restored)
+
+    def stream_restorer(self, op: str, held: Held, text: TextRestore) -> MessagesStreamRestorer:
+        return MessagesStreamRestorer(held, text)
+
+    def turns(self, op: str, body: dict[str, Any]) -> list[Turn]:
+        out = []
+        system = _text_of(body.get("system"))
+        if system:
+            out.append(Turn("system", system))
+        for message in body.get("messages") or []:
+            if not isinstance(message, dict):
+                continue
+            role = "assistant" if message.get("role") == "assistant" else "user"
+            content = message.get("content")
+            results = [
+                b for b in content or [] if isinstance(b, dict) and b.get("type") == "tool_result"
+            ]
+            text = _text_of(content)
+            if results and role == "user":
+                out.append(Turn("tool", "\n".join(_text_of(b.get("content")) for b in results)))
+            if text:
+                out.append(Turn(role, text))
+        return out
+
+    def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
+        if op != CREATE:
+            raise BadRequest("a local answer exists for messages.create only", param="model")
+        stream = events(answer, model) if self.stream_requested(op, body) else whole(answer, model)
+        media = "text/event-stream" if self.stream_requested(op, body) else "application/json"
+        return Reply(status=200, stream=stream, media_type=media)
+
+
+def _restore_block(block: Any, text: TextRestore) -> Any:
+    if not isinstance(block, dict):
+        return block
+    kind = block.get("type")
+    if kind == "text":
+        out = {**block, "text": text.restore(block.get("text") or "")}
+        if isinstance(block.get("citations"), list):
+            out["citations"] = [restore_citation(c, text) for c in block["citations"]]
+        return out
+    if kind in ("tool_use", "server_tool_use") and "input" in block:
+        return {**block, "input": _restore_tree(block["input"], text)}
+    return block  # thinking, redacted_thinking, server results: never restored
+
+
+def _restore_tree(value: Any, text: TextRestore) -> Any:
+    if isinstance(value, str):
+        return text.restore(value)
+    if isinstance(value, dict):
+        return {text.restore(k): _restore_tree(v, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore_tree(v, text) for v in value]
+    return value
+
+
+def _text_of(content: Any) -> str:
+    """Plain text of a string or content blocks (thinking left out: it is the cloud's)."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    parts = []
+    for block in content:
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        if kind == "text" and isinstance(block.get("text"), str):
+            parts.append(block["text"])
+        elif kind == "tool_use":
+            parts.append(f"(tool call {block.get('name')}: {json.dumps(block.get('input'))})")
+        elif kind == "document" and isinstance(block.get("source"), dict):
+            parts.append(_text_of(block["source"].get("data") or block["source"].get("content")))
+    return "\n".join(p for p in parts if p)
+
+
+def _message(model: str, text: str, answer: Answer) -> dict[str, Any]:
+    return {
+        "id": "msg_cogate_" + uuid.uuid4().hex[:20],
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [{"type": "text", "text": text}] if text is not None else [],
+        "stop_reason": STOP_REASONS.get(answer.finish_reason, "end_turn"),
+        "stop_sequence": None,
+        "usage": {"input_tokens": answer.prompt_tokens, "output_tokens": answer.completion_tokens},
+    }
+
+
+async def whole(answer: Answer, model: str) -> AsyncIterator[bytes]:
+    try:
+        text = "".join([piece async for piece in answer])
+    finally:
+        await answer.aclose()
+    yield json.dumps(_message(model, text, answer), ensure_ascii=False).encode()
+
+
+def _event(name: str, data: dict[str, Any]) -> bytes:
+    body = json.dumps({"type": name, **data}, ensure_ascii=False, separators=(",", ":"))
+    return f"event: {name}\ndata: {body}\n\n".encode()
+
+
+async def events(answer: Answer, model: str) -> AsyncIterator[bytes]:
+    """message_start … message_stop, as the Messages API streams them."""
+    start = _message(model, None, answer)  # type: ignore[arg-type]
+    start.update(content=[], stop_reason=None, usage={"input_tokens": 0, "output_tokens": 0})
+    try:
+        yield _event("message_start", {"message": start})
+        yield _event(
+            "content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}
+        )
+        async for piece in answer:
+            delta = {"type": "text_delta", "text": piece}
+            yield _event("content_block_delta", {"index": 0, "delta": delta})
+        yield _event("content_block_stop", {"index": 0})
+        stop = STOP_REASONS.get(answer.finish_reason, "end_turn")
+        usage = {"input_tokens": answer.prompt_tokens, "output_tokens": answer.completion_tokens}
+        yield _event(
+            "message_delta", {"delta": {"stop_reason": stop, "stop_sequence": None}, "usage": usage}
+        )
+        yield _event("message_stop", {})
+    finally:
+        await answer.aclose()
+
+
+SURFACE = MessagesSurface()
