@@ -143,7 +143,7 @@ class MessagesSurface:
         for message in body.get("messages") or []:
             if not isinstance(message, dict):
                 continue
-            role = "assistant" if message.get("role") == "assistant" else "user"
+            role = message.get("role") if message.get("role") in ("assistant", "system") else "user"
             content = message.get("content")
             results = [
                 b for b in content or [] if isinstance(b, dict) and b.get("type") == "tool_result"

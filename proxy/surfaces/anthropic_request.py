@@ -102,7 +102,7 @@ TOOL_KEPT = {
     "citations",
     "eager_input_streaming",
 }
-ROLES = {"user", "assistant"}
+ROLES = {"user", "assistant", "system"}
 
 
 def rewrite_request(raw: bytes, body: dict[str, Any], scanner: Scanner) -> bytes:
@@ -152,7 +152,8 @@ def _messages(value: Any, text: str, kept: dict, scanner: Scanner) -> list[Any]:
         path = f"messages[{i}]"
         if not isinstance(message, dict) or message.get("role") not in ROLES:
             raise BadRequest(
-                f"{path} must be an object whose role is user or assistant", param=f"{path}.role"
+                f"{path} must be an object whose role is user, assistant or system",
+                param=f"{path}.role",
             )
         item: dict[str, Any] = {}
         for key, part in message.items():
