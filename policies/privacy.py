@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cogate.proxy.errors import PolicyBlocked
+from cogate.proxy.errors import GatewayError, PolicyBlocked
 from cogate.proxy.exchange import Exchange
 from cogate.proxy.modes import stricter
 from cogate.proxy.private_files import create_once, private_dir
@@ -162,6 +162,13 @@ class Privacy:
             raise PolicyBlocked(
                 f"the policy {ex.policy_id!r} blocks requests from app {ex.app!r}; "
                 "change its `mode` or `routes` to allow them"
+            )
+        if surface is not None and ex.mode in ("sketch", "logits"):
+            raise GatewayError(
+                f"{ex.mode} mode does not answer Anthropic Messages requests yet, so nothing was "
+                "sent; route this app to redact or local mode in the policy",
+                status=501,
+                code="mode_unsupported_for_messages",
             )
         if ex.mode != "redact":
             return  # sketch, logits, local: the collaboration runners take it from here
