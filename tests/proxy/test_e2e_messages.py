@@ -285,3 +285,33 @@ def test_batches_are_refused(client: anthropic.Anthropic, standin: MessagesUpstr
         )
     assert "batches" in caught.value.message
     assert len(standin.received) == since
+
+
+@pytest.fixture(scope="module")
+def local_gateway(
+    standin: MessagesUpstream, llama_upstream: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    work = tmp_path_factory.mktemp("messages-local")
+    policy = work / "local.yaml"
+    policy.write_text("mode: local\n")
+    args = ["--anthropic-upstream", standin.url, "--policy", str(policy)]
+    env = {"COGATE_LOCAL_THREADS": "1"}
+    with cogate_server(work, llama_upstream, args=args, env=env) as url:
+        yield url.removesuffix("/v1")
+
+
+def test_local_mode_answers_in_messages_shape(
+    local_gateway: str, standin: MessagesUpstream
+) -> None:
+    client = anthropic.Anthropic(base_url=local_gateway, api_key="sk-ant-x", max_retries=0)
+    since = len(standin.received)
+    raw = client.messages.with_raw_response.create(model="any", max_tokens=12, messages=ask())
+    assert raw.headers["x-cogate-mode"] == "local"
+    message = raw.parse()
+    assert message.content[0].text.strip() and message.usage.output_tokens > 0
+    with client.messages.stream(model="any", max_tokens=12, messages=ask()) as stream:
+        pieces = list(stream.text_stream)
+        final = stream.get_final_message()
+    assert "".join(pieces) == final.content[0].text and len(pieces) > 1
+    assert client.messages.count_tokens(model="any", messages=ask()).input_tokens > 0
+    assert len(standin.received) == since  # nothing left the device
