@@ -7,8 +7,6 @@ Anthropic upstream and restores the answer or the event stream.
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,8 +23,6 @@ from ..pipeline import Reply
 from ..settings import Settings
 from .anthropic_messages import SURFACE, MessagesSurface
 from .anthropic_stream import SSEEvent
-
-log = logging.getLogger("cogate.messages")
 
 # Request headers the Messages API reads, forwarded as the app sent them (never logged).
 FORWARDED = ("x-api-key", "authorization", "anthropic-version", "anthropic-beta")
@@ -126,9 +122,3 @@ def _note_usage(ex: Exchange, data: dict[str, Any]) -> None:
     usage = data.get("usage") or (data.get("message") or {}).get("usage")
     if isinstance(usage, dict):
         ex.notes["usage"] = {**(ex.notes.get("usage") or {}), **usage}
-
-
-def error_json(exc: GatewayError) -> bytes:
-    """A cogate refusal in the Messages error shape (the Anthropic SDKs read `error.message`)."""
-    body = {"type": "error", "error": {"type": exc.type, "message": exc.message, "code": exc.code}}
-    return json.dumps(body).encode()
