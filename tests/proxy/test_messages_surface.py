@@ -20,6 +20,8 @@ from cogate.proxy.errors import BadRequest
 from cogate.proxy.surfaces.anthropic_messages import SURFACE
 from cogate.proxy.surfaces.anthropic_stream import SSEEvent
 from cogate.proxy.surfaces.json_spans import Verbatim, spans, splice
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 SECRET = "Jane Doe"
@@ -616,3 +618,72 @@ def test_json_spans_splice_round_trip() -> None:
     body = json.loads(raw)
     body["a"][1] = Verbatim(raw[slice(*found[("a", 1)])])
     assert splice(body) == b'{"a":[{"x":1},{"y" : "\\u00e9"}],"b":{"a":[2]}}'
+
+
+# -- properties ----------------------------------------------------------------------------
+
+JSON_LEAF = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(max_size=8), st.floats(allow_nan=False)
+)
+JSON_VALUE = st.recursive(
+    JSON_LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+BLOCKS = st.lists(st.dictionaries(st.text(max_size=5), JSON_VALUE, max_size=3), max_size=3)
+
+
+def spaced(value: Any, draw_space: Any) -> str:
+    """JSON text of `value` with arbitrary whitespace and escaping choices."""
+    space = draw_space()
+    if isinstance(value, dict):
+        items = []
+        for k, v in value.items():
+            key = json.dumps(k, ensure_ascii=draw_space() == " ")
+            items.append(f"{space}{key}{space}:{spaced(v, draw_space)}")
+        return "{" + ",".join(items) + space + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(space + spaced(v, draw_space) for v in value) + space + "]"
+    return json.dumps(value, ensure_ascii=draw_space() == "")
+
+
+@given(st.lists(BLOCKS, max_size=3), st.data())
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+def test_spans_find_exactly_what_json_loads_reads(contents: list, data: st.DataObject) -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content": c} for c in contents]}
+    raw = spaced(body, lambda: data.draw(st.sampled_from(["", " ", "\n  "])))
+    parsed = json.loads(raw)
+    found = spans(raw, ("messages", None, "content", None))
+    expected = {
+        ("messages", i, "content", j): block
+        for i, m in enumerate(parsed["messages"])
+        for j, block in enumerate(m["content"])
+    }
+    assert {k: json.loads(raw[s:e]) for k, (s, e) in found.items()} == expected
+
+
+@given(st.lists(st.integers(min_value=0, max_value=60), max_size=6))
+@settings(max_examples=200)
+def test_stream_restores_wherever_the_pieces_are_cut(cuts: list[int]) -> None:
+    vault = Vault()
+    vault.pseudonym("PERSON", SECRET)
+    vault.pseudonym("EMAIL_ADDRESS", 'jane"doe@example.com')
+    answer = "Dear [PERSON_1], mail [EMAIL_1] or [PERSON_1]!"
+    arguments = json.dumps({"to": "[EMAIL_1]", "name": "[PERSON_1]"})
+    events = [START, ev("content_block_start", index=0, content_block={"type": "text", "text": ""})]
+    events += [delta(0, type="text_delta", text=p) for p in split(answer, cuts)]
+    events += [ev("content_block_stop", index=0)]
+    call = {"type": "tool_use", "id": "t", "name": "mail", "input": {}}
+    events += [ev("content_block_start", index=1, content_block=call)]
+    events += [delta(1, type="input_json_delta", partial_json=p) for p in split(arguments, cuts)]
+    events += [ev("content_block_stop", index=1), ev("message_stop")]
+    final = accumulate(run_stream(vault, events))
+    assert final.content[0].text == f'Dear {SECRET}, mail jane"doe@example.com or {SECRET}!'
+    assert final.content[1].input == {"to": 'jane"doe@example.com', "name": SECRET}
+
+
+def split(text: str, cuts: list[int]) -> list[str]:
+    points = sorted({min(c, len(text)) for c in cuts} | {0, len(text)})
+    return [text[a:b] for a, b in zip(points, points[1:], strict=False) if b > a] or [text]
