@@ -157,3 +157,23 @@ def test_anthropic_upstream_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().anthropic_upstream == "http://relay.example:8080"
     with pytest.raises(ValueError, match="without /v1"):
         Settings(anthropic_upstream="https://api.anthropic.com/v1")
+
+
+def test_streamed_request_error_passes_through_with_its_message_restored(tmp_path: Path) -> None:
+    error = {"type": "error", "error": {"type": "invalid_request_error", "message": "no [EMAIL_1]"}}
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        assert EMAIL.encode() not in request.content
+        return httpx.Response(400, json=error, headers={"request-id": "req_e"})
+
+    (tmp_path / "policy.yaml").write_text("mode: redact\n")
+    config = Settings(data_dir=tmp_path / "data", policy=tmp_path / "policy.yaml")
+    transport = httpx.MockTransport(upstream)
+    app = create_app(config, assemble=lambda s: assemble_pipeline(s, transport=transport))
+    with TestClient(app) as client:
+        reply = client.post("/v1/messages", json=body(stream=True), headers=HEADERS)
+    assert reply.status_code == 400 and reply.headers["request-id"] == "req_e"
+    assert reply.json() == {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": f"no {EMAIL}"},
+    }
