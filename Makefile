@@ -8,7 +8,7 @@ LLAMA_BUILD ?= portable
 LLAMA_WHEELS := .wheels
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: install demo test test-fast bench lint format clean system-packages mitm
+.PHONY: install demo test test-fast bench lint format check clean system-packages mitm
 
 install: $(VENV)/.installed $(MITM_VENV)/.installed system-packages
 
@@ -61,9 +61,19 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Lint, format, types and the import layers: what CI runs before the tests.
+check: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@# mypy resolves `cogate.*` through symlinks to the top-level folders.
+	@mkdir -p .mypy-src/cogate && for p in core policies audit collab proxy; do \
+		ln -sfn ../../$$p .mypy-src/cogate/$$p; done
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
 format: $(VENV)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) $(MITM_VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(MITM_VENV) .pytest_cache .mypy_cache .mypy-src build *.egg-info

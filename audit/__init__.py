@@ -5,13 +5,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from cogate.core.settings import Settings
 
 from .ledger import SQLiteLedger
 from .records import CompletionRecord, EgressRecord, Ledger
-
-if TYPE_CHECKING:
-    from cogate.proxy.settings import Settings
 
 __all__ = ["CompletionRecord", "EgressRecord", "Ledger", "SQLiteLedger", "open_ledger"]
 

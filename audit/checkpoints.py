@@ -39,8 +39,10 @@ class Checkpoint:
 def sign(
     key: Ed25519PrivateKey, public_text: str, *, ledger: str, size: int, root: str, time: str
 ) -> Checkpoint:
-    body = {"ledger": ledger, "size": size, "root": root, "time": time, "key": key_id(public_text)}
-    return Checkpoint(**body, sig=key.sign(canonical(body)).hex())
+    key_ref = key_id(public_text)
+    body = {"ledger": ledger, "size": size, "root": root, "time": time, "key": key_ref}
+    signature = key.sign(canonical(body)).hex()
+    return Checkpoint(ledger, size, root, time, key_ref, signature)
 
 
 def parse(text: str) -> Checkpoint:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cogate.core.settings import Settings
 
 from . import review
 from .ledger import SQLiteLedger
@@ -27,8 +28,6 @@ data_dir_option = click.option(
 def _resolve(data_dir: Path | None) -> Path:
     if data_dir is not None:
         return data_dir
-    from cogate.proxy.settings import Settings
-
     return Settings().data_dir
 
 
@@ -116,7 +115,8 @@ def show(entry_id, data_dir, as_json, raw):
     store = review.open_store(_resolve(data_dir))
     try:
         item = review.show_entry(store, seq)
-        raw_body = store.get(seq).body
+        row = store.get(seq)
+        raw_body = row.body if row is not None else None
     finally:
         store.close()
     if raw:
@@ -254,7 +254,9 @@ def prune(data_dir, before):
     review.open_store(directory).close()
     ledger = _writer(directory)
     try:
-        dropped, seq = ledger.prune(review.parse_time(before))
+        cutoff = review.parse_time(before)
+        assert cutoff is not None  # --before is required
+        dropped, seq = ledger.prune(cutoff)
     finally:
         ledger.close()
     if dropped:

@@ -11,7 +11,7 @@ import re
 import secrets
 from pathlib import Path
 
-from cogate.proxy.private_files import create_once, private_dir, write_private
+from cogate.core.private_files import create_once, private_dir, write_private
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 

@@ -152,28 +152,9 @@ def _scan(report: Report, rows: Iterable[Row], signed, want_sizes: set[int]) -> 
             else:
                 report.add(seq, f"entry {seq} appears twice or out of order")
             expected = seq
-        data = row.entry.encode()
-        digest = entry_hash(data)
-        ok = digest == row.hash
-        if not ok:
-            report.add(seq, f"entry {seq} does not match its stored hash (its content was edited)")
-        try:
-            entry = json.loads(data)
-            if not isinstance(entry, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            report.add(seq, f"entry {seq} is not a JSON object")
-            entry = {}
-        if entry.get("seq") != seq:
-            ok = False
-            report.add(seq, f"row {seq} holds entry {entry.get('seq')} (rows moved or swapped)")
-        if entry.get("prev") != prev and prev_ok and ok and seq > 1:
-            report.add(
-                seq - 1,
-                f"entry {seq - 1} is not the entry that entry {seq} was chained to "
-                "(it was changed and re-hashed, or replaced)",
-            )
-        body = entry.get("body") if isinstance(entry.get("body"), dict) else {}
+        entry, digest, ok = _read_entry(report, row, prev, prev_ok)
+        recorded = entry.get("body")
+        body = recorded if isinstance(recorded, dict) else {}
         if row.body is not None and sha256_text(row.body) != body.get("hash"):
             report.add(seq, f"the stored body of entry {seq} differs from the hash it recorded")
         elif row.body is None and body.get("stored"):
@@ -185,26 +166,58 @@ def _scan(report: Report, rows: Iterable[Row], signed, want_sizes: set[int]) -> 
         prev, prev_ok, expected = digest, ok, seq + 1
         size = frontier.size
         if size in want_sizes:
-            root = format_hash(frontier.root())
-            roots_at[size] = root
-            cp = signed.get(size)
-            if cp is not None:
-                if cp.root != root:
-                    # An entry already located in this span explains the mismatch.
-                    located = any(p.seq is not None and p.seq <= size for p in report.problems)
-                    report.add(
-                        None if located else last_good_cp + 1,
-                        f"entries {last_good_cp + 1}..{size} were rewritten: their Merkle root "
-                        f"does not match the checkpoint signed at size {size}",
-                    )
-                else:
-                    last_good_cp = size
+            roots_at[size] = format_hash(frontier.root())
+            last_good_cp = _check_root(report, signed.get(size), size, roots_at[size], last_good_cp)
     report.size = frontier.size
     report.root = format_hash(frontier.root())
     for seq in missing_bodies:
         if seq > pruned_through:
             report.add(seq, f"the body of entry {seq} was deleted without a recorded prune")
     return roots_at
+
+
+def _read_entry(report: Report, row: Row, prev: str, prev_ok: bool) -> tuple[dict, str, bool]:
+    """(the entry a row holds, its hash, whether it is intact); problems go to `report`."""
+    seq = row.seq
+    data = row.entry.encode()
+    digest = entry_hash(data)
+    ok = digest == row.hash
+    if not ok:
+        report.add(seq, f"entry {seq} does not match its stored hash (its content was edited)")
+    try:
+        entry = json.loads(data)
+        if not isinstance(entry, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        report.add(seq, f"entry {seq} is not a JSON object")
+        entry = {}
+    if entry.get("seq") != seq:
+        ok = False
+        report.add(seq, f"row {seq} holds entry {entry.get('seq')} (rows moved or swapped)")
+    if entry.get("prev") != prev and prev_ok and ok and seq > 1:
+        report.add(
+            seq - 1,
+            f"entry {seq - 1} is not the entry that entry {seq} was chained to "
+            "(it was changed and re-hashed, or replaced)",
+        )
+    return entry, digest, ok
+
+
+def _check_root(report: Report, cp, size: int, root: str, last_good_cp: int) -> int:
+    """Compare the Merkle root at `size` with the checkpoint signed there (if any); the
+    size of the last checkpoint that matched."""
+    if cp is None:
+        return last_good_cp
+    if cp.root == root:
+        return size
+    # An entry already located in this span explains the mismatch.
+    located = any(p.seq is not None and p.seq <= size for p in report.problems)
+    report.add(
+        None if located else last_good_cp + 1,
+        f"entries {last_good_cp + 1}..{size} were rewritten: their Merkle root "
+        f"does not match the checkpoint signed at size {size}",
+    )
+    return last_good_cp
 
 
 def _check_trusted(report, trusted: TrustedState, ledger_id, public_text, roots_at) -> None:

@@ -13,6 +13,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from cogate.core.settings import is_loopback
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
@@ -30,28 +31,9 @@ _SECURITY_HEADERS = {
 }
 
 
-def _is_loopback(host: str) -> bool:
-    from cogate.proxy.settings import is_loopback
-
-    return is_loopback(host)
-
-
 def create_app(data_dir: Path, token: str) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        # A loopback Host header defeats DNS rebinding; the token defeats other local users.
-        host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip("[]")
-        if not _is_loopback(host):
-            return JSONResponse({"error": "the review page answers on loopback only"}, 403)
-        if request.url.path.startswith("/api/"):
-            given = request.headers.get(TOKEN_HEADER, "")
-            if not hmac.compare_digest(given.encode(), token.encode()):
-                return JSONResponse({"error": "missing or wrong token; open the printed URL"}, 401)
-        response = await call_next(request)
-        response.headers.update(_SECURITY_HEADERS)
-        return response
+    _guard(app, token)
 
     @app.get("/")
     def index() -> Response:
@@ -63,18 +45,42 @@ def create_app(data_dir: Path, token: str) -> FastAPI:
             raise HTTPException(404)
         return FileResponse(STATIC / name, media_type=_STATIC_FILES[name])
 
-    def filters(request: Request, limit: int = 100) -> Filters:
-        q = request.query_params
-        return Filters(
-            since=review.parse_time(q.get("since") or None),
-            until=review.parse_time(q.get("until") or None),
-            app=q.get("app") or None,
-            host=q.get("destination") or None,
-            mode=q.get("mode") or None,
-            entity=q.get("entity") or None,
-            limit=min(int(q.get("limit") or limit), 1000),
-            offset=int(q.get("offset") or 0),
-        )
+    _api(app, data_dir)
+    return app
+
+
+def _guard(app: FastAPI, token: str) -> None:
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        # A loopback Host header defeats DNS rebinding; the token defeats other local users.
+        host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip("[]")
+        if not is_loopback(host):
+            return JSONResponse({"error": "the review page answers on loopback only"}, 403)
+        if request.url.path.startswith("/api/"):
+            given = request.headers.get(TOKEN_HEADER, "")
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                return JSONResponse({"error": "missing or wrong token; open the printed URL"}, 401)
+        response = await call_next(request)
+        response.headers.update(_SECURITY_HEADERS)
+        return response
+
+
+def _filters(request: Request, limit: int = 100) -> Filters:
+    q = request.query_params
+    return Filters(
+        since=review.parse_time(q.get("since") or None),
+        until=review.parse_time(q.get("until") or None),
+        app=q.get("app") or None,
+        host=q.get("destination") or None,
+        mode=q.get("mode") or None,
+        entity=q.get("entity") or None,
+        limit=min(int(q.get("limit") or limit), 1000),
+        offset=int(q.get("offset") or 0),
+    )
+
+
+def _api(app: FastAPI, data_dir: Path) -> None:
+    """The JSON API the page reads: entries, one entry, chart, facets, verification."""
 
     def with_store(fn) -> Any:
         store = review.open_store(data_dir)
@@ -86,7 +92,7 @@ def create_app(data_dir: Path, token: str) -> FastAPI:
     @app.get("/api/entries")
     def entries(request: Request) -> dict[str, Any]:
         try:
-            f = filters(request)
+            f = _filters(request)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         return with_store(lambda s: {"total": s.total(f), "items": review.list_entries(s, f)})
@@ -100,7 +106,7 @@ def create_app(data_dir: Path, token: str) -> FastAPI:
 
     @app.get("/api/chart")
     def chart(request: Request) -> dict[str, Any]:
-        f = filters(request)
+        f = _filters(request)
         return with_store(lambda s: review.chart_data(s, f))
 
     @app.get("/api/facets")
@@ -112,14 +118,12 @@ def create_app(data_dir: Path, token: str) -> FastAPI:
         # Read-only here: only `cogate audit verify` moves the trusted state forward.
         return review.verify_data_dir(data_dir, update_state=False).as_dict()
 
-    return app
-
 
 def run(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8788) -> None:
     import click
     import uvicorn
 
-    if not _is_loopback(host):
+    if not is_loopback(host):
         raise ValueError(f"the review page binds loopback only (127.0.0.1 or ::1), not {host}")
     review.open_store(data_dir).close()
     token = secrets.token_urlsafe(24)

@@ -106,8 +106,8 @@ async def timed_stream(runner: Any, ex: Any, gate: Any) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace, cloud: str) -> dict[str, Any]:
-    from cogate.audit import open_ledger
-    from cogate.collab import build_collab
+    from contextlib import AsyncExitStack
+
     from cogate.collab.cogenesis import (
         leaks,
         load_samples,
@@ -116,12 +116,11 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, Any]:
         reference_of,
         request_messages,
     )
-    from cogate.collab.logits import LogitsRunner
+    from cogate.collab.runtime import LocalModel
+    from cogate.core.settings import Settings
     from cogate.policies import Privacy
-    from cogate.proxy.egress import EgressGate
-    from cogate.proxy.exchange import Exchange
-    from cogate.proxy.settings import Settings
-    from cogate.proxy.upstream import build_client
+    from cogate.proxy.assembly import assemble_pipeline
+    from cogate.proxy.surfaces import exchange_for
 
     settings = Settings(
         data_dir=Path(tempfile.mkdtemp(prefix="cogate-collab-bench-")),
@@ -131,21 +130,23 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, Any]:
         read_timeout=900,
     )
     privacy = Privacy(settings)
-    collab = build_collab(settings, privacy)
-    logits = LogitsRunner(settings, collab.model, privacy, gate_path=args.gate)
-    ledger = open_ledger(settings)
-    client = build_client(settings)
-    gate = EgressGate(settings, client, ledger)
-    systems = {"local only": ("local", collab.runners["local"]), "logits": ("logits", logits)}
+    model = LocalModel(settings)
+    # The gateway's own wiring, with the privacy engine and the model this bench inspects.
+    stack = AsyncExitStack()
+    pipeline = await stack.enter_async_context(
+        assemble_pipeline(settings, privacy=privacy, model=model, logits={"gate_path": args.gate})
+    )
+    gate, logits = pipeline.gate, pipeline.runners["logits"]
+    systems = {"local only": ("local", pipeline.runners["local"]), "logits": ("logits", logits)}
     if not args.no_sketch:
-        systems["sketch"] = ("sketch", collab.runners["sketch"])
+        systems["sketch"] = ("sketch", pipeline.runners["sketch"])
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in systems}
     print(
-        f"local model {collab.model.name}; cloud {cloud}; gate {logits.gate.describe()}",
+        f"local model {model.name}; cloud {cloud}; gate {logits.gate.describe()}",
         file=sys.stderr,
     )
     try:
-        await collab.model.ready()
+        await model.ready()
         for index, sample in enumerate(load_samples(args.data, args.limit)):
             body = {
                 "model": "cloud",
@@ -156,7 +157,7 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, Any]:
             }
             items = private_items(sample)
             for name, (mode, runner) in systems.items():
-                ex = Exchange(route="chat/completions", body=json.loads(json.dumps(body)))
+                ex = exchange_for("chat/completions", json.loads(json.dumps(body)))
                 privacy.resolve(ex)
                 ex.mode = mode
                 recording = RecordingGate(gate)
@@ -173,10 +174,8 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, Any]:
                     file=sys.stderr,
                 )
     finally:
-        await gate.drain()
-        await client.aclose()
-        ledger.close()
-        await collab.aclose()
+        await stack.aclose()
+        await model.aclose()
     return rows
 
 

@@ -56,9 +56,10 @@ async def measure(args: argparse.Namespace) -> dict[str, dict[str, dict[str, lis
         task_of,
     )
     from cogate.collab.runtime import LocalModel
+    from cogate.core.exchange import Exchange
+    from cogate.core.settings import Settings
     from cogate.policies import Privacy
-    from cogate.proxy.exchange import Exchange
-    from cogate.proxy.settings import Settings
+    from cogate.proxy.surfaces import exchange_for
 
     settings = Settings(
         data_dir=Path(tempfile.mkdtemp(prefix="cogate-leak-")), local_threads=args.threads
@@ -72,7 +73,7 @@ async def measure(args: argparse.Namespace) -> dict[str, dict[str, dict[str, lis
     figures: dict[str, dict[str, dict[str, list[int]]]] = {}
 
     def new_exchange(messages: list[dict[str, str]], mode: str) -> Exchange:
-        ex = Exchange(route="chat/completions", body={"model": "cloud", "messages": messages})
+        ex = exchange_for("chat/completions", {"model": "cloud", "messages": messages})
         privacy.resolve(ex)
         ex.mode = mode
         return ex
@@ -201,88 +202,88 @@ _FONT = {
 _COLOURS = [(66, 133, 244), (234, 67, 53), (251, 188, 5), (52, 168, 83), (154, 96, 196)]
 
 
-def bar_chart(path: Path, title: str, groups: list[str], series: dict[str, list[float]]) -> None:
-    """Grouped bars (values in percent) with labels, written as an RGB PNG."""
-    import struct
-    import zlib
+class _Canvas:
+    """An RGB pixel buffer with rectangles and a 5x7 pixel font, saved as PNG."""
 
-    scale, bar_w, gap = 2, 16, 28
-    width = 120 + len(groups) * (len(series) * bar_w + gap)
-    height = 520
-    top, bottom = 70, 400  # plot area rows
-    pixels = bytearray(b"\xff" * (width * height * 3))
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.pixels = bytearray(b"\xff" * (width * height * 3))
 
-    def rect(x0: int, y0: int, x1: int, y1: int, colour: tuple[int, int, int]) -> None:
-        for y in range(max(0, y0), min(height, y1)):
-            row = y * width * 3
-            for x in range(max(0, x0), min(width, x1)):
-                pixels[row + 3 * x : row + 3 * x + 3] = bytes(colour)
+    def rect(self, x0: int, y0: int, x1: int, y1: int, colour: tuple[int, int, int]) -> None:
+        for y in range(max(0, y0), min(self.height, y1)):
+            row = y * self.width * 3
+            for x in range(max(0, x0), min(self.width, x1)):
+                self.pixels[row + 3 * x : row + 3 * x + 3] = bytes(colour)
 
-    def text(x: int, y: int, label: str, colour=(0, 0, 0), size: int = scale) -> None:
+    def text(self, x: int, y: int, label: str, colour=(0, 0, 0), size: int = 2) -> None:
         for char in label.upper():
             rows = _FONT.get(char, _FONT[" "]).split()
             for dy, bits in enumerate(rows):
                 value = int(bits, 16)
                 for dx in range(5):
                     if value & (1 << (4 - dx)):
-                        rect(
-                            x + dx * size,
-                            y + dy * size,
-                            x + (dx + 1) * size,
-                            y + (dy + 1) * size,
-                            colour,
-                        )
+                        x0, y0 = x + dx * size, y + dy * size
+                        self.rect(x0, y0, x0 + size, y0 + size, colour)
             x += 6 * size
 
-    text(20, 20, title)
-    rect(80, top, 81, bottom, (0, 0, 0))
-    rect(80, bottom, width - 20, bottom + 1, (0, 0, 0))
+    def save(self, path: Path) -> None:
+        import struct
+        import zlib
+
+        width, height = self.width, self.height
+        raw = b"".join(
+            b"\x00" + bytes(self.pixels[y * width * 3 : (y + 1) * width * 3]) for y in range(height)
+        )
+
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            body = kind + data
+            crc = struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+            return struct.pack(">I", len(data)) + body + crc
+
+        header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        path.write_bytes(
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw, 9))
+            + chunk(b"IEND", b"")
+        )
+
+
+def bar_chart(path: Path, title: str, groups: list[str], series: dict[str, list[float]]) -> None:
+    """Grouped bars (values in percent) with labels, written as an RGB PNG."""
+    bar_w, gap = 16, 28
+    width = 120 + len(groups) * (len(series) * bar_w + gap)
+    height = 520
+    top, bottom = 70, 400  # plot area rows
+    canvas = _Canvas(width, height)
+    canvas.text(20, 20, title)
+    canvas.rect(80, top, 81, bottom, (0, 0, 0))
+    canvas.rect(80, bottom, width - 20, bottom + 1, (0, 0, 0))
     for tick in (0, 25, 50, 75, 100):
         y = bottom - (bottom - top) * tick // 100
-        rect(76, y, width - 20, y + 1, (225, 225, 225) if tick else (0, 0, 0))
-        text(20, y - 7, f"{tick}%")
+        canvas.rect(76, y, width - 20, y + 1, (225, 225, 225) if tick else (0, 0, 0))
+        canvas.text(20, y - 7, f"{tick}%")
     x = 100
     for index, group in enumerate(groups):
         start = x
         for number, values in enumerate(series.values()):
             value = max(0.0, min(100.0, values[index]))
             y = bottom - int((bottom - top) * value / 100)
-            rect(x, min(y, bottom - 1), x + bar_w - 2, bottom, _COLOURS[number % len(_COLOURS)])
-            text(x, y - 12, f"{value:.0f}", size=1)
+            colour = _COLOURS[number % len(_COLOURS)]
+            canvas.rect(x, min(y, bottom - 1), x + bar_w - 2, bottom, colour)
+            canvas.text(x, y - 12, f"{value:.0f}", size=1)
             x += bar_w
         label_y = bottom + 10
         for word in group.split():  # one word a line under the group
-            text(start, label_y, word, size=1)
+            canvas.text(start, label_y, word, size=1)
             label_y += 10
         x += gap
     legend_y = height - 60
     for number, name in enumerate(series):
-        rect(
-            20,
-            legend_y + 14 * number,
-            30,
-            legend_y + 14 * number + 10,
-            _COLOURS[number % len(_COLOURS)],
-        )
-        text(36, legend_y + 14 * number + 2, name, size=1)
-
-    raw = b"".join(
-        b"\x00" + bytes(pixels[y * width * 3 : (y + 1) * width * 3]) for y in range(height)
-    )
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return (
-            struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw, 9))
-        + chunk(b"IEND", b"")
-    )
+        y = legend_y + 14 * number
+        canvas.rect(20, y, 30, y + 10, _COLOURS[number % len(_COLOURS)])
+        canvas.text(36, y + 2, name, size=1)
+    canvas.save(path)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -120,20 +120,21 @@ def gemma_path() -> Path:
 
 
 async def run(args: argparse.Namespace, cloud: str) -> dict[str, list[dict[str, float]]]:
+    from contextlib import AsyncExitStack
+
     import httpx
-    from cogate.audit import open_ledger
-    from cogate.collab import build_collab
+    from cogate.collab import SketchRunner
     from cogate.collab.cogenesis import (
         history_texts,
         load_samples,
         reference_of,
         request_messages,
     )
+    from cogate.collab.runtime import LocalModel
+    from cogate.core.settings import Settings
     from cogate.policies import Privacy
-    from cogate.proxy.egress import EgressGate
-    from cogate.proxy.exchange import Exchange
-    from cogate.proxy.settings import Settings
-    from cogate.proxy.upstream import build_client
+    from cogate.proxy.assembly import assemble_pipeline
+    from cogate.proxy.surfaces import exchange_for
 
     settings = Settings(
         data_dir=Path(tempfile.mkdtemp(prefix="cogate-quality-")),
@@ -143,15 +144,19 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, list[dict[str, 
         read_timeout=900,
     )
     privacy = Privacy(settings)
-    collab = build_collab(settings, privacy, reduction=args.reduction)
-    ledger = open_ledger(settings)
-    client = build_client(settings)
-    gate = EgressGate(settings, client, ledger)
+    model = LocalModel(settings)
+    # The gateway's own wiring, with the sketch runner's instruction reduction under study.
+    sketch = SketchRunner(model, privacy, reduction=args.reduction)
+    stack = AsyncExitStack()
+    pipeline = await stack.enter_async_context(
+        assemble_pipeline(settings, privacy=privacy, model=model, runners={"sketch": sketch})
+    )
+    gate = pipeline.gate
     embedder = Embedder()
-    print(f"local model {collab.model.name}; cloud {cloud}", file=sys.stderr)
+    print(f"local model {model.name}; cloud {cloud}", file=sys.stderr)
     scores: dict[str, list[dict[str, float]]] = {name: [] for name in SYSTEMS}
     try:
-        await collab.model.ready()
+        await model.ready()
         for index, sample in enumerate(load_samples(args.data, args.limit)):
             messages = request_messages(sample, "sections", history=args.history)
             body = {
@@ -163,10 +168,10 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, list[dict[str, 
             }
             answers: dict[str, str] = {}
             for name, mode in (("local only", "local"), ("sketch", "sketch")):
-                ex = Exchange(route="chat/completions", body=dict(body))
+                ex = exchange_for("chat/completions", dict(body))
                 privacy.resolve(ex)
                 ex.mode = mode
-                reply = await collab.runners[mode].run(ex, gate)
+                reply = await pipeline.runners[mode].run(ex, gate)
                 answers[name] = _content(reply.body)
                 if args.show and "sketch_outline" in ex.notes:
                     print(f"--- outline {index + 1}\n{ex.notes['sketch_outline']}", file=sys.stderr)
@@ -195,10 +200,8 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, list[dict[str, 
                 file=sys.stderr,
             )
     finally:
-        await gate.drain()
-        await client.aclose()
-        ledger.close()
-        await collab.aclose()
+        await stack.aclose()
+        await model.aclose()
     return scores
 
 

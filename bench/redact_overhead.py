@@ -63,9 +63,10 @@ def stock():
 
 
 def cogate(workdir: Path):
+    from cogate.core.exchange import Exchange
+    from cogate.core.settings import Settings
     from cogate.policies import Privacy
-    from cogate.proxy.exchange import Exchange
-    from cogate.proxy.settings import Settings
+    from cogate.proxy.surfaces import exchange_for
 
     policy = workdir / "bench.yaml"
     # Nothing blocked, so every text goes all the way through (cards and secrets replaced).
@@ -76,9 +77,9 @@ def cogate(workdir: Path):
     privacy = Privacy(Settings(data_dir=workdir / "data", policy=policy))
 
     def run(messages: list[dict], conversation: str) -> Exchange:
-        ex = Exchange(
-            route="chat/completions",
-            body={"model": "m", "messages": messages},
+        ex = exchange_for(
+            "chat/completions",
+            {"model": "m", "messages": messages},
             conversation=conversation,
         )
         privacy.resolve(ex)

@@ -8,12 +8,12 @@ logits mode also builds on).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from cogate.proxy.pipeline import Runner
-from cogate.proxy.settings import Settings
+from cogate.core.egress import Runner
+from cogate.core.exchange import Sanitizer
+from cogate.core.settings import Settings
 
-from .context import Rules, Split, split_request
+from .context import Split, split_request
 from .instruction import DEFAULT_REDUCTION, REDUCTIONS, sanitize_instruction
 from .local import LocalRunner
 from .runtime import Completion, Generation, LocalModel, LocalModelUnavailable, Sampling
@@ -27,7 +27,6 @@ __all__ = [
     "LocalModelUnavailable",
     "LocalRunner",
     "REDUCTIONS",
-    "Rules",
     "Sampling",
     "SketchRunner",
     "Split",
@@ -52,7 +51,7 @@ class Collab:
 
 def build_collab(
     settings: Settings,
-    privacy: Any,
+    privacy: Sanitizer,
     *,
     model: LocalModel | None = None,
     reduction: str = DEFAULT_REDUCTION,

@@ -207,7 +207,8 @@ def private_items(sample: dict[str, Any]) -> PrivateItems:
     fields = profile_fields(sample)
     name = fields.get("Name", "")
     parts = name.split()
-    clauses, quoted = [], []
+    clauses: list[str] = []
+    quoted: list[str] = []
     for key in PRIVATE_FIELDS:
         for clause in fields.get(key, "").split(";"):
             clause = clause.strip()

@@ -10,45 +10,12 @@ the CoGenesis single user message (`## User Profile` / `## User Writing History`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
-from cogate.proxy.errors import BadRequest
-
-DEFAULT_MARKERS: tuple[tuple[str, str], ...] = (("<private>", "</private>"),)
-DEFAULT_HEADINGS: tuple[str, ...] = ("User Profile", "User Writing History")
-
-
-@dataclass(frozen=True)
-class Rules:
-    """What the policy declares private (defaults: the shipped default policy's)."""
-
-    system_message: bool = True
-    markers: tuple[tuple[str, str], ...] = DEFAULT_MARKERS
-    headings: tuple[str, ...] = DEFAULT_HEADINGS
-
-    @classmethod
-    def from_policy(cls, policy: Any) -> Rules:
-        section = getattr(policy, "private_context", None)
-        if section is None:
-            return cls()
-        return cls(
-            system_message=bool(getattr(section, "system_message", True)),
-            markers=tuple(
-                (str(o), str(c)) for o, c in getattr(section, "markers", DEFAULT_MARKERS)
-            ),
-            headings=tuple(str(h) for h in getattr(section, "headings", DEFAULT_HEADINGS)),
-        )
-
-    @cached_property
-    def private_context(self) -> Any:
-        from cogate.policies.schema import PrivateContext
-
-        return PrivateContext(
-            system_message=self.system_message,
-            markers=list(self.markers),
-            headings=list(self.headings),
-        )
+from cogate.core.errors import BadRequest
+from cogate.core.exchange import Exchange
+from cogate.policies.schema import PrivateContext, policy_of
+from cogate.policies.sections import split_private
 
 
 @dataclass
@@ -101,7 +68,7 @@ def message_text(message: dict[str, Any], index: int) -> str:
     )
 
 
-def split_request(body: dict[str, Any], rules: Rules) -> Split:
+def split_request(body: dict[str, Any], rules: PrivateContext) -> Split:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise BadRequest("`messages` must be a non-empty list of chat messages", param="messages")
@@ -114,32 +81,13 @@ def split_request(body: dict[str, Any], rules: Rules) -> Split:
         if rules.system_message and role in ("system", "developer"):
             split.private.append(text)
             continue
-        private, rest = split_text(text, rules)
+        rest, private = split_private(text, rules)
         split.private.extend(private)
-        split.turns.append(Turn(role, rest))
+        split.turns.append(Turn(role, rest.strip() if private else text))
     return split
 
 
-def split_text(text: str, rules: Rules) -> tuple[list[str], str]:
-    """(private pieces, the rest) of one message's text. The privacy engine's section finder
-    decides what is private, so detection and the collaboration modes agree."""
-    from cogate.policies.sections import private_sections
-
-    private, public, last = [], [], 0
-    for section in private_sections(text, rules.private_context):
-        public.append(text[last : section.start])
-        piece = text[section.start : section.end]
-        if section.kind == "marker":
-            closing = dict(rules.markers).get(section.name, "")
-            piece = piece[len(section.name) :]
-            piece = piece[: -len(closing)] if closing and piece.endswith(closing) else piece
-        private.append(piece.strip())
-        last = section.end
-    public.append(text[last:])
-    return private, "".join(public).strip() if private else text
-
-
-def split_exchange(ex: Any, mode: str) -> Split:
+def split_exchange(ex: Exchange, mode: str) -> Split:
     """The private context and instruction of a chat exchange for a collaboration mode;
     refuses routes and requests the mode cannot serve."""
     if ex.route != "chat/completions":
@@ -147,7 +95,7 @@ def split_exchange(ex: Any, mode: str) -> Split:
             f"{mode} mode answers /v1/chat/completions only, not /v1/{ex.route}; "
             "use redact mode for this route"
         )
-    split = split_request(ex.body, Rules.from_policy(ex.policy))
+    split = split_request(ex.body, policy_of(ex).private_context)
     if not split.instruction:
         raise BadRequest(
             "nothing is left to send once the private context is taken out; put the task "

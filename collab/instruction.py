@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
 import re
-from typing import Any
 
-from cogate.proxy.exchange import Exchange
+from cogate.core.exchange import Exchange, Sanitizer
 
 from .runtime import LocalModel, Sampling
 
@@ -74,7 +72,7 @@ async def rewrite_task(model: LocalModel, text: str) -> str:
 async def sanitize_instruction(
     ex: Exchange,
     instruction: str,
-    privacy: Any,
+    privacy: Sanitizer,
     *,
     reduction: str = DEFAULT_REDUCTION,
     model: LocalModel | None = None,
@@ -96,12 +94,11 @@ async def sanitize_instruction(
     return guard.scrub(text) if guard is not None else text
 
 
-async def redact(ex: Exchange, text: str, privacy: Any) -> str:
+async def redact(ex: Exchange, text: str, privacy: Sanitizer, field: str = FIELD) -> str:
     """Entity redaction by the privacy engine (detection is CPU work: off the event loop)."""
-    result = await asyncio.to_thread(privacy.sanitize_text, ex, text, FIELD)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+    if not text:
+        return text
+    return await asyncio.to_thread(privacy.sanitize_text, ex, text, field)
 
 
 _QUOTED = re.compile(r"""(?<![\w])(['"\u2018\u201c])(.{3,120}?)['"\u2019\u201d](?![\w])""")
@@ -122,7 +119,7 @@ class ContextGuard:
         self.placeholders: dict[str, str] = {}
 
     @classmethod
-    async def of(cls, ex: Exchange, private_text: str, privacy: Any) -> ContextGuard:
+    async def of(cls, ex: Exchange, private_text: str, privacy: Sanitizer) -> ContextGuard:
         """Scan the private context (on the device, in a scratch copy of the exchange so its
         findings do not count as removed from what left)."""
         if not private_text.strip():

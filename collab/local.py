@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.errors import BadRequest
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.pipeline import Reply
+from cogate.core.egress import Egress
+from cogate.core.errors import BadRequest
+from cogate.core.exchange import Exchange
+from cogate.core.reply import Reply
 
 from .context import message_text
 from .replies import answer, sampling_from_body
@@ -68,12 +68,10 @@ class LocalRunner:
     def __init__(self, model: LocalModel) -> None:
         self.model = model
 
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+    async def run(self, ex: Exchange, gate: Egress) -> Reply:
         if ex.route == "models":
             await gate.record_local(ex, note={"local_model": self.model.name})
             return models_reply(self.model)
-        if "surface" in ex.notes:  # Anthropic Messages: bridge until the surface seam lands
-            return await self._surface(ex, gate, ex.notes["surface"], ex.notes["op"])
         if ex.route != "chat/completions":
             raise BadRequest(
                 f"local mode answers /v1/chat/completions only, not /v1/{ex.route}; "
@@ -92,34 +90,3 @@ class LocalRunner:
             await gen.aclose()
             raise
         return await answer(gen, ex.body, self.model.name, notes=ex.notes)
-
-    async def _surface(self, ex: Exchange, gate: EgressGate, surface: Any, op: str) -> Reply:
-        """A wire API other than chat: its turns in, its own shape out (`surface.render`)."""
-        body = ex.body
-        sampling = sampling_from_body(
-            {
-                "max_tokens": body.get("max_tokens"),
-                "temperature": body.get("temperature"),
-                "top_p": body.get("top_p"),
-                "stop": body.get("stop_sequences"),
-            }
-        )
-        messages = []
-        for turn in surface.turns(op, body):
-            if turn.role == "tool":
-                messages.append({"role": "user", "content": f"(tool result)\n{turn.text}"})
-            else:
-                messages.append({"role": turn.role, "content": turn.text})
-        await self.model.ready()
-        prompt = prompt_for(self.model, messages)
-        note = {"local_model": self.model.name, "prompt_tokens": len(prompt)}
-        if op.endswith("count_tokens"):
-            await gate.record_local(ex, note=note)
-            return Reply(status=200, body=json.dumps({"input_tokens": len(prompt)}).encode())
-        gen = self.model.generate(prompt, sampling)
-        try:
-            await gate.record_local(ex, note=note)
-        except BaseException:
-            await gen.aclose()
-            raise
-        return surface.render(op, body, gen, self.model.name)

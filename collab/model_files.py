@@ -20,7 +20,7 @@ def packaged_file(package: str, filename: str) -> Path:
         ) from None
     for entry in dist.files or ():
         if entry.name == filename:
-            return Path(dist.locate_file(entry)).resolve()
+            return Path(str(dist.locate_file(entry))).resolve()
     raise FileNotFoundError(f"package {package} does not contain {filename}")
 
 

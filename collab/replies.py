@@ -14,8 +14,11 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from cogate.proxy.errors import BadRequest, GatewayError, error_body
-from cogate.proxy.pipeline import Reply
+from cogate.core import sse
+from cogate.core.errors import BadRequest, GatewayError, error_body
+from cogate.core.exchange import StreamRestorer
+from cogate.core.reply import Reply
+from cogate.core.surface import Answer
 
 from .runtime import Generation, Sampling
 
@@ -86,10 +89,6 @@ def completion_body(
     }
 
 
-def _event(obj: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
-
-
 async def answer(
     gen: Generation, body: dict[str, Any], model: str, *, notes: dict[str, Any] | None = None
 ) -> Reply:
@@ -113,9 +112,15 @@ async def answer(
 
 
 async def stream_chunks(
-    gen: Generation, model: str, include_usage: bool, notes: dict[str, Any] | None = None
+    gen: Answer,
+    model: str,
+    include_usage: bool,
+    notes: dict[str, Any] | None = None,
+    *,
+    restorer: StreamRestorer | None = None,
 ) -> AsyncIterator[bytes]:
-    """chat.completion.chunk events; closing this iterator stops the generation."""
+    """chat.completion.chunk events, the app's values put back by `restorer` when given;
+    closing this iterator stops the generation. The one chunk streamer of local answers."""
     base = {
         "id": completion_id(),
         "object": "chat.completion.chunk",
@@ -125,7 +130,9 @@ async def stream_chunks(
 
     def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
         choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
-        return _event({**base, "choices": [choice]})
+        event = {**base, "choices": [choice]}
+        out = restorer.feed(event) if restorer is not None else [event]
+        return b"".join(sse.encode_event(e) for e in out)
 
     try:
         yield chunk({"role": "assistant", "content": ""}, None)
@@ -134,15 +141,17 @@ async def stream_chunks(
                 yield chunk({"content": piece}, None)
         except GatewayError as exc:
             # Headers are gone already: say what happened in the stream, as OpenAI does.
-            yield _event(error_body(exc.message, exc.type, exc.code))
-            yield b"data: [DONE]\n\n"
+            yield sse.encode_event(error_body(exc.message, exc.type, exc.code))
+            yield sse.DONE_EVENT
             return
         yield chunk({}, gen.finish_reason or "stop")
+        for held in restorer.finish() if restorer is not None else []:
+            yield sse.encode_event(held)
         counted = usage(gen.prompt_tokens, gen.completion_tokens)
         if notes is not None:
             notes["usage"] = counted
         if include_usage:
-            yield _event({**base, "choices": [], "usage": counted})
-        yield b"data: [DONE]\n\n"
+            yield sse.encode_event({**base, "choices": [], "usage": counted})
+        yield sse.DONE_EVENT
     finally:
         await gen.aclose()

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cogate.proxy.errors import BadRequest, GatewayError, Overloaded
-from cogate.proxy.settings import Settings
+from cogate.core.errors import BadRequest, GatewayError, Overloaded
+from cogate.core.settings import Settings
 
 from .model_files import embedded_model_path
 

@@ -16,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.errors import UpstreamTimeout, UpstreamUnreachable
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.pipeline import Reply
+from cogate.core.egress import Egress
+from cogate.core.errors import UpstreamTimeout, UpstreamUnreachable
+from cogate.core.exchange import Exchange, Sanitizer
+from cogate.core.reply import Reply
+from cogate.core.wire import encode_json
+from cogate.policies.schema import policy_of
 
 from .context import Split, split_exchange
 from .instruction import DEFAULT_REDUCTION, ContextGuard, sanitize_instruction
@@ -42,12 +44,9 @@ FALLBACK_HEADER = "x-cogate-fallback"
 OUTLINE_TOKENS = 256
 
 
-def fallback_allowed(policy: Any) -> bool:
-    """The policy's `collab.fallback_local` (absent: not allowed)."""
-    collab = getattr(policy, "collab", None)
-    if isinstance(collab, dict):
-        return bool(collab.get("fallback_local", False))
-    return bool(getattr(collab, "fallback_local", False))
+def fallback_allowed(ex: Exchange) -> bool:
+    """The policy's `collab.fallback_local`: may the local model answer alone?"""
+    return policy_of(ex).collab.fallback_local
 
 
 def outline_request(
@@ -151,7 +150,7 @@ class SketchRunner:
     def __init__(
         self,
         model: LocalModel,
-        privacy: Any,
+        privacy: Sanitizer,
         *,
         reduction: str = DEFAULT_REDUCTION,
         outline_tokens: int = OUTLINE_TOKENS,
@@ -175,7 +174,7 @@ class SketchRunner:
             split, instruction, guard, outline_request(ex.model, task, self.outline_tokens)
         )
 
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+    async def run(self, ex: Exchange, gate: Egress) -> Reply:
         sampling = sampling_from_body(ex.body)
         # Refuse before the cloud is asked for an outline nobody could use.
         self.model.check_capacity()
@@ -183,7 +182,7 @@ class SketchRunner:
         await self.model.ready()
         # An outline need not be longer than the answer it plans.
         prepared.body["max_tokens"] = min(self.outline_tokens, max(48, sampling.max_tokens))
-        ex.outbound_body = prepared.body
+        ex.outbound = encode_json(prepared.body)
         outline, reply = await self._outline(ex, gate, prepared.body)
         if reply is not None:
             return reply
@@ -204,11 +203,11 @@ class SketchRunner:
         return await answer(gen, ex.body, self.model.name, notes=ex.notes)
 
     async def _outline(
-        self, ex: Exchange, gate: EgressGate, body: dict[str, Any]
+        self, ex: Exchange, gate: Egress, body: dict[str, Any]
     ) -> tuple[str | None, Reply | None]:
         """(outline, None), or (None, the upstream's error reply) when it failed and the
         policy does not allow a local fallback; (None, None) for a local fallback."""
-        allowed = fallback_allowed(ex.policy)
+        allowed = fallback_allowed(ex)
         try:
             upstream = await gate.send(
                 ex, "chat/completions", body, note={"purpose": "sketch outline"}
@@ -230,7 +229,7 @@ class SketchRunner:
             return None, None
         try:
             data = upstream.json()
-            if ex.findings:
+            if ex.needs_restoring:
                 data = ex.restorer.restore_json(data)
             outline = data["choices"][0]["message"]["content"]
             if not isinstance(outline, str) or not outline.strip():

@@ -138,7 +138,7 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
             model_to_presidio_entity_mapping=NER_MAPPING, labels_to_ignore=NER_IGNORED
         ),
     )
-    nlp_engine.nlp = {"en": load_spacy(spacy_model)}  # loaded here: Presidio would download
+    nlp_engine.nlp = {"en": load_spacy(spacy_model)}  # type: ignore[assignment]  # loaded here: Presidio would download
     recognizers = [
         PersonSpacyRecognizer(
             supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"],
@@ -165,7 +165,7 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
             # As Presidio's registry configures them (IBANs, hex keys... in any case);
             # constructed directly they would be case-sensitive.
             recognizer.global_regex_flags = PRESIDIO_FLAGS
-    recognizers += project_recognizers()
+    recognizers += project_recognizers()  # type: ignore[arg-type]
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
     return AnalyzerEngine(
         registry=registry,

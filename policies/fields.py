@@ -1,9 +1,9 @@
-"""Every outbound field of a request, per route: where text can carry private data.
+"""The privacy engine's tools for walking outbound fields: where text can carry private data.
 
-`rewrite(route, body, scanner)` returns a new body in which each text field went through
-`scanner.text(value, path)`. Known structures are walked precisely (messages, content
-parts, tool-call arguments parsed as JSON, tool schemas); any other field is scanned
-string by string unless it is a known non-content setting. Content that cannot be scanned
+Each wire API's surface (`cogate.proxy.surfaces`) walks its own request shape with these:
+every text goes through `scanner.text(value, path)`; tool-call arguments are parsed as JSON,
+tool schemas keep their structure; any other field is scanned string by string unless it
+is a known non-content setting. Content that cannot be scanned
 (images, audio, files, token ids) goes to `scanner.unscannable(path, kind)`, which refuses,
 drops or keeps it per the policy.
 """
@@ -11,15 +11,22 @@ drops or keeps it per the policy.
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Any
 
+from cogate.core.surface import Scanner
 
-class Scanner(Protocol):
-    def text(self, value: str, path: str, context: str = "") -> str: ...
-
-    def unscannable(self, path: str, kind: str) -> bool:
-        """True: keep the item as is; False: drop it. Raises to refuse the request."""
-        ...
+__all__ = [
+    "MESSAGE_KEYS_KEPT",
+    "SETTINGS",
+    "STRUCTURE",
+    "TEXT_PARTS",
+    "Scanner",
+    "generic",
+    "inputs",
+    "is_tokens",
+    "json_text",
+    "tool_schema",
+]
 
 
 # Top-level settings that are not content (numbers, enums, tool choice by name).
@@ -78,26 +85,6 @@ TEXT_PARTS = {"text", "input_text", "output_text"}
 MESSAGE_KEYS_KEPT = {"role", "tool_call_id", "audio"}
 
 
-def rewrite(route: str, body: dict[str, Any], scanner: Scanner) -> dict[str, Any]:
-    if route == "models":
-        return dict(body)
-    out: dict[str, Any] = {}
-    for key, value in body.items():
-        if key in SETTINGS:
-            out[key] = value
-        elif route == "chat/completions" and key == "messages" and isinstance(value, list):
-            out[key] = [_message(m, f"messages[{i}]", scanner) for i, m in enumerate(value)]
-        elif key in ("tools", "functions") and isinstance(value, list):
-            out[key] = [_tool(t, f"{key}[{i}]", scanner) for i, t in enumerate(value)]
-        elif route == "completions" and key == "prompt":
-            out[key] = _inputs(value, "prompt", scanner)
-        elif route == "embeddings" and key == "input":
-            out[key] = _inputs(value, "input", scanner)
-        else:
-            out[key] = generic(value, key, scanner, schema=key == "response_format")
-    return out
-
-
 def generic(
     value: Any, path: str, scanner: Scanner, key: str | None = None, schema: bool = False
 ) -> Any:
@@ -143,74 +130,7 @@ def json_text(value: str, path: str, scanner: Scanner) -> str:
     return json.dumps(generic(parsed, path, scanner), ensure_ascii=False)
 
 
-def _message(message: Any, path: str, scanner: Scanner) -> Any:
-    if not isinstance(message, dict):
-        return generic(message, path, scanner)
-    out: dict[str, Any] = {}
-    role = message.get("role")
-    for key, value in message.items():
-        where = f"{path}.{key}"
-        if key in MESSAGE_KEYS_KEPT or value is None:
-            out[key] = value
-        elif key == "content":
-            out[key] = _content(value, where, scanner, tool=role in ("tool", "function"))
-        elif key == "tool_calls" and isinstance(value, list):
-            out[key] = [_tool_call(c, f"{where}[{i}]", scanner) for i, c in enumerate(value)]
-        elif key == "function_call" and isinstance(value, dict):
-            out[key] = _function_call(value, where, scanner)
-        else:  # name, refusal, reasoning fields, anything new
-            out[key] = generic(value, where, scanner)
-    return out
-
-
-def _content(value: Any, path: str, scanner: Scanner, *, tool: bool) -> Any:
-    if isinstance(value, str):
-        return json_text(value, path, scanner) if tool else scanner.text(value, path)
-    if not isinstance(value, list):
-        return generic(value, path, scanner)
-    parts = []
-    for i, part in enumerate(value):
-        where = f"{path}[{i}]"
-        if isinstance(part, str):
-            parts.append(scanner.text(part, where))
-            continue
-        if not isinstance(part, dict):
-            parts.append(generic(part, where, scanner))
-            continue
-        kind = part.get("type")
-        if kind in TEXT_PARTS and isinstance(part.get("text"), str):
-            parts.append({**part, "text": scanner.text(part["text"], f"{where}.text")})
-        elif kind == "refusal" and isinstance(part.get("refusal"), str):
-            parts.append({**part, "refusal": scanner.text(part["refusal"], f"{where}.refusal")})
-        elif scanner.unscannable(where, str(kind)):
-            parts.append(part)
-    return parts
-
-
-def _tool_call(call: Any, path: str, scanner: Scanner) -> Any:
-    if not isinstance(call, dict):
-        return generic(call, path, scanner)
-    out = dict(call)
-    function = call.get("function")
-    if isinstance(function, dict):
-        out["function"] = _function_call(function, f"{path}.function", scanner)
-    for key, value in call.items():
-        if key not in ("function", "id", "type", "index"):
-            out[key] = generic(value, f"{path}.{key}", scanner)
-    return out
-
-
-def _function_call(function: dict[str, Any], path: str, scanner: Scanner) -> dict[str, Any]:
-    out = dict(function)
-    arguments = function.get("arguments")
-    if isinstance(arguments, str):
-        out["arguments"] = json_text(arguments, f"{path}.arguments", scanner)
-    elif arguments is not None:
-        out["arguments"] = generic(arguments, f"{path}.arguments", scanner)
-    return out
-
-
-def _tool(tool: Any, path: str, scanner: Scanner) -> Any:
+def tool_schema(tool: Any, path: str, scanner: Scanner) -> Any:
     """Tool and function definitions: descriptions and schemas; names are code, kept."""
     if not isinstance(tool, dict):
         return generic(tool, path, scanner)
@@ -219,21 +139,21 @@ def _tool(tool: Any, path: str, scanner: Scanner) -> Any:
         if key in ("type", "name"):
             out[key] = value
         elif key == "function" and isinstance(value, dict):
-            out[key] = _tool(value, f"{path}.function", scanner)
+            out[key] = tool_schema(value, f"{path}.function", scanner)
         else:
             out[key] = generic(value, f"{path}.{key}", scanner, schema=True)
     return out
 
 
-def _is_tokens(value: Any) -> bool:
+def is_tokens(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, int) for v in value)
 
 
-def _inputs(value: Any, path: str, scanner: Scanner) -> Any:
+def inputs(value: Any, path: str, scanner: Scanner) -> Any:
     """completions `prompt` / embeddings `input`: a string, strings, or token ids."""
     if isinstance(value, str):
         return scanner.text(value, path)
-    if _is_tokens(value):
+    if is_tokens(value):
         return value if scanner.unscannable(path, "token_ids") else []
     if isinstance(value, list):
         out = []
@@ -241,7 +161,7 @@ def _inputs(value: Any, path: str, scanner: Scanner) -> Any:
             where = f"{path}[{i}]"
             if isinstance(item, str):
                 out.append(scanner.text(item, where))
-            elif _is_tokens(item):
+            elif is_tokens(item):
                 if scanner.unscannable(where, "token_ids"):
                     out.append(item)
             else:

@@ -77,7 +77,7 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
         ) from None
 
     def read(name: str) -> frozenset[str]:
-        text = package.joinpath(name).read_text(encoding="ascii", errors="ignore")
+        text = package.joinpath(name).read_bytes().decode("ascii", errors="ignore")
         return frozenset(line.split()[0] for line in text.splitlines() if line.strip())
 
     first = read("dist.female.first") | read("dist.male.first")
@@ -155,7 +155,7 @@ class NameListRecognizer(EntityRecognizer):
         uncased = is_uncased(text)
         spans = self._names(text, uncased)
         results = [
-            _result("LOCATION" if place else "PERSON", s, e, score, self.name, self.id)
+            _result("LOCATION" if place else "PERSON", s, e, score, self.name, self.id)  # type: ignore[has-type]
             for s, e, score, place in spans
             if not place or "LOCATION" in entities
         ]
@@ -167,7 +167,7 @@ class NameListRecognizer(EntityRecognizer):
             elif ent.label_ == "ORGANIZATION":
                 firms.append((ent.start_char, ent.end_char))
         for start, end in _list_members(text, anchors, firms, uncased):
-            results.append(_result("PERSON", start, end, 0.6, self.name, self.id))
+            results.append(_result("PERSON", start, end, 0.6, self.name, self.id))  # type: ignore[has-type]
         return results
 
     def _names(self, text: str, uncased: bool) -> list[tuple[int, int, float, bool]]:
@@ -189,24 +189,7 @@ class NameListRecognizer(EntityRecognizer):
                 continue
             # "Rue Victor Hugo", "San Luis": a street or a place named after someone.
             place = in_address(text, words[i].start())
-            end, j = words[i].end(), i + 1
-            surnames = 0
-            while j < len(words) and surnames < 2:
-                gap = text[end : words[j].start()]
-                nxt = words[j].group()
-                if not uncased and gap != " " and gap.strip().lower() in _PARTICLE_SET:
-                    # "Teresa de Vaan", "Paul van der Voet": the particle, then the surname.
-                    if gap != " " + gap.strip() + " " or nxt.lower() in NOT_SURNAME:
-                        break
-                elif gap != " " or nxt.lower() in NOT_SURNAME or nxt.lower() in NEVER_FIRST:
-                    break
-                if uncased:
-                    ok = nxt.upper() in last and nxt.lower() not in COMMON
-                else:
-                    ok = is_capitalised(nxt)
-                if not ok:
-                    break
-                end, j, surnames = words[j].end(), j + 1, surnames + 1
+            end, j, surnames = _surnames(text, words, i, uncased, last)
             common = lower in COMMON
             if _ORG_NEXT.match(text, end):
                 i = j  # "Davis Ltd.", "Jackson Group": a company named after someone
@@ -311,3 +294,26 @@ class PersonSpacyRecognizer(SpacyRecognizer):
                         result.end = trailing.start()
             out.append(result)
         return out
+
+
+def _surnames(
+    text: str, words: list[regex.Match], i: int, uncased: bool, last: frozenset[str]
+) -> tuple[int, int, int]:
+    """(end of the name, index of the next word, surnames taken) after the first name at
+    `words[i]`: up to two surnames, with particles ("de", "van der") in a cased text."""
+    end, j = words[i].end(), i + 1
+    surnames = 0
+    while j < len(words) and surnames < 2:
+        gap = text[end : words[j].start()]
+        nxt = words[j].group()
+        if not uncased and gap != " " and gap.strip().lower() in _PARTICLE_SET:
+            # "Teresa de Vaan", "Paul van der Voet": the particle, then the surname.
+            if gap != " " + gap.strip() + " " or nxt.lower() in NOT_SURNAME:
+                break
+        elif gap != " " or nxt.lower() in NOT_SURNAME or nxt.lower() in NEVER_FIRST:
+            break
+        known = nxt.upper() in last and nxt.lower() not in COMMON
+        if not (known if uncased else is_capitalised(nxt)):
+            break
+        end, j, surnames = words[j].end(), j + 1, surnames + 1
+    return end, j, surnames

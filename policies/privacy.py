@@ -15,17 +15,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cogate.proxy.errors import GatewayError, PolicyBlocked
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.modes import stricter
-from cogate.proxy.private_files import create_once, private_dir
-from cogate.proxy.settings import Settings
+from cogate.core.errors import PolicyBlocked
+from cogate.core.exchange import Exchange
+from cogate.core.modes import stricter
+from cogate.core.private_files import create_once, private_dir
+from cogate.core.settings import Settings
 
-from . import fields
 from .detect import AnalysisCache, Detector
 from .redact import Outcome, Redaction
 from .restore import Restorer
-from .schema import Policy, Route, RouteMatch, load_policy, resolve_reference
+from .schema import Policy, Route, RouteMatch, load_policy, policy_of, resolve_reference
 from .vault import Vault, VaultStore
 
 HASH_KEY_FILE = "pseudonym-hash.key"
@@ -92,29 +91,17 @@ class Privacy:
         ex.policy_id = policy_id
         ex.policy_hash = self._hashes[id(policy)]
         ex.mode = stricter(policy.mode, ex.requested_mode)
-        ex.notes["store_body"] = policy.store_body
+        ex.store_body = policy.store_body
 
     # -- sanitising -------------------------------------------------------------------
 
     def conversation_key(self, ex: Exchange) -> str:
         """The vault of an exchange: its conversation header, else its first messages."""
+        opening = ex.surface.conversation_seed(ex.op, ex.body) if ex.surface else None
         if ex.conversation:
             seed: Any = ["header", ex.conversation]
-        elif "surface" in ex.notes:  # Anthropic Messages: bridge until the surface seam lands
-            seed = ex.notes["surface"].conversation_seed(ex.notes["op"], ex.body)
-            seed = ["surface", seed] if seed is not None else ["exchange", ex.id]
-        elif ex.route == "chat/completions" and isinstance(ex.body.get("messages"), list):
-            first = []
-            for message in ex.body["messages"]:
-                if isinstance(message, dict) and message.get("role") in (
-                    "system",
-                    "developer",
-                    "user",
-                ):
-                    first.append([message.get("role"), message.get("content")])
-                    if message.get("role") == "user":
-                        break
-            seed = ["messages", first]
+        elif opening is not None:
+            seed = opening
         else:
             seed = ["exchange", ex.id]  # no conversation: a vault for this request only
         raw = json.dumps([ex.app, seed], sort_keys=True, ensure_ascii=False, default=str)
@@ -134,10 +121,9 @@ class Privacy:
             return self._hash_key
 
     def _redaction(self, ex: Exchange, outcome: Outcome) -> Redaction:
-        policy = ex.policy if isinstance(ex.policy, Policy) else None
-        if policy is None:
+        if ex.policy is None:
             self.resolve(ex)
-            policy = ex.policy
+        policy = policy_of(ex)
         needs_key = "hash" in policy.actions.values()
         return Redaction(
             policy,
@@ -152,34 +138,21 @@ class Privacy:
         """Transform the request for its mode (redact, passthrough, block)."""
         if ex.policy is None:
             self.resolve(ex)
-        surface = ex.notes.get("surface")  # Anthropic Messages: bridge until the surface seam
         if ex.mode == "passthrough":
-            ex.outbound_body = ex.body
-            if surface is not None:
-                ex.notes["outbound_raw"] = ex.notes["raw"]
+            ex.outbound = ex.raw  # byte for byte what the app sent
             return
         if ex.mode == "block":
             raise PolicyBlocked(
                 f"the policy {ex.policy_id!r} blocks requests from app {ex.app!r}; "
                 "change its `mode` or `routes` to allow them"
             )
-        if surface is not None and ex.mode in ("sketch", "logits"):
-            raise GatewayError(
-                f"{ex.mode} mode does not answer Anthropic Messages requests yet, so nothing was "
-                "sent; route this app to redact or local mode in the policy",
-                status=501,
-                code="mode_unsupported_for_messages",
-            )
         if ex.mode != "redact":
             return  # sketch, logits, local: the collaboration runners take it from here
+        if ex.surface is None:
+            raise TypeError("the exchange has no surface to walk its fields; ingress sets one")
         outcome = Outcome()
         redaction = self._redaction(ex, outcome)
-        if surface is not None:
-            raw = surface.rewrite(ex.notes["op"], ex.notes["raw"], ex.body, redaction)
-            ex.notes["outbound_raw"] = raw
-            ex.outbound_body = json.loads(raw)
-        else:
-            ex.outbound_body = fields.rewrite(ex.route, ex.body, redaction)
+        ex.outbound = ex.surface.rewrite(ex.op, ex.raw, ex.body, redaction)
         ex.findings.extend(outcome.findings)
         ex.removed.extend(outcome.removed)
         ex.restorer = Restorer(redaction.vault)

@@ -60,7 +60,7 @@ class ContextualNhsRecognizer(NhsRecognizer):
     def __init__(self) -> None:
         super().__init__(name="NhsRecognizer")
 
-    def analyze(self, text: str, entities: list[str], nlp_artifacts=None):
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None):  # type: ignore[override]
         results = super().analyze(text, entities, nlp_artifacts)
         if results and not re.search(r"\bnhs\b|health", text, re.IGNORECASE):
             for result in results:
@@ -482,7 +482,7 @@ def custom_recognizers(specs: Iterable[CustomRecognizer]) -> list[EntityRecogniz
                 name=spec.name,
                 deny_list=[w for w in spec.deny_list if w.strip()],
                 deny_list_score=spec.score,
-                context=spec.context or None,
+                context=spec.context or None,  # type: ignore[arg-type]
                 global_regex_flags=flags,
             )
         else:
@@ -490,7 +490,7 @@ def custom_recognizers(specs: Iterable[CustomRecognizer]) -> list[EntityRecogniz
                 supported_entity=spec.entity,
                 name=spec.name,
                 patterns=[Pattern(spec.name, spec.regex or "", spec.score)],
-                context=spec.context or None,
+                context=spec.context or None,  # type: ignore[arg-type]
                 global_regex_flags=flags,
             )
         out.append(recognizer)

@@ -11,8 +11,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 
-from cogate.proxy.errors import PolicyBlocked
-from cogate.proxy.exchange import Finding
+from cogate.core.errors import PolicyBlocked
+from cogate.core.exchange import Finding
 
 from .detect import Detector, Span
 from .schema import Policy

@@ -110,6 +110,9 @@ class Restorer:
     def stream(self) -> StreamRestorer:
         return StreamRestorer(self.text)
 
+    def held(self) -> HeldText:
+        return HeldText(self.text)
+
 
 # Text fields of streamed chunks (chat deltas, tool-call argument deltas, completions text).
 _DELTA_TEXT = ("content", "reasoning_content", "reasoning", "refusal")

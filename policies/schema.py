@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from cogate.core.exchange import Exchange
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -119,7 +120,7 @@ class Policy(_Model):
     name: str = "default"
     description: str = ""
     mode: Mode = "redact"
-    actions: dict[str, Action] = Field(default_factory=lambda: {"default": "pseudonymize"})
+    actions: dict[str, Action] = Field(default_factory=lambda: {"default": "pseudonymize"})  # type: ignore[arg-type]
     score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     thresholds: dict[str, float] = Field(default_factory=dict)
     entities: list[str] | None = None  # None: every type the engine knows
@@ -283,3 +284,10 @@ def resolve_reference(reference: str, relative_to: Path | None) -> Path:
     if not path.is_absolute() and relative_to is not None:
         path = relative_to.parent / path
     return path
+
+
+def policy_of(ex: Exchange) -> Policy:
+    """The full policy an exchange runs under (set by `Privacy.resolve`)."""
+    if not isinstance(ex.policy, Policy):
+        raise TypeError("the exchange has no resolved policy; run Privacy.resolve first")
+    return ex.policy

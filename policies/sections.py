@@ -57,13 +57,19 @@ def private_sections(text: str, context: PrivateContext) -> list[Section]:
     return merged
 
 
-def split_private(text: str, context: PrivateContext) -> tuple[str, str]:
-    """(the text without its private sections, the private sections joined)."""
-    sections = private_sections(text, context)
+def split_private(text: str, context: PrivateContext) -> tuple[str, list[str]]:
+    """(the text without its private sections, each section's content, stripped: a marked
+    span without its markers, a headed section with its heading line)."""
+    closing = dict(context.markers)
     public, private, last = [], [], 0
-    for section in sections:
+    for section in private_sections(text, context):
         public.append(text[last : section.start])
-        private.append(text[section.start : section.end])
+        piece = text[section.start : section.end]
+        if section.kind == "marker":
+            piece = piece[len(section.name) :]
+            end = closing.get(section.name, "")
+            piece = piece[: -len(end)] if end and piece.endswith(end) else piece
+        private.append(piece.strip())
         last = section.end
     public.append(text[last:])
-    return "".join(public), "\n".join(private)
+    return "".join(public), private

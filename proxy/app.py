@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cogate.core.errors import GatewayError, error_body
+from cogate.core.settings import Settings
+from cogate.core.surface import Operation, Surface
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
-from .errors import GatewayError, error_body
+from .assembly import assemble_pipeline
 from .ingress import build_exchange, check_token, parse_json_object, read_body
 from .pipeline import Pipeline, Reply
-from .settings import Settings
-from .surfaces import bridge
-from .surfaces.anthropic_messages import SURFACE
+from .surfaces import SURFACES
 
 log = logging.getLogger("cogate.app")
 
@@ -27,19 +28,67 @@ PipelineFactory = Callable[[Settings], Any]  # returns an async context manager 
 STREAMED: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}}}}
 
 
-def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> FastAPI:
-    """Build the gateway. `assemble` builds the pipeline and its parts for the app's lifetime."""
-    if assemble is None:
-        from .assembly import assemble_pipeline as assemble
+def create_app(
+    settings: Settings,
+    assemble: PipelineFactory | None = None,
+    surfaces: Sequence[Surface] = SURFACES,
+) -> FastAPI:
+    """Build the gateway: each surface's routes over one pipeline. `assemble` builds the
+    pipeline and its parts for the app's lifetime."""
+    factory = assemble or assemble_pipeline
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with assemble(settings) as pipeline:
+        async with factory(settings) as pipeline:
             app.state.pipeline = pipeline
             yield
 
     app = FastAPI(title="cogate", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    _error_handlers(app, surfaces)
+    for surface in surfaces:
+        for operation in surface.operations:
+            _route(app, settings, surface, operation)
+
+    @app.get("/cogate/metrics", response_class=PlainTextResponse)
+    async def metrics(request: Request) -> Response:
+        check_token(settings, request)
+        pipeline: Pipeline = request.app.state.pipeline
+        return Response(pipeline.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/cogate/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def _route(app: FastAPI, settings: Settings, surface: Surface, operation: Operation) -> None:
+    """Serve one operation of a surface through the pipeline."""
+
+    async def proxied(request: Request) -> Response:
+        check_token(settings, request)
+        raw, body = b"", {}
+        if operation.method != "GET":
+            raw = await read_body(settings, request)
+            body = parse_json_object(raw) if raw or operation.scanned else {}
+        ex = build_exchange(surface, operation, raw, body, request)
+        pipeline: Pipeline = request.app.state.pipeline
+        return to_response(await pipeline.handle(ex))
+
+    streamed = operation.method == "POST" and operation.scanned
+    app.add_api_route(
+        operation.path,
+        proxied,
+        methods=[operation.method],
+        name=operation.name,
+        responses=STREAMED if streamed else None,
+    )
+
+
+def _error_handlers(app: FastAPI, surfaces: Sequence[Surface]) -> None:
+    """OpenAI-shaped errors for refusals, unknown routes and invalid parameters."""
+    served = ", ".join(op.path for surface in surfaces for op in surface.operations)
 
     @app.exception_handler(GatewayError)
     async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
@@ -49,8 +98,8 @@ def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> F
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = "not_found" if exc.status_code == 404 else "http_error"
         message = (
-            f"no route {request.method} {request.url.path}; cogate serves /v1/chat/completions, "
-            "/v1/completions, /v1/embeddings, /v1/models and /cogate/health"
+            f"no route {request.method} {request.url.path}; cogate serves {served} and "
+            "/cogate/health"
             if exc.status_code in (404, 405)
             else str(exc.detail)
         )
@@ -71,54 +120,6 @@ def create_app(settings: Settings, assemble: PipelineFactory | None = None) -> F
             ),
             status_code=400,
         )
-
-    async def proxied(route: str, request: Request) -> Response:
-        check_token(settings, request)
-        body: dict[str, Any] = {}
-        if request.method == "POST":
-            body = parse_json_object(await read_body(settings, request))
-        ex = build_exchange(route, body, request)
-        pipeline: Pipeline = request.app.state.pipeline
-        return to_response(await pipeline.handle(ex))
-
-    @app.post("/v1/chat/completions", responses=STREAMED)
-    async def chat_completions(request: Request) -> Response:
-        return await proxied("chat/completions", request)
-
-    @app.post("/v1/completions", responses=STREAMED)
-    async def completions(request: Request) -> Response:
-        return await proxied("completions", request)
-
-    @app.post("/v1/embeddings")
-    async def embeddings(request: Request) -> Response:
-        return await proxied("embeddings", request)
-
-    @app.get("/v1/models")
-    async def models(request: Request) -> Response:
-        return await proxied("models", request)
-
-    # Anthropic Messages: bridge until the surface seam lands (proxy/surfaces/bridge.py).
-    @app.post("/v1/messages", responses=STREAMED)
-    @app.post("/v1/messages/count_tokens")
-    async def messages(request: Request) -> Response:
-        ex = await bridge.exchange_for(settings, request)
-        return to_response(await request.app.state.pipeline.handle(ex))
-
-    @app.api_route("/v1/messages/{rest:path}", methods=["GET", "POST", "DELETE", "PUT", "PATCH"])
-    async def messages_other(request: Request, rest: str) -> Response:
-        raise SURFACE.refuse(request.url.path)
-
-    @app.get("/cogate/metrics", response_class=PlainTextResponse)
-    async def metrics(request: Request) -> Response:
-        check_token(settings, request)
-        pipeline: Pipeline = request.app.state.pipeline
-        return Response(pipeline.metrics.render(), media_type="text/plain; version=0.0.4")
-
-    @app.get("/cogate/health")
-    async def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
-
-    return app
 
 
 def to_response(reply: Reply) -> Response:

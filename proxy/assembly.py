@@ -1,61 +1,87 @@
-"""Build the pipeline and the parts it owns for the lifetime of one gateway process."""
+"""Build the pipeline and the parts it owns for the lifetime of one gateway process.
+
+The one wiring of the gateway: tests and benchmarks override exactly the part they replace
+(the network, the ledger, the privacy engine, the local model, a mode's runner) and get
+every other part as `cogate serve` builds it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import httpx
+from cogate.audit import open_ledger
+from cogate.audit.records import Ledger
+from cogate.collab import build_collab
+from cogate.collab.logits import LogitsRunner
+from cogate.collab.runtime import LocalModel
+from cogate.core.egress import Runner
+from cogate.core.exchange import Exchange, Sanitizer
+from cogate.core.settings import Settings
+from cogate.policies import Privacy
 
 from .egress import EgressGate
 from .intercept_secret import rotate_secret
 from .metrics import Metrics
-from .pipeline import BlockRunner, ForwardRunner, Pipeline, never
-from .settings import Settings
+from .pipeline import ForwardRunner, Pipeline, never
 from .upstream import build_client
+
+
+def _detects(ex: Exchange) -> bool:
+    # Detection runs Presidio and spaCy: a worker thread, and only redact mode has any.
+    return ex.mode == "redact"
 
 
 @asynccontextmanager
 async def assemble_pipeline(
-    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    ledger: Ledger | None = None,
+    privacy: Sanitizer | None = None,
+    model: LocalModel | None = None,
+    runners: Mapping[str, Runner] | None = None,
+    logits: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Pipeline]:
-    """Everything a gateway process needs; `transport` replaces the network (unit tests)."""
-    from cogate.audit import open_ledger
-    from cogate.collab import build_collab
-    from cogate.collab.logits import LogitsRunner
-    from cogate.policies import Privacy
-
-    # Loading the policy and spaCy takes seconds: keep the event loop free meanwhile. A broken
-    # policy stops start-up here rather than failing requests later.
-    privacy = await anyio.to_thread.run_sync(Privacy, settings)
-    ledger = open_ledger(settings)
+    """Everything a gateway process needs. `transport` replaces the network, `ledger` the
+    audit store, `privacy` the privacy engine, `model` the local model (shared, not closed
+    here), `runners` the runner of a mode; `logits` are LogitsRunner keyword arguments
+    (its `fallbacks` default to the sketch and local runners)."""
+    # Loading the policy and spaCy takes seconds: keep the event loop free meanwhile. A
+    # broken policy stops start-up here rather than failing requests later.
+    engine = privacy if privacy is not None else await anyio.to_thread.run_sync(Privacy, settings)
+    ledger = ledger if ledger is not None else open_ledger(settings)
     # A new secret per gateway start: an addon started against an older gateway is refused.
     rotate_secret(settings.data_dir)
     client = build_client(settings, transport=transport)
     metrics = Metrics()
     gate = EgressGate(settings, client, ledger, metrics)
     # The local model loads on first use of a collaboration mode, not at start-up.
-    collab = build_collab(settings, privacy)
+    collab = build_collab(settings, engine, model=model)
     metrics.queue_depth = lambda: collab.model.in_use
-    logits = LogitsRunner(settings, collab.model, privacy, fallbacks=collab.runners)
+    forward = ForwardRunner()
+    modes: dict[str, Runner] = {
+        "passthrough": forward,
+        "redact": forward,
+        **collab.runners,
+        **(runners or {}),
+    }
+    if "logits" not in modes:
+        fallbacks = {name: modes[name] for name in ("sketch", "local") if name in modes}
+        options = {"fallbacks": fallbacks, **(logits or {})}
+        modes["logits"] = LogitsRunner(settings, collab.model, engine, **options)
     try:
-        forward = ForwardRunner()
         yield Pipeline(
             gate,
             stages=[
-                # Choosing a policy is a few dictionary look-ups: inline. Detection runs
-                # Presidio and spaCy: in a worker thread, and only redact mode has any.
-                ("resolve policy", privacy.resolve, never),
-                ("detect and transform", privacy.sanitize, lambda ex: ex.mode == "redact"),
+                # Choosing a policy is a few dictionary look-ups: inline.
+                ("resolve policy", engine.resolve, never),
+                ("detect and transform", engine.sanitize, _detects),
             ],
-            runners={
-                "passthrough": forward,
-                "redact": forward,
-                "block": BlockRunner(),
-                **collab.runners,
-                "logits": logits,
-            },
+            runners=modes,
             stage_budget_s=settings.stage_budget_s,
             metrics=metrics,
         )

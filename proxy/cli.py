@@ -8,20 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cogate.audit.cli import audit
+from cogate.collab.logits.cli import collab
+from cogate.core.private_files import private_dir
+from cogate.policies.cli import policy
 
 from . import __version__
+from .intercept import intercept
 from .intercept_secret import parse_intercept_upstreams
-from .private_files import private_dir
-from .settings import Settings
-
-
-def build_settings(**flags: Any) -> Settings:
-    """Flags win over COGATE_* variables, which win over defaults."""
-    given = {key: value for key, value in flags.items() if value is not None}
-    try:
-        return Settings(**given)
-    except Exception as exc:  # pydantic's ValidationError names the field and the problem
-        raise click.UsageError(str(exc)) from None
+from .options import build_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,7 +31,7 @@ def main() -> None:
 @click.option("--upstream", help="OpenAI-compatible base URL to forward to.")
 @click.option(
     "--anthropic-upstream",
-    help="Anthropic Messages base URL, without /v1 (default https://api.anthropic.com).",
+    help="Anthropic base URL, without /v1 (default https://api.anthropic.com).",
 )
 @click.option("--policy", type=click.Path(dir_okay=False, path_type=Path), help="Policy YAML.")
 @click.option(
@@ -81,17 +76,7 @@ def serve(**flags: Any) -> None:
     )
 
 
-def _register_groups() -> None:
-    from cogate.audit.cli import audit
-    from cogate.collab.logits.cli import collab
-    from cogate.policies.cli import policy
-
-    from .intercept import intercept
-
-    main.add_command(policy)
-    main.add_command(collab)
-    main.add_command(audit)
-    main.add_command(intercept)
-
-
-_register_groups()
+main.add_command(policy)
+main.add_command(collab)
+main.add_command(audit)
+main.add_command(intercept)

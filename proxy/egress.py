@@ -19,18 +19,16 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 from cogate.audit.records import CompletionRecord, EgressRecord, Ledger
+from cogate.core.errors import LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
+from cogate.core.exchange import Exchange
+from cogate.core.settings import Settings
+from cogate.core.surface import forward_headers
+from cogate.core.wire import encode_json
 
-from .errors import LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
-from .exchange import Exchange
 from .metrics import Metrics
-from .settings import Settings
 from .upstream import response_headers
 
 log = logging.getLogger("cogate.egress")
-
-
-def encode_body(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @dataclass
@@ -43,6 +41,10 @@ class UpstreamReply:
     content: bytes = b""
     response: httpx.Response | None = None
     _finish: Any = field(default=None, repr=False)
+
+    @property
+    def streamed(self) -> bool:
+        return self.response is not None
 
     def json(self) -> Any:
         return json.loads(self.content)
@@ -94,6 +96,9 @@ class EgressGate:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
 
     def _auth_headers(self, ex: Exchange) -> dict[str, str]:
+        if forward_headers(ex.surface) is not None:
+            # The surface forwards the app's own credentials (and API headers) as sent.
+            return dict(ex.upstream_headers)
         if self.settings.upstream_api_key is not None:
             return {"authorization": f"Bearer {self.settings.upstream_api_key.get_secret_value()}"}
         if ex.authorization:
@@ -104,24 +109,22 @@ class EgressGate:
         self,
         ex: Exchange,
         path: str,
-        body: dict[str, Any] | None,
+        body: dict[str, Any] | bytes | None,
         *,
         stream: bool = False,
         method: str = "POST",
         note: dict[str, Any] | None = None,
-        base_url: str | None = None,
-        raw: bytes | None = None,
-        upstream_headers: dict[str, str] | None = None,
     ) -> UpstreamReply:
-        """Audit, then forward `body` to `path` under the configured upstream.
-
-        `raw`: the exact bytes to send (a surface that relays signed blocks byte for byte);
-        `upstream_headers`: the app's own credentials and API headers, sent instead of the
-        OpenAI authorization.
-        """
-        base = base_url or self.settings.upstream_for(ex.destination_host)
+        """Audit, then forward `body` (JSON, or the exact bytes) to `path` under the
+        upstream of the exchange's wire API."""
+        api = ex.surface.upstream if ex.surface is not None else "openai"
+        base = self.settings.upstream_for(ex.destination_host, api)
         url = f"{base}/{path.lstrip('/')}"
-        content = raw if raw is not None else encode_body(body) if body is not None else b""
+        if isinstance(body, bytes):
+            content, model = body, ex.model
+        else:
+            content = encode_json(body) if body is not None else b""
+            model = body.get("model") if body else ex.model
         parts = urlsplit(url)
         record = EgressRecord(
             exchange_id=ex.id,
@@ -129,14 +132,14 @@ class EgressGate:
             destination_host=ex.destination_host or parts.netloc,
             destination_path=parts.path,
             method=method,
-            model=(body or {}).get("model") if body else ex.model,
+            model=model,
             mode=ex.mode,
             policy_id=ex.policy_id,
             policy_hash=ex.policy_hash,
             entity_counts=ex.entity_counts(),
             removed_values=ex.removed,
             body=content,
-            store_body=ex.notes.get("store_body", True),
+            store_body=ex.store_body,
             note=note or {},
         )
         audit_id = await self._append(self.ledger.append_egress, record)
@@ -147,7 +150,7 @@ class EgressGate:
             "content-type": "application/json",
             "accept": "application/json, text/event-stream",
         }
-        headers.update(self._auth_headers(ex) if upstream_headers is None else upstream_headers)
+        headers.update(self._auth_headers(ex))
         request = self.client.build_request(method, url, content=content or None, headers=headers)
         sent = time.perf_counter()
 

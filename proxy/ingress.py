@@ -6,14 +6,16 @@ import hmac
 import json
 from typing import Any
 
+from cogate.core.errors import BadRequest, GatewayError, Unauthorized
+from cogate.core.exchange import Exchange
+from cogate.core.modes import MODES, is_mode
+from cogate.core.settings import Settings
+from cogate.core.surface import Operation, Surface, forward_headers
 from starlette.requests import Request
 
-from .errors import BadRequest, GatewayError, Unauthorized
-from .exchange import Exchange
 from .intercept_secret import destination_hint
-from .modes import MODES, is_mode
-from .settings import Settings
 from .shape import check_shape
+from .surfaces import upstream_route
 
 MAX_DEPTH = 64
 MAX_HEADER_VALUE = 1024
@@ -116,18 +118,29 @@ def _header(request: Request, name: str) -> str | None:
     return value or None
 
 
-def build_exchange(route: str, body: dict[str, Any], request: Request) -> Exchange:
+def build_exchange(
+    surface: Surface, operation: Operation, raw: bytes, body: dict[str, Any], request: Request
+) -> Exchange:
+    """The exchange of one request to `operation` of `surface`, its headers checked."""
     mode = _header(request, "x-cogate-mode")
     if mode is not None and not is_mode(mode):
         raise BadRequest(
             f"header x-cogate-mode is {mode!r}; use one of {', '.join(MODES)}",
             param="x-cogate-mode",
         )
+    route = upstream_route(surface, request.url.path)
     check_shape(route, body)
+    forwarded = forward_headers(surface) or ()
     return Exchange(
         route=route,
         body=body,
+        surface=surface,
+        op=operation.name,
+        method=operation.method,
+        raw=raw,
+        query=request.url.query,
         authorization=request.headers.get("authorization"),
+        upstream_headers={k: v for k in forwarded if (v := request.headers.get(k))},
         app=_header(request, "x-cogate-app") or "default",
         conversation=_header(request, "x-cogate-conversation"),
         requested_mode=mode,

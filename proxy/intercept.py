@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cogate.core.private_files import private_dir
 
 from .intercept_secret import secret_path
+from .options import build_settings
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 DEFAULT_HOSTS = ("api.openai.com",)
@@ -271,7 +273,7 @@ def run_mitmdump(cmd: list[str], env: dict[str, str], ready_timeout: float = 60.
         env=env,
         start_new_session=True,  # our signal handler decides how mitmdump stops
     )
-    ready, fatal = threading.Event(), []
+    ready, fatal = threading.Event(), list[str]()
     reader = threading.Thread(target=_pump, args=(proc.stdout, ready, fatal), daemon=True)
     reader.start()
 
@@ -360,9 +362,6 @@ def intercept(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from .cli import build_settings
-    from .private_files import private_dir
-
     settings = build_settings(data_dir=data_dir)
     listen_at = parse_listen(listen)
     if gateway is None:
@@ -422,9 +421,6 @@ def ca_command(data_dir: Path | None, listen: str, mitmdump: str | None, as_json
     The output can be evaluated by a shell: eval "$(cogate intercept ca --data-dir DIR)".
     """
     import json
-
-    from .cli import build_settings
-    from .private_files import private_dir
 
     parent = click.get_current_context().parent
     if data_dir is None and parent is not None:

@@ -16,10 +16,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
-
-from .errors import GatewayError
-from .private_files import private_dir, write_private
-from .settings import Settings
+from cogate.core.errors import GatewayError
+from cogate.core.private_files import private_dir, write_private
+from cogate.core.settings import Settings
 
 SECRET_FILE = "intercept-secret"
 # The addon (proxy/mitm_addon.py) spells these the same; a test keeps them equal.

@@ -6,7 +6,7 @@ import json
 import logging
 import time
 
-from .settings import Settings
+from cogate.core.settings import Settings
 
 
 class JsonFormatter(logging.Formatter):

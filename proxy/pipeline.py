@@ -2,24 +2,26 @@
 
 A stage that raises refuses the request; nothing is forwarded unless every stage before
 the egress gate succeeded (fail closed). Runners decide what a mode sends: forwarding the
-sanitized request (passthrough, redact) or a collaboration strategy (sketch, logits, local).
+sanitized request (passthrough, redact) or a collaboration strategy (sketch, logits, local);
+block mode is refused by the privacy stage, so no runner serves it.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from typing import cast
 
 import anyio
+from cogate.core import sse
+from cogate.core.egress import Egress, Runner, UpstreamAnswer
+from cogate.core.errors import GatewayError, StageFailed, UpstreamUnreachable
+from cogate.core.exchange import Exchange
+from cogate.core.reply import Reply
+from cogate.core.surface import EventRestorer, SSEEvent, Surface, error_event, restore_bytes
 
-from . import sse
-from .egress import EgressGate, UpstreamReply
-from .errors import GatewayError, PolicyBlocked, StageFailed, UpstreamUnreachable
-from .exchange import Exchange
+from .egress import EgressGate
 from .metrics import Metrics
 
 log = logging.getLogger("cogate.pipeline")
@@ -38,106 +40,106 @@ def never(ex: Exchange) -> bool:
     return False
 
 
-@dataclass
-class Reply:
-    """What the HTTP edge sends back: a whole body or a stream of bytes."""
-
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    stream: AsyncIterator[bytes] | None = None
-    media_type: str = "application/json"
-
-
-class Runner(Protocol):
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply: ...
-
-
 class ForwardRunner:
     """passthrough and redact: forward the (sanitized) request, restore the answer."""
 
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
-        if "surface" in ex.notes:  # Anthropic Messages: bridge until the surface seam lands
-            from .surfaces import bridge
-
-            return await bridge.forward(ex, gate)
-        method = "GET" if ex.route == "models" else "POST"
-        body = ex.outbound_body
-        if body is None and method == "POST":
-            if ex.mode != "passthrough":
-                # Never fall back to the app's own body when it was meant to be sanitized.
-                raise StageFailed(
-                    "no sanitized request was produced, so nothing was sent",
-                    code="pipeline_no_sanitized_body",
-                )
-            body = ex.body
-        upstream = await gate.send(
-            ex, ex.route, body if method == "POST" else None, stream=ex.stream, method=method
-        )
-        if upstream.response is not None:
+    async def run(self, ex: Exchange, gate: Egress) -> Reply:
+        surface = ex.surface
+        if surface is None:
+            raise StageFailed("the request has no wire API to answer in; nothing was sent")
+        body = ex.outbound
+        if body is None and ex.method != "GET":
+            # Never fall back to the app's own body when it was meant to be sanitized.
+            raise StageFailed(
+                "no sanitized request was produced, so nothing was sent",
+                code="pipeline_no_sanitized_body",
+            )
+        path = f"{ex.route}?{ex.query}" if ex.query else ex.route
+        upstream = await gate.send(ex, path, body or None, stream=ex.stream, method=ex.method)
+        if upstream.streamed:
             return Reply(
                 status=upstream.status,
                 headers=upstream.headers,
-                stream=self._relay(ex, upstream),
+                stream=self._relay(ex, surface, upstream),
                 media_type=upstream.headers.get("content-type", "text/event-stream"),
             )
-        content = upstream.content
-        if upstream.status < 400 and ex.findings:
-            try:
-                answer = json.loads(content)
-            except ValueError:
-                # The app cannot be given its own values back in an answer we cannot read.
-                raise UpstreamUnreachable(
-                    "the upstream answered with a body that is not JSON, so cogate could not "
-                    "restore your values in it",
-                    code="upstream_bad_response",
-                ) from None
-            content = json.dumps(ex.restorer.restore_json(answer), ensure_ascii=False).encode()
         return Reply(
             status=upstream.status,
             headers=upstream.headers,
-            body=content,
+            body=_restored_body(ex, surface, upstream),
             media_type=upstream.headers.get("content-type", "application/json"),
         )
 
-    async def _relay(self, ex: Exchange, upstream: UpstreamReply) -> AsyncIterator[bytes]:
-        restorer = ex.restorer.stream() if ex.findings else None
+    async def _relay(
+        self, ex: Exchange, surface: Surface, upstream: UpstreamAnswer
+    ) -> AsyncIterator[bytes]:
+        restorer = None
+        if ex.needs_restoring:
+            restorer = surface.stream_restorer(ex.op, ex.restorer.held(), ex.restorer.text)
         try:
             if restorer is None:
                 async for chunk in upstream.chunks():
                     yield chunk
                 return
-            done = False
-            async for event in sse.iter_events(upstream.chunks()):
-                data = sse.event_data(event)
-                if data is sse.DONE:
-                    done = True
-                    for out in restorer.finish():
-                        yield sse.encode_event(out)
-                    yield sse.DONE_EVENT
-                elif isinstance(data, dict):
-                    if data.get("usage"):
-                        ex.notes["usage"] = data["usage"]
-                    for out in restorer.feed(data):
-                        yield sse.encode_event(out)
-                else:
-                    yield event + b"\n\n"
-            if not done:
-                # A stream that ended without [DONE]: the text held back belongs to the app.
-                for out in restorer.finish():
-                    yield sse.encode_event(out)
+            async for out in _restored(ex, upstream, restorer):
+                yield out
         except GatewayError as exc:
             # The upstream broke or stalled after the answer began: end the stream cleanly
             # with an error event (OpenAI's SDKs raise it) instead of cutting the connection.
-            if restorer is not None:
-                for out in restorer.finish():
-                    yield sse.encode_event(out)
-            yield b"\n\n" + sse.encode_event(exc.body())
+            for held in restorer.finish() if restorer is not None else []:
+                yield _encode(held)
+            yield b"\n\n" + _encode(error_event(surface, exc.body()))
 
 
-class BlockRunner:
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
-        raise PolicyBlocked(f"the policy {ex.policy_id!r} blocks requests from app {ex.app!r}")
+def _restored_body(ex: Exchange, surface: Surface, upstream: UpstreamAnswer) -> bytes:
+    """The upstream's answer, or its error body, with the app's values put back."""
+    content = upstream.content
+    if not ex.needs_restoring:
+        return content
+    try:
+        return restore_bytes(surface, ex.op, content, ex.restorer.text)
+    except ValueError:
+        if upstream.status >= 400:
+            return content  # an error that is not JSON is relayed as the upstream wrote it
+        # The app cannot be given its own values back in an answer we cannot read.
+        raise UpstreamUnreachable(
+            "the upstream answered with a body that is not JSON, so cogate could not "
+            "restore your values in it",
+            code="upstream_bad_response",
+        ) from None
+
+
+def _encode(event: SSEEvent) -> bytes:
+    if isinstance(event.data, bytes):
+        return event.data + b"\n\n"
+    return sse.encode_event(event.data, event.name)
+
+
+async def _restored(
+    ex: Exchange, upstream: UpstreamAnswer, restorer: EventRestorer
+) -> AsyncIterator[bytes]:
+    """The upstream's events with the app's values put back (usage noted for the ledger)."""
+    done = False
+    async for event in sse.iter_events(upstream.chunks()):
+        data = sse.event_data(event)
+        if data is sse.DONE:
+            done = True
+            for out in restorer.finish():
+                yield _encode(out)
+            yield sse.DONE_EVENT
+        elif isinstance(data, dict):
+            if data.get("usage"):
+                ex.notes["usage"] = data["usage"]
+            parsed = SSEEvent(sse.event_name(event), data)
+            for out in restorer.feed(parsed):
+                # An event the restorer passed on untouched keeps its exact bytes.
+                yield event + b"\n\n" if out is parsed else _encode(out)
+        else:
+            yield event + b"\n\n"
+    if not done:
+        # A stream that ended without [DONE]: the text held back belongs to the app.
+        for out in restorer.finish():
+            yield _encode(out)
 
 
 def _is_async(stage: Stage) -> bool:
@@ -211,7 +213,7 @@ class Pipeline:
         try:
             with anyio.fail_after(self.stage_budget_s):
                 if _is_async(stage):
-                    await stage(ex)
+                    await cast(Awaitable[None], stage(ex))
                 elif not offload(ex):
                     stage(ex)
                 else:

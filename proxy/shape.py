@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import BadRequest
+from cogate.core.errors import BadRequest
 
 ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 
@@ -55,29 +55,35 @@ def _check_messages(messages: Any) -> None:
                 f"{path}.role is {role!r}; use one of {', '.join(sorted(ROLES))}",
                 param=f"{path}.role",
             )
-        content = message.get("content")
-        if content is not None and not isinstance(content, str):
-            if not isinstance(content, list):
-                raise _fail(f"{path}.content", "a string or a list of content parts", content)
-            for j, part in enumerate(content):
-                if not isinstance(part, dict) or not isinstance(part.get("type"), str):
-                    raise _fail(f"{path}.content[{j}]", 'an object with a "type"', part)
+        _check_content(path, message.get("content"))
         if "name" in message and not isinstance(message["name"], str):
             raise _fail(f"{path}.name", "a string", message["name"])
-        calls = message.get("tool_calls")
-        if calls is not None:
-            if not isinstance(calls, list):
-                raise _fail(f"{path}.tool_calls", "a list", calls)
-            for j, call in enumerate(calls):
-                function = call.get("function") if isinstance(call, dict) else None
-                if not isinstance(function, dict) or not isinstance(
-                    function.get("arguments", ""), str
-                ):
-                    raise _fail(
-                        f"{path}.tool_calls[{j}].function",
-                        "an object whose arguments are a JSON string",
-                        function,
-                    )
+        _check_tool_calls(path, message.get("tool_calls"))
+
+
+def _check_content(path: str, content: Any) -> None:
+    if content is None or isinstance(content, str):
+        return
+    if not isinstance(content, list):
+        raise _fail(f"{path}.content", "a string or a list of content parts", content)
+    for j, part in enumerate(content):
+        if not isinstance(part, dict) or not isinstance(part.get("type"), str):
+            raise _fail(f"{path}.content[{j}]", 'an object with a "type"', part)
+
+
+def _check_tool_calls(path: str, calls: Any) -> None:
+    if calls is None:
+        return
+    if not isinstance(calls, list):
+        raise _fail(f"{path}.tool_calls", "a list", calls)
+    for j, call in enumerate(calls):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("arguments", ""), str):
+            raise _fail(
+                f"{path}.tool_calls[{j}].function",
+                "an object whose arguments are a JSON string",
+                function,
+            )
 
 
 def _check_text_or_tokens(name: str, value: Any) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import httpx
-
-from .settings import Settings
+from cogate.core.settings import Settings
 
 # Headers that describe one hop or one encoding and must not be copied between connections.
 HOP_HEADERS = frozenset(

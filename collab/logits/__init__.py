@@ -6,7 +6,7 @@ top-k logprobs where the local model is unsure. Distributions are aligned throug
 (the tokenizers may differ) and fused in log space with a weight from a small gate trained
 by `cogate collab train-gate`.
 
-    runner = LogitsRunner(settings, local_model, privacy, fallback_runner=sketch_runner)
+    runner = LogitsRunner(settings, local_model, privacy, fallbacks={"sketch": sketch_runner})
     pipeline runners: {"logits": runner, ...}
 """
 

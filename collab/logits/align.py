@@ -93,7 +93,7 @@ class CloudView:
         return not self.options and self.end <= 0.0
 
     def top(self) -> bytes | None:
-        return max(self.options, key=self.options.get) if self.options else None
+        return max(self.options, key=self.options.__getitem__) if self.options else None
 
     def entropy(self) -> float:
         probs = [p for p in self.options.values() if p > 0] + ([self.end] if self.end > 0 else [])

@@ -7,6 +7,12 @@ import sys
 from pathlib import Path
 
 import click
+from cogate.collab.cogenesis import load_samples
+from cogate.collab.runtime import LocalModel
+from cogate.core.settings import Settings
+
+from .runner import default_gate_path
+from .train import collect, load_positions, save_positions, train
 
 DEFAULT_DATA = Path("..") / "shared" / "data"
 
@@ -74,11 +80,6 @@ def train_gate(
     learns how much weight the cloud deserves at each token. The result is plain JSON
     (loaded without torch or pickle); the same --seed gives the same file.
     """
-    from cogate.proxy.settings import Settings
-
-    from .runner import default_gate_path
-    from .train import collect, load_positions, save_positions, train
-
     settings = Settings()
     target = out or default_gate_path(settings)
     if pairs is not None and pairs.is_file():
@@ -104,10 +105,6 @@ def train_gate(
 
 
 def _collect(data, limit, tokens, local_model, cloud_model, threads, collect):
-    from cogate.collab.cogenesis import load_samples
-    from cogate.collab.runtime import LocalModel
-    from cogate.proxy.settings import Settings
-
     folder = data or DEFAULT_DATA
     try:
         samples = load_samples(folder, limit)

@@ -7,14 +7,13 @@ placeholders) and then through the private-terms guard. The raw prefix never lea
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
 from typing import Any
 
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.errors import GatewayError
-from cogate.proxy.exchange import Exchange
+from cogate.collab.instruction import redact
+from cogate.core.egress import Egress
+from cogate.core.errors import GatewayError
+from cogate.core.exchange import Exchange, Sanitizer
 
 from .align import CloudStep, Draft
 from .guard import PrivateTerms
@@ -26,24 +25,14 @@ PREFIX_FIELD = "logits.prefix"
 CLOUD_TEMPLATE = "Task: {instruction}\n\nResponse:\n"
 
 
-async def sanitize(privacy: Any, ex: Exchange, text: str, field: str) -> str:
-    """The privacy engine's redaction, off the event loop (detection is CPU work)."""
-    if not text:
-        return text
-    result = await asyncio.to_thread(privacy.sanitize_text, ex, text, field)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
-
-
 class CloudDrafter:
     """Ask the cloud to continue the answer; one ledger entry per call."""
 
     def __init__(
         self,
         ex: Exchange,
-        gate: EgressGate,
-        privacy: Any,
+        gate: Egress,
+        privacy: Sanitizer,
         *,
         instruction: str,
         terms: PrivateTerms,
@@ -62,7 +51,7 @@ class CloudDrafter:
         self.payloads: list[dict[str, Any]] = []
 
     async def prompt_for(self, prefix: str) -> str:
-        safe = self.terms.scrub(await sanitize(self.privacy, self.ex, prefix, PREFIX_FIELD))
+        safe = self.terms.scrub(await redact(self.ex, prefix, self.privacy, PREFIX_FIELD))
         return self.template.format(instruction=self.instruction) + safe
 
     async def __call__(self, prefix: str, n_tokens: int) -> Draft | None:

@@ -13,9 +13,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.errors import GatewayError
-from cogate.proxy.exchange import Exchange
+from cogate.core.egress import Egress
+from cogate.core.errors import GatewayError
+from cogate.core.exchange import Exchange
 
 PROBE_PROMPT = "The capital of France is"
 MAX_TOP_K = 5  # OpenAI's legacy cap; enough for the gate
@@ -41,7 +41,7 @@ class CapabilityProbe:
     def known(self, base_url: str, model: str | None) -> Capability | None:
         return self._known.get((base_url, model))
 
-    async def capability(self, ex: Exchange, gate: EgressGate, model: str | None) -> Capability:
+    async def capability(self, ex: Exchange, gate: Egress, model: str | None) -> Capability:
         key = (gate.settings.upstream_for(ex.destination_host), model)
         if key in self._known:
             return self._known[key]
@@ -54,7 +54,7 @@ class CapabilityProbe:
                 self._known[key] = found
             return found
 
-    async def _probe(self, ex: Exchange, gate: EgressGate, model: str | None) -> Capability:
+    async def _probe(self, ex: Exchange, gate: Egress, model: str | None) -> Capability:
         body: dict[str, Any] = {
             "prompt": PROBE_PROMPT,
             "max_tokens": 1,

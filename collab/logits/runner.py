@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 from cogate.collab.context import split_exchange
 from cogate.collab.instruction import DEFAULT_REDUCTION, sanitize_instruction
-from cogate.collab.replies import completion_body, completion_id, sampling_from_body, usage
+from cogate.collab.replies import completion_body, sampling_from_body, stream_chunks, usage
 from cogate.collab.runtime import LocalModel
 from cogate.collab.sketch import final_messages, fit_prompt
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.errors import BadRequest, GatewayError, error_body
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.pipeline import Reply, Runner
-from cogate.proxy.settings import Settings
+from cogate.core.egress import Egress, Runner
+from cogate.core.errors import BadRequest, GatewayError
+from cogate.core.exchange import Exchange, Sanitizer
+from cogate.core.reply import Reply
+from cogate.core.settings import Settings
+from cogate.policies.schema import policy_of
 
 from .cloud import CLOUD_TEMPLATE, CloudDrafter
 from .decode import LogitsOptions, Sampler, Stats, Stepper, decode
@@ -41,7 +41,6 @@ FALLBACK_HEADER = "x-cogate-logits-fallback"
 STATS_HEADER = "x-cogate-logits-calls"  # cloud calls (plain replies only)
 ACCEPTED_HEADER = "x-cogate-logits-accepted"  # tokens that agreed with a cloud draft
 GATE_FILE = "fusion-gate.json"
-FALLBACKS = ("sketch", "local", "refuse")
 
 
 class LogitsUnavailable(GatewayError):
@@ -55,24 +54,16 @@ def default_gate_path(settings: Settings) -> Path:
     return Path(settings.data_dir) / GATE_FILE
 
 
-def fallback_choice(policy: Any, have_runner: bool) -> str:
-    """The policy's `collab.logits_fallback` (sketch | local | refuse); absent: sketch when
-    a fallback runner is available, else refuse."""
-    collab = getattr(policy, "collab", None)
-    value = (
-        collab.get("logits_fallback")
-        if isinstance(collab, dict)
-        else getattr(collab, "logits_fallback", None)
-    )
-    if value in FALLBACKS:
-        return value
-    return "sketch" if have_runner else "refuse"
+def fallback_choice(ex: Exchange) -> str:
+    """The policy's `collab.logits_fallback`: sketch | local | refuse (a choice without a
+    runner in this gateway refuses too)."""
+    return policy_of(ex).collab.logits_fallback
 
 
 class _NotingGate:
     """The egress gate, adding the fallback reason to every ledger note it writes."""
 
-    def __init__(self, gate: EgressGate, note: dict[str, Any]) -> None:
+    def __init__(self, gate: Egress, note: dict[str, Any]) -> None:
         self._gate = gate
         self._note = note
         self.settings = gate.settings
@@ -88,6 +79,37 @@ class _NotingGate:
         return getattr(self._gate, name)
 
 
+class FusedAnswer:
+    """The fused decoding as an `Answer` (core.surface), so it streams like any local one;
+    the logits statistics are noted when it ends."""
+
+    def __init__(
+        self,
+        pieces: AsyncGenerator[str, None],
+        stats: Stats,
+        prompt_tokens: int,
+        notes: dict[str, Any],
+    ) -> None:
+        self.pieces, self.stats, self.notes = pieces, stats, notes
+        self.prompt_tokens = prompt_tokens
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.stats.finish_reason
+
+    @property
+    def completion_tokens(self) -> int:
+        return self.stats.tokens
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        async for piece in self.pieces:
+            yield piece
+        self.notes["logits"] = self.stats.summary()
+
+    async def aclose(self) -> None:
+        await self.pieces.aclose()
+
+
 class LogitsRunner:
     """Runner for mode `logits`. `fallbacks` maps "sketch"/"local" to their runners."""
 
@@ -95,8 +117,7 @@ class LogitsRunner:
         self,
         settings: Settings,
         local_model: LocalModel,
-        privacy: Any,
-        fallback_runner: Runner | None = None,
+        privacy: Sanitizer,
         *,
         fallbacks: dict[str, Runner] | None = None,
         options: LogitsOptions | None = None,
@@ -109,8 +130,6 @@ class LogitsRunner:
         self.model = local_model
         self.privacy = privacy
         self.fallbacks = dict(fallbacks or {})
-        if fallback_runner is not None:
-            self.fallbacks.setdefault("sketch", fallback_runner)
         self.options = options or LogitsOptions()
         path = gate_path if gate_path is not None else default_gate_path(settings)
         self.gate: FixedGate | MlpGate = load_gate(path, self.options.fixed_weight)
@@ -120,7 +139,7 @@ class LogitsRunner:
         self.stepper = stepper  # how the raw llama is driven token by token
         log.info("logits mode: fusion gate %s", self.gate.describe())
 
-    async def run(self, ex: Exchange, gate: EgressGate) -> Reply:
+    async def run(self, ex: Exchange, gate: Egress) -> Reply:
         sampling = sampling_from_body(ex.body)
         split = split_exchange(ex, "logits")
         instruction = split.instruction
@@ -162,7 +181,13 @@ class LogitsRunner:
             include = bool((ex.body.get("stream_options") or {}).get("include_usage"))
             return Reply(
                 status=200,
-                stream=self._stream(ex, pieces, stats, name, len(prompt), include),
+                stream=stream_chunks(
+                    FusedAnswer(pieces, stats, len(prompt), ex.notes),
+                    name,
+                    include,
+                    ex.notes,
+                    restorer=ex.restorer.stream() if ex.needs_restoring else None,
+                ),
                 media_type="text/event-stream",
             )
         text = "".join([piece async for piece in pieces])
@@ -171,7 +196,7 @@ class LogitsRunner:
         ex.response_headers[STATS_HEADER] = str(stats.calls)
         ex.response_headers[ACCEPTED_HEADER] = str(stats.accepted)
         body = completion_body(name, text, stats.finish_reason, len(prompt), stats.tokens)
-        if ex.findings:
+        if ex.needs_restoring:
             body = ex.restorer.restore_json(body)
         return Reply(status=200, body=json.dumps(body, ensure_ascii=False).encode())
 
@@ -182,7 +207,7 @@ class LogitsRunner:
         sampler: Sampler,
         stats: Stats,
         max_tokens: int,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         async with self.model.exclusive() as llama:
             stepper = self.stepper(llama)
             async for text in decode(
@@ -190,56 +215,8 @@ class LogitsRunner:
             ):
                 yield text
 
-    async def _stream(
-        self,
-        ex: Exchange,
-        pieces: AsyncIterator[str],
-        stats: Stats,
-        model: str,
-        prompt_tokens: int,
-        include_usage: bool,
-    ) -> AsyncIterator[bytes]:
-        base = {
-            "id": completion_id(),
-            "object": "chat.completion.chunk",
-            "created": int(time.time()),
-            "model": model,
-        }
-        restorer = ex.restorer.stream() if ex.findings else None
-
-        def events(delta: dict[str, Any], finish: str | None) -> list[bytes]:
-            choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
-            event = {**base, "choices": [choice]}
-            out = restorer.feed(event) if restorer is not None else [event]
-            return [_encode(e) for e in out]
-
-        try:
-            for chunk in events({"role": "assistant", "content": ""}, None):
-                yield chunk
-            try:
-                async for piece in pieces:
-                    for chunk in events({"content": piece}, None):
-                        yield chunk
-            except GatewayError as exc:
-                yield _encode(error_body(exc.message, exc.type, exc.code))
-                yield b"data: [DONE]\n\n"
-                return
-            for chunk in events({}, stats.finish_reason):
-                yield chunk
-            if restorer is not None:
-                for event in restorer.finish():
-                    yield _encode(event)
-            counted = usage(prompt_tokens, stats.tokens)
-            ex.notes["usage"] = counted
-            ex.notes["logits"] = stats.summary()
-            if include_usage:
-                yield _encode({**base, "choices": [], "usage": counted})
-            yield b"data: [DONE]\n\n"
-        finally:
-            await pieces.aclose()
-
-    async def _fall_back(self, ex: Exchange, gate: EgressGate, reason: str) -> Reply:
-        choice = fallback_choice(ex.policy, bool(self.fallbacks))
+    async def _fall_back(self, ex: Exchange, gate: Egress, reason: str) -> Reply:
+        choice = fallback_choice(ex)
         runner = self.fallbacks.get(choice)
         log.warning("logits mode unavailable (%s); %s for %s", reason, choice, ex.id)
         if runner is None:
@@ -255,7 +232,7 @@ class LogitsRunner:
         ex.notes["logits_fallback"] = reason
         ex.response_headers[FALLBACK_HEADER] = f"{choice}; reason={reason}"
         noted = _NotingGate(gate, {"logits_fallback": choice, "logits_fallback_reason": reason})
-        return await runner.run(ex, noted)  # type: ignore[arg-type]
+        return await runner.run(ex, noted)
 
 
 def _temperature(body: dict[str, Any]) -> float:
@@ -265,7 +242,3 @@ def _temperature(body: dict[str, Any]) -> float:
         return max(0.0, float(value)) if value is not None else 0.0
     except (TypeError, ValueError):
         raise BadRequest("temperature must be a number", param="temperature") from None
-
-
-def _encode(obj: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"

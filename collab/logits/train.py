@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cogate.collab.cogenesis import reference_of, request_messages
+from cogate.collab.context import split_request
+from cogate.collab.instruction import task_title
+from cogate.collab.sketch import final_messages, fit_prompt
+from cogate.policies.schema import PrivateContext
 
 from .align import CloudStep, Draft, cloud_probs, view_at
 from .cloud import CLOUD_TEMPLATE
@@ -110,17 +115,12 @@ def collect(
 ) -> list[Position]:
     """Logit pairs for `samples`. `local` and `cloud` are LocalModel instances (two files, or
     the same file loaded twice)."""
-    from cogate.collab.cogenesis import reference_of, request_messages
-    from cogate.collab.context import Rules, split_request
-    from cogate.collab.instruction import task_title
-    from cogate.collab.sketch import final_messages, fit_prompt
-
     options = options or LogitsOptions()
     positions: list[Position] = []
     local_llama, cloud_llama = local.load(), cloud.load()
     local_step, cloud_step = LlamaStepper(local_llama), LlamaStepper(cloud_llama)
     for index, sample in enumerate(samples):
-        split = split_request({"messages": request_messages(sample)}, Rules())
+        split = split_request({"messages": request_messages(sample)}, PrivateContext())
         task = task_title(split.instruction)
         terms = private_terms(split.private_text, task)
         cloud_prompt = CLOUD_TEMPLATE.format(instruction=terms.scrub(task))
@@ -180,7 +180,7 @@ def train(
         torch.nn.Linear(len(FEATURES), hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 1)
     ).double()
     with torch.no_grad():  # start at the fixed default weight's neighbourhood
-        net[2].bias.fill_(math.log(0.35 / 0.65))
+        net[2].bias.fill_(math.log(0.35 / 0.65))  # type: ignore[operator]
     optimiser = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=1e-4)
 
     def loss_of(w: Any, lp: Any, lc: Any, mask: Any, y: Any) -> Any:
@@ -216,8 +216,8 @@ def train(
         "mean": _rounded(mean.tolist()),
         "std": _rounded(std.tolist()),
         "layers": [
-            {"weight": _rounded(net[0].weight.tolist()), "bias": _rounded(net[0].bias.tolist())},
-            {"weight": _rounded(net[2].weight.tolist()), "bias": _rounded(net[2].bias.tolist())},
+            {"weight": _rounded(net[0].weight.tolist()), "bias": _rounded(net[0].bias.tolist())},  # type: ignore[operator]
+            {"weight": _rounded(net[2].weight.tolist()), "bias": _rounded(net[2].bias.tolist())},  # type: ignore[operator]
         ],
         "seed": seed,
         "metrics": {k: round(v, 5) for k, v in metrics.items()},

@@ -2,7 +2,8 @@
 
 Routes, the request rewrite (anthropic_request), restoration of answers and streams
 (anthropic_stream) and local answers in Messages shape. Batches and any other
-`/v1/messages/...` path are refused: cogate cannot yet scan or restore them.
+`/v1/messages/...` path are not served (404, nothing sent): cogate cannot yet scan or
+restore them.
 """
 
 from __future__ import annotations
@@ -10,59 +11,30 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from cogate.policies.fields import Scanner
-
-from ..errors import BadRequest
-from ..pipeline import Reply
-from .anthropic_request import VERBATIM_BLOCKS, rewrite_request
-from .anthropic_stream import (
+from cogate.core import sse
+from cogate.core.errors import GatewayError
+from cogate.core.reply import Reply
+from cogate.core.surface import (
+    Answer,
     Held,
-    MessagesStreamRestorer,
+    Operation,
+    Scanner,
     SSEEvent,
     TextRestore,
-    restore_citation,
-    restore_error,
+    Turn,
 )
+
+from .anthropic_request import VERBATIM_BLOCKS, rewrite_request
+from .anthropic_stream import MessagesStreamRestorer, restore_citation, restore_error
 from .json_spans import Verbatim, spans, splice
 
-__all__ = ["SURFACE", "MessagesSurface", "Operation", "SSEEvent", "Turn"]
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    name: str
-    scanned: bool = True
-
-
-@dataclass
-class Turn:
-    role: str
-    text: str
-
-
-class Answer(Protocol):
-    finish_reason: str | None
-    prompt_tokens: int
-    completion_tokens: int
-
-    def __aiter__(self) -> AsyncIterator[str]: ...
-
-    async def aclose(self) -> None: ...
-
+__all__ = ["SURFACE", "MessagesSurface"]
 
 CREATE = "messages.create"
 COUNT = "messages.count_tokens"
 STOP_REASONS = {"length": "max_tokens", "stop": "end_turn", None: "end_turn"}
-
-
-class UnsupportedOperation(BadRequest):
-    status = 404
-    code = "operation_not_supported"
 
 
 class MessagesSurface:
@@ -73,14 +45,13 @@ class MessagesSurface:
         Operation("POST", "/v1/messages", CREATE),
         Operation("POST", "/v1/messages/count_tokens", COUNT),
     )
-
-    def refuse(self, path: str) -> UnsupportedOperation:
-        """Batches and anything else under /v1/messages: not scanned, so not forwarded."""
-        what = "message batches" if path.startswith("/v1/messages/batches") else path
-        return UnsupportedOperation(
-            f"cogate does not support {what} yet, so nothing was sent; send single "
-            "requests to POST /v1/messages"
-        )
+    # The Messages API reads these; they go upstream as the app sent them (never logged).
+    forward_headers: Sequence[str] = (
+        "x-api-key",
+        "authorization",
+        "anthropic-version",
+        "anthropic-beta",
+    )
 
     def rewrite(self, op: str, raw: bytes, body: dict[str, Any], scanner: Scanner) -> bytes:
         return rewrite_request(raw, body, scanner)
@@ -113,7 +84,7 @@ class MessagesSurface:
             return body
         return {**body, "content": [_restore_block(b, text) for b in content]}
 
-    def restore_raw(self, op: str, raw: bytes, text: TextRestore) -> bytes:
+    def restore_bytes(self, op: str, raw: bytes, text: TextRestore) -> bytes:
         """`restore_json` on the upstream's bytes; signed blocks keep their exact bytes."""
         body = json.loads(raw)
         restored = self.restore_json(op, body, text)
@@ -143,7 +114,7 @@ class MessagesSurface:
         for message in body.get("messages") or []:
             if not isinstance(message, dict):
                 continue
-            role = message.get("role") if message.get("role") in ("assistant", "system") else "user"
+            role = "assistant" if message.get("role") == "assistant" else "user"
             content = message.get("content")
             results = [
                 b for b in content or [] if isinstance(b, dict) and b.get("type") == "tool_result"
@@ -155,12 +126,27 @@ class MessagesSurface:
                 out.append(Turn(role, text))
         return out
 
-    def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
-        if op != CREATE:
-            raise BadRequest("a local answer exists for messages.create only", param="model")
-        stream = events(answer, model) if self.stream_requested(op, body) else whole(answer, model)
-        media = "text/event-stream" if self.stream_requested(op, body) else "application/json"
-        return Reply(status=200, stream=stream, media_type=media)
+    def error_event(self, error: dict[str, Any]) -> SSEEvent:
+        """cogate's error as the Messages API's `error` event, which the SDKs raise."""
+        message = (error.get("error") or {}).get("message", "the stream was cut")
+        return SSEEvent(
+            "error", {"type": "error", "error": {"type": "api_error", "message": message}}
+        )
+
+    async def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
+        """A Messages answer: `count_tokens` reads the prompt's size and generates nothing."""
+        if op == COUNT:
+            await answer.aclose()
+            return Reply(status=200, body=_encode({"input_tokens": answer.prompt_tokens}))
+        if self.stream_requested(op, body):
+            return Reply(
+                status=200, stream=events(self, answer, model), media_type="text/event-stream"
+            )
+        try:
+            text = "".join([piece async for piece in answer])
+        finally:
+            await answer.aclose()
+        return Reply(status=200, body=_encode(_message(model, text, answer)))
 
 
 def _restore_block(block: Any, text: TextRestore) -> Any:
@@ -213,38 +199,41 @@ def _message(model: str, text: str, answer: Answer) -> dict[str, Any]:
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [{"type": "text", "text": text}] if text is not None else [],
+        "content": [{"type": "text", "text": text}],
         "stop_reason": STOP_REASONS.get(answer.finish_reason, "end_turn"),
         "stop_sequence": None,
         "usage": {"input_tokens": answer.prompt_tokens, "output_tokens": answer.completion_tokens},
     }
 
 
-async def whole(answer: Answer, model: str) -> AsyncIterator[bytes]:
-    try:
-        text = "".join([piece async for piece in answer])
-    finally:
-        await answer.aclose()
-    yield json.dumps(_message(model, text, answer), ensure_ascii=False).encode()
+def _encode(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def _event(name: str, data: dict[str, Any]) -> bytes:
-    body = json.dumps({"type": name, **data}, ensure_ascii=False, separators=(",", ":"))
-    return f"event: {name}\ndata: {body}\n\n".encode()
+    return sse.encode_event({"type": name, **data}, name)
 
 
-async def events(answer: Answer, model: str) -> AsyncIterator[bytes]:
-    """message_start … message_stop, as the Messages API streams them."""
-    start = _message(model, None, answer)  # type: ignore[arg-type]
-    start.update(content=[], stop_reason=None, usage={"input_tokens": 0, "output_tokens": 0})
+async def events(surface: MessagesSurface, answer: Answer, model: str) -> AsyncIterator[bytes]:
+    """message_start … message_stop, as the Messages API streams them; closing this
+    iterator stops the generation."""
+    start = _message(model, "", answer)
+    usage = {"input_tokens": answer.prompt_tokens, "output_tokens": 0}
+    start.update(content=[], stop_reason=None, usage=usage)
     try:
         yield _event("message_start", {"message": start})
         yield _event(
             "content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}
         )
-        async for piece in answer:
-            delta = {"type": "text_delta", "text": piece}
-            yield _event("content_block_delta", {"index": 0, "delta": delta})
+        try:
+            async for piece in answer:
+                delta = {"type": "text_delta", "text": piece}
+                yield _event("content_block_delta", {"index": 0, "delta": delta})
+        except GatewayError as exc:
+            # Headers are gone already: end with the `error` event the SDKs raise.
+            error = surface.error_event(exc.body())
+            yield sse.encode_event(error.data, error.name)
+            return
         yield _event("content_block_stop", {"index": 0})
         stop = STOP_REASONS.get(answer.finish_reason, "end_turn")
         usage = {"input_tokens": answer.prompt_tokens, "output_tokens": answer.completion_tokens}

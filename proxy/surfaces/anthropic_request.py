@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cogate.policies.fields import Scanner, generic, json_text
+from cogate.core.errors import BadRequest
+from cogate.core.surface import Scanner
+from cogate.policies.fields import generic, json_text
 
-from ..errors import BadRequest
 from .json_spans import Verbatim, spans, splice
 
 # Settings that carry no app text (ids, enums, numbers, tool choice by name, configs).
@@ -261,9 +262,9 @@ def _document(block: dict[str, Any], where: str, scanner: Scanner) -> Any:
     source = block.get("source")
     rest = _scan_except({k: v for k, v in block.items() if k != "source"}, where, scanner)
     kind = source.get("type") if isinstance(source, dict) else None
-    if kind == "text" and isinstance(source.get("data"), str):
+    if isinstance(source, dict) and kind == "text" and isinstance(source.get("data"), str):
         rest["source"] = {**source, "data": scanner.text(source["data"], f"{where}.source.data")}
-    elif kind == "content":
+    elif isinstance(source, dict) and kind == "content":
         inner = source.get("content")
         rest["source"] = {**source, "content": _content(inner, f"{where}.source.content", scanner)}
     elif scanner.unscannable(f"{where}.source", f"document:{kind}"):

@@ -8,25 +8,9 @@ with nothing to restore (the relay then sends their original bytes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-
-@dataclass
-class SSEEvent:
-    name: str | None  # the `event:` field
-    data: Any  # parsed JSON object; raw bytes if not JSON
-
-
-class TextRestore(Protocol):
-    def restore(self, text: str, *, json_escape: bool = False) -> str: ...
-
-
-class Held(Protocol):
-    def release(self, key: tuple, piece: str, *, final: bool, json_escape: bool) -> str: ...
-
-    def holds(self, key: tuple) -> bool: ...
-
+from cogate.core.surface import Held, SSEEvent, TextRestore
 
 # Streamed field per delta type: (field, hold-back kind, JSON-escaped).
 DELTAS = {

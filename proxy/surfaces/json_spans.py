@@ -15,6 +15,8 @@ from typing import Any
 _DECODER = json.JSONDecoder()
 _SPACE = " \t\n\r"
 Pattern = Sequence[str | None]  # object keys; None: every element of an array
+Path = tuple[str | int, ...]  # keys and indexes from the root to a value
+Found = dict[Path, tuple[int, int]]  # where each matched value starts and ends
 
 
 class Verbatim:
@@ -35,12 +37,12 @@ def _value_end(text: str, i: int) -> int:
     return end
 
 
-def spans(text: str, pattern: Pattern) -> dict[tuple[str | int, ...], tuple[int, int]]:
+def spans(text: str, pattern: Pattern) -> Found:
     """The span of every value whose path matches `pattern`, keyed by its concrete path.
 
     With duplicate keys the last one wins, as it does for `json.loads`.
     """
-    found: dict[tuple[str | int, ...], tuple[int, int]] = {}
+    found: Found = {}
     _walk(text, _skip(text, 0), tuple(pattern), (), found)
     return found
 
@@ -48,9 +50,9 @@ def spans(text: str, pattern: Pattern) -> dict[tuple[str | int, ...], tuple[int,
 def _walk(
     text: str,
     i: int,
-    pattern: tuple[str | None, ...],
-    path: tuple[str | int, ...],
-    found: dict[tuple[str | int, ...], tuple[int, int]],
+    pattern: Pattern,
+    path: Path,
+    found: Found,
 ) -> int:
     """Walk the value at `i`, recording matches; returns the index after the value."""
     if not pattern:
@@ -65,7 +67,7 @@ def _walk(
     return _value_end(text, i)
 
 
-def _walk_object(text, i, head, rest, path, found) -> int:  # type: ignore[no-untyped-def]
+def _walk_object(text: str, i: int, head: str, rest: Pattern, path: Path, found: Found) -> int:
     i = _skip(text, i + 1)
     if text[i] == "}":
         return i + 1
@@ -86,7 +88,7 @@ def _walk_object(text, i, head, rest, path, found) -> int:  # type: ignore[no-un
         i = _skip(text, i + 1)  # the comma
 
 
-def _walk_array(text, i, rest, path, found) -> int:  # type: ignore[no-untyped-def]
+def _walk_array(text: str, i: int, rest: Pattern, path: Path, found: Found) -> int:
     i = _skip(text, i + 1)
     if text[i] == "]":
         return i + 1

@@ -118,10 +118,10 @@ def test_failing_disk_refuses_and_keeps_earlier_entries(cogate_home, break_disk)
 
 def test_gateway_sends_nothing_when_the_append_fails(cogate_home):
     import anyio
+    from cogate.core.errors import LedgerUnavailable
+    from cogate.core.exchange import Exchange
+    from cogate.core.settings import Settings
     from cogate.proxy.egress import EgressGate
-    from cogate.proxy.errors import LedgerUnavailable
-    from cogate.proxy.exchange import Exchange
-    from cogate.proxy.settings import Settings
 
     sent: list[httpx.Request] = []
 

@@ -11,9 +11,9 @@ import anyio
 import httpx
 import pytest
 from cogate.audit.ledger import SQLiteLedger
+from cogate.core.exchange import Exchange, Finding
+from cogate.core.settings import Settings
 from cogate.proxy.egress import EgressGate
-from cogate.proxy.exchange import Exchange, Finding
-from cogate.proxy.settings import Settings
 
 from ..servers import cogate_server
 from .helpers import CANARIES, all_files, cli, db

@@ -10,7 +10,7 @@ from cogate.audit import checkpoints as cps
 from cogate.audit import open_ledger
 from cogate.audit.ledger import SQLiteLedger
 from cogate.audit.records import CompletionRecord
-from cogate.proxy.settings import Settings
+from cogate.core.settings import Settings
 
 from .helpers import all_files, cli, completion, db, egress, fill
 

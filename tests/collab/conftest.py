@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from cogate.collab.runtime import LocalModel
-from cogate.proxy.settings import Settings
+from cogate.core.settings import Settings
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
+from cogate.core.exchange import Exchange, Finding
+from cogate.core.settings import Settings
+from cogate.policies.schema import Policy
 from cogate.proxy.egress import EgressGate
-from cogate.proxy.exchange import Exchange, Finding
-from cogate.proxy.settings import Settings
 from cogate.proxy.upstream import build_client
 
 from tests.proxy.doubles import ListLedger
@@ -33,16 +33,9 @@ class WordPrivacy:
         return text
 
 
-def policy(**collab: Any) -> SimpleNamespace:
-    """A resolved-policy stand-in with the shipped default private_context."""
-    return SimpleNamespace(
-        private_context=SimpleNamespace(
-            system_message=True,
-            markers=[("<private>", "</private>")],
-            headings=["User Profile", "User Writing History"],
-        ),
-        collab=SimpleNamespace(**collab) if collab else None,
-    )
+def policy(**collab: Any) -> Policy:
+    """The shipped default policy with the given `collab` options."""
+    return Policy.model_validate({"collab": collab})
 
 
 def gate_for(

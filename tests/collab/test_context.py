@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from cogate.collab.context import Rules, split_request, split_text
-from cogate.proxy.errors import BadRequest
+from cogate.collab.context import split_request
+from cogate.core.errors import BadRequest
+from cogate.policies.schema import PrivateContext as Rules
+from cogate.policies.sections import split_private
 
 PROFILE = "Name: Ana Lima\nLocation: Porto, Portugal\nPrivacy_info: Secretly learning Spanish"
 HISTORY = "Task: A note\nContent: Dear team, ..."
 TASK = "Write a welcome speech: for the new interns."
+
+
+def split_text(text: str, rules: Rules) -> tuple[list[str], str]:
+    """What a message contributes to a split: its private pieces and the rest."""
+    rest, private = split_private(text, rules)
+    return private, rest.strip() if private else text
 
 
 def sections_body() -> dict:
@@ -90,10 +98,3 @@ def test_text_parts_are_joined() -> None:
     }
     split = split_request(body, Rules())
     assert split.private == ["a"] and split.instruction == "b"
-
-
-def test_rules_from_policy_object() -> None:
-    from cogate.policies.schema import Policy
-
-    rules = Rules.from_policy(Policy(private_context={"system_message": False, "headings": ["Me"]}))
-    assert rules == Rules(system_message=False, headings=("Me",))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from cogate.collab.cogenesis import leaks, load_samples, private_items, request_messages
-from cogate.collab.context import Rules, split_request
+from cogate.collab.context import split_request
 from cogate.collab.instruction import ContextGuard, sanitize_instruction, strip_headings, task_title
+from cogate.policies.schema import PrivateContext
 
 from .doubles import WordPrivacy, exchange
 
@@ -71,7 +72,7 @@ async def test_title_and_guard_on_cogenesis_tasks(data_dir) -> None:
         items = private_items(sample)
         privacy = WordPrivacy({items.name: "PERSON"})
         ex = exchange({})
-        split = split_request({"messages": request_messages(sample)}, Rules())
+        split = split_request({"messages": request_messages(sample)}, PrivateContext())
         guard = await ContextGuard.of(ex, split.private_text, privacy)
         out = await sanitize_instruction(ex, split.instruction, privacy, guard=guard)
         found = leaks(items, [out])

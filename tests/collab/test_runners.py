@@ -16,8 +16,8 @@ from cogate.collab.cogenesis import (
     request_messages,
 )
 from cogate.collab.runtime import LocalModel
-from cogate.proxy.errors import UpstreamUnreachable
-from cogate.proxy.settings import Settings
+from cogate.core.errors import UpstreamUnreachable
+from cogate.core.settings import Settings
 
 from .doubles import WordPrivacy, exchange, gate_for
 
@@ -173,7 +173,7 @@ async def test_sketch_unreachable_cloud(local_model: LocalModel) -> None:
 
 
 async def test_sketch_refuses_a_request_with_no_instruction(local_model: LocalModel) -> None:
-    from cogate.proxy.errors import BadRequest
+    from cogate.core.errors import BadRequest
 
     sent: list[dict] = []
     gate, ledger = gate_for(cloud(sent))
@@ -209,7 +209,7 @@ async def test_local_streams(local_model: LocalModel) -> None:
 
 
 async def test_local_refuses_other_routes_and_lists_its_model(local_model: LocalModel) -> None:
-    from cogate.proxy.errors import BadRequest
+    from cogate.core.errors import BadRequest
 
     gate, _ = gate_for(cloud([]))
     ex = exchange({"input": "x"}, mode="local")

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from cogate.collab.runtime import LocalModel, Sampling, _StopMatcher
-from cogate.proxy.errors import BadRequest, Overloaded
+from cogate.core.errors import BadRequest, Overloaded
 
 pytestmark = pytest.mark.anyio
 
@@ -142,7 +142,7 @@ def test_stop_matcher(stops: list[str], feeds: list[str], out: str, hit: bool) -
 
 def test_missing_model_file_names_the_fix(tmp_path) -> None:
     from cogate.collab.runtime import LocalModelUnavailable
-    from cogate.proxy.settings import Settings
+    from cogate.core.settings import Settings
 
     model = LocalModel(Settings(local_model=tmp_path / "none.gguf"))
     with pytest.raises(LocalModelUnavailable, match="COGATE_LOCAL_MODEL"):

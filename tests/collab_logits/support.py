@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
-from cogate.collab.logits import LogitsOptions, LogitsRunner
+from cogate.collab.logits import LogitsOptions
 from cogate.collab.model_files import packaged_file
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.pipeline import BlockRunner, ForwardRunner, Pipeline, Runner
-from cogate.proxy.settings import Settings
-from cogate.proxy.upstream import build_client
+from cogate.core.egress import Runner
+from cogate.core.settings import Settings
+from cogate.proxy.assembly import assemble_pipeline
+from cogate.proxy.pipeline import Pipeline
 
 from ..proxy.doubles import ListLedger
 
@@ -50,39 +50,22 @@ def assembler(
     transport: httpx.AsyncBaseTransport | None = None,
     gate_path: Path | None = None,
     stepper: Any = None,
-):
-    """An `assemble` for create_app: the privacy engine's stages and a logits runner."""
-
-    @asynccontextmanager
-    async def assemble(settings: Settings) -> AsyncIterator[Pipeline]:
-        client = build_client(settings, transport=transport)
-        forward = ForwardRunner()
-        extra = {"stepper": stepper} if stepper is not None else {}
-        logits = LogitsRunner(
-            settings,
-            model,
-            privacy,
-            fallbacks=fallbacks,
-            options=options,
-            gate_path=gate_path,
-            **extra,
-        )
-        try:
-            yield Pipeline(
-                EgressGate(settings, client, ledger),
-                stages=[("resolve", privacy.resolve), ("sanitize", privacy.sanitize)],
-                runners={
-                    "passthrough": forward,
-                    "redact": forward,
-                    "block": BlockRunner(),
-                    "logits": logits,
-                    **(fallbacks or {}),
-                },
-            )
-        finally:
-            await client.aclose()
-
-    return assemble
+) -> Callable[[Settings], AbstractAsyncContextManager[Pipeline]]:
+    """An `assemble` for create_app: the privacy engine's stages and a logits runner whose
+    only fallbacks are `fallbacks`."""
+    logits: dict[str, Any] = {"fallbacks": fallbacks or {}, "options": options}
+    logits["gate_path"] = gate_path
+    if stepper is not None:
+        logits["stepper"] = stepper
+    return lambda settings: assemble_pipeline(
+        settings,
+        transport=transport,
+        ledger=ledger,
+        privacy=privacy,
+        model=model,
+        runners=fallbacks,
+        logits=logits,
+    )
 
 
 def outbound_texts(ledger: ListLedger) -> list[str]:

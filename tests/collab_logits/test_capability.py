@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from types import SimpleNamespace
 
 import httpx
 import pytest
-from cogate.collab.logits import FALLBACK_HEADER, LogitsRunner
+from cogate.collab.logits import FALLBACK_HEADER
 from cogate.collab.logits.cloud import parse_draft
+from cogate.core.settings import Settings
+from cogate.policies.schema import Policy
 from cogate.proxy.app import create_app
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.pipeline import Pipeline, Reply
-from cogate.proxy.settings import Settings
-from cogate.proxy.upstream import build_client
+from cogate.proxy.assembly import assemble_pipeline
+from cogate.proxy.pipeline import Reply
 from fastapi.testclient import TestClient
 
 from ..proxy.doubles import ListLedger
@@ -59,21 +56,35 @@ class SketchDouble:
         return Reply(status=200, body=b'{"choices": []}')
 
 
-def gateway(upstream, ledger, policy, fallbacks):
-    def stage(ex) -> None:
-        ex.policy = policy
+class FixedPolicy:
+    """A privacy engine (core's Sanitizer) that puts every request under `policy` in logits
+    mode and finds nothing."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    def resolve(self, ex) -> None:
+        ex.policy = self.policy
         ex.mode = "logits"
 
-    @asynccontextmanager
-    async def assemble(settings: Settings) -> AsyncIterator[Pipeline]:
-        client = build_client(settings, transport=httpx.MockTransport(upstream))
-        runner = LogitsRunner(settings, FakeModel(), privacy=None, fallbacks=fallbacks)
-        yield Pipeline(
-            EgressGate(settings, client, ledger),
-            stages=[("policy", stage)],
-            runners={"logits": runner, **fallbacks},
+    def sanitize(self, ex) -> None:
+        pass
+
+    def sanitize_text(self, ex, text: str, field: str) -> str:
+        return text
+
+
+def gateway(upstream, ledger, policy, fallbacks):
+    def assemble(settings: Settings):
+        return assemble_pipeline(
+            settings,
+            transport=httpx.MockTransport(upstream),
+            ledger=ledger,
+            privacy=FixedPolicy(policy),
+            model=FakeModel(),
+            runners=fallbacks,
+            logits={"fallbacks": fallbacks},
         )
-        await client.aclose()
 
     settings = Settings(upstream="http://upstream.test/v1")
     return TestClient(create_app(settings, assemble))
@@ -90,7 +101,7 @@ BODY = {
 
 def test_a_chat_only_upstream_falls_back_to_sketch_once_probed():
     upstream, ledger, sketch = ChatOnly(), ListLedger(), SketchDouble()
-    policy = SimpleNamespace(collab={"logits_fallback": "sketch"})
+    policy = Policy.model_validate({"collab": {"logits_fallback": "sketch"}})
     with gateway(upstream, ledger, policy, {"sketch": sketch}) as client:
         first = client.post("/v1/chat/completions", json=BODY)
         second = client.post("/v1/chat/completions", json=BODY)
@@ -113,7 +124,7 @@ def test_a_chat_only_upstream_falls_back_to_sketch_once_probed():
 
 def test_a_policy_that_says_refuse_gets_an_openai_shaped_error():
     upstream, ledger = ChatOnly(), ListLedger()
-    policy = SimpleNamespace(collab={"logits_fallback": "refuse"})
+    policy = Policy.model_validate({"collab": {"logits_fallback": "refuse"}})
     with gateway(upstream, ledger, policy, {"sketch": SketchDouble()}) as client:
         reply = client.post("/v1/chat/completions", json=BODY)
     assert reply.status_code == 502
@@ -125,7 +136,7 @@ def test_a_policy_that_says_refuse_gets_an_openai_shaped_error():
 
 def test_without_a_fallback_runner_logits_mode_refuses():
     upstream, ledger = ChatOnly(), ListLedger()
-    with gateway(upstream, ledger, SimpleNamespace(), {}) as client:
+    with gateway(upstream, ledger, Policy(), {}) as client:
         reply = client.post("/v1/chat/completions", json=BODY)
     assert reply.status_code == 502
     assert "legacy /v1/completions" in reply.json()["error"]["message"]
@@ -139,7 +150,7 @@ def test_transient_probe_failures_are_not_remembered():
         return httpx.Response(503, json={"error": {"message": "busy"}})
 
     ledger = ListLedger()
-    with gateway(flaky, ledger, SimpleNamespace(), {"sketch": SketchDouble()}) as client:
+    with gateway(flaky, ledger, Policy(), {"sketch": SketchDouble()}) as client:
         client.post("/v1/chat/completions", json=BODY)
         client.post("/v1/chat/completions", json=BODY)
     probes = [r for r in ledger.egress if r.note.get("purpose") == "capability-probe"]

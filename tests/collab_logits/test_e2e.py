@@ -13,9 +13,9 @@ import pytest
 from cogate.collab.logits import LogitsOptions
 from cogate.collab.logits.local import LlamaStepper
 from cogate.collab.runtime import LocalModel
+from cogate.core.settings import Settings
 from cogate.proxy.app import create_app
 from cogate.proxy.servers import llama_server
-from cogate.proxy.settings import Settings
 from fastapi.testclient import TestClient
 
 from ..proxy.doubles import ListLedger

@@ -73,7 +73,7 @@ def test_no_positions_is_a_clear_error(tmp_path):
 def test_pairs_are_collected_from_real_models(tmp_path):
     from cogate.collab.logits.train import collect
     from cogate.collab.runtime import LocalModel
-    from cogate.proxy.settings import Settings
+    from cogate.core.settings import Settings
 
     sample = {
         "conversations": [

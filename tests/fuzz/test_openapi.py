@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
+from cogate.core.settings import Settings
 from cogate.proxy.app import create_app
 from cogate.proxy.assembly import assemble_pipeline
-from cogate.proxy.settings import Settings
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st

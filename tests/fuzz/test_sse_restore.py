@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+from cogate.core import sse
+from cogate.core.exchange import Finding
 from cogate.policies.restore import Restorer
 from cogate.policies.vault import Vault
-from cogate.proxy import sse
-from cogate.proxy.exchange import Exchange, Finding
 from cogate.proxy.pipeline import ForwardRunner
+from cogate.proxy.surfaces import exchange_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -133,10 +134,10 @@ async def relay(chunks: list[bytes]) -> bytes:
             for chunk in chunks:
                 yield chunk
 
-    ex = Exchange(route="chat/completions", body={"stream": True})
+    ex = exchange_for("chat/completions", {"stream": True})
     ex.findings.append(Finding("PERSON", 0, 1, 1.0, "fuzz"))
     ex.restorer = Restorer(VAULT)
-    return b"".join([piece async for piece in ForwardRunner()._relay(ex, Upstream())])
+    return b"".join([piece async for piece in ForwardRunner()._relay(ex, ex.surface, Upstream())])
 
 
 def received(stream: bytes) -> tuple[str, str, int]:

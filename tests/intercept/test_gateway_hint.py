@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from cogate.core.settings import Settings
 from cogate.proxy.app import create_app
 from cogate.proxy.intercept_secret import (
     DESTINATION_HEADER,
@@ -16,7 +17,6 @@ from cogate.proxy.intercept_secret import (
     read_secret,
     rotate_secret,
 )
-from cogate.proxy.settings import Settings
 from fastapi.testclient import TestClient
 
 REPLY = {

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 import pytest
+from cogate.core.settings import Settings
 from cogate.proxy import intercept_secret as secret_mod
 from cogate.proxy.intercept_secret import (
     DESTINATION_HEADER,
@@ -19,7 +20,6 @@ from cogate.proxy.intercept_secret import (
     rotate_secret,
     secret_matches,
 )
-from cogate.proxy.settings import Settings
 
 ADDON = Path(__file__).resolve().parents[2] / "proxy" / "mitm_addon.py"
 

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cogate.core.exchange import Exchange
+from cogate.core.settings import Settings
 from cogate.policies.detect import Detector
 from cogate.policies.privacy import Privacy
 from cogate.policies.schema import load_policy
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.settings import Settings
+from cogate.proxy.surfaces import exchange_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -43,7 +44,8 @@ def make_privacy(tmp_path: Path) -> Callable[..., Privacy]:
 
 
 def exchange(route: str = "chat/completions", body: dict | None = None, **kw) -> Exchange:
-    return Exchange(route=route, body=body or {}, **kw)
+    """An exchange as the gateway's ingress builds it for `/v1/{route}`."""
+    return exchange_for(route, body or {}, **kw)
 
 
 def chat(*messages: tuple[str, str], **extra) -> dict:

@@ -6,7 +6,7 @@ import copy
 import json
 
 import pytest
-from cogate.proxy.errors import PolicyBlocked
+from cogate.core.errors import PolicyBlocked
 
 from .conftest import exchange
 

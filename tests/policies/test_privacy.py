@@ -6,9 +6,9 @@ import json
 import socket
 
 import pytest
+from cogate.core.errors import PolicyBlocked
 from cogate.policies.detect import Detector
 from cogate.policies.schema import load_policy
-from cogate.proxy.errors import PolicyBlocked
 
 from .conftest import chat, exchange
 
@@ -47,7 +47,7 @@ def test_routes_choose_policy_and_mode(make_privacy, app, model, policy_id, mode
     privacy.resolve(ex)
     assert (ex.policy_id, ex.mode) == (policy_id, mode)
     assert ex.policy_hash.startswith("sha256:") and len(ex.policy_hash) == 71
-    assert ex.notes["store_body"] is (app != "hr-tool")  # strict keeps hashes only
+    assert ex.store_body is (app != "hr-tool")  # strict keeps hashes only
 
 
 def test_route_by_intercepted_destination(make_privacy) -> None:
@@ -91,7 +91,7 @@ def test_block_and_passthrough_modes(make_privacy) -> None:
     ex = exchange(body=chat(("user", f"mail {EMAIL}")))
     passing.resolve(ex)
     passing.sanitize(ex)
-    assert ex.outbound_body is ex.body and not ex.findings
+    assert ex.outbound == ex.raw and not ex.findings  # byte for byte what the app sent
 
 
 def test_collaboration_modes_are_left_to_their_runners(privacy) -> None:

@@ -25,7 +25,8 @@ def test_headings_and_markers() -> None:
         ("heading", "User Writing History"),
         ("marker", "<private>"),
     ]
-    public, private = split_private(PROMPT, PrivateContext())
+    public, pieces = split_private(PROMPT, PrivateContext())
+    private = "\n".join(pieces)
     assert "widowed" in private and "Spanish" in private and "waterfront" in private
     assert "widowed" not in public and "Spanish" not in public
     assert public.startswith("## Task\nWrite a script.") and public.endswith("Thanks.")

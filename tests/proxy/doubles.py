@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 import httpx
 from cogate.audit.records import CompletionRecord, EgressRecord
-from cogate.proxy.egress import EgressGate
-from cogate.proxy.exchange import Exchange
-from cogate.proxy.pipeline import BlockRunner, ForwardRunner, Pipeline, Stage
-from cogate.proxy.settings import Settings
-from cogate.proxy.upstream import build_client
+from cogate.core.exchange import Exchange
+from cogate.core.settings import Settings
+from cogate.proxy.assembly import assemble_pipeline
+from cogate.proxy.pipeline import Pipeline
 
 
 class ListLedger:
@@ -42,34 +41,36 @@ class ListLedger:
 def passthrough_stage(ex: Exchange) -> None:
     """Forward untouched: the gateway's HTTP behaviour without the privacy engine."""
     ex.mode = "passthrough"
-    ex.outbound_body = ex.body
+    ex.outbound = ex.raw
+
+
+class StagePrivacy:
+    """A privacy engine (core's Sanitizer) whose detection is `stage`; requests start in
+    redact mode, so the stage runs in a worker thread under the stage budget."""
+
+    def __init__(self, stage: Callable[[Exchange], None] = passthrough_stage) -> None:
+        self.stage = stage
+
+    def resolve(self, ex: Exchange) -> None:
+        ex.mode = "redact"
+
+    def sanitize(self, ex: Exchange) -> None:
+        self.stage(ex)
+
+    def sanitize_text(self, ex: Exchange, text: str, field: str) -> str:
+        return text
 
 
 def assembler(
     handler: Callable[[httpx.Request], httpx.Response] | httpx.AsyncBaseTransport,
     ledger: ListLedger,
-    stages: list[tuple[str, Stage]] | None = None,
-):
+    stage: Callable[[Exchange], None] | None = None,
+) -> Callable[[Settings], AbstractAsyncContextManager[Pipeline]]:
     """An `assemble` for create_app with upstream `handler` (MockTransport) and `ledger`."""
-
-    @asynccontextmanager
-    async def assemble(settings: Settings) -> AsyncIterator[Pipeline]:
-        transport = (
-            handler
-            if isinstance(handler, httpx.AsyncBaseTransport)
-            else httpx.MockTransport(handler)
-        )
-        client = build_client(settings, transport=transport)
-        forward = ForwardRunner()
-        gate = EgressGate(settings, client, ledger)
-        yield Pipeline(
-            gate,
-            stages=stages if stages is not None else [("sanitize", passthrough_stage)],
-            runners={"passthrough": forward, "redact": forward, "block": BlockRunner()},
-            stage_budget_s=settings.stage_budget_s,
-        )
-        await gate.drain()
-        await client.aclose()
-        ledger.close()
-
-    return assemble
+    transport = (
+        handler if isinstance(handler, httpx.AsyncBaseTransport) else httpx.MockTransport(handler)
+    )
+    privacy = StagePrivacy(stage or passthrough_stage)
+    return lambda settings: assemble_pipeline(
+        settings, transport=transport, ledger=ledger, privacy=privacy
+    )

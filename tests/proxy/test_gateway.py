@@ -6,8 +6,8 @@ import json
 
 import httpx
 import pytest
+from cogate.core.settings import Settings
 from cogate.proxy.app import create_app
-from cogate.proxy.settings import Settings
 from fastapi.testclient import TestClient
 
 from .doubles import ListLedger, assembler
@@ -42,11 +42,11 @@ class Upstream:
         return httpx.Response(200, json=chat_answer(), headers={"x-request-id": "up-1"})
 
 
-def gateway(upstream, ledger=None, stages=None, **settings) -> tuple[TestClient, ListLedger]:
+def gateway(upstream, ledger=None, stage=None, **settings) -> tuple[TestClient, ListLedger]:
     ledger = ledger or ListLedger()
     app = create_app(
         Settings(upstream="http://upstream.test/v1", **settings),
-        assembler(upstream, ledger, stages),
+        assembler(upstream, ledger, stage),
     )
     return TestClient(app), ledger
 
@@ -168,7 +168,7 @@ def test_a_failing_stage_refuses_and_forwards_nothing():
         raise RuntimeError("detector crashed on 'Alice Smith'")
 
     upstream = Upstream()
-    client, ledger = gateway(upstream, stages=[("detect", broken_detector)])
+    client, ledger = gateway(upstream, stage=broken_detector)
     with client:
         response = client.post("/v1/chat/completions", json=CHAT)
     assert response.status_code == 500
@@ -258,7 +258,7 @@ def test_a_stage_over_its_time_budget_refuses_and_forwards_nothing():
         release.wait(timeout=10)
 
     upstream = Upstream()
-    client, ledger = gateway(upstream, stages=[("detect", stuck_detector)], stage_budget_s=0.2)
+    client, ledger = gateway(upstream, stage=stuck_detector, stage_budget_s=0.2)
     try:
         with client:
             client.app.state  # noqa: B018 - app started by the context manager
@@ -314,13 +314,13 @@ def test_garbage_from_the_upstream_is_a_clear_502_when_values_must_be_restored()
         return httpx.Response(200, content=b"<html>oops", headers={"content-type": "text/html"})
 
     def finds_something(ex) -> None:
-        from cogate.proxy.exchange import Finding
+        from cogate.core.exchange import Finding
 
         ex.mode = "redact"
-        ex.outbound_body = ex.body
+        ex.outbound = ex.raw
         ex.findings.append(Finding("PERSON", 0, 2, 0.9, "test"))
 
-    client, _ = gateway(garbage, stages=[("detect", finds_something)])
+    client, _ = gateway(garbage, stage=finds_something)
     with client:
         response = client.post("/v1/chat/completions", json=CHAT)
     assert response.status_code == 502
@@ -353,7 +353,7 @@ def test_redact_without_a_sanitized_body_forwards_nothing():
         ex.mode = "redact"  # a buggy stage: claims redact, produces no outbound body
 
     upstream = Upstream()
-    client, ledger = gateway(upstream, stages=[("detect", forgets_to_sanitize)])
+    client, ledger = gateway(upstream, stage=forgets_to_sanitize)
     with client:
         response = client.post("/v1/chat/completions", json=CHAT)
     assert response.status_code == 500

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cogate.core.settings import Settings
 from cogate.proxy.app import create_app
 from cogate.proxy.assembly import assemble_pipeline
 from cogate.proxy.intercept_secret import DESTINATION_HEADER, SECRET_HEADER, read_secret
-from cogate.proxy.settings import Settings
 from fastapi.testclient import TestClient
 
 KEY = "sk-ant-api03-never-logged"
@@ -147,7 +147,7 @@ def test_collaboration_modes_refuse_messages_clearly(tmp_path: Path) -> None:
     app, upstream = gateway(tmp_path, policy="mode: sketch\n")
     with TestClient(app) as client:
         reply = client.post("/v1/messages", json=body(), headers=HEADERS)
-    assert reply.status_code == 501
+    assert reply.status_code == 400
     assert "sketch mode" in reply.json()["error"]["message"]
     assert upstream.requests == []
 

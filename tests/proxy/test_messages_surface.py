@@ -14,11 +14,11 @@ import anthropic.types as T
 import pytest
 from anthropic.lib.streaming._messages import accumulate_event
 from anthropic.types import content_block_param
+from cogate.core.errors import BadRequest, UpstreamUnreachable
+from cogate.core.surface import SSEEvent
 from cogate.policies.restore import HeldText, TextRestorer
 from cogate.policies.vault import Vault
-from cogate.proxy.errors import BadRequest
 from cogate.proxy.surfaces.anthropic_messages import SURFACE
-from cogate.proxy.surfaces.anthropic_stream import SSEEvent
 from cogate.proxy.surfaces.json_spans import Verbatim, spans, splice
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -378,7 +378,7 @@ def vault() -> Vault:
     return v
 
 
-def test_restore_raw_restores_text_and_tool_input_but_never_thinking(vault: Vault) -> None:
+def test_restore_bytes_restores_text_and_tool_input_but_never_thinking(vault: Vault) -> None:
     thinking = (
         '{"type":"thinking","thinking":"[PERSON_1] asked \\u00e9\\/","signature":"c2ln\\/=="}'
     )
@@ -391,7 +391,7 @@ def test_restore_raw_restores_text_and_tool_input_but_never_thinking(vault: Vaul
         '{"type":"tool_use","id":"t","name":"mail","input":{"to":"[EMAIL_1]","[PERSON_1]":["[PERSON_1]"]}}],'
         '"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":2}}'
     ).encode()
-    out = SURFACE.restore_raw(CREATE, raw, TextRestorer(vault))
+    out = SURFACE.restore_bytes(CREATE, raw, TextRestorer(vault))
     assert thinking.encode() in out
     message = T.Message.model_validate_json(out)
     assert message.content[0].thinking == "[PERSON_1] asked é/"
@@ -402,13 +402,13 @@ def test_restore_raw_restores_text_and_tool_input_but_never_thinking(vault: Vaul
 
 def test_error_message_is_restored_and_nothing_else(vault: Vault) -> None:
     raw = b'{"type":"error","error":{"type":"invalid_request_error","message":"bad [PERSON_1]"}}'
-    out = json.loads(SURFACE.restore_raw(CREATE, raw, TextRestorer(vault)))
+    out = json.loads(SURFACE.restore_bytes(CREATE, raw, TextRestorer(vault)))
     assert out == {
         "type": "error",
         "error": {"type": "invalid_request_error", "message": f"bad {SECRET}"},
     }
     untouched = b'{"type":"error", "error":{"type":"overloaded_error","message":"Overloaded"}}'
-    assert SURFACE.restore_raw(CREATE, untouched, TextRestorer(vault)) == untouched
+    assert SURFACE.restore_bytes(CREATE, untouched, TextRestorer(vault)) == untouched
 
 
 # -- stream events ------------------------------------------------------------------------
@@ -591,12 +591,12 @@ async def collect(reply) -> bytes:  # type: ignore[no-untyped-def]
 async def test_render_json_and_event_stream() -> None:
     body = request(HI)
     answer = FakeAnswer(["Hel", "lo"])
-    reply = SURFACE.render(CREATE, body, answer, "local-model")
-    message = T.Message.model_validate_json(await collect(reply))
+    reply = await SURFACE.render(CREATE, body, answer, "local-model")
+    message = T.Message.model_validate_json(reply.body)
     assert message.content[0].text == "Hello" and message.stop_reason == "max_tokens"
     assert message.usage.output_tokens == 2 and answer.closed
 
-    streamed = SURFACE.render(
+    streamed = await SURFACE.render(
         CREATE, {**body, "stream": True}, FakeAnswer(["Hel", "lo"]), "local-model"
     )
     assert streamed.media_type == "text/event-stream"
@@ -609,6 +609,35 @@ async def test_render_json_and_event_stream() -> None:
         )
     final = accumulate(events)
     assert final.content[0].text == "Hello" and final.stop_reason == "max_tokens"
+    assert final.usage.input_tokens == 5 and final.usage.output_tokens == 2
+
+
+@pytest.mark.anyio
+async def test_render_count_tokens_reads_the_prompt_size_and_generates_nothing() -> None:
+    answer = FakeAnswer(["never read"])
+    reply = await SURFACE.render("messages.count_tokens", request(HI), answer, "local-model")
+    counted = T.MessageTokensCount.model_validate_json(reply.body)
+    assert counted.input_tokens == 5 and answer.closed and answer.pieces == ["never read"]
+
+
+class FailingAnswer(FakeAnswer):
+    def __aiter__(self):  # type: ignore[no-untyped-def]
+        async def gen():  # type: ignore[no-untyped-def]
+            yield "Hel"
+            raise UpstreamUnreachable("the local model failed while generating")
+
+        return gen()
+
+
+@pytest.mark.anyio
+async def test_render_stream_ends_with_an_error_event_the_sdk_raises() -> None:
+    answer = FailingAnswer([])
+    reply = await SURFACE.render(CREATE, {**request(HI), "stream": True}, answer, "local-model")
+    raw = (await collect(reply)).decode()
+    last = raw.strip().split("\n\n")[-1]
+    assert last.startswith("event: error\n")
+    error = T.ErrorResponse.model_validate_json(last.split("data: ", 1)[1])
+    assert "local model failed" in error.error.message and answer.closed
 
 
 def test_json_spans_splice_round_trip() -> None:

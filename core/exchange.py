@@ -6,10 +6,13 @@ timings) instead of threading many parameters.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from .surface import Held, Surface, TextRestore
 
 
 class StreamRestorer(Protocol):
@@ -20,15 +23,55 @@ class StreamRestorer(Protocol):
     def finish(self) -> list[dict[str, Any]]: ...
 
 
+class PolicyFacts(Protocol):
+    """What the kernel and the gateway read from the policy an exchange runs under; the
+    full schema lives in the privacy engine (`cogate.policies.schema.Policy`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def store_body(self) -> bool: ...
+
+
 class Restorer(Protocol):
-    """Gives the app its own values back in an answer."""
+    """Gives the app its own values back in an answer.
+
+    Surfaces restore their own shapes through `text` and `held()`; `restore_json` and
+    `stream` serve the collaboration modes' chat-shaped answers.
+    """
+
+    @property
+    def text(self) -> TextRestore: ...
+
+    def held(self) -> Held: ...
 
     def restore_json(self, body: Any) -> Any: ...
 
     def stream(self) -> StreamRestorer: ...
 
 
-class _PassStream:
+class PlainText:
+    """The text restorer of a request from which nothing was replaced."""
+
+    def restore(self, text: str, *, json_escape: bool = False) -> str:
+        return text
+
+
+class PlainHeld:
+    """Held text of a request from which nothing was replaced: nothing is held back."""
+
+    def release(self, key: tuple[Any, ...], piece: str, *, final: bool, json_escape: bool) -> str:
+        return piece
+
+    def holds(self, key: tuple[Any, ...]) -> bool:
+        return False
+
+
+class PassStream:
     def feed(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         return [event]
 
@@ -39,11 +82,16 @@ class _PassStream:
 class NoRestore:
     """The restorer of a request from which nothing was replaced."""
 
+    text: TextRestore = PlainText()
+
+    def held(self) -> Held:
+        return PlainHeld()
+
     def restore_json(self, body: Any) -> Any:
         return body
 
     def stream(self) -> StreamRestorer:
-        return _PassStream()
+        return PassStream()
 
 
 @dataclass
@@ -72,8 +120,15 @@ class Finding:
 class Exchange:
     """One app request and everything the gateway learned and did for it."""
 
-    route: str  # "chat/completions" | "completions" | "embeddings" | "models"
+    route: str  # upstream path under the surface's base URL, e.g. "chat/completions"
     body: dict[str, Any]
+    # The wire API the request came in on and its operation; the pipeline and the privacy
+    # engine call it through the Surface Protocol and never ask which one it is.
+    surface: Surface | None = field(default=None, repr=False)
+    op: str = ""
+    method: str = "POST"
+    raw: bytes = field(default=b"", repr=False)  # the app's request body as received
+    query: str = ""  # the request's query string, kept on the upstream URL
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased, no secrets
     authorization: str | None = field(default=None, repr=False)  # forwarded, never logged
     # Headers a surface forwards as the app sent them (x-api-key, anthropic-*), never logged.
@@ -86,14 +141,17 @@ class Exchange:
     started: float = field(default_factory=time.perf_counter)
 
     # Filled by the stages.
-    policy: Any = None
+    policy: PolicyFacts | None = None
     policy_id: str = "none"
     policy_hash: str = ""
     mode: str = "passthrough"
+    # Whether the ledger keeps the sanitized body that left, or only its hash.
+    store_body: bool = True
     findings: list[Finding] = field(default_factory=list)
     # (entity type, raw value) pairs removed from the request; only ever HMAC-tagged.
     removed: list[tuple[str, str]] = field(default_factory=list, repr=False)
-    outbound_body: dict[str, Any] | None = None
+    # The exact bytes to send upstream, once the privacy stage produced them.
+    outbound: bytes | None = field(default=None, repr=False)
     restorer: Restorer = field(default_factory=NoRestore)
     audit_ids: list[str] = field(default_factory=list)
     response_headers: dict[str, str] = field(default_factory=dict)
@@ -102,12 +160,24 @@ class Exchange:
 
     @property
     def stream(self) -> bool:
+        if self.surface is not None:
+            return self.surface.stream_requested(self.op, self.body)
         return bool(self.body.get("stream"))
+
+    @property
+    def outbound_body(self) -> Any:
+        """The sanitized body that left (or will), as JSON; None before the privacy stage."""
+        return json.loads(self.outbound) if self.outbound else None
 
     @property
     def model(self) -> str | None:
         model = self.body.get("model")
         return model if isinstance(model, str) else None
+
+    @property
+    def needs_restoring(self) -> bool:
+        """Whether an answer may hold placeholders: only when something was replaced."""
+        return bool(self.findings)
 
     def entity_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -118,3 +188,16 @@ class Exchange:
     def mark(self, name: str) -> None:
         """Record the time since ingress at which a stage finished, in milliseconds."""
         self.timings[name] = round((time.perf_counter() - self.started) * 1000, 3)
+
+
+class Sanitizer(Protocol):
+    """The privacy engine as the pipeline and the collaboration modes use it."""
+
+    def resolve(self, ex: Exchange) -> None:
+        """Choose the policy and the mode of an exchange."""
+
+    def sanitize(self, ex: Exchange) -> None:
+        """Transform the request for its mode; sets `outbound_body` and `restorer`."""
+
+    def sanitize_text(self, ex: Exchange, text: str, field: str) -> str:
+        """One text with this exchange's policy applied (findings added to `ex`)."""

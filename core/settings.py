@@ -25,9 +25,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8787
-    upstream: str = DEFAULT_UPSTREAM
-    # Anthropic Messages base URL, without /v1 (as ANTHROPIC_BASE_URL is).
-    anthropic_upstream: str = DEFAULT_ANTHROPIC_UPSTREAM
+    upstream: str = DEFAULT_UPSTREAM  # OpenAI-compatible surfaces (base URL ends in /v1)
+    anthropic_upstream: str = DEFAULT_ANTHROPIC_UPSTREAM  # Anthropic surfaces (no /v1)
     # When set, replaces the app's Authorization header towards the upstream.
     upstream_api_key: SecretStr | None = None
     policy: Path | None = None
@@ -60,7 +59,7 @@ class Settings(BaseSettings):
     # Longest a detection or policy stage may take before the request is refused.
     stage_budget_s: float = 30.0
 
-    @field_validator("upstream")
+    @field_validator("upstream", "anthropic_upstream")
     @classmethod
     def _upstream_is_http(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -72,10 +71,10 @@ class Settings(BaseSettings):
     @field_validator("anthropic_upstream")
     @classmethod
     def _anthropic_upstream_is_base(cls, value: str) -> str:
-        value = value.rstrip("/")
-        if not value.startswith(("http://", "https://")) or value.endswith("/v1"):
+        # The Messages paths carry their own /v1, as with ANTHROPIC_BASE_URL.
+        if value.endswith("/v1"):
             raise ValueError(
-                "anthropic_upstream must be an http(s) base URL without /v1, such as "
+                "anthropic_upstream must be a base URL without /v1, such as "
                 f"{DEFAULT_ANTHROPIC_UPSTREAM}, got {value!r}"
             )
         return value
@@ -84,11 +83,12 @@ class Settings(BaseSettings):
     def binds_loopback(self) -> bool:
         return is_loopback(self.host)
 
-    def upstream_for(self, intercepted_host: str | None) -> str:
-        """The configured upstream for an intercepted host, else the default upstream."""
+    def upstream_for(self, intercepted_host: str | None, api: str = "openai") -> str:
+        """The configured upstream for an intercepted host, else the base URL of the wire
+        API family (`openai` or `anthropic`, a surface's `upstream`)."""
         if intercepted_host and intercepted_host in self.intercept_upstreams:
             return self.intercept_upstreams[intercepted_host].rstrip("/")
-        return self.upstream
+        return self.anthropic_upstream if api == "anthropic" else self.upstream
 
 
 def is_loopback(host: str) -> bool:

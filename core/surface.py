@@ -1,0 +1,177 @@
+"""The wire-API seam: one module per API the gateway serves implements `Surface`.
+
+A surface declares its routes, rewrites its request bodies through the privacy engine's
+`Scanner`, restores its JSON answers and stream events, and renders a local or collaborative
+answer in its own shape. The pipeline, the privacy engine and the ledger never learn which
+surface a request came from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from .reply import Reply
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route of a surface.
+
+    The upstream path is the request path with the surface's `strip_prefix` removed,
+    appended to the surface's upstream base URL (query string kept).
+    """
+
+    method: str  # "POST" | "GET" | "DELETE"
+    path: str  # gateway route, FastAPI syntax: "/v1/responses/{response_id}"
+    name: str  # operation name, e.g. "responses.create", "messages.create"
+    scanned: bool = True  # False: no body to scan (GET/DELETE), forwarded as is
+
+
+class Scanner(Protocol):
+    """The privacy engine's per-request redactor."""
+
+    def text(self, value: str, path: str, context: str = "") -> str: ...
+
+    def unscannable(self, path: str, kind: str) -> bool:
+        """True keep, False drop; raises to refuse the request."""
+        ...
+
+
+class TextRestore(Protocol):
+    """Gives the app its own values back in one text."""
+
+    def restore(self, text: str, *, json_escape: bool = False) -> str: ...
+
+
+class Held(Protocol):
+    """Per-key hold-back restoration of streamed text."""
+
+    def release(
+        self, key: tuple[Any, ...], piece: str, *, final: bool, json_escape: bool
+    ) -> str: ...
+
+    def holds(self, key: tuple[Any, ...]) -> bool: ...
+
+
+@dataclass
+class SSEEvent:
+    name: str | None  # the `event:` field (Responses and Messages name every event)
+    data: Any  # parsed JSON object; core.sse.DONE for "[DONE]"; raw bytes if not JSON
+
+
+class EventRestorer(Protocol):
+    def feed(self, event: SSEEvent) -> list[SSEEvent]: ...
+
+    def finish(self) -> list[SSEEvent]:
+        """Flush held text when the stream ends."""
+        ...
+
+
+@dataclass
+class Turn:
+    role: str  # "system" | "user" | "assistant" | "tool"
+    text: str
+
+
+class Answer(Protocol):
+    """A local or collaborative answer being generated."""
+
+    # Read-only for the renderer: plain attributes or properties both satisfy it.
+    @property
+    def finish_reason(self) -> str | None: ...
+
+    @property
+    def prompt_tokens(self) -> int: ...
+
+    @property
+    def completion_tokens(self) -> int: ...
+
+    def __aiter__(self) -> AsyncIterator[str]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Surface(Protocol):
+    name: str  # "openai.chat", "openai.responses", "anthropic.messages"
+    upstream: str  # which configured base URL: "openai" | "anthropic"
+    strip_prefix: str  # "/v1" for OpenAI (base URL ends in /v1); "" for Anthropic
+    operations: Sequence[Operation]
+
+    def rewrite(self, op: str, raw: bytes, body: dict[str, Any], scanner: Scanner) -> bytes:
+        """The outbound request body: every text-bearing path through `scanner`; paths that
+        must be relayed byte for byte (signed/encrypted blocks) copied from `raw` unchanged;
+        unknown fields refused (BadRequest naming the field) unless validated non-text."""
+        ...
+
+    def stream_requested(self, op: str, body: dict[str, Any]) -> bool: ...
+
+    def conversation_seed(self, op: str, body: dict[str, Any]) -> Any:
+        """JSON-able opening of the conversation (system text + first user turn), used to key
+        the pseudonym vault when the app sends no conversation id; None: no conversation."""
+        ...
+
+    def restore_json(self, op: str, body: Any, text: TextRestore) -> Any: ...
+
+    def stream_restorer(self, op: str, held: Held, text: TextRestore) -> EventRestorer: ...
+
+    def turns(self, op: str, body: dict[str, Any]) -> list[Turn]:
+        """The conversation as plain turns, for sketch/logits/local (system text first)."""
+        ...
+
+    async def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
+        """A local/collaborative answer in this API's shape: whole JSON (read from `answer`
+        here, hence async), or a faithful event stream when `stream_requested`."""
+        ...
+
+
+# Optional members. A surface declares one only when it needs it; the kernel reads them
+# through the functions below, which supply the default, so every other surface (and any
+# written before these existed) stays as it is.
+
+
+@runtime_checkable
+class ForwardsHeaders(Protocol):
+    # Request headers sent upstream exactly as the app sent them (its own credentials and API
+    # version headers). A surface that names them carries the app's credentials itself, so
+    # the configured upstream key is not added to its requests.
+    forward_headers: Sequence[str]
+
+
+@runtime_checkable
+class RestoresBytes(Protocol):
+    def restore_bytes(self, op: str, content: bytes, text: TextRestore) -> bytes:
+        """A whole answer or error body with the app's values back, for answers holding
+        blocks that must keep their exact bytes; raises ValueError when it is not JSON."""
+        ...
+
+
+@runtime_checkable
+class NamesErrorEvents(Protocol):
+    def error_event(self, error: dict[str, Any]) -> SSEEvent:
+        """The event that ends a stream cogate had to cut; `error` is cogate's error body
+        (`{"error": {"message", "type", "code", "param"}}`)."""
+        ...
+
+
+def forward_headers(surface: Surface | None) -> Sequence[str] | None:
+    """The headers a surface forwards as sent, or None: it relies on the upstream key."""
+    return surface.forward_headers if isinstance(surface, ForwardsHeaders) else None
+
+
+def restore_bytes(surface: Surface, op: str, content: bytes, text: TextRestore) -> bytes:
+    """`surface.restore_bytes`, else `restore_json` on the parsed body, re-encoded."""
+    if isinstance(surface, RestoresBytes):
+        return surface.restore_bytes(op, content, text)
+    body = json.loads(content)
+    restored = surface.restore_json(op, body, text)
+    return content if restored == body else json.dumps(restored, ensure_ascii=False).encode()
+
+
+def error_event(surface: Surface, error: dict[str, Any]) -> SSEEvent:
+    """`surface.error_event`, else cogate's error body as an unnamed event (OpenAI style)."""
+    if isinstance(surface, NamesErrorEvents):
+        return surface.error_event(error)
+    return SSEEvent(None, error)
