@@ -13,7 +13,7 @@ from cogate.core.egress import Runner
 from cogate.core.exchange import Sanitizer
 from cogate.core.settings import Settings
 
-from .context import Split, split_request
+from .context import Split, split_turns
 from .instruction import DEFAULT_REDUCTION, REDUCTIONS, sanitize_instruction
 from .local import LocalRunner
 from .runtime import Completion, Generation, LocalModel, LocalModelUnavailable, Sampling
@@ -32,7 +32,7 @@ __all__ = [
     "Split",
     "build_collab",
     "sanitize_instruction",
-    "split_request",
+    "split_turns",
 ]
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cogate.core.surface import Turn
+
 LAYOUTS = ("sections", "system")
 PRIVATE_FIELDS = ("Privacy_info", "Smart_device_usage")
 
@@ -179,6 +181,13 @@ def request_messages(
         )
         return [{"role": "system", "content": system}, {"role": "user", "content": task}]
     raise ValueError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}")
+
+
+def request_turns(
+    sample: dict[str, Any], layout: str = "sections", history: int | None = None
+) -> list[Turn]:
+    """`request_messages` as the plain turns a surface reads from such a request."""
+    return [Turn(m["role"], m["content"]) for m in request_messages(sample, layout, history)]
 
 
 def profile_fields(sample: dict[str, Any]) -> dict[str, str]:

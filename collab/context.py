@@ -1,35 +1,36 @@
-"""Split a chat request into its private context (kept on the device) and its instruction.
+"""Split a request into its private context (kept on the device) and its instruction.
 
 The policy's `private_context` names what is private: the system message, spans between
 markers such as `<private>…</private>`, and headed sections such as `## User Profile`.
-Everything else is the instruction. Both layouts of a context-laden request are handled:
-the CoGenesis single user message (`## User Profile` / `## User Writing History` /
-`## Task`) and the profile in the system message with the task as the user turn.
+Everything else is the instruction. The request is read as plain turns through its
+surface (`Surface.turns`), whatever its wire API. Both layouts of a context-laden request
+are handled: the CoGenesis single user message (`## User Profile` / `## User Writing
+History` / `## Task`) and the profile in the system message with the task as the user turn.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from cogate.core.errors import BadRequest
 from cogate.core.exchange import Exchange
+from cogate.core.surface import Turn
 from cogate.policies.schema import PrivateContext, policy_of
 from cogate.policies.sections import split_private
 
+from .replies import turns_of
 
-@dataclass
-class Turn:
-    role: str
-    text: str  # what remains of the message once its private parts are taken out
+__all__ = ["Split", "Turn", "split_exchange", "split_turns"]
 
 
 @dataclass
 class Split:
-    """A chat request taken apart."""
+    """A request taken apart; each turn's text is what remains once its private parts are
+    taken out."""
 
     private: list[str] = field(default_factory=list)  # private pieces, in request order
     turns: list[Turn] = field(default_factory=list)  # the conversation without them
+    request: list[Turn] = field(default_factory=list)  # the turns as read, whole
 
     @property
     def private_text(self) -> str:
@@ -44,61 +45,27 @@ class Split:
         return ""
 
 
-def message_text(message: dict[str, Any], index: int) -> str:
-    """The text of a chat message; refuses parts that are not text (they cannot be split)."""
-    content = message.get("content")
-    if content is None or isinstance(content, str):
-        return content or ""
-    if isinstance(content, list):
-        texts = []
-        for part in content:
-            if isinstance(part, dict) and part.get("type") == "text":
-                texts.append(str(part.get("text", "")))
-            else:
-                kind = part.get("type") if isinstance(part, dict) else type(part).__name__
-                raise BadRequest(
-                    f"messages[{index}] has a {kind!r} part; the sketch and local modes take "
-                    "text only, so send text or use redact mode",
-                    param=f"messages[{index}].content",
-                )
-        return "\n".join(texts)
-    raise BadRequest(
-        f"messages[{index}].content must be a string or a list of parts",
-        param=f"messages[{index}].content",
-    )
-
-
-def split_request(body: dict[str, Any], rules: PrivateContext) -> Split:
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise BadRequest("`messages` must be a non-empty list of chat messages", param="messages")
-    split = Split()
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict):
-            raise BadRequest(f"messages[{index}] must be an object", param=f"messages[{index}]")
-        role = str(message.get("role", "user"))
-        text = message_text(message, index)
-        if rules.system_message and role in ("system", "developer"):
-            split.private.append(text)
+def split_turns(turns: list[Turn], rules: PrivateContext) -> Split:
+    """Private pieces (system text when the policy says so, marked spans, headed sections)
+    and the rest of each turn."""
+    split = Split(request=list(turns))
+    for turn in turns:
+        if rules.system_message and turn.role == "system":
+            split.private.append(turn.text)
             continue
-        rest, private = split_private(text, rules)
+        rest, private = split_private(turn.text, rules)
         split.private.extend(private)
-        split.turns.append(Turn(role, rest.strip() if private else text))
+        split.turns.append(Turn(turn.role, rest.strip() if private else turn.text))
     return split
 
 
 def split_exchange(ex: Exchange, mode: str) -> Split:
-    """The private context and instruction of a chat exchange for a collaboration mode;
-    refuses routes and requests the mode cannot serve."""
-    if ex.route != "chat/completions":
-        raise BadRequest(
-            f"{mode} mode answers /v1/chat/completions only, not /v1/{ex.route}; "
-            "use redact mode for this route"
-        )
-    split = split_request(ex.body, policy_of(ex).private_context)
+    """The private context and instruction of an exchange for a collaboration mode, read
+    through its surface; refuses requests the mode cannot serve."""
+    split = split_turns(turns_of(ex), policy_of(ex).private_context)
     if not split.instruction:
         raise BadRequest(
-            "nothing is left to send once the private context is taken out; put the task "
-            "in a user message outside the private sections"
+            f"nothing is left to send in {mode} mode once the private context is taken out; "
+            "put the task in a user message outside the private sections"
         )
     return split

@@ -7,32 +7,22 @@ request was answered on the device.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from cogate.core.egress import Egress
-from cogate.core.errors import BadRequest
 from cogate.core.exchange import Exchange
 from cogate.core.reply import Reply
+from cogate.core.surface import Turn
 
-from .context import message_text
-from .replies import answer, sampling_from_body
+from .replies import render, sampling_from_body, turns_of
 from .runtime import LocalModel
 
 
-def chat_messages(body: dict[str, Any]) -> list[dict[str, str]]:
-    """The request's messages as plain text with the roles chat templates know."""
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise BadRequest("`messages` must be a non-empty list of chat messages", param="messages")
+def chat_messages(turns: list[Turn]) -> list[dict[str, str]]:
+    """The turns as messages with the roles chat templates know."""
     out = []
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict):
-            raise BadRequest(f"messages[{index}] must be an object", param=f"messages[{index}]")
-        role = str(message.get("role", "user"))
-        text = message_text(message, index)
-        if role == "developer":
-            role = "system"
-        elif role in ("tool", "function"):
+    for turn in turns:
+        role, text = turn.role, turn.text
+        if role == "tool":
             role, text = "user", f"(tool result)\n{text}"
         elif role not in ("system", "user", "assistant"):
             role = "user"
@@ -63,7 +53,7 @@ def models_reply(model: LocalModel) -> Reply:
 
 
 class LocalRunner:
-    """Answer chat completions with the local model; nothing is sent upstream."""
+    """Answer a conversation with the local model; nothing is sent upstream."""
 
     def __init__(self, model: LocalModel) -> None:
         self.model = model
@@ -72,13 +62,8 @@ class LocalRunner:
         if ex.route == "models":
             await gate.record_local(ex, note={"local_model": self.model.name})
             return models_reply(self.model)
-        if ex.route != "chat/completions":
-            raise BadRequest(
-                f"local mode answers /v1/chat/completions only, not /v1/{ex.route}; "
-                "use redact mode for this route"
-            )
+        messages = chat_messages(turns_of(ex))  # the surface refuses what it cannot answer
         sampling = sampling_from_body(ex.body)
-        messages = chat_messages(ex.body)
         await self.model.ready()
         prompt = prompt_for(self.model, messages)
         gen = self.model.generate(prompt, sampling)  # Overloaded here, before anything is recorded
@@ -89,4 +74,4 @@ class LocalRunner:
         except BaseException:
             await gen.aclose()
             raise
-        return await answer(gen, ex.body, self.model.name, notes=ex.notes)
+        return await render(ex, gen, self.model.name)

@@ -1,30 +1,39 @@
-"""Answers written by the local model, in the OpenAI chat.completion formats.
+"""Answers written on the device, handed to the request's surface to be shaped.
 
-Streamed answers are `chat.completion.chunk` events ending with `data: [DONE]`; usage is
-what the local model really read and wrote, sent at the end when the app asks for it
-(`stream_options.include_usage`).
+The collaboration modes never build a wire format: they wrap the local (or fused)
+generation in a `LocalAnswer`, which gives the app its own values back (placeholders of
+this conversation restored, held back across pieces) and notes the usage when it ends, and
+call `await surface.render(...)` (cogate.core.surface). Decoding parameters are read here.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from cogate.core import sse
-from cogate.core.errors import BadRequest, GatewayError, error_body
-from cogate.core.exchange import StreamRestorer
+from cogate.core.errors import BadRequest
+from cogate.core.exchange import Exchange
 from cogate.core.reply import Reply
-from cogate.core.surface import Answer
+from cogate.core.surface import Answer, Held, Surface, Turn
 
-from .runtime import Generation, Sampling
-
-log = logging.getLogger("cogate.collab.replies")
+from .runtime import Sampling
 
 DEFAULT_MAX_TOKENS = 512
+# Field names of the token limit in the wire APIs the gateway serves (first given wins).
+_MAX_TOKENS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
+_STOP = ("stop", "stop_sequences")
+
+
+def surface_of(ex: Exchange) -> Surface:
+    """The wire API an exchange came in on (set at ingress)."""
+    if ex.surface is None:
+        raise TypeError("the exchange has no surface; ingress sets it")
+    return ex.surface
+
+
+def turns_of(ex: Exchange) -> list[Turn]:
+    """The request as plain turns, read through its surface (which refuses what it cannot)."""
+    return surface_of(ex).turns(ex.op, ex.body)
 
 
 def sampling_from_body(
@@ -34,8 +43,8 @@ def sampling_from_body(
     n = body.get("n", 1)
     if n not in (1, None):
         raise BadRequest("the local model writes one choice per request; send n=1", param="n")
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens")) or default_max_tokens
-    stop = body.get("stop") or ()
+    max_tokens = next((body[k] for k in _MAX_TOKENS if body.get(k)), None) or default_max_tokens
+    stop = next((body[k] for k in _STOP if body.get(k)), None) or ()
     if isinstance(stop, str):
         stop = (stop,)
     try:
@@ -65,93 +74,45 @@ def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
     }
 
 
-def completion_id() -> str:
-    return "chatcmpl-" + uuid.uuid4().hex[:24]
+class LocalAnswer:
+    """An `Answer` as the app should read it: placeholders restored (when `held` is given),
+    usage noted in `notes` when the generation ends."""
+
+    KEY = ("answer",)
+
+    def __init__(self, inner: Answer, notes: dict[str, Any], held: Held | None = None) -> None:
+        self.inner, self.notes, self.held = inner, notes, held
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.inner.finish_reason
+
+    @property
+    def prompt_tokens(self) -> int:
+        return self.inner.prompt_tokens
+
+    @property
+    def completion_tokens(self) -> int:
+        return self.inner.completion_tokens
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        async for piece in self.inner:
+            if self.held is not None:
+                piece = self.held.release(self.KEY, piece, final=False, json_escape=False)
+            if piece:
+                yield piece
+        if self.held is not None and self.held.holds(self.KEY):
+            rest = self.held.release(self.KEY, "", final=True, json_escape=False)
+            if rest:
+                yield rest
+        self.notes["usage"] = usage(self.prompt_tokens, self.completion_tokens)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
-def completion_body(
-    model: str, text: str, finish: str, prompt_tokens: int, completion_tokens: int
-) -> dict[str, Any]:
-    return {
-        "id": completion_id(),
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": finish,
-                "logprobs": None,
-            }
-        ],
-        "usage": usage(prompt_tokens, completion_tokens),
-    }
-
-
-async def answer(
-    gen: Generation, body: dict[str, Any], model: str, *, notes: dict[str, Any] | None = None
-) -> Reply:
-    """Turn a started generation into the app's reply, streamed or whole."""
-    if body.get("stream"):
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        return Reply(
-            status=200,
-            stream=stream_chunks(gen, model, include_usage, notes),
-            media_type="text/event-stream",
-        )
-    try:
-        text = "".join([piece async for piece in gen])
-    finally:
-        await gen.aclose()
-    finish = gen.finish_reason or "stop"
-    if notes is not None:
-        notes["usage"] = usage(gen.prompt_tokens, gen.completion_tokens)
-    out = completion_body(model, text, finish, gen.prompt_tokens, gen.completion_tokens)
-    return Reply(status=200, body=json.dumps(out, ensure_ascii=False).encode())
-
-
-async def stream_chunks(
-    gen: Answer,
-    model: str,
-    include_usage: bool,
-    notes: dict[str, Any] | None = None,
-    *,
-    restorer: StreamRestorer | None = None,
-) -> AsyncIterator[bytes]:
-    """chat.completion.chunk events, the app's values put back by `restorer` when given;
-    closing this iterator stops the generation. The one chunk streamer of local answers."""
-    base = {
-        "id": completion_id(),
-        "object": "chat.completion.chunk",
-        "created": int(time.time()),
-        "model": model,
-    }
-
-    def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
-        choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
-        event = {**base, "choices": [choice]}
-        out = restorer.feed(event) if restorer is not None else [event]
-        return b"".join(sse.encode_event(e) for e in out)
-
-    try:
-        yield chunk({"role": "assistant", "content": ""}, None)
-        try:
-            async for piece in gen:
-                yield chunk({"content": piece}, None)
-        except GatewayError as exc:
-            # Headers are gone already: say what happened in the stream, as OpenAI does.
-            yield sse.encode_event(error_body(exc.message, exc.type, exc.code))
-            yield sse.DONE_EVENT
-            return
-        yield chunk({}, gen.finish_reason or "stop")
-        for held in restorer.finish() if restorer is not None else []:
-            yield sse.encode_event(held)
-        counted = usage(gen.prompt_tokens, gen.completion_tokens)
-        if notes is not None:
-            notes["usage"] = counted
-        if include_usage:
-            yield sse.encode_event({**base, "choices": [], "usage": counted})
-        yield sse.DONE_EVENT
-    finally:
-        await gen.aclose()
+async def render(ex: Exchange, answer: Answer, model: str) -> Reply:
+    """The answer in the shape of the exchange's wire API; the app's values are put back
+    when something was replaced in what left."""
+    held = ex.restorer.held() if ex.needs_restoring else None
+    return await surface_of(ex).render(ex.op, ex.body, LocalAnswer(answer, ex.notes, held), model)

@@ -26,7 +26,7 @@ from cogate.policies.schema import policy_of
 from .context import Split, split_exchange
 from .instruction import DEFAULT_REDUCTION, ContextGuard, sanitize_instruction
 from .local import chat_messages, prompt_for
-from .replies import answer, sampling_from_body
+from .replies import render, sampling_from_body
 from .runtime import LocalModel
 
 log = logging.getLogger("cogate.collab.sketch")
@@ -194,13 +194,14 @@ class SketchRunner:
             return final_messages(prepared.split, prepared.instruction, outline, private)
 
         reserve = min(sampling.max_tokens, self.model.context // 4)
-        prompt = prompt_for(self.model, with_outline(chat_messages(ex.body), outline))
+        messages = chat_messages(prepared.split.request)
+        prompt = prompt_for(self.model, with_outline(messages, outline))
         if len(prompt) > self.model.context - reserve:
             # Too long as sent: rebuild it with the private context cut to fit.
             prompt = fit_prompt(self.model, build, prepared.split.private_text, reserve)
         gen = self.model.generate(prompt, sampling)
         ex.notes["local_prompt_tokens"] = len(prompt)
-        return await answer(gen, ex.body, self.model.name, notes=ex.notes)
+        return await render(ex, gen, self.model.name)
 
     async def _outline(
         self, ex: Exchange, gate: Egress, body: dict[str, Any]

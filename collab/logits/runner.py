@@ -10,7 +10,6 @@ the ledger.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 from cogate.collab.context import split_exchange
 from cogate.collab.instruction import DEFAULT_REDUCTION, sanitize_instruction
-from cogate.collab.replies import completion_body, sampling_from_body, stream_chunks, usage
+from cogate.collab.replies import render, sampling_from_body
 from cogate.collab.runtime import LocalModel
 from cogate.collab.sketch import final_messages, fit_prompt
 from cogate.core.egress import Egress, Runner
@@ -176,29 +175,11 @@ class LogitsRunner:
         ex.notes["local_prompt_tokens"] = len(prompt)
         ex.response_headers["x-cogate-logits-gate"] = self.gate.describe()
         pieces = self._generate(prompt, drafter, sampler, stats, max_tokens)
-        name = self.model.name
-        if ex.stream:
-            include = bool((ex.body.get("stream_options") or {}).get("include_usage"))
-            return Reply(
-                status=200,
-                stream=stream_chunks(
-                    FusedAnswer(pieces, stats, len(prompt), ex.notes),
-                    name,
-                    include,
-                    ex.notes,
-                    restorer=ex.restorer.stream() if ex.needs_restoring else None,
-                ),
-                media_type="text/event-stream",
-            )
-        text = "".join([piece async for piece in pieces])
-        ex.notes["usage"] = usage(len(prompt), stats.tokens)
-        ex.notes["logits"] = stats.summary()
-        ex.response_headers[STATS_HEADER] = str(stats.calls)
-        ex.response_headers[ACCEPTED_HEADER] = str(stats.accepted)
-        body = completion_body(name, text, stats.finish_reason, len(prompt), stats.tokens)
-        if ex.needs_restoring:
-            body = ex.restorer.restore_json(body)
-        return Reply(status=200, body=json.dumps(body, ensure_ascii=False).encode())
+        reply = await render(ex, FusedAnswer(pieces, stats, len(prompt), ex.notes), self.model.name)
+        if reply.stream is None:  # read whole: the statistics are final
+            ex.response_headers[STATS_HEADER] = str(stats.calls)
+            ex.response_headers[ACCEPTED_HEADER] = str(stats.accepted)
+        return reply
 
     async def _generate(
         self,

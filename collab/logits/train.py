@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from cogate.collab.cogenesis import reference_of, request_messages
-from cogate.collab.context import split_request
+from cogate.collab.cogenesis import reference_of, request_turns
+from cogate.collab.context import split_turns
 from cogate.collab.instruction import task_title
 from cogate.collab.sketch import final_messages, fit_prompt
 from cogate.policies.schema import PrivateContext
@@ -120,7 +120,7 @@ def collect(
     local_llama, cloud_llama = local.load(), cloud.load()
     local_step, cloud_step = LlamaStepper(local_llama), LlamaStepper(cloud_llama)
     for index, sample in enumerate(samples):
-        split = split_request({"messages": request_messages(sample)}, PrivateContext())
+        split = split_turns(request_turns(sample), PrivateContext())
         task = task_title(split.instruction)
         terms = private_terms(split.private_text, task)
         cloud_prompt = CLOUD_TEMPLATE.format(instruction=terms.scrub(task))

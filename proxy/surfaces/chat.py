@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cogate.core.surface import Operation, Scanner, Turn
+from cogate.core.reply import Reply
+from cogate.core.surface import Answer, Operation, Scanner, Turn
 from cogate.policies.fields import MESSAGE_KEYS_KEPT, TEXT_PARTS, generic, json_text
 
+from . import chat_answers
 from .openai import OpenAISurface, rewrite_fields
 
 
@@ -38,12 +40,10 @@ class ChatSurface(OpenAISurface):
         return ["messages", first]
 
     def turns(self, op: str, body: dict[str, Any]) -> list[Turn]:
-        messages = body.get("messages")
-        turns = []
-        for message in messages if isinstance(messages, list) else []:
-            if isinstance(message, dict) and isinstance(message.get("content"), str):
-                turns.append(Turn(str(message.get("role", "user")), message["content"]))
-        return turns
+        return chat_answers.conversation(body)
+
+    async def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
+        return await chat_answers.render(body, answer, model)
 
 
 def _messages(value: Any, path: str, scanner: Scanner) -> Any:

@@ -87,10 +87,13 @@ class OpenAISurface:
         return ChoiceChunks(text)
 
     def turns(self, op: str, body: dict[str, Any]) -> list[Turn]:
-        raise BadRequest(f"{op} has no conversation; the local and collaborative modes answer chat")
+        raise BadRequest(
+            f"the local and collaborative modes answer /v1/chat/completions only, not {op}; "
+            "use redact mode for this route"
+        )
 
     async def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
         raise BadRequest(
-            f"the local and collaborative modes answer chat completions only, not {op}; "
+            f"the local and collaborative modes answer /v1/chat/completions only, not {op}; "
             "use redact mode for this route"
         )

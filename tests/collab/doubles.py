@@ -7,10 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from cogate.collab.context import Split, split_turns
 from cogate.core.exchange import Exchange, Finding
 from cogate.core.settings import Settings
-from cogate.policies.schema import Policy
+from cogate.policies.schema import Policy, PrivateContext
 from cogate.proxy.egress import EgressGate
+from cogate.proxy.surfaces import chat, exchange_for
 from cogate.proxy.upstream import build_client
 
 from tests.proxy.doubles import ListLedger
@@ -47,8 +49,13 @@ def gate_for(
     return EgressGate(settings, client, ledger), ledger
 
 
+def split_request(body: dict[str, Any], rules: PrivateContext) -> Split:
+    """A chat body split as the collaboration modes split it (read through its surface)."""
+    return split_turns(chat.SURFACE.turns("chat.completions.create", body), rules)
+
+
 def exchange(body: dict[str, Any], mode: str = "sketch", **collab: Any) -> Exchange:
-    ex = Exchange(route="chat/completions", body=body, app="test")
+    ex = exchange_for("chat/completions", body, app="test")
     ex.mode = mode
     ex.policy = policy(**collab)
     ex.policy_id = "test"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from cogate.collab.context import split_request
 from cogate.core.errors import BadRequest
 from cogate.policies.schema import PrivateContext as Rules
 from cogate.policies.sections import split_private
+
+from .doubles import split_request
 
 PROFILE = "Name: Ana Lima\nLocation: Porto, Portugal\nPrivacy_info: Secretly learning Spanish"
 HISTORY = "Task: A note\nContent: Dear team, ..."

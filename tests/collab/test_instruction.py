@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 from cogate.collab.cogenesis import leaks, load_samples, private_items, request_messages
-from cogate.collab.context import split_request
 from cogate.collab.instruction import ContextGuard, sanitize_instruction, strip_headings, task_title
 from cogate.policies.schema import PrivateContext
 
-from .doubles import WordPrivacy, exchange
+from .doubles import WordPrivacy, exchange, split_request
 
 
 @pytest.mark.parametrize(

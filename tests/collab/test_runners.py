@@ -18,8 +18,9 @@ from cogate.collab.cogenesis import (
 from cogate.collab.runtime import LocalModel
 from cogate.core.errors import UpstreamUnreachable
 from cogate.core.settings import Settings
+from cogate.proxy.surfaces import exchange_for
 
-from .doubles import WordPrivacy, exchange, gate_for
+from .doubles import WordPrivacy, exchange, gate_for, policy
 
 pytestmark = pytest.mark.anyio
 
@@ -212,10 +213,14 @@ async def test_local_refuses_other_routes_and_lists_its_model(local_model: Local
     from cogate.core.errors import BadRequest
 
     gate, _ = gate_for(cloud([]))
-    ex = exchange({"input": "x"}, mode="local")
-    ex.route = "embeddings"
-    with pytest.raises(BadRequest, match="chat/completions"):
-        await runners(local_model)["local"].run(ex, gate)
-    ex.route = "models"
+    for route in ("embeddings", "completions"):
+        ex = exchange_for(route, {"model": "m", "input": "x", "prompt": "x"}, app="test")
+        ex.policy, ex.mode = policy(), "local"
+        with pytest.raises(BadRequest, match="chat/completions"):
+            await runners(local_model)["local"].run(ex, gate)
+        with pytest.raises(BadRequest, match="chat/completions"):
+            await runners(local_model)["sketch"].run(ex, gate)
+    ex = exchange_for("models", {}, app="test")
+    ex.policy, ex.mode = policy(), "local"
     listing = json.loads((await runners(local_model)["local"].run(ex, gate)).body)
     assert listing["data"][0]["id"] == local_model.name
