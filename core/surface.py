@@ -175,3 +175,40 @@ def error_event(surface: Surface, error: dict[str, Any]) -> SSEEvent:
     if isinstance(surface, NamesErrorEvents):
         return surface.error_event(error)
     return SSEEvent(None, error)
+
+
+@runtime_checkable
+class AsksCloud(Protocol):
+    def cloud_request(
+        self, op: str, model: str | None, system: str, prompt: str, max_tokens: int
+    ) -> tuple[str, dict[str, Any]]:
+        """(upstream route, body) of one plain question to this API's own upstream, which
+        a collaboration mode asks (sketch's outline)."""
+        ...
+
+    def cloud_text(self, op: str, answer: Any) -> str:
+        """The text of the upstream's JSON answer to `cloud_request`; raises KeyError,
+        IndexError, TypeError or ValueError when it holds none."""
+        ...
+
+
+def cloud_request(
+    surface: Surface, op: str, model: str | None, system: str, prompt: str, max_tokens: int
+) -> tuple[str, dict[str, Any]]:
+    """`surface.cloud_request`, else a Chat Completions request under the surface's base."""
+    if isinstance(surface, AsksCloud):
+        return surface.cloud_request(op, model, system, prompt, max_tokens)
+    body: dict[str, Any] = {"model": model} if model else {}
+    body["messages"] = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+    body.update(max_tokens=max_tokens, temperature=0.3, stream=False)
+    return "chat/completions", body
+
+
+def cloud_text(surface: Surface, op: str, answer: Any) -> str:
+    """`surface.cloud_text`, else the first choice's message of a chat completion."""
+    if isinstance(surface, AsksCloud):
+        return surface.cloud_text(op, answer)
+    text = answer["choices"][0]["message"]["content"]
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("the answer holds no text")
+    return text

@@ -28,6 +28,7 @@ from cogate.core.surface import (
 
 from .anthropic_request import VERBATIM_BLOCKS, rewrite_request
 from .anthropic_stream import MessagesStreamRestorer, restore_citation, restore_error
+from .anthropic_turns import request_turns
 from .json_spans import Verbatim, spans, splice
 
 __all__ = ["SURFACE", "MessagesSurface"]
@@ -107,24 +108,26 @@ class MessagesSurface:
         return MessagesStreamRestorer(held, text)
 
     def turns(self, op: str, body: dict[str, Any]) -> list[Turn]:
-        out = []
-        system = _text_of(body.get("system"))
-        if system:
-            out.append(Turn("system", system))
-        for message in body.get("messages") or []:
-            if not isinstance(message, dict):
-                continue
-            role = "assistant" if message.get("role") == "assistant" else "user"
-            content = message.get("content")
-            results = [
-                b for b in content or [] if isinstance(b, dict) and b.get("type") == "tool_result"
-            ]
-            text = _text_of(content)
-            if results and role == "user":
-                out.append(Turn("tool", "\n".join(_text_of(b.get("content")) for b in results)))
-            if text:
-                out.append(Turn(role, text))
-        return out
+        return request_turns(body)
+
+    def cloud_request(
+        self, op: str, model: str | None, system: str, prompt: str, max_tokens: int
+    ) -> tuple[str, dict[str, Any]]:
+        """A collaboration mode's question as a Messages request to the app's upstream."""
+        body: dict[str, Any] = {"model": model} if model else {}
+        body.update(
+            max_tokens=max_tokens,
+            system=system,
+            messages=[{"role": "user", "content": prompt}],
+            temperature=0.3,
+        )
+        return "v1/messages", body
+
+    def cloud_text(self, op: str, answer: Any) -> str:
+        texts = [b["text"] for b in answer["content"] if b.get("type") == "text"]
+        if not "".join(texts).strip():
+            raise ValueError("the answer holds no text")
+        return "".join(texts)
 
     def error_event(self, error: dict[str, Any]) -> SSEEvent:
         """cogate's error as the Messages API's `error` event, which the SDKs raise."""
@@ -171,26 +174,6 @@ def _restore_tree(value: Any, text: TextRestore) -> Any:
     if isinstance(value, list):
         return [_restore_tree(v, text) for v in value]
     return value
-
-
-def _text_of(content: Any) -> str:
-    """Plain text of a string or content blocks (thinking left out: it is the cloud's)."""
-    if isinstance(content, str):
-        return content
-    if not isinstance(content, list):
-        return ""
-    parts = []
-    for block in content:
-        if not isinstance(block, dict):
-            continue
-        kind = block.get("type")
-        if kind == "text" and isinstance(block.get("text"), str):
-            parts.append(block["text"])
-        elif kind == "tool_use":
-            parts.append(f"(tool call {block.get('name')}: {json.dumps(block.get('input'))})")
-        elif kind == "document" and isinstance(block.get("source"), dict):
-            parts.append(_text_of(block["source"].get("data") or block["source"].get("content")))
-    return "\n".join(p for p in parts if p)
 
 
 def _message(model: str, text: str, answer: Answer) -> dict[str, Any]:

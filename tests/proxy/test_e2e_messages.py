@@ -300,9 +300,6 @@ def local_gateway(
         yield url.removesuffix("/v1")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the local runner answers chat only until it renders through the surface"
-)
 def test_local_mode_answers_in_messages_shape(
     local_gateway: str, standin: MessagesUpstream
 ) -> None:

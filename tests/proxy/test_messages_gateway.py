@@ -102,7 +102,7 @@ def test_key_never_reaches_logs_or_ledger_and_count_tokens_is_recorded(
     started, caplog: pytest.LogCaptureFixture
 ) -> None:
     client, upstream, data_dir = started
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="cogate")  # third-party DEBUG is off in serve
     reply = client.post("/v1/messages/count_tokens", json=body(), headers=HEADERS)
     assert reply.json() == {"input_tokens": 7}
     assert EMAIL.encode() not in upstream.requests[-1].content  # the sanitized body is counted
@@ -143,13 +143,20 @@ def test_passthrough_forwards_the_apps_exact_bytes(tmp_path: Path) -> None:
     assert upstream.requests[-1].content == raw
 
 
-def test_collaboration_modes_refuse_messages_clearly(tmp_path: Path) -> None:
+def test_sketch_asks_the_messages_upstream_for_an_outline_and_answers_in_its_shape(
+    tmp_path: Path,
+) -> None:
     app, upstream = gateway(tmp_path, policy="mode: sketch\n")
     with TestClient(app) as client:
         reply = client.post("/v1/messages", json=body(), headers=HEADERS)
-    assert reply.status_code == 400
-    assert "sketch mode" in reply.json()["error"]["message"]
-    assert upstream.requests == []
+    assert reply.status_code == 200 and reply.headers["x-cogate-mode"] == "sketch"
+    answer = reply.json()
+    assert answer["type"] == "message" and answer["content"][0]["type"] == "text"
+    (outline,) = upstream.requests
+    assert outline.url.path == "/v1/messages" and outline.headers["x-api-key"] == KEY
+    sent = json.loads(outline.content)
+    assert sent["messages"][0]["content"].startswith("Outline this writing task:")
+    assert EMAIL not in outline.content.decode() and sent["model"] == "m"
 
 
 def test_anthropic_upstream_setting(monkeypatch: pytest.MonkeyPatch) -> None:

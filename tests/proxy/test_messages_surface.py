@@ -561,6 +561,56 @@ def test_turns_and_seed() -> None:
     assert SURFACE.conversation_seed(CREATE, body) == SURFACE.conversation_seed(CREATE, later)
 
 
+def test_turns_read_every_text_block_in_order() -> None:
+    call = {"type": "tool_use", "id": "t1", "name": "lookup", "input": {"q": "Jane"}}
+    document = {
+        "type": "document",
+        "title": "Notes",
+        "source": {"type": "content", "content": [text("page one")]},
+    }
+    found = {
+        "type": "search_result",
+        "title": "Result",
+        "source": "https://example.com",
+        "content": [text("snippet")],
+    }
+    body = request(
+        user(text("Read"), document, {"type": "document", "source": {"type": "text", "data": "d"}}),
+        assistant(text("Looking"), call, {"type": "redacted_thinking", "data": "x"}),
+        user(
+            {"type": "tool_result", "tool_use_id": "t1", "content": [found]},
+            {"type": "tool_result", "tool_use_id": "t2", "content": "boom", "is_error": True},
+        ),
+        system="Be brief.",
+    )
+    assert [(t.role, t.text) for t in SURFACE.turns(CREATE, body)] == [
+        ("system", "Be brief."),
+        ("user", "Read\nNotes\npage one\nd"),
+        ("assistant", 'Looking\n(tool call lookup: {"q": "Jane"})'),
+        ("tool", "Result\nhttps://example.com\nsnippet\n(error) boom"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("block", "param"),
+    [
+        (
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "x"}},
+            "messages[0].content[1]",
+        ),
+        (
+            {"type": "document", "source": {"type": "url", "url": "https://example.com/a.pdf"}},
+            "messages[0].content[1].source",
+        ),
+    ],
+    ids=["image", "pdf-url"],
+)
+def test_turns_refuse_what_cannot_be_read_as_text(block: dict[str, Any], param: str) -> None:
+    with pytest.raises(BadRequest) as refused:
+        SURFACE.turns(CREATE, request(user(text("look"), block)))
+    assert refused.value.param == param and "redact mode" in refused.value.message
+
+
 class FakeAnswer:
     """An Answer double (the Protocol the local model's generation implements)."""
 

@@ -19,6 +19,8 @@ from cogate.core.surface import (
     Scanner,
     SSEEvent,
     TextRestore,
+    cloud_request,
+    cloud_text,
     error_event,
     forward_headers,
     restore_bytes,
@@ -28,8 +30,10 @@ from cogate.policies.restore import Restorer
 from cogate.policies.vault import Vault
 from cogate.proxy.app import create_app
 from cogate.proxy.assembly import assemble_pipeline
+from cogate.proxy.egress import EgressGate
 from cogate.proxy.pipeline import Pipeline
 from cogate.proxy.surfaces import SURFACES
+from cogate.proxy.surfaces.anthropic_messages import SURFACE as MESSAGES
 from cogate.proxy.surfaces.chat import SURFACE as CHAT
 from cogate.proxy.surfaces.openai import OpenAISurface
 from fastapi.testclient import TestClient
@@ -188,3 +192,58 @@ def test_untouched_events_keep_their_bytes_and_a_cut_ends_with_the_surfaces_erro
     last = reply.content.strip().split(b"\n\n")[-1]
     assert last.startswith(b"event: error\ndata: ")
     assert json.loads(last.split(b"data: ", 1)[1])["kind"] == "echo"
+
+
+@pytest.mark.anyio
+async def test_a_call_in_another_api_family_never_carries_the_apps_credentials() -> None:
+    seen: list[httpx.Request] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True})
+
+    settings = Settings(
+        upstream="http://openai.test/v1",
+        anthropic_upstream="http://claude.test",
+        upstream_api_key="sk-configured",
+        intercept_upstreams={"api.anthropic.com": "http://intercepted.test"},
+    )
+    ex = Exchange(
+        route="v1/messages",
+        body={"model": "m"},
+        surface=MESSAGES,
+        op="messages.create",
+        authorization="Bearer app-oauth",
+        upstream_headers={"x-api-key": "app-key", "anthropic-version": "2023-06-01"},
+        destination_host="api.anthropic.com",
+    )
+    ledger = ListLedger()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(upstream)) as client:
+        gate = EgressGate(settings, client, ledger)
+        await gate.send(ex, "v1/messages", {"model": "m"})
+        await gate.send(ex, "completions", {"prompt": "p"}, api="openai")
+        await gate.drain()
+    own, drafts = seen
+    assert str(own.url) == "http://intercepted.test/v1/messages"
+    assert own.headers["x-api-key"] == "app-key" and "authorization" not in own.headers
+    assert str(drafts.url) == "http://openai.test/v1/completions"
+    assert drafts.headers["authorization"] == "Bearer sk-configured"
+    assert "x-api-key" not in drafts.headers and "anthropic-version" not in drafts.headers
+    assert [r.destination_host for r in ledger.egress] == ["api.anthropic.com", "openai.test"]
+
+
+def test_messages_asks_its_own_cloud_in_messages_shape() -> None:
+    route, body = cloud_request(MESSAGES, "messages.create", "claude-x", "Plan.", "Outline: t", 64)
+    assert route == "v1/messages" and body["system"] == "Plan." and body["max_tokens"] == 64
+    assert body["messages"] == [{"role": "user", "content": "Outline: t"}]
+    answer = {"content": [{"type": "thinking", "thinking": "hm"}, {"type": "text", "text": "- a"}]}
+    assert cloud_text(MESSAGES, "messages.create", answer) == "- a"
+    with pytest.raises(ValueError):
+        cloud_text(MESSAGES, "messages.create", {"content": []})
+    route, body = cloud_request(CHAT, "chat.completions.create", None, "Plan.", "Outline: t", 64)
+    assert route == "chat/completions" and body["messages"][0] == {
+        "role": "system",
+        "content": "Plan.",
+    }
+    chat_answer = {"choices": [{"message": {"content": "- b"}}]}
+    assert cloud_text(CHAT, "chat.completions.create", chat_answer) == "- b"
