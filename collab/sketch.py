@@ -20,13 +20,14 @@ from cogate.core.egress import Egress
 from cogate.core.errors import UpstreamTimeout, UpstreamUnreachable
 from cogate.core.exchange import Exchange, Sanitizer
 from cogate.core.reply import Reply
+from cogate.core.surface import cloud_request, cloud_text
 from cogate.core.wire import encode_json
 from cogate.policies.schema import policy_of
 
 from .context import Split, split_exchange
 from .instruction import DEFAULT_REDUCTION, ContextGuard, sanitize_instruction
 from .local import chat_messages, prompt_for
-from .replies import render, sampling_from_body
+from .replies import render, sampling_from_body, surface_of
 from .runtime import LocalModel
 
 log = logging.getLogger("cogate.collab.sketch")
@@ -50,21 +51,14 @@ def fallback_allowed(ex: Exchange) -> bool:
 
 
 def outline_request(
-    model: str | None, task: str, max_tokens: int = OUTLINE_TOKENS
-) -> dict[str, Any]:
-    """The one body sketch mode sends to the cloud."""
-    body: dict[str, Any] = {
-        "messages": [
-            {"role": "system", "content": OUTLINE_SYSTEM},
-            {"role": "user", "content": f"Outline this writing task: {task}"},
-        ],
-        "max_tokens": max_tokens,
-        "temperature": 0.3,
-        "stream": False,
-    }
-    if model:
-        body = {"model": model, **body}
-    return body
+    ex: Exchange, task: str, max_tokens: int = OUTLINE_TOKENS
+) -> tuple[str, dict[str, Any]]:
+    """(route, body) of the one request sketch mode sends: to the upstream of the app's own
+    API, in its shape."""
+    if ex.surface is None:
+        raise TypeError("the exchange has no surface; ingress sets it")
+    prompt = f"Outline this writing task: {task}"
+    return cloud_request(ex.surface, ex.op, ex.model, OUTLINE_SYSTEM, prompt, max_tokens)
 
 
 _BULLET = re.compile(r"^(?:[-*\u2022]|\d+[.)])\s+(.*)$")
@@ -144,6 +138,7 @@ class Prepared:
     instruction: str  # the original instruction (stays local)
     guard: ContextGuard
     body: dict[str, Any]  # the one request that leaves
+    route: str = "chat/completions"  # where it goes, under the app's upstream
 
 
 class SketchRunner:
@@ -170,9 +165,10 @@ class SketchRunner:
         task = await sanitize_instruction(
             ex, instruction, self.privacy, reduction=self.reduction, model=self.model, guard=guard
         )
-        return Prepared(
-            split, instruction, guard, outline_request(ex.model, task, self.outline_tokens)
-        )
+        # An outline need not be longer than the answer it plans.
+        tokens = min(self.outline_tokens, max(48, sampling_from_body(ex.body).max_tokens))
+        route, body = outline_request(ex, task, tokens)
+        return Prepared(split, instruction, guard, body, route)
 
     async def run(self, ex: Exchange, gate: Egress) -> Reply:
         sampling = sampling_from_body(ex.body)
@@ -180,10 +176,8 @@ class SketchRunner:
         self.model.check_capacity()
         prepared = await self.prepare(ex)
         await self.model.ready()
-        # An outline need not be longer than the answer it plans.
-        prepared.body["max_tokens"] = min(self.outline_tokens, max(48, sampling.max_tokens))
         ex.outbound = encode_json(prepared.body)
-        outline, reply = await self._outline(ex, gate, prepared.body)
+        outline, reply = await self._outline(ex, gate, prepared)
         if reply is not None:
             return reply
         if outline is not None:
@@ -204,14 +198,14 @@ class SketchRunner:
         return await render(ex, gen, self.model.name)
 
     async def _outline(
-        self, ex: Exchange, gate: Egress, body: dict[str, Any]
+        self, ex: Exchange, gate: Egress, prepared: Prepared
     ) -> tuple[str | None, Reply | None]:
         """(outline, None), or (None, the upstream's error reply) when it failed and the
         policy does not allow a local fallback; (None, None) for a local fallback."""
         allowed = fallback_allowed(ex)
         try:
             upstream = await gate.send(
-                ex, "chat/completions", body, note={"purpose": "sketch outline"}
+                ex, prepared.route, prepared.body, note={"purpose": "sketch outline"}
             )
         except (UpstreamUnreachable, UpstreamTimeout) as exc:
             if not allowed:
@@ -232,14 +226,12 @@ class SketchRunner:
             data = upstream.json()
             if ex.needs_restoring:
                 data = ex.restorer.restore_json(data)
-            outline = data["choices"][0]["message"]["content"]
-            if not isinstance(outline, str) or not outline.strip():
-                raise ValueError("empty outline")
+            outline = cloud_text(surface_of(ex), ex.op, data)
         except (ValueError, KeyError, IndexError, TypeError):
             if not allowed:
                 raise UpstreamUnreachable(
-                    "the upstream's outline was not a chat completion with text; check that "
-                    "--upstream is an OpenAI-compatible API"
+                    "the upstream's outline held no text; check that the upstream speaks the "
+                    "app's API"
                 ) from None
             self._fall_back(ex, "upstream_bad_reply")
             return None, None

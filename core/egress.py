@@ -46,6 +46,7 @@ class Egress(Protocol):
         stream: bool = False,
         method: str = "POST",
         note: dict[str, Any] | None = None,
+        api: str | None = None,  # the API family `body` speaks, when not the app's own
     ) -> UpstreamAnswer: ...
 
     async def record_local(self, ex: Exchange, note: dict[str, Any] | None = None) -> str: ...

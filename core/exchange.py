@@ -133,6 +133,8 @@ class Exchange:
     query: dict[str, str] = field(default_factory=dict)  # the URL's query parameters
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased, no secrets
     authorization: str | None = field(default=None, repr=False)  # forwarded, never logged
+    # Headers a surface forwards as the app sent them (x-api-key, anthropic-*), never logged.
+    upstream_headers: dict[str, str] = field(default_factory=dict, repr=False)
     app: str = "default"
     conversation: str | None = None
     requested_mode: str | None = None

@@ -91,6 +91,17 @@ class Settings(BaseSettings):
             )
         return value.rstrip("/")
 
+    @field_validator("anthropic_upstream")
+    @classmethod
+    def _anthropic_upstream_is_base(cls, value: str) -> str:
+        # The Messages paths carry their own /v1, as with ANTHROPIC_BASE_URL.
+        if value.endswith("/v1"):
+            raise ValueError(
+                "anthropic_upstream must be a base URL without /v1, such as "
+                f"{DEFAULT_ANTHROPIC_UPSTREAM}, got {value!r}"
+            )
+        return value
+
     @property
     def binds_loopback(self) -> bool:
         return is_loopback(self.host)

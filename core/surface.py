@@ -8,9 +8,10 @@ surface a request came from.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from .reply import Reply
 
@@ -180,3 +181,75 @@ def holds_credentials(surface: Surface | None, op: str, body: dict[str, Any]) ->
 def stream_error(surface: Surface | None, op: str, error: dict[str, Any]) -> SSEEvent:
     method = getattr(surface, "stream_error", None)
     return method(op, error) if method is not None else SSEEvent(None, error)
+
+
+# Optional members. A surface declares one only when it needs it; the kernel reads them
+# through the functions below, which supply the default, so every other surface (and any
+# written before these existed) stays as it is.
+
+
+@runtime_checkable
+class ForwardsHeaders(Protocol):
+    # Request headers sent upstream exactly as the app sent them (its own credentials and API
+    # version headers). A surface that names them carries the app's credentials itself, so
+    # the configured upstream key is not added to its requests.
+    forward_headers: Sequence[str]
+
+
+@runtime_checkable
+class RestoresBytes(Protocol):
+    def restore_bytes(self, op: str, content: bytes, text: TextRestore) -> bytes:
+        """A whole answer or error body with the app's values back, for answers holding
+        blocks that must keep their exact bytes; raises ValueError when it is not JSON."""
+        ...
+
+
+def forward_headers(surface: Surface | None) -> Sequence[str] | None:
+    """The headers a surface forwards as sent, or None: it relies on the upstream key."""
+    return surface.forward_headers if isinstance(surface, ForwardsHeaders) else None
+
+
+def restore_bytes(surface: Surface, op: str, content: bytes, text: TextRestore) -> bytes:
+    """`surface.restore_bytes`, else `restore_json` on the parsed body, re-encoded."""
+    if isinstance(surface, RestoresBytes):
+        return surface.restore_bytes(op, content, text)
+    body = json.loads(content)
+    restored = surface.restore_json(op, body, text)
+    return content if restored == body else json.dumps(restored, ensure_ascii=False).encode()
+
+
+@runtime_checkable
+class AsksCloud(Protocol):
+    def cloud_request(
+        self, op: str, model: str | None, system: str, prompt: str, max_tokens: int
+    ) -> tuple[str, dict[str, Any]]:
+        """(upstream route, body) of one plain question to this API's own upstream, which
+        a collaboration mode asks (sketch's outline)."""
+        ...
+
+    def cloud_text(self, op: str, answer: Any) -> str:
+        """The text of the upstream's JSON answer to `cloud_request`; raises KeyError,
+        IndexError, TypeError or ValueError when it holds none."""
+        ...
+
+
+def cloud_request(
+    surface: Surface, op: str, model: str | None, system: str, prompt: str, max_tokens: int
+) -> tuple[str, dict[str, Any]]:
+    """`surface.cloud_request`, else a Chat Completions request under the surface's base."""
+    if isinstance(surface, AsksCloud):
+        return surface.cloud_request(op, model, system, prompt, max_tokens)
+    body: dict[str, Any] = {"model": model} if model else {}
+    body["messages"] = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+    body.update(max_tokens=max_tokens, temperature=0.3, stream=False)
+    return "chat/completions", body
+
+
+def cloud_text(surface: Surface, op: str, answer: Any) -> str:
+    """`surface.cloud_text`, else the first choice's message of a chat completion."""
+    if isinstance(surface, AsksCloud):
+        return surface.cloud_text(op, answer)
+    text = answer["choices"][0]["message"]["content"]
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("the answer holds no text")
+    return text

@@ -22,6 +22,7 @@ from cogate.audit.records import CompletionRecord, EgressRecord, Ledger
 from cogate.core.errors import LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
 from cogate.core.exchange import Exchange
 from cogate.core.settings import Settings
+from cogate.core.surface import forward_headers
 from cogate.core.wire import encode_json
 
 from .metrics import Metrics
@@ -94,12 +95,23 @@ class EgressGate:
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
 
-    def _auth_headers(self, ex: Exchange) -> dict[str, str]:
+    def _auth_headers(self, ex: Exchange, own: bool) -> dict[str, str]:
+        if not own:
+            # Another API family than the app's: its credentials are not for this upstream.
+            return self._configured_key()
+        if forward_headers(ex.surface) is not None:
+            # The surface forwards the app's own credentials (and API headers) as sent.
+            return dict(ex.upstream_headers)
         if self.settings.upstream_api_key is not None:
-            return {"authorization": f"Bearer {self.settings.upstream_api_key.get_secret_value()}"}
+            return self._configured_key()
         if ex.authorization:
             return {"authorization": ex.authorization}
         return {}
+
+    def _configured_key(self) -> dict[str, str]:
+        if self.settings.upstream_api_key is None:
+            return {}
+        return {"authorization": f"Bearer {self.settings.upstream_api_key.get_secret_value()}"}
 
     async def send(
         self,
@@ -110,11 +122,16 @@ class EgressGate:
         stream: bool = False,
         method: str = "POST",
         note: dict[str, Any] | None = None,
+        api: str | None = None,
     ) -> UpstreamReply:
         """Audit, then forward `body` (JSON, or the exact bytes) to `path` under the
-        upstream of the exchange's wire API."""
-        api = ex.surface.upstream if ex.surface is not None else "openai"
-        base = self.settings.upstream_for(ex.destination_host, api)
+        upstream of the exchange's wire API, or of the API family `api` when a
+        collaboration call speaks another one than the app (logits' drafts)."""
+        own_api = ex.surface.upstream if ex.surface is not None else "openai"
+        own = api is None or api == own_api
+        # Another family's call goes to its configured upstream, never the intercepted host.
+        host = ex.destination_host if own else None
+        base = self.settings.upstream_for(host, own_api if own else str(api))
         url = f"{base}/{path.lstrip('/')}"
         if isinstance(body, bytes):
             content, model = body, ex.model
@@ -125,7 +142,7 @@ class EgressGate:
         record = EgressRecord(
             exchange_id=ex.id,
             app=ex.app,
-            destination_host=ex.destination_host or parts.netloc,
+            destination_host=host or parts.netloc,
             destination_path=parts.path + (f"?{parts.query}" if parts.query else ""),
             method=method,
             model=model,
@@ -147,7 +164,7 @@ class EgressGate:
             "content-type": "application/json",
             "accept": "application/json, text/event-stream",
         }
-        headers.update(self._auth_headers(ex))
+        headers.update(self._auth_headers(ex, own))
         request = self.client.build_request(method, url, content=content or None, headers=headers)
         sent = time.perf_counter()
 

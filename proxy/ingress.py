@@ -10,7 +10,7 @@ from cogate.core.errors import BadRequest, GatewayError
 from cogate.core.exchange import Exchange
 from cogate.core.modes import MODES, is_mode
 from cogate.core.settings import Settings
-from cogate.core.surface import Operation, Surface
+from cogate.core.surface import Operation, Surface, forward_headers
 from starlette.requests import Request
 
 from .body_encoding import decode_body
@@ -138,6 +138,7 @@ def build_exchange(
         )
     params = check_path_params(surface, request.method, request.path_params)
     query = request.url.query
+    forwarded = forward_headers(surface) or ()
     return Exchange(
         route=route + (f"?{query}" if query else ""),
         body=body,
@@ -148,6 +149,7 @@ def build_exchange(
         params=params,
         query=check_query(request),
         authorization=request.headers.get("authorization"),
+        upstream_headers={k: v for k in forwarded if (v := request.headers.get(k))},
         app=app or "default",
         conversation=_header(request, "x-cogate-conversation"),
         requested_mode=mode,

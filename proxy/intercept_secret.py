@@ -105,10 +105,11 @@ def destination_hint(settings: Settings, headers: Mapping[str, str]) -> str | No
             f"{DESTINATION_HEADER} must be a host name", code="intercept_destination_invalid"
         )
     default_host = (urlsplit(settings.upstream).hostname or "").lower()
+    anthropic_host = (urlsplit(settings.anthropic_upstream).hostname or "").lower()
     if (
         settings.intercept_upstreams
         and host not in settings.intercept_upstreams
-        and host != default_host
+        and host not in (default_host, anthropic_host)
     ):
         # Once hosts are mapped, an unmapped one must not silently reach (and leak its key to)
         # the default upstream.

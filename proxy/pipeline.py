@@ -9,7 +9,6 @@ block mode is refused by the privacy stage, so no runner serves it.
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import cast
@@ -20,7 +19,14 @@ from cogate.core.egress import Egress, Runner, UpstreamAnswer
 from cogate.core.errors import GatewayError, StageFailed, UpstreamUnreachable
 from cogate.core.exchange import Exchange
 from cogate.core.reply import Reply
-from cogate.core.surface import EventRestorer, SSEEvent, Surface, stored_ids, stream_error
+from cogate.core.surface import (
+    EventRestorer,
+    SSEEvent,
+    Surface,
+    restore_bytes,
+    stored_ids,
+    stream_error,
+)
 
 from .egress import EgressGate
 from .metrics import Metrics
@@ -124,7 +130,7 @@ def _restored_whole(ex: Exchange, surface: Surface, status: int, content: bytes)
     """A whole answer with the app's values back. An error body is restored too (its message
     may quote a placeholder); one that is not JSON is relayed as it is."""
     try:
-        answer = json.loads(content)
+        return restore_bytes(surface, ex.op, content, ex.restorer.text)
     except ValueError:
         if status >= 400:
             return content
@@ -134,8 +140,6 @@ def _restored_whole(ex: Exchange, surface: Surface, status: int, content: bytes)
             "restore your values in it",
             code="upstream_bad_response",
         ) from None
-    restored = surface.restore_json(ex.op, answer, ex.restorer.text)
-    return json.dumps(restored, ensure_ascii=False).encode()
 
 
 def _json_or_none(content: bytes) -> object:
@@ -198,9 +202,10 @@ def _restore_event(restorer: EventRestorer, event: bytes) -> tuple[object, bytes
     data = sse.event_data(event)
     if not isinstance(data, dict):
         return data, b""
-    return data, b"".join(
-        _encode(out) for out in restorer.feed(SSEEvent(sse.event_name(event), data))
-    )
+    parsed = SSEEvent(sse.event_name(event), data)
+    # An event the restorer passed on untouched keeps its exact bytes.
+    restored = (event + b"\n\n" if out is parsed else _encode(out) for out in restorer.feed(parsed))
+    return data, b"".join(restored)
 
 
 def _envelope(data: dict[str, object]) -> dict[str, object]:

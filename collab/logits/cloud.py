@@ -72,7 +72,8 @@ class CloudDrafter:
         }
         self.payloads.append(body)
         try:
-            reply = await self.gate.send(self.ex, "completions", body, note=note)
+            # Legacy completions with logprobs: an OpenAI-compatible API whatever the app's.
+            reply = await self.gate.send(self.ex, "completions", body, note=note, api="openai")
         except GatewayError as exc:
             if exc.code == "audit_ledger_unavailable":
                 raise  # fail closed: nothing more may leave unrecorded

@@ -42,7 +42,10 @@ class CapabilityProbe:
         return self._known.get((base_url, model))
 
     async def capability(self, ex: Exchange, gate: Egress, model: str | None) -> Capability:
-        key = (gate.settings.upstream_for(ex.destination_host), model)
+        # Drafts speak OpenAI-compatible completions; an app of another API family has them
+        # answered by the configured OpenAI-compatible upstream, not its intercepted host.
+        own = ex.surface is None or ex.surface.upstream == "openai"
+        key = (gate.settings.upstream_for(ex.destination_host if own else None), model)
         if key in self._known:
             return self._known[key]
         lock = self._locks.setdefault(key, asyncio.Lock())
@@ -64,9 +67,8 @@ class CapabilityProbe:
         if model:
             body["model"] = model
         try:
-            reply = await gate.send(
-                ex, "completions", body, note={"collab": "logits", "purpose": "capability-probe"}
-            )
+            note = {"collab": "logits", "purpose": "capability-probe"}
+            reply = await gate.send(ex, "completions", body, note=note, api="openai")
         except GatewayError as exc:
             if exc.code == "audit_ledger_unavailable":
                 raise

@@ -12,7 +12,7 @@ from cogate.core.exchange import Exchange
 from cogate.core.surface import Operation, Surface
 from cogate.core.wire import encode_json
 
-from . import chat, completions, embeddings, models, openai_responses
+from . import anthropic_messages, chat, completions, embeddings, models, openai_responses
 
 SURFACES: list[Surface] = [
     chat.SURFACE,
@@ -20,6 +20,7 @@ SURFACES: list[Surface] = [
     embeddings.SURFACE,
     models.SURFACE,
     openai_responses.SURFACE,
+    anthropic_messages.SURFACE,
 ]
 
 __all__ = ["SURFACES", "exchange_for", "operation_at", "upstream_route"]
