@@ -9,6 +9,7 @@ block mode is refused by the privacy stage, so no runner serves it.
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import cast
