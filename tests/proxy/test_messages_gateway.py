@@ -35,6 +35,10 @@ ANSWER = {
 HEADERS = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
 
 
+# A local client that sends JSON, as SDKs do (the browser defences refuse anything else).
+JSON = {"content-type": "application/json"}
+
+
 def body(**more: object) -> dict:
     return {
         "model": "m",
@@ -72,7 +76,7 @@ def started(
     app, upstream = gateway(
         tmp, intercept_upstreams={"api.openai.com": "http://openai-relay.example/v1"}
     )
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1", headers=JSON) as client:
         yield client, upstream, tmp / "data"
 
 
@@ -137,7 +141,7 @@ def test_refusals_send_nothing(started, path: str, payload: dict, status: int) -
 def test_passthrough_forwards_the_apps_exact_bytes(tmp_path: Path) -> None:
     app, upstream = gateway(tmp_path, policy="mode: passthrough\n")
     raw = b'{ "model":"m", "max_tokens" : 8, "messages":[{"role":"user","content":"h\\u00e9"}]}'
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1", headers=JSON) as client:
         reply = client.post("/v1/messages", content=raw, headers=HEADERS)
     assert reply.status_code == 200
     assert upstream.requests[-1].content == raw
@@ -147,7 +151,7 @@ def test_sketch_asks_the_messages_upstream_for_an_outline_and_answers_in_its_sha
     tmp_path: Path,
 ) -> None:
     app, upstream = gateway(tmp_path, policy="mode: sketch\n")
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1", headers=JSON) as client:
         reply = client.post("/v1/messages", json=body(), headers=HEADERS)
     assert reply.status_code == 200 and reply.headers["x-cogate-mode"] == "sketch"
     answer = reply.json()
@@ -177,7 +181,7 @@ def test_streamed_request_error_passes_through_with_its_message_restored(tmp_pat
     config = Settings(data_dir=tmp_path / "data", policy=tmp_path / "policy.yaml")
     transport = httpx.MockTransport(upstream)
     app = create_app(config, assemble=lambda s: assemble_pipeline(s, transport=transport))
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1", headers=JSON) as client:
         reply = client.post("/v1/messages", json=body(stream=True), headers=HEADERS)
     assert reply.status_code == 400 and reply.headers["request-id"] == "req_e"
     assert reply.json() == {

@@ -40,11 +40,14 @@ class Recorder:
         self.paths: list[str] = []
         self.unscannable_seen: list[tuple[str, str]] = []
 
-    def text(self, value: str, path: str, context: str = "") -> str:
+    def text(self, value: str, path: str, context: str = "", *, words: bool = False) -> str:
         self.paths.append(path)
         if SECRET in value:
             value = value.replace(SECRET, self.vault.pseudonym("PERSON", SECRET))
         return value
+
+    def texts(self, values: list[str], paths: list[str]) -> list[str]:
+        return [self.text(value, path) for value, path in zip(values, paths, strict=True)]
 
     def unscannable(self, path: str, kind: str) -> bool:
         self.unscannable_seen.append((path, kind))

@@ -95,7 +95,10 @@ def assemble(
 
 def client_for(handler: Callable[[httpx.Request], httpx.Response], **settings: Any) -> TestClient:
     config = Settings(anthropic_upstream="http://echo.test", **settings)
-    return TestClient(create_app(config, assemble(handler), [*SURFACES, Echo()]))
+    app = create_app(config, assemble(handler), [*SURFACES, Echo()])
+    return TestClient(
+        app, base_url="http://127.0.0.1", headers={"content-type": "application/json"}
+    )
 
 
 def chat(text: str, **extra: Any) -> dict[str, Any]:
