@@ -73,6 +73,9 @@ class FixedPolicy:
     def sanitize_text(self, ex, text: str, field: str) -> str:
         return text
 
+    def private_spans(self, ex, text: str) -> list[tuple[str, int, int]]:
+        return []
+
 
 def gateway(upstream, ledger, policy, fallbacks):
     def assemble(settings: Settings):
