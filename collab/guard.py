@@ -96,7 +96,11 @@ class PrivateGuard:
         return self._clauses(text) if self.clauses else text
 
     def found_in(self, text: str) -> bool:
-        return self.scrub(text) != text
+        saved = dict(self.placeholders)
+        try:
+            return self.scrub(text) != text
+        finally:
+            self.placeholders = saved  # asking mints no placeholder
 
     def restore(self, text: str) -> str:
         for term, key in self.placeholders.items():
