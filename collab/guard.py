@@ -8,11 +8,12 @@ the default policy, yet an employer named in the profile must not leave):
 - every entity the engine finds in the private text, of any type, and the capitalised
   parts of names and places;
 - quoted strings, short field values (`Location: Miami, Florida`), numbers;
-- in profile-like lines (short ones: the profile, its `Privacy_info` lists, marked spans),
-  proper nouns (with their case), distinctive words (any case; rarer than `DISTINCTIVE`
-  on wordfreq's Zipf scale: medications, conditions, hobbies), and each clause of three
-  content words or more (`;`-separated, or a sentence): a sentence that restates half of
-  a clause's content words loses its rarest ones;
+- in profile-like text (paragraphs of short lines and `;` lists: a profile, a marked
+  span; not the prose of a writing history), proper nouns outside Title Case lines (with
+  their case), distinctive words (any case; rarer than `DISTINCTIVE` on wordfreq's Zipf
+  scale: a medication, a brand), and each clause of three content words or more of a `;`
+  list (`Privacy_info`) or a free line: a sentence that restates half of a clause's
+  content words loses its rarest ones;
 - `public` (logits): proper nouns and numbers of long prose too (the writing history),
   when the instruction does not use them.
 
@@ -28,12 +29,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cogate.core.exchange import Exchange, Sanitizer
+from cogate.policies.schema import policy_of
 from wordfreq import zipf_frequency
 
 from .cogenesis import content_words
 
-DISTINCTIVE = 4.0  # Zipf frequency below which a word says something about the user
-PROFILE_LINE = 400  # longer lines are prose (writing history), not profile facts
+# Zipf frequency below which a word is near-identifying (under one per million words:
+# a medication, a rare hobby, a brand); topic words of ordinary tasks are far above it.
+DISTINCTIVE = 3.0
+# A capitalised word rarer than this is a name rather than a capitalised ordinary word
+# ("Northwind", "Lisbon" but not "Social", "Art").
+UNCOMMON = 4.0
+_NAMES = frozenset({"PERSON", "LOCATION", "GPE"})
+SHORT_VALUE = 160  # a longer field value that is no `;` list is prose (`Content: …`)
 
 _QUOTED = re.compile(
     r"[\"“”«]([^\"“”«»\n]{2,120})[\"“”»]|(?<![A-Za-z])'([^'\n]{2,120})'(?![A-Za-z])"
@@ -131,12 +139,30 @@ class PrivateGuard:
 async def guard_for(
     ex: Exchange, private_text: str, privacy: Sanitizer, public: str | None = None
 ) -> PrivateGuard:
-    """The guard of an exchange's private text (entity detection off the event loop)."""
+    """The guard of an exchange's private text (entity detection off the event loop).
+
+    Types the policy acts on count wherever they occur; types it keeps (organisations,
+    groups) only in the profile-like text: an employer in the profile, not every word the
+    small NER model tags in a writing history."""
     if not private_text.strip():
         return PrivateGuard()
-    spans = await asyncio.to_thread(privacy.private_spans, ex, private_text)
-    entities = [(kind, private_text[start:end]) for kind, start, end in spans]
-    return build_guard(private_text, entities, public)
+    policy = policy_of(ex)
+    profile = profile_text(private_text)
+
+    def scan() -> list[tuple[str, str]]:
+        found = [
+            (kind, private_text[start:end])
+            for kind, start, end in privacy.private_spans(ex, private_text)
+            if policy.action_for(kind) != "keep"
+        ]
+        found += [
+            (kind, profile[start:end])
+            for kind, start, end in privacy.private_spans(ex, profile)
+            if kind != "DATE_TIME" or any(c.isdigit() for c in profile[start:end])
+        ]
+        return found
+
+    return build_guard(private_text, await asyncio.to_thread(scan), public)
 
 
 def build_guard(
@@ -144,17 +170,21 @@ def build_guard(
 ) -> PrivateGuard:
     exact: set[str] = set()
     folded: set[str] = set()
-    for _kind, value in entities:
+    for kind, value in entities:
         value = value.strip()
         if len(value) >= 3 and value.casefold() not in _COMMON:
             exact.add(value)
-        exact.update(p for p in re.split(r"[,\s]+", value) if _is_name_part(p))
+        # Any part of a person's or a place's name; of an organisation, only its rare parts
+        # ("Northwind" of "Northwind Traders", not "Social" of "Social Media Group").
+        parts = [p for p in re.split(r"[,\s]+", value) if _is_name_part(p)]
+        exact.update(p for p in parts if kind in _NAMES or _rare(p, UNCOMMON))
     for match in _QUOTED.finditer(private_text):
         quoted = (match.group(1) or match.group(2) or "").strip()
         if len(quoted) >= 3:
             folded.add(quoted)
-            folded.update(w for w in re.findall(r"[A-Za-z][\w'’\-]{3,}", quoted) if w[0].isupper())
-    short = "\n".join(ln for ln in private_text.splitlines() if len(ln) <= PROFILE_LINE)
+            words = re.findall(r"[A-Z][\w'’\-]{3,}", quoted)
+            exact.update(w for w in words if _rare(w, UNCOMMON))
+    short = profile_text(private_text)
     exact |= _proper_nouns(short)
     folded |= _profile_terms(short)
     if public is not None:
@@ -164,6 +194,29 @@ def build_guard(
                 exact.add(term)
     clauses = [words for words in map(content_words, _clause_texts(short)) if len(words) >= 3]
     return PrivateGuard(sorted(exact - folded), sorted(folded), clauses)
+
+
+def profile_text(private_text: str) -> str:
+    """The profile-like lines of a private text: facts about the user, not the prose of a
+    writing history (a paragraph with a long field value that is no list, or a long line)."""
+    lines: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", private_text):
+        rows = paragraph.splitlines()
+        if not any(_is_prose(row) for row in rows):
+            lines.extend(rows)
+    return "\n".join(lines)
+
+
+def _is_prose(line: str) -> bool:
+    field = _FIELD.match(line)
+    value = field.group(2) if field else line
+    return len(value) > SHORT_VALUE and not (field and _is_list(value))
+
+
+def _is_list(value: str) -> bool:
+    """A `;`-separated list of short items (`Privacy_info: …; …; …`)."""
+    items = [item for item in value.split(";") if item.strip()]
+    return len(items) >= 2 and max(len(item) for item in items) <= SHORT_VALUE
 
 
 def _profile_terms(text: str) -> set[str]:
@@ -178,35 +231,50 @@ def _profile_terms(text: str) -> set[str]:
     terms.update(_NUMBER.findall(text))
     for word in _WORD.findall(text):
         lowered = word.casefold()
-        if lowered not in _COMMON and zipf_frequency(lowered, "en") < DISTINCTIVE:
+        if lowered not in _COMMON and _rare(lowered, DISTINCTIVE):
             terms.add(word)
     return {t for t in terms if t.casefold() not in _COMMON}
 
 
 def _proper_nouns(text: str) -> set[str]:
     """Capitalised words seen mid-sentence (a word only ever capitalised at a sentence start
-    is probably an ordinary word)."""
+    is probably an ordinary word), outside Title Case lines (headings, titles)."""
     mid: set[str] = set()
+    text = "\n".join(line for line in text.splitlines() if not _title_case(line))
     for match in _CAPITALIZED.finditer(text):
         word = match.group(0)
         before = text[max(0, match.start() - 3) : match.start()]
         if (
-            word.casefold() not in _COMMON
-            and match.start() > 0
+            match.start() > 0
             and not _SENTENCE_START.search(before)
+            and word.casefold() not in _COMMON
+            and _rare(word, UNCOMMON)
         ):
             mid.add(word)
     return mid
 
 
 def _clause_texts(text: str) -> list[str]:
-    """Clauses of profile lines: field values split on `;` and sentence ends."""
+    """Clauses of `;` lists (`Privacy_info`-like fields) and of free lines (a marked span),
+    not of single facts such as `Occupation: Software developer`."""
     out: list[str] = []
     for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        body = value if sep and len(key) <= 30 else line
-        out.extend(c.strip() for c in _CLAUSE_SPLIT.split(body) if c.strip())
+        field = _FIELD.match(line)
+        if field is None:
+            out.extend(c.strip() for c in _CLAUSE_SPLIT.split(line) if c.strip())
+        elif _is_list(field.group(2)):
+            out.extend(c.strip() for c in field.group(2).split(";") if c.strip())
     return out
+
+
+def _rare(word: str, below: float) -> bool:
+    return zipf_frequency(word.casefold(), "en") < below
+
+
+def _title_case(line: str) -> bool:
+    words = [w for w in re.findall(r"[A-Za-z][\w'’\-]*", line.partition(":")[2] or line)]
+    long = [w for w in words if len(w) >= 4]
+    return len(long) >= 2 and sum(w[0].isupper() for w in long) * 10 >= len(long) * 6
 
 
 def _is_name_part(word: str) -> bool:
