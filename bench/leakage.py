@@ -99,7 +99,12 @@ async def measure(args: argparse.Namespace) -> dict[str, dict[str, dict[str, lis
             for reduction, runner in runners.items():
                 ex = new_exchange(messages, "sketch")
                 prepared = await runner.prepare(ex)
-                add(f"sketch ({reduction})", leaks(items, payload_texts(prepared.body)))
+                # A sensitive task answered on the device sends nothing (body None).
+                sent = payload_texts(prepared.body) if prepared.body is not None else []
+                add(f"sketch ({reduction})", leaks(items, sent))
+                outcome = getattr(prepared, "screened", None)
+                key = f"{layout} / sketch ({reduction}): {getattr(outcome, 'outcome', None)}"
+                SENSITIVE[key] = SENSITIVE.get(key, 0) + 1
             add("local", leaks(items, []))
             if (index + 1) % 10 == 0:
                 rate = (time.perf_counter() - started) / (index + 1)
@@ -108,6 +113,10 @@ async def measure(args: argparse.Namespace) -> dict[str, dict[str, dict[str, lis
                     file=sys.stderr,
                 )
     return figures
+
+
+# Sensitive-task outcomes of the sketch runs (`None`: nothing sensitive in the task).
+SENSITIVE: dict[str, int] = {}
 
 
 def share(cell: list[int]) -> float:
@@ -293,6 +302,8 @@ def main(argv: list[str] | None = None) -> None:
     n = len(json.loads((args.data / "cogenesis-context-aware-dev.json").read_text())[: args.limit])
     print(report(figures, n))
     print("\n".join(targets(figures)))
+    print("sensitive-task outcomes (samples):")
+    print("\n".join(f"  {key}: {count}" for key, count in sorted(SENSITIVE.items())))
     print(f"\n({time.perf_counter() - started:.0f}s)")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))

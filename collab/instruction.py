@@ -9,20 +9,18 @@ measures them against redaction alone:
 - `rewrite`: the local model rewrites the task as a general one without personal details.
 
 Entity redaction (the privacy engine's `sanitize_text`) then runs on exactly the text that
-will leave, so whatever a reduction produces is scanned too. Last, a `ContextGuard` removes
-what the private context itself says is private: the entity values the privacy engine finds
-in it (a first name the task repeats in a sentence where the recognizer misses it) and its
-quoted strings (titles, app and shop names).
+will leave, so whatever a reduction produces is scanned too. Last, the private-context guard
+(`cogate.collab.guard`) removes what the private context itself says is private.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 
 from cogate.core.exchange import Exchange, Sanitizer
 
+from .guard import PrivateGuard
 from .runtime import LocalModel, Sampling
 
 REDUCTIONS = ("none", "title", "rewrite")
@@ -76,7 +74,7 @@ async def sanitize_instruction(
     *,
     reduction: str = DEFAULT_REDUCTION,
     model: LocalModel | None = None,
-    guard: ContextGuard | None = None,
+    guard: PrivateGuard | None = None,
 ) -> str:
     """The instruction as it may leave: reduced to the general task, entity-redacted, and
     cleared of the private context's own terms (`guard`)."""
@@ -99,54 +97,3 @@ async def redact(ex: Exchange, text: str, privacy: Sanitizer, field: str = FIELD
     if not text:
         return text
     return await asyncio.to_thread(privacy.sanitize_text, ex, text, field)
-
-
-_QUOTED = re.compile(r"""(?<![\w])(['"\u2018\u201c])(.{3,120}?)['"\u2019\u201d](?![\w])""")
-_NAME_PART = re.compile(r"^[A-Z][\w'\-]{2,}$")
-
-
-class ContextGuard:
-    """Terms of the private context that must not appear in what leaves, and the placeholders
-    that stand for them in it (restored in the cloud's answer before the local model reads it)."""
-
-    def __init__(self, exact: list[str], folded: list[str]) -> None:
-        # Proper names match with their case (a LOCATION "Local" must not eat "local");
-        # quoted strings match in any case.
-        self.terms: list[tuple[str, bool]] = sorted(
-            {(t, False) for t in exact} | {(t, True) for t in folded},
-            key=lambda item: -len(item[0]),
-        )
-        self.placeholders: dict[str, str] = {}
-
-    @classmethod
-    async def of(cls, ex: Exchange, private_text: str, privacy: Sanitizer) -> ContextGuard:
-        """Scan the private context (on the device, in a scratch copy of the exchange so its
-        findings do not count as removed from what left)."""
-        if not private_text.strip():
-            return cls([], [])
-        scratch = dataclasses.replace(ex, findings=[], removed=[], notes={}, audit_ids=[])
-        await redact(scratch, private_text, privacy)
-        exact: set[str] = set()
-        for kind, value in scratch.removed:
-            value = value.strip()
-            if len(value) >= 3:
-                exact.add(value)
-            parts = re.split(r"[,\s]+", value) if kind in ("PERSON", "LOCATION") else []
-            exact.update(p for p in parts if _NAME_PART.match(p))
-        folded = {m.group(2).strip() for m in _QUOTED.finditer(private_text)}
-        return cls(sorted(exact), sorted(q for q in folded if len(q) >= 3))
-
-    def scrub(self, text: str) -> str:
-        for term, fold in self.terms:
-            pattern = re.compile(
-                rf"(?<![\w]){re.escape(term)}(?![\w])", re.IGNORECASE if fold else 0
-            )
-            if pattern.search(text):
-                key = self.placeholders.setdefault(term, f"[PRIVATE_{len(self.placeholders) + 1}]")
-                text = pattern.sub(key, text)
-        return text
-
-    def restore(self, text: str) -> str:
-        for term, key in self.placeholders.items():
-            text = text.replace(key, term)
-        return text

@@ -25,10 +25,12 @@ from cogate.core.wire import encode_json
 from cogate.policies.schema import policy_of
 
 from .context import Split, split_exchange
-from .instruction import DEFAULT_REDUCTION, ContextGuard, sanitize_instruction
+from .guard import PrivateGuard, guard_for
+from .instruction import DEFAULT_REDUCTION, sanitize_instruction
 from .local import chat_messages, prompt_for
 from .replies import render, sampling_from_body, surface_of
 from .runtime import LocalModel
+from .screen import Screened, screen_task
 
 log = logging.getLogger("cogate.collab.sketch")
 
@@ -136,8 +138,9 @@ def fit_prompt(
 class Prepared:
     split: Split
     instruction: str  # the original instruction (stays local)
-    guard: ContextGuard
-    body: dict[str, Any]  # the one request that leaves
+    guard: PrivateGuard
+    body: dict[str, Any] | None  # the one request that leaves; None: the task stays local
+    screened: Screened  # what the sensitive-task check found and did
     route: str = "chat/completions"  # where it goes, under the app's upstream
 
 
@@ -161,14 +164,17 @@ class SketchRunner:
         instruction = split.instruction
         if self.reduction == "rewrite":
             await self.model.ready()
-        guard = await ContextGuard.of(ex, split.private_text, self.privacy)
+        guard = await guard_for(ex, split.private_text, self.privacy)
         task = await sanitize_instruction(
             ex, instruction, self.privacy, reduction=self.reduction, model=self.model, guard=guard
         )
+        screened = screen_task(ex, task)
+        if screened.local:
+            return Prepared(split, instruction, guard, None, screened)
         # An outline need not be longer than the answer it plans.
         tokens = min(self.outline_tokens, max(48, sampling_from_body(ex.body).max_tokens))
-        route, body = outline_request(ex, task, tokens)
-        return Prepared(split, instruction, guard, body, route)
+        route, body = outline_request(ex, screened.text, tokens)
+        return Prepared(split, instruction, guard, body, screened, route)
 
     async def run(self, ex: Exchange, gate: Egress) -> Reply:
         sampling = sampling_from_body(ex.body)
@@ -176,10 +182,17 @@ class SketchRunner:
         self.model.check_capacity()
         prepared = await self.prepare(ex)
         await self.model.ready()
-        ex.outbound = encode_json(prepared.body)
-        outline, reply = await self._outline(ex, gate, prepared)
-        if reply is not None:
-            return reply
+        prepared.screened.mark(ex)
+        outline: str | None = None
+        if prepared.body is None:  # a sensitive task: nothing leaves
+            ex.mode = "local"
+            note = {"local_model": self.model.name, "collab": "sketch", **prepared.screened.note}
+            await gate.record_local(ex, note=note)
+        else:
+            ex.outbound = encode_json(prepared.body)
+            outline, reply = await self._outline(ex, gate, prepared)
+            if reply is not None:
+                return reply
         if outline is not None:
             outline = tidy_outline(prepared.guard.restore(outline)) or None
             ex.notes["sketch_outline"] = outline
@@ -204,9 +217,8 @@ class SketchRunner:
         policy does not allow a local fallback; (None, None) for a local fallback."""
         allowed = fallback_allowed(ex)
         try:
-            upstream = await gate.send(
-                ex, prepared.route, prepared.body, note={"purpose": "sketch outline"}
-            )
+            note = {"purpose": "sketch outline", **prepared.screened.note}
+            upstream = await gate.send(ex, prepared.route, prepared.body, note=note)
         except (UpstreamUnreachable, UpstreamTimeout) as exc:
             if not allowed:
                 raise

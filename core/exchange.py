@@ -217,3 +217,8 @@ class Sanitizer(Protocol):
 
     def sanitize_text(self, ex: Exchange, text: str, field: str) -> str:
         """One text with this exchange's policy applied (findings added to `ex`)."""
+
+    def private_spans(self, ex: Exchange, text: str) -> list[tuple[str, int, int]]:
+        """(type, start, end) of every entity in a private-context text, whatever the
+        policy's action for its type: what the collaboration modes keep from leaving.
+        Nothing is added to `ex`."""

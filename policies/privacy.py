@@ -80,6 +80,19 @@ class Privacy:
                 detector = self._detectors[key] = Detector(policy, self.cache)
             return detector
 
+    def private_spans(self, ex: Exchange, text: str) -> list[tuple[str, int, int]]:
+        """Entities of every type the engine knows in a private-context text (types the
+        policy keeps included: an employer named in a profile must not leave either)."""
+        if ex.policy is None:
+            self.resolve(ex)
+        policy = policy_of(ex)
+        key = "all:" + (self._hashes.get(id(policy)) or policy.content_hash())
+        with self._detectors_lock:
+            detector = self._detectors.get(key)
+            if detector is None:
+                detector = self._detectors[key] = Detector(policy, self.cache, all_types=True)
+        return [(s.entity_type, s.start, s.end) for s in detector.detect(text, acting_only=False)]
+
     def destination_host(self, ex: Exchange) -> str:
         if ex.destination_host:
             return ex.destination_host.lower()

@@ -82,6 +82,10 @@ class PrivateContext(_Model):
     system_message: bool = True
     markers: list[tuple[str, str]] = Field(default_factory=lambda: [("<private>", "</private>")])
     headings: list[str] = Field(default_factory=lambda: ["User Profile", "User Writing History"])
+    # A task that itself states a health, sexuality, religion, finance or legal matter
+    # (policies/sensitive.py): answer it on the device (`local`), send it with those terms
+    # replaced by their kind (`generalise`: "a health matter"), or send it as is (`allow`).
+    sensitive_task: Literal["local", "generalise", "allow"] = "local"
 
     @field_validator("markers")
     @classmethod

@@ -2,7 +2,8 @@
 
 Every payload is built here and only here: the sanitized general instruction plus a copy of
 the generated prefix that went through the privacy engine (with the conversation's
-placeholders) and then through the private-terms guard. The raw prefix never leaves.
+placeholders) and then through the private-context guard (`cogate.collab.guard`). The raw
+prefix never leaves.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from cogate.collab.guard import PrivateGuard
 from cogate.collab.instruction import redact
 from cogate.core.egress import Egress
 from cogate.core.errors import GatewayError
 from cogate.core.exchange import Exchange, Sanitizer
+from cogate.policies.sensitive import generalise
 
 from .align import CloudStep, Draft
-from .guard import PrivateTerms
 
 log = logging.getLogger("cogate.collab.logits")
 
@@ -35,23 +37,29 @@ class CloudDrafter:
         privacy: Sanitizer,
         *,
         instruction: str,
-        terms: PrivateTerms,
+        guard: PrivateGuard,
         model: str | None,
         top_k: int,
         template: str = CLOUD_TEMPLATE,
+        generalised: bool = False,
+        note: dict[str, Any] | None = None,
     ) -> None:
         self.ex = ex
         self.gate = gate
         self.privacy = privacy
         self.instruction = instruction  # already sanitized
-        self.terms = terms
+        self.guard = guard
+        self.generalised = generalised  # the task's sensitive matters were generalised
+        self.note = note or {}
         self.model = model
         self.top_k = top_k
         self.template = template
         self.payloads: list[dict[str, Any]] = []
 
     async def prompt_for(self, prefix: str) -> str:
-        safe = self.terms.scrub(await redact(self.ex, prefix, self.privacy, PREFIX_FIELD))
+        safe = self.guard.scrub(await redact(self.ex, prefix, self.privacy, PREFIX_FIELD))
+        if self.generalised:
+            safe = generalise(safe)
         return self.template.format(instruction=self.instruction) + safe
 
     async def __call__(self, prefix: str, n_tokens: int) -> Draft | None:
@@ -65,6 +73,7 @@ class CloudDrafter:
         if self.model:
             body = {"model": self.model, **body}
         note = {
+            **self.note,
             "collab": "logits",
             "purpose": "draft",
             "call": len(self.payloads) + 1,

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from cogate.collab.context import split_exchange
+from cogate.collab.guard import guard_for
 from cogate.collab.instruction import DEFAULT_REDUCTION, sanitize_instruction
 from cogate.collab.replies import render, sampling_from_body
 from cogate.collab.runtime import LocalModel
+from cogate.collab.screen import Screened, screen_task
 from cogate.collab.sketch import final_messages, fit_prompt
 from cogate.core.egress import Egress, Runner
 from cogate.core.errors import BadRequest, GatewayError
@@ -30,7 +32,6 @@ from cogate.policies.schema import policy_of
 from .cloud import CLOUD_TEMPLATE, CloudDrafter
 from .decode import LogitsOptions, Sampler, Stats, Stepper, decode
 from .fusion import FixedGate, MlpGate, load_gate
-from .guard import private_terms
 from .local import LlamaStepper
 from .probe import CapabilityProbe
 
@@ -148,17 +149,23 @@ class LogitsRunner:
             return await self._fall_back(ex, gate, capability.reason)
         await self.model.ready()
 
+        # Proper nouns of the writing history count too where the task does not use them.
+        guard = await guard_for(ex, split.private_text, self.privacy, public=instruction)
         task = await sanitize_instruction(
-            ex, instruction, self.privacy, reduction=self.reduction, model=self.model
+            ex, instruction, self.privacy, reduction=self.reduction, model=self.model, guard=guard
         )
-        terms = private_terms(split.private_text, task)
-        task = terms.scrub(task)
+        screened = screen_task(ex, task)
+        screened.mark(ex)
+        if screened.local:
+            return await self._sensitive(ex, gate, screened)
         drafter = CloudDrafter(
             ex,
             gate,
             self.privacy,
-            instruction=task,
-            terms=terms,
+            instruction=screened.text,
+            guard=guard,
+            generalised=screened.outcome == "generalised",
+            note=screened.note,
             model=ex.model,
             top_k=capability.top_k,
             template=self.template,
@@ -195,6 +202,21 @@ class LogitsRunner:
                 stepper, prompt, drafter, self.gate, self.options, max_tokens, sampler, stats
             ):
                 yield text
+
+    async def _sensitive(self, ex: Exchange, gate: Egress, screened: Screened) -> Reply:
+        """A task stating a sensitive matter stays on the device: the local runner answers,
+        or the request is refused when this gateway has none."""
+        runner = self.fallbacks.get("local")
+        if runner is None:
+            await gate.record_local(ex, note={"collab": "logits", **screened.note})
+            raise BadRequest(
+                "the task states a sensitive matter "
+                f"({', '.join(screened.categories)}) and the policy keeps such tasks local "
+                "(`private_context.sensitive_task: local`), but this gateway has no local "
+                "mode; set `sensitive_task: generalise` or enable the local model"
+            )
+        ex.mode = "local"
+        return await runner.run(ex, _NotingGate(gate, {"collab": "logits", **screened.note}))
 
     async def _fall_back(self, ex: Exchange, gate: Egress, reason: str) -> Reply:
         choice = fallback_choice(ex)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from cogate.collab.cogenesis import reference_of, request_turns
 from cogate.collab.context import split_turns
+from cogate.collab.guard import build_guard
 from cogate.collab.instruction import task_title
 from cogate.collab.sketch import final_messages, fit_prompt
 from cogate.policies.schema import PrivateContext
@@ -29,7 +30,6 @@ from .align import CloudStep, Draft, cloud_probs, view_at
 from .cloud import CLOUD_TEMPLATE
 from .decode import LogitsOptions, _extend_pool, _local_logprobs, _pool
 from .fusion import FEATURES, GATE_FORMAT, GATE_VERSION, Candidates, features
-from .guard import private_terms
 from .local import LlamaStepper
 
 TOP_K = 5
@@ -122,8 +122,9 @@ def collect(
     for index, sample in enumerate(samples):
         split = split_turns(request_turns(sample), PrivateContext())
         task = task_title(split.instruction)
-        terms = private_terms(split.private_text, task)
-        cloud_prompt = CLOUD_TEMPLATE.format(instruction=terms.scrub(task))
+        # Training reads no entity detector: the guard's own rules only.
+        guard = build_guard(split.private_text, (), public=task)
+        cloud_prompt = CLOUD_TEMPLATE.format(instruction=guard.scrub(task))
         reference = reference_of(sample)
 
         def build(private: str, split=split) -> list[dict[str, str]]:

@@ -34,6 +34,13 @@ class WordPrivacy:
             text = text.replace(value, f"[{kind}_{n}]")
         return text
 
+    def private_spans(self, ex: Exchange, text: str) -> list[tuple[str, int, int]]:
+        return [
+            (kind, m.start(), m.end())
+            for value, kind in self.words.items()
+            for m in re.finditer(re.escape(value), text)
+        ]
+
 
 def policy(**collab: Any) -> Policy:
     """The shipped default policy with the given `collab` options."""

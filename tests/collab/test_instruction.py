@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from cogate.collab.cogenesis import leaks, load_samples, private_items, request_messages
-from cogate.collab.instruction import ContextGuard, sanitize_instruction, strip_headings, task_title
+from cogate.collab.guard import guard_for
+from cogate.collab.instruction import sanitize_instruction, strip_headings, task_title
 from cogate.policies.schema import PrivateContext
 
 from .doubles import WordPrivacy, exchange, split_request
@@ -52,19 +53,6 @@ async def test_redaction_runs_on_what_leaves() -> None:
 
 
 @pytest.mark.anyio
-async def test_guard_removes_names_and_quotes_of_the_private_context() -> None:
-    privacy = WordPrivacy({"Isabel Martinez": "PERSON", "Miami, Florida": "LOCATION"})
-    ex = exchange({})
-    private = "Name: Isabel Martinez\nLocation: Miami, Florida\nReads 'The Urban Farm' at night"
-    guard = await ContextGuard.of(ex, private, privacy)
-    assert ex.findings == [] and ex.removed == []  # the scan of the private context is scratch
-    out = guard.scrub("Isabel's review of 'the urban farm' for miami and Miami")
-    assert "Isabel" not in out and "urban farm" not in out.lower()
-    assert "miami and [PRIVATE_" in out  # names match with their case only
-    assert guard.restore(out) == "Isabel's review of 'The Urban Farm' for miami and Miami"
-
-
-@pytest.mark.anyio
 async def test_title_and_guard_on_cogenesis_tasks(data_dir) -> None:
     """On the data set: no quoted string of the profile survives the sanitization."""
     for sample in load_samples(data_dir):
@@ -72,7 +60,7 @@ async def test_title_and_guard_on_cogenesis_tasks(data_dir) -> None:
         privacy = WordPrivacy({items.name: "PERSON"})
         ex = exchange({})
         split = split_request({"messages": request_messages(sample)}, PrivateContext())
-        guard = await ContextGuard.of(ex, split.private_text, privacy)
+        guard = await guard_for(ex, split.private_text, privacy)
         out = await sanitize_instruction(ex, split.instruction, privacy, guard=guard)
         found = leaks(items, [out])
         for key in ("name_full", "name_first", "name_last", "quoted"):

@@ -224,3 +224,74 @@ async def test_local_refuses_other_routes_and_lists_its_model(local_model: Local
     ex.policy, ex.mode = policy(), "local"
     listing = json.loads((await runners(local_model)["local"].run(ex, gate)).body)
     assert listing["data"][0]["id"] == local_model.name
+
+
+SENSITIVE = (
+    "Write a short note to my boss explaining that my bipolar disorder relapse and lithium "
+    "adjustment mean I need two weeks off."
+)
+PROFILE = "Name: Dana Whitfield\nOccupation: Analyst at Northwind Traders"
+
+
+def sensitive_exchange(choice: str, task: str = SENSITIVE):
+    messages = [{"role": "system", "content": PROFILE}, {"role": "user", "content": task}]
+    ex = exchange(body(messages))
+    ex.policy = ex.policy.model_copy(
+        update={
+            "private_context": ex.policy.private_context.model_copy(
+                update={"sensitive_task": choice}
+            )
+        }
+    )
+    return ex
+
+
+async def test_a_sensitive_task_stays_local_by_default(local_model: LocalModel) -> None:
+    sent: list[dict] = []
+    gate, ledger = gate_for(cloud(sent))
+    ex = exchange(body([{"role": "user", "content": SENSITIVE}]))
+    assert ex.policy.private_context.sensitive_task == "local"
+    reply = await runners(local_model)["sketch"].run(ex, gate)
+    assert json.loads(await read(reply))["choices"][0]["message"]["content"]
+    assert sent == [] and ex.outbound is None  # nothing left
+    record = ledger.egress[0]
+    assert (record.kind, record.body, record.mode) == ("local", b"", "local")
+    assert record.note["sensitive_task"] == "local"
+    assert record.note["sensitive_categories"] == ["health"]
+    assert ex.response_headers["x-cogate-sensitive-task"] == "local; categories=health"
+
+
+async def test_a_sensitive_task_is_generalised_when_the_policy_says_so(
+    local_model: LocalModel,
+) -> None:
+    sent: list[dict] = []
+    gate, ledger = gate_for(cloud(sent))
+    reply = await runners(local_model)["sketch"].run(sensitive_exchange("generalise"), gate)
+    assert reply.status == 200
+    task = sent[0]["messages"][1]["content"]
+    for term in ("bipolar", "lithium", "relapse"):
+        assert term not in task.lower()
+    assert "health matter" in task and "two weeks off" in task
+    assert ledger.egress[0].note["sensitive_task"] == "generalised"
+    assert json.loads(ledger.egress[0].body) == sent[0]
+
+
+async def test_a_sensitive_task_leaves_as_is_when_allowed(local_model: LocalModel) -> None:
+    sent: list[dict] = []
+    gate, ledger = gate_for(cloud(sent))
+    await runners(local_model)["sketch"].run(sensitive_exchange("allow"), gate)
+    assert "lithium" in sent[0]["messages"][1]["content"]
+    assert ledger.egress[0].note["sensitive_task"] == "allowed"
+
+
+async def test_an_ordinary_task_leaves_without_its_profile_terms(local_model: LocalModel) -> None:
+    """The employer (an ORGANIZATION, `keep` in the default policy) repeated by the task."""
+    sent: list[dict] = []
+    gate, ledger = gate_for(cloud(sent))
+    privacy = WordPrivacy({})  # redaction removes nothing (organisations are `keep`)
+    task = "Write an email to my manager at Northwind Traders asking for Friday off."
+    ex = sensitive_exchange("local", task)
+    await runners(local_model, privacy)["sketch"].run(ex, gate)
+    assert "Northwind" not in json.dumps(sent) and "Whitfield" not in json.dumps(sent)
+    assert "sensitive_task" not in ledger.egress[0].note
+    assert "x-cogate-sensitive-task" not in ex.response_headers

@@ -38,6 +38,9 @@ class FakeModel:
     def check_capacity(self) -> None:
         pass
 
+    async def ready(self) -> None:
+        pass
+
 
 class SketchDouble:
     """Stands in for the sketch runner: sends its outline request through the gate it gets."""
@@ -72,6 +75,9 @@ class FixedPolicy:
 
     def sanitize_text(self, ex, text: str, field: str) -> str:
         return text
+
+    def private_spans(self, ex, text: str) -> list[tuple[str, int, int]]:
+        return []
 
 
 def gateway(upstream, ledger, policy, fallbacks):
@@ -177,3 +183,57 @@ def test_parse_draft_reads_legacy_logprobs(finish):
     assert draft.steps[0].top == {b" Hi": -0.2, b" Hello": -1.9}
     assert draft.steps[1].top == {} and draft.steps[1].logprob == -0.3
     assert draft.stopped is (finish == "stop")
+
+
+class WithLogprobs:
+    """An upstream that continues raw prompts with top-k logprobs (the probe passes)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.bodies.append(request.content)
+        step = {"tokens": [" a"], "token_logprobs": [-0.1], "top_logprobs": [{" a": -0.1}]}
+        return httpx.Response(200, json={"choices": [{"text": " a", "logprobs": step}]})
+
+
+class LocalDouble:
+    """Stands in for the local runner: records the local answer through the gate it gets."""
+
+    def __init__(self) -> None:
+        self.ran = 0
+
+    async def run(self, ex, gate) -> Reply:
+        self.ran += 1
+        await gate.record_local(ex, note={"local_model": "fake-local"})
+        return Reply(status=200, body=b'{"choices": []}')
+
+
+SENSITIVE = {
+    "model": "m",
+    "messages": [
+        {"role": "system", "content": "I am Ana from Lyon."},
+        {"role": "user", "content": "Tell my boss my lithium dose changed after a relapse."},
+    ],
+}
+
+
+def test_a_sensitive_task_in_logits_mode_is_answered_locally():
+    upstream, ledger, local = WithLogprobs(), ListLedger(), LocalDouble()
+    with gateway(upstream, ledger, Policy(), {"local": local}) as client:
+        reply = client.post("/v1/chat/completions", json=SENSITIVE)
+    assert reply.status_code == 200 and local.ran == 1
+    assert reply.headers["x-cogate-mode"] == "local"
+    assert reply.headers["x-cogate-sensitive-task"] == "local; categories=health"
+    assert all(b"lithium" not in body for body in upstream.bodies)  # only the probe left
+    record = [r for r in ledger.egress if r.kind == "local"][0]
+    assert record.note["sensitive_task"] == "local" and record.note["collab"] == "logits"
+
+
+def test_a_sensitive_task_without_a_local_runner_is_refused_by_name():
+    upstream, ledger = WithLogprobs(), ListLedger()
+    with gateway(upstream, ledger, Policy(), {}) as client:
+        reply = client.post("/v1/chat/completions", json=SENSITIVE)
+    assert reply.status_code == 400
+    assert "sensitive_task" in reply.json()["error"]["message"]
+    assert all(b"lithium" not in body for body in upstream.bodies)

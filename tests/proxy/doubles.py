@@ -60,6 +60,9 @@ class StagePrivacy:
     def sanitize_text(self, ex: Exchange, text: str, field: str) -> str:
         return text
 
+    def private_spans(self, ex: Exchange, text: str) -> list[tuple[str, int, int]]:
+        return []
+
 
 def assembler(
     handler: Callable[[httpx.Request], httpx.Response] | httpx.AsyncBaseTransport,
