@@ -16,6 +16,8 @@ from .migrations import migrate_postgres
 from .pg_store import redact_url
 from .tokens import Identity, active_exists, new_token, token_hash
 
+WAIT_S = 5.0
+
 
 class PostgresTokens:
     """`TokenStore` on PostgreSQL; opening it applies pending migrations (advisory-locked)."""
@@ -41,7 +43,8 @@ class PostgresTokens:
             migrate_postgres(conn)
 
     def _all(self, sql: str, args: Any = ()) -> list[tuple[Any, ...]]:
-        with self.pool.connection() as conn:
+        # Every request waits on this: a lost database refuses within seconds, not 30.
+        with self.pool.connection(timeout=WAIT_S) as conn:
             return conn.execute(sql, args).fetchall()
 
     def add(self, name: str, apps: tuple[str, ...]) -> str:

@@ -10,11 +10,16 @@ import threading
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from click.testing import CliRunner
 from cogate.audit.pg_tokens import PostgresTokens
 from cogate.audit.tokens import SQLiteTokens, TokenError, open_tokens, token_hash
+from cogate.core.errors import GatewayError
+from cogate.core.settings import Settings
 from cogate.proxy.cli import main
+from cogate.proxy.identity import Identities
+from starlette.datastructures import Headers
 
 from ..pgserver import pg_bin
 from ..servers import cogate_server
@@ -116,6 +121,24 @@ def test_cli_errors_name_the_fix_without_the_password(postgres, tmp_path):
     down = tokens("add", "alice", "--database-url", missing)
     assert down.exit_code == 2 and "cannot connect to the token database" in down.output
     assert "hunter2-pw" not in down.output and "***" in down.output
+
+
+def test_a_lost_database_refuses_instead_of_opening_the_gateway(postgres, database_url, tmp_path):
+    store = PostgresTokens(database_url)
+    token = store.add("alice", ())
+    identities = Identities(Settings(data_dir=tmp_path, database_url=database_url), store)
+    assert identities.authenticate(Headers({"x-cogate-token": token})).identity == "alice"
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    try:
+        for headers in ({"x-cogate-token": token}, {"authorization": "Bearer sk-x"}, {}):
+            with pytest.raises(GatewayError) as refused:
+                identities.authenticate(Headers(headers))
+            assert refused.value.status == 503 and refused.value.code == "token_store_unavailable"
+            assert name not in refused.value.message
+    finally:
+        store.close()
 
 
 def ask(base: str, token: str | None) -> httpx.Response:
