@@ -186,3 +186,18 @@ def test_a_token_added_on_one_replica_holds_on_both_until_revoked(
     assert "no tokens" in cli("tokens", "list", "--data-dir", str(data)).stdout
     dumped = dump(database_url)
     assert token_hash(token).encode() in dumped and token.encode() not in dumped
+
+
+def test_serve_counts_tokens_on_the_database_before_binding_off_loopback(database_url, tmp_path):
+    from cogate.proxy.cli import _tokens_issued
+
+    settings = Settings(data_dir=tmp_path, database_url=database_url, host="0.0.0.0")
+    assert not _tokens_issued(settings)
+    refused = CliRunner().invoke(
+        main, ["serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path)],
+        env={"COGATE_DATABASE_URL": database_url},
+    )  # fmt: skip
+    assert refused.exit_code == 2 and "refusing to bind 0.0.0.0" in refused.output
+    tokens("add", "ops", "--database-url", database_url)
+    assert _tokens_issued(settings)
+    assert not _tokens_issued(Settings(data_dir=tmp_path, host="0.0.0.0"))  # SQLite: none
