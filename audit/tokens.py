@@ -1,7 +1,8 @@
 """Gateway identities: named access tokens, stored as hashes, bound to app names.
 
 `TokenStore` is the narrow interface the gateway and `cogate tokens` use (add, list, revoke,
-lookup by hash); `SQLiteTokens` keeps them in the ledger's database (owner-only).
+lookup by hash); `SQLiteTokens` keeps them in the ledger's database (owner-only), and
+`PostgresTokens` (audit/pg_tokens.py) in the replicas' shared database. `open_tokens` picks one.
 """
 
 from __future__ import annotations
@@ -63,6 +64,20 @@ def check_app(app: str) -> str:
     return app
 
 
+def new_token(name: str, apps: tuple[str, ...]) -> tuple[tuple[str, ...], str, str]:
+    """Checked apps, a fresh token and its creation time, for a store's `add`."""
+    check_name(name)
+    checked = tuple(sorted({check_app(a) for a in apps}))
+    return checked, TOKEN_PREFIX + secrets.token_urlsafe(32), datetime.now(UTC).isoformat()
+
+
+def active_exists(name: str) -> TokenError:
+    return TokenError(
+        f"an active token named {name!r} exists; revoke it first "
+        f"(`cogate tokens revoke {name}`) or choose another name"
+    )
+
+
 class TokenStore(Protocol):
     def add(self, name: str, apps: tuple[str, ...]) -> str:
         """Create an identity; returns its new token (the only time it is seen)."""
@@ -103,10 +118,7 @@ class SQLiteTokens:
         migrate(self.db)
 
     def add(self, name: str, apps: tuple[str, ...]) -> str:
-        check_name(name)
-        apps = tuple(sorted({check_app(a) for a in apps}))
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        now = datetime.now(UTC).isoformat()
+        apps, token, now = new_token(name, apps)
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -114,10 +126,7 @@ class SQLiteTokens:
                     "SELECT revoked FROM tokens WHERE name = ?", (name,)
                 ).fetchone()
                 if row is not None and row[0] is None:
-                    raise TokenError(
-                        f"an active token named {name!r} exists; revoke it first "
-                        f"(`cogate tokens revoke {name}`) or choose another name"
-                    )
+                    raise active_exists(name)
                 self.db.execute("DELETE FROM tokens WHERE name = ?", (name,))
                 self.db.execute(
                     "INSERT INTO tokens (name, token_hash, apps, created) VALUES (?, ?, ?, ?)",
@@ -162,6 +171,11 @@ class SQLiteTokens:
             self.db.close()
 
 
-def open_tokens(data_dir: Path) -> SQLiteTokens:
-    """The token store of a data dir (beside the ledger it shares a database with)."""
+def open_tokens(data_dir: Path, database_url: str | None = None) -> TokenStore:
+    """The replicas' shared tokens when `database_url` is set, else the data dir's (beside
+    the ledger it shares a database with)."""
+    if database_url:
+        from .pg_tokens import PostgresTokens  # psycopg is loaded only for shared deployments
+
+        return PostgresTokens(database_url)
     return SQLiteTokens(LedgerPaths(data_dir).db)

@@ -14,6 +14,7 @@ from cogate.core.surface import Operation, Surface
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
@@ -47,7 +48,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = open_tokens(settings.data_dir)
+        store = open_tokens(settings.data_dir, settings.database_url)
         app.state.identities = Identities(settings, store)
         try:
             async with factory(settings) as pipeline:
@@ -89,7 +90,8 @@ def _route(app: FastAPI, settings: Settings, surface: Surface, operation: Operat
 
     async def proxied(request: Request) -> Response:
         identities: Identities = request.app.state.identities
-        caller = identities.authenticate(request.headers)
+        # Off the event loop: with a shared database this is a network round trip.
+        caller = await run_in_threadpool(identities.authenticate, request.headers)
         raw, body = b"", {}
         if operation.method != "GET":
             raw = await read_body(settings, request)

@@ -107,7 +107,7 @@ def serve(**flags: Any) -> None:
 
 
 def _tokens_issued(settings: Settings) -> bool:
-    store = open_tokens(settings.data_dir)
+    store = open_tokens(settings.data_dir, settings.database_url)
     try:
         return store.any_issued()
     finally:

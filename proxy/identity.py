@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cogate.audit.paths import LedgerPaths
 from cogate.audit.tokens import TokenStore, token_hash
-from cogate.core.errors import Unauthorized
+from cogate.core.errors import GatewayError, Unauthorized
 from cogate.core.private_files import create_once, private_dir
 from cogate.core.settings import Settings
 from starlette.datastructures import Headers
@@ -51,7 +51,24 @@ class Identities:
         return self.settings.token is not None or self.store.any_issued()
 
     def authenticate(self, headers: Headers) -> Caller:
-        """The caller of a request; raises Unauthorized on a shared gateway without a token."""
+        """The caller of a request; raises Unauthorized on a shared gateway without a token.
+
+        Fails closed: when the token store cannot be read (a shared database down), the
+        request is refused with 503 rather than let through as personal mode.
+        """
+        try:
+            return self._authenticate(headers)
+        except GatewayError:
+            raise
+        except Exception:  # noqa: BLE001 - any store failure refuses; the type is logged only
+            raise GatewayError(
+                "cannot check access tokens: the token store is unavailable; check the "
+                "gateway's database (`cogate tokens list`) and retry",
+                status=503,
+                code="token_store_unavailable",
+            ) from None
+
+    def _authenticate(self, headers: Headers) -> Caller:
         if not self.shared():
             return self._personal(headers)
         sent = headers.get(TOKEN_HEADER, "")

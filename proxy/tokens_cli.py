@@ -4,20 +4,41 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
-from cogate.audit.tokens import TokenError, open_tokens
+from cogate.audit.tokens import TokenError, TokenStore, open_tokens
 from cogate.core.private_files import private_dir
-from cogate.core.settings import Settings
 
-DATA_DIR = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="The gateway's data dir."
-)
+from .options import build_settings
 
 
-def _data_dir(data_dir: Path | None) -> Path:
-    return private_dir(data_dir if data_dir is not None else Settings().data_dir)
+def _where(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The store options every tokens command takes: a data dir, or the replicas' database."""
+    fn = click.option(
+        "--database-url",
+        envvar="COGATE_DATABASE_URL",
+        help="The replicas' PostgreSQL database (postgresql://USER@HOST:PORT/DB; "
+        "COGATE_DATABASE_URL): tokens added here hold on every replica using it.",
+    )(fn)
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The gateway's data dir (tokens live here when no database URL is given).",
+    )(fn)
+
+
+def _open(data_dir: Path | None, database_url: str | None) -> TokenStore:
+    settings = build_settings(data_dir=data_dir, database_url=database_url)
+    try:
+        if settings.database_url:
+            return open_tokens(settings.data_dir, settings.database_url)
+        return open_tokens(private_dir(settings.data_dir))
+    except ConnectionError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @click.group()
@@ -28,10 +49,10 @@ def tokens() -> None:
 @tokens.command("add")
 @click.argument("name")
 @click.option("--app", "apps", multiple=True, help="An app whose policy routes this token may use.")
-@DATA_DIR
-def add(name: str, apps: tuple[str, ...], data_dir: Path | None) -> None:
+@_where
+def add(name: str, apps: tuple[str, ...], data_dir: Path | None, database_url: str | None) -> None:
     """Create identity NAME and print its token once, as the last line."""
-    store = open_tokens(_data_dir(data_dir))
+    store = _open(data_dir, database_url)
     try:
         token = store.add(name, apps)
     except TokenError as exc:
@@ -47,10 +68,10 @@ def add(name: str, apps: tuple[str, ...], data_dir: Path | None) -> None:
 
 @tokens.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per identity.")
-@DATA_DIR
-def list_(as_json: bool, data_dir: Path | None) -> None:
+@_where
+def list_(as_json: bool, data_dir: Path | None, database_url: str | None) -> None:
     """The identities, their apps and whether they are revoked (never the tokens)."""
-    store = open_tokens(_data_dir(data_dir))
+    store = _open(data_dir, database_url)
     try:
         identities = store.list()
     finally:
@@ -68,10 +89,10 @@ def list_(as_json: bool, data_dir: Path | None) -> None:
 
 @tokens.command("revoke")
 @click.argument("name")
-@DATA_DIR
-def revoke(name: str, data_dir: Path | None) -> None:
-    """Revoke NAME's token; a running gateway refuses it from the next request on."""
-    store = open_tokens(_data_dir(data_dir))
+@_where
+def revoke(name: str, data_dir: Path | None, database_url: str | None) -> None:
+    """Revoke NAME's token; every gateway using the store refuses it from the next request on."""
+    store = _open(data_dir, database_url)
     try:
         done = store.revoke(name)
     finally:

@@ -15,7 +15,13 @@ def cogate_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Never touch the real user data dir."""
     home = tmp_path / "cogate-home"
     monkeypatch.setenv("COGATE_HOME", str(home))
-    for name in ("COGATE_TOKEN", "COGATE_UPSTREAM", "COGATE_POLICY", "COGATE_UPSTREAM_API_KEY"):
+    for name in (
+        "COGATE_TOKEN",
+        "COGATE_UPSTREAM",
+        "COGATE_POLICY",
+        "COGATE_UPSTREAM_API_KEY",
+        "COGATE_DATABASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     return home
 
