@@ -7,6 +7,7 @@ the whole history every turn pays detection on its new text only.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import threading
@@ -18,7 +19,7 @@ from cachetools import LRUCache
 from phonenumbers.re_util import enable_pattern_cache
 from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     CryptoRecognizer,
@@ -51,6 +52,7 @@ from .recognizers import (
 from .schema import Policy
 from .scripts import ScriptNameRecognizer
 from .secrets import secret_recognizers
+from .segments import ner_view
 
 # spaCy labels and the Presidio types they become (as in Presidio's default configuration;
 # ORGANIZATION is detected too, and the shipped default policy keeps it).
@@ -135,12 +137,34 @@ def load_spacy(name: str):
     return nlp
 
 
+class SegmentedSpacyEngine(SpacyNlpEngine):
+    """Presidio's spaCy engine with NER run only on the lines that can hold a name.
+
+    Tokens and lemmas (what context words and the project's recognizers read) still cover
+    the whole text; entities come from NER over `segments.ner_view`, which keeps offsets.
+    """
+
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        view = ner_view(text)
+        if view is None:
+            return super().process_text(text, language)
+        nlp = self.nlp[language]
+        doc = _lowercase_lemmas(nlp.make_doc(text))
+        ents = []
+        for ent in nlp(view).ents:
+            span = doc.char_span(ent.start_char, ent.end_char, ent.label_, alignment_mode="expand")
+            if span is not None and (not ents or span.start >= ents[-1].end):
+                ents.append(span)
+        doc.ents = ents
+        return self._doc_to_nlp_artifact(doc, language)
+
+
 def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> AnalyzerEngine:
     """Presidio's predefined recognizers (offline email), cogate's own, one spaCy pipeline."""
     # libphonenumber's metadata patterns overflow the re module's cache and were compiled
     # again on every request; keep them (a bounded set) compiled for the process.
     enable_pattern_cache()
-    nlp_engine = SpacyNlpEngine(
+    nlp_engine = SegmentedSpacyEngine(
         models=[{"lang_code": "en", "model_name": spacy_model}],
         ner_model_configuration=NerModelConfiguration(
             model_to_presidio_entity_mapping=NER_MAPPING, labels_to_ignore=NER_IGNORED
@@ -207,12 +231,32 @@ _NO_EXPLANATION = _NoExplanation()
 
 class LeanContextEnhancer(LemmaContextAwareEnhancer):
     """Presidio's lemma context enhancer without deep-copying explanations nobody reads
-    (a measurable share of the analysis time on long texts)."""
+    (a measurable share of the analysis time on long texts), and with a token lookup that
+    does not grow with the text's length for each result."""
+
+    _ends: tuple[Any, list[int]] | None = None
 
     def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
         for result in raw_results:
             result.analysis_explanation = _NO_EXPLANATION
         return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
+
+    def _find_index_of_match_token(self, word, start, tokens, tokens_indices):  # type: ignore[override]
+        # Presidio walks every token of the text for every result (quadratic, and each step
+        # builds a spaCy Token); the first token ending after `start` is a binary search.
+        ends = self._token_ends(tokens, tokens_indices)
+        index = bisect.bisect_right(ends, start)
+        if index >= len(ends):
+            raise ValueError("a match lies outside the text's tokens")
+        return index
+
+    def _token_ends(self, tokens, tokens_indices) -> list[int]:
+        cached = self._ends
+        if cached is not None and cached[0] is tokens:
+            return cached[1]
+        ends = [idx + len(token) for idx, token in zip(tokens_indices, tokens, strict=True)]
+        self._ends = (tokens, ends)  # one text at a time: analysis holds the detector lock
+        return ends
 
 
 _ANALYZERS: dict[tuple[str, tuple[str, ...]], AnalyzerEngine] = {}
