@@ -36,13 +36,19 @@ def needs_ner(line: str) -> bool:
 
 
 def ner_view(text: str) -> str | None:
-    """`text` with the lines NER need not read blanked, or None when NER should read it all."""
+    """`text` with the lines NER need not read blanked, or None when NER should read it all.
+
+    The line before and after each line NER reads stay too: spaCy's NER looks a few tokens
+    either side, and a name read without its neighbours is sometimes missed.
+    """
     if len(text) < MIN_SEGMENTED:
         return None
+    lines = text.splitlines(keepends=True)
+    needed = [needs_ner(line) for line in lines]
     out: list[str] = []
     skipped = 0
-    for line in text.splitlines(keepends=True):
-        if needs_ner(line):
+    for i, line in enumerate(lines):
+        if needed[i] or (i > 0 and needed[i - 1]) or (i + 1 < len(lines) and needed[i + 1]):
             out.append(line)
             continue
         body = line.rstrip("\r\n")

@@ -32,11 +32,17 @@ def test_lines_that_can_hold_a_name_are_read_by_ner(line: str, expected: bool) -
 
 def test_the_view_keeps_every_offset_and_blanks_only_code_lines() -> None:
     code = "    total = sum(x.size for x in batch)\n"
-    comment = "    # reviewed by Maria Kowalski\n"
-    text = (code + comment) * (MIN_SEGMENTED // len(code))
+    before, comment, after = (
+        "    a = f(b)\n",
+        "    # reviewed by Maria Kowalski\n",
+        "    c = g(d)\n",
+    )
+    text = (code * 10 + before + comment + after) * 10
     view = ner_view(text)
     assert view is not None and len(view) == len(text)
     assert view.count("Maria Kowalski") == text.count("Maria Kowalski")
+    # The lines either side of a line NER reads stay, for the context NER looks at.
+    assert view.count(before) == view.count(after) == 10
     assert "total" not in view and view.count("\n") == text.count("\n")
 
 
