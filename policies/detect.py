@@ -36,6 +36,8 @@ from presidio_analyzer.predefined_recognizers import (
     UsPassportRecognizer,
     UsSsnRecognizer,
 )
+from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
+from spacy.tokens import Doc
 
 from .addressing import AddressedNameRecognizer
 from .identifiers import identifier_recognizers
@@ -119,9 +121,10 @@ def spacy_package(name: str) -> str:
 
 def _lowercase_lemmas(doc):
     # Presidio's context enhancer compares lemmas; without the tagger-based lemmatizer
-    # the lower-cased form is a close, much cheaper stand-in.
-    for token in doc:
-        token.lemma_ = token.lower_
+    # the lower-cased form is a close, much cheaper stand-in. Copied as one array: a loop
+    # over Token objects costs more than NER itself on long texts.
+    if len(doc):
+        doc.from_array([LEMMA], doc.to_array([LOWER]))
     return doc
 
 
@@ -151,12 +154,29 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
         nlp = self.nlp[language]
         doc = _lowercase_lemmas(nlp.make_doc(text))
         ents = []
-        for ent in nlp(view).ents:
+        for ent in nlp(view, disable=["cogate_lemmas"]).ents:
             span = doc.char_span(ent.start_char, ent.end_char, ent.label_, alignment_mode="expand")
             if span is not None and (not ents or span.start >= ents[-1].end):
                 ents.append(span)
         doc.ents = ents
         return self._doc_to_nlp_artifact(doc, language)
+
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        # Presidio's version builds a Token object per token twice; arrays are much cheaper.
+        lemmas, starts = doc.to_array([LEMMA, IDX]).T.tolist() if len(doc) else ([], [])
+        strings = doc.vocab.strings
+        entities, scores = self._get_updated_entities(
+            self._get_entities(doc), self._get_scores_for_entities(doc)
+        )
+        return NlpArtifacts(
+            entities=entities,
+            tokens=doc,
+            tokens_indices=starts,
+            lemmas=[strings[h] for h in lemmas],
+            nlp_engine=self,
+            language=language,
+            scores=scores,
+        )
 
 
 def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> AnalyzerEngine:
@@ -254,7 +274,10 @@ class LeanContextEnhancer(LemmaContextAwareEnhancer):
         cached = self._ends
         if cached is not None and cached[0] is tokens:
             return cached[1]
-        ends = [idx + len(token) for idx, token in zip(tokens_indices, tokens, strict=True)]
+        if isinstance(tokens, Doc) and len(tokens):
+            ends = [start + length for start, length in tokens.to_array([IDX, LENGTH]).tolist()]
+        else:
+            ends = [idx + len(token) for idx, token in zip(tokens_indices, tokens, strict=True)]
         self._ends = (tokens, ends)  # one text at a time: analysis holds the detector lock
         return ends
 

@@ -35,25 +35,55 @@ def needs_ner(line: str) -> bool:
     return _CODE_PUNCTUATION.search(line) is None
 
 
+# Characters of a neighbouring line kept for context: spaCy's NER reads about four tokens
+# either side of each token, which in code is well within this.
+CONTEXT_CHARS = 48
+
+
+def _blank(text: str) -> str:
+    return re.sub(r"[^\r\n]", " ", text)
+
+
+def _tail(line: str) -> str:
+    """The line with all but its last CONTEXT_CHARS characters (cut at a space) blanked."""
+    body = line.rstrip("\r\n")
+    cut = max(0, len(body) - CONTEXT_CHARS)
+    space = body.find(" ", cut)
+    cut = space if cut and space >= 0 else cut
+    return _blank(body[:cut]) + line[cut:]
+
+
+def _head(line: str) -> str:
+    """The line with all but its first CONTEXT_CHARS characters (cut at a space) blanked."""
+    body = line.rstrip("\r\n")
+    cut = min(len(body), CONTEXT_CHARS)
+    space = body.rfind(" ", 0, cut + 1)
+    cut = space if cut < len(body) and space > 0 else cut
+    return line[:cut] + _blank(body[cut:]) + line[len(body) :]
+
+
 def ner_view(text: str) -> str | None:
     """`text` with the lines NER need not read blanked, or None when NER should read it all.
 
-    The line before and after each line NER reads stay too: spaCy's NER looks a few tokens
-    either side, and a name read without its neighbours is sometimes missed.
+    The end of the line before and the start of the line after each line NER reads stay:
+    spaCy's NER looks a few tokens either side, and a name read without its neighbours is
+    sometimes missed.
     """
     if len(text) < MIN_SEGMENTED:
         return None
     lines = text.splitlines(keepends=True)
     needed = [needs_ner(line) for line in lines]
-    out: list[str] = []
-    skipped = 0
-    for i, line in enumerate(lines):
-        if needed[i] or (i > 0 and needed[i - 1]) or (i + 1 < len(lines) and needed[i + 1]):
-            out.append(line)
-            continue
-        body = line.rstrip("\r\n")
-        out.append(" " * len(body) + line[len(body) :])
-        skipped += len(body)
-    if not skipped:
+    if all(needed):
         return None
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        after = i > 0 and needed[i - 1]
+        if needed[i] or (after and i + 1 < len(lines) and needed[i + 1]):
+            out.append(line)
+        elif i + 1 < len(lines) and needed[i + 1]:
+            out.append(_tail(line))
+        elif after:
+            out.append(_head(line))
+        else:
+            out.append(_blank(line))
     return "".join(out)

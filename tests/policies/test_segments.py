@@ -41,9 +41,14 @@ def test_the_view_keeps_every_offset_and_blanks_only_code_lines() -> None:
     view = ner_view(text)
     assert view is not None and len(view) == len(text)
     assert view.count("Maria Kowalski") == text.count("Maria Kowalski")
-    # The lines either side of a line NER reads stay, for the context NER looks at.
+    # Short lines either side of a line NER reads stay, for the context NER looks at.
     assert view.count(before) == view.count(after) == 10
+    long_code = "    result = compute_everything(first_argument, second_argument, third)\n"
     assert "total" not in view and view.count("\n") == text.count("\n")
+    # Of a long neighbouring line only the end before (the start after) a read line stays.
+    long_view = ner_view((long_code * 5 + comment) * 30)
+    assert long_view is not None and "third)\n" + comment in long_view
+    assert long_view.count("    result = compute") == 29  # the line after each comment
 
 
 def test_short_texts_and_texts_without_code_lines_are_read_whole() -> None:
@@ -81,6 +86,21 @@ def test_names_in_comments_literals_logs_and_prose_of_a_long_code_text_are_found
         assert covered(segmented, text, name) == covered(whole, text, name), name
     for name in NAMES[:3]:  # comment, string literal, log message
         assert covered(segmented, text, name), f"{name!r} not removed"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_names_found_in_agent_outputs_are_those_found_with_ner_over_every_line(
+    detector: Detector, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    import random
+
+    rng = random.Random(seed)
+    pieces = [CODE * rng.randint(1, 6) + rng.choice(PLANTED) for _ in range(60)]
+    text = "".join(pieces)
+    segmented = Detector(detector.policy, AnalysisCache()).detect(text)
+    monkeypatch.setattr(segments, "MIN_SEGMENTED", len(text) + 1)
+    whole = Detector(detector.policy, AnalysisCache()).detect(text)
+    assert segmented == whole
 
 
 def test_the_token_lookup_matches_presidios(detector: Detector) -> None:
