@@ -255,6 +255,7 @@ class LeanContextEnhancer(LemmaContextAwareEnhancer):
     does not grow with the text's length for each result."""
 
     _ends: tuple[Any, list[int]] | None = None
+    _keywords: tuple[list[str], frozenset[str]] | None = None
 
     def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
         for result in raw_results:
@@ -269,6 +270,20 @@ class LeanContextEnhancer(LemmaContextAwareEnhancer):
         if index >= len(ends):
             raise ValueError("a match lies outside the text's tokens")
         return index
+
+    def _add_n_words(self, index, n_words, lemmas, lemmatized_filtered_keywords, is_backward):  # type: ignore[override]
+        # Presidio tests membership in the text's keyword *list* at every step (quadratic
+        # on long texts); the same walk over a set built once per text.
+        keywords = self._keyword_set(lemmatized_filtered_keywords)
+        return LemmaContextAwareEnhancer._add_n_words(index, n_words, lemmas, keywords, is_backward)
+
+    def _keyword_set(self, keywords: list[str]) -> frozenset[str]:
+        cached = self._keywords
+        if cached is not None and cached[0] is keywords:
+            return cached[1]
+        found = frozenset(keywords)
+        self._keywords = (keywords, found)
+        return found
 
     def _token_ends(self, tokens, tokens_indices) -> list[int]:
         cached = self._ends

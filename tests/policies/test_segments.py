@@ -116,3 +116,14 @@ def test_the_token_lookup_matches_presidios(detector: Detector) -> None:
             "w", start, artifacts.tokens, artifacts.tokens_indices
         )
         assert got == expected
+
+
+def test_the_context_words_match_presidios(detector: Detector) -> None:
+    engine = detector.analyzer.nlp_engine
+    text = "My phone number, call me: 555-0100. The SSN of the patient is 078-05-1120 ok."
+    artifacts = engine.process_text(text, "en")
+    lean, stock = LeanContextEnhancer(), LemmaContextAwareEnhancer()
+    for start in (text.index("555"), text.index("078"), 0, len(text) - 2):
+        assert sorted(lean._extract_surrounding_words(artifacts, "w", start)) == sorted(
+            stock._extract_surrounding_words(artifacts, "w", start)
+        )
