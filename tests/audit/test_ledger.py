@@ -7,7 +7,6 @@ import stat
 import threading
 
 import pytest
-
 from cogate.audit import checkpoints as cps
 from cogate.audit import open_ledger
 from cogate.audit.ledger import SQLiteLedger
