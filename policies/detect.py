@@ -8,6 +8,7 @@ the whole history every turn pays detection on its new text only.
 from __future__ import annotations
 
 import bisect
+import copy
 import hashlib
 import re
 import threading
@@ -249,6 +250,19 @@ class _NoExplanation:
 _NO_EXPLANATION = _NoExplanation()
 
 
+class _ShallowCopied(list):
+    """Results whose deep copy (Presidio's, before boosting scores) copies each result and
+    its metadata dict only: nothing else in a result is changed by the enhancer."""
+
+    def __deepcopy__(self, memo: dict) -> list:
+        out = []
+        for result in self:
+            twin = copy.copy(result)
+            twin.recognition_metadata = dict(result.recognition_metadata or {})
+            out.append(twin)
+        return out
+
+
 class LeanContextEnhancer(LemmaContextAwareEnhancer):
     """Presidio's lemma context enhancer without deep-copying explanations nobody reads
     (a measurable share of the analysis time on long texts), and with a token lookup that
@@ -260,7 +274,8 @@ class LeanContextEnhancer(LemmaContextAwareEnhancer):
     def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
         for result in raw_results:
             result.analysis_explanation = _NO_EXPLANATION
-        return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
+        owned = _ShallowCopied(raw_results)
+        return super().enhance_using_context(text, owned, nlp_artifacts, recognizers, context)
 
     def _find_index_of_match_token(self, word, start, tokens, tokens_indices):  # type: ignore[override]
         # Presidio walks every token of the text for every result (quadratic, and each step
