@@ -39,6 +39,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
 from spacy.tokens import Doc
+from spacy.tokens import Span as SpacySpan
 
 from .addressing import AddressedNameRecognizer
 from .identifiers import identifier_recognizers
@@ -152,9 +153,9 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
         view = ner_view(text)
         if view is None:
             return super().process_text(text, language)
-        nlp = self.nlp[language]
+        nlp = self.get_nlp(language)
         doc = _lowercase_lemmas(nlp.make_doc(text))
-        ents = []
+        ents: list[SpacySpan] = []
         for ent in nlp(view, disable=["cogate_lemmas"]).ents:
             span = doc.char_span(ent.start_char, ent.end_char, ent.label_, alignment_mode="expand")
             if span is not None and (not ents or span.start >= ents[-1].end):
@@ -290,7 +291,14 @@ class LeanContextEnhancer(LemmaContextAwareEnhancer):
         # Presidio tests membership in the text's keyword *list* at every step (quadratic
         # on long texts); the same walk over a set built once per text.
         keywords = self._keyword_set(lemmatized_filtered_keywords)
-        return LemmaContextAwareEnhancer._add_n_words(index, n_words, lemmas, keywords, is_backward)
+        # A set where Presidio's signature says list: only `in` is asked of it.
+        return LemmaContextAwareEnhancer._add_n_words(
+            index,
+            n_words,
+            lemmas,
+            keywords,  # type: ignore[arg-type]
+            is_backward,
+        )
 
     def _keyword_set(self, keywords: list[str]) -> frozenset[str]:
         cached = self._keywords
