@@ -22,7 +22,8 @@ __all__ = [
 
 def open_ledger(settings: Settings) -> ChainLedger:
     """The ledger the gateway writes: PostgreSQL when `settings.database_url` is set (one
-    chain shared by every replica, group commit on), else SQLite under `settings.data_dir`."""
+    chain shared by every replica), else SQLite under `settings.data_dir`. Group commit is on
+    for both: concurrent requests share one durable commit (bench/ledger_group.py)."""
     every, seconds = settings.checkpoint_every, settings.checkpoint_seconds
     if settings.database_url:
         from .pg_store import PostgresStore
@@ -34,4 +35,6 @@ def open_ledger(settings: Settings) -> ChainLedger:
             checkpoint_seconds=seconds,
             group_commit=True,
         )
-    return SQLiteLedger(settings.data_dir, checkpoint_every=every, checkpoint_seconds=seconds)
+    return SQLiteLedger(
+        settings.data_dir, checkpoint_every=every, checkpoint_seconds=seconds, group_commit=True
+    )

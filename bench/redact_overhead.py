@@ -55,9 +55,10 @@ def stock():
     analyzer = AnalyzerEngine(nlp_engine=provider.create_engine())
     anonymizer = AnonymizerEngine()
 
-    def run(text: str) -> None:
+    def run(text: str) -> list:
         results = analyzer.analyze(text, language="en")
         anonymizer.anonymize(text=text, analyzer_results=results)
+        return results
 
     return run
 

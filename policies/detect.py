@@ -7,6 +7,8 @@ the whole history every turn pays detection on its new text only.
 
 from __future__ import annotations
 
+import bisect
+import copy
 import hashlib
 import re
 import threading
@@ -18,7 +20,7 @@ from cachetools import LRUCache
 from phonenumbers.re_util import enable_pattern_cache
 from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     CryptoRecognizer,
@@ -35,6 +37,9 @@ from presidio_analyzer.predefined_recognizers import (
     UsPassportRecognizer,
     UsSsnRecognizer,
 )
+from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
+from spacy.tokens import Doc
+from spacy.tokens import Span as SpacySpan
 
 from .addressing import AddressedNameRecognizer
 from .identifiers import identifier_recognizers
@@ -51,6 +56,7 @@ from .recognizers import (
 from .schema import Policy
 from .scripts import ScriptNameRecognizer
 from .secrets import secret_recognizers
+from .segments import ner_view
 
 # spaCy labels and the Presidio types they become (as in Presidio's default configuration;
 # ORGANIZATION is detected too, and the shipped default policy keeps it).
@@ -117,9 +123,10 @@ def spacy_package(name: str) -> str:
 
 def _lowercase_lemmas(doc):
     # Presidio's context enhancer compares lemmas; without the tagger-based lemmatizer
-    # the lower-cased form is a close, much cheaper stand-in.
-    for token in doc:
-        token.lemma_ = token.lower_
+    # the lower-cased form is a close, much cheaper stand-in. Copied as one array: a loop
+    # over Token objects costs more than NER itself on long texts.
+    if len(doc):
+        doc.from_array([LEMMA], doc.to_array([LOWER]))
     return doc
 
 
@@ -135,12 +142,51 @@ def load_spacy(name: str):
     return nlp
 
 
+class SegmentedSpacyEngine(SpacyNlpEngine):
+    """Presidio's spaCy engine with NER run only on the lines that can hold a name.
+
+    Tokens and lemmas (what context words and the project's recognizers read) still cover
+    the whole text; entities come from NER over `segments.ner_view`, which keeps offsets.
+    """
+
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        view = ner_view(text)
+        if view is None:
+            return super().process_text(text, language)
+        nlp = self.get_nlp(language)
+        doc = _lowercase_lemmas(nlp.make_doc(text))
+        ents: list[SpacySpan] = []
+        for ent in nlp(view, disable=["cogate_lemmas"]).ents:
+            span = doc.char_span(ent.start_char, ent.end_char, ent.label_, alignment_mode="expand")
+            if span is not None and (not ents or span.start >= ents[-1].end):
+                ents.append(span)
+        doc.ents = ents
+        return self._doc_to_nlp_artifact(doc, language)
+
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        # Presidio's version builds a Token object per token twice; arrays are much cheaper.
+        lemmas, starts = doc.to_array([LEMMA, IDX]).T.tolist() if len(doc) else ([], [])
+        strings = doc.vocab.strings
+        entities, scores = self._get_updated_entities(
+            self._get_entities(doc), self._get_scores_for_entities(doc)
+        )
+        return NlpArtifacts(
+            entities=entities,
+            tokens=doc,
+            tokens_indices=starts,
+            lemmas=[strings[h] for h in lemmas],
+            nlp_engine=self,
+            language=language,
+            scores=scores,
+        )
+
+
 def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> AnalyzerEngine:
     """Presidio's predefined recognizers (offline email), cogate's own, one spaCy pipeline."""
     # libphonenumber's metadata patterns overflow the re module's cache and were compiled
     # again on every request; keep them (a bounded set) compiled for the process.
     enable_pattern_cache()
-    nlp_engine = SpacyNlpEngine(
+    nlp_engine = SegmentedSpacyEngine(
         models=[{"lang_code": "en", "model_name": spacy_model}],
         ner_model_configuration=NerModelConfiguration(
             model_to_presidio_entity_mapping=NER_MAPPING, labels_to_ignore=NER_IGNORED
@@ -205,14 +251,73 @@ class _NoExplanation:
 _NO_EXPLANATION = _NoExplanation()
 
 
+class _ShallowCopied(list):
+    """Results whose deep copy (Presidio's, before boosting scores) copies each result and
+    its metadata dict only: nothing else in a result is changed by the enhancer."""
+
+    def __deepcopy__(self, memo: dict) -> list:
+        out = []
+        for result in self:
+            twin = copy.copy(result)
+            twin.recognition_metadata = dict(result.recognition_metadata or {})
+            out.append(twin)
+        return out
+
+
 class LeanContextEnhancer(LemmaContextAwareEnhancer):
     """Presidio's lemma context enhancer without deep-copying explanations nobody reads
-    (a measurable share of the analysis time on long texts)."""
+    (a measurable share of the analysis time on long texts), and with a token lookup that
+    does not grow with the text's length for each result."""
+
+    _ends: tuple[Any, list[int]] | None = None
+    _keywords: tuple[list[str], frozenset[str]] | None = None
 
     def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
         for result in raw_results:
             result.analysis_explanation = _NO_EXPLANATION
-        return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
+        owned = _ShallowCopied(raw_results)
+        return super().enhance_using_context(text, owned, nlp_artifacts, recognizers, context)
+
+    def _find_index_of_match_token(self, word, start, tokens, tokens_indices):  # type: ignore[override]
+        # Presidio walks every token of the text for every result (quadratic, and each step
+        # builds a spaCy Token); the first token ending after `start` is a binary search.
+        ends = self._token_ends(tokens, tokens_indices)
+        index = bisect.bisect_right(ends, start)
+        if index >= len(ends):
+            raise ValueError("a match lies outside the text's tokens")
+        return index
+
+    def _add_n_words(self, index, n_words, lemmas, lemmatized_filtered_keywords, is_backward):  # type: ignore[override]
+        # Presidio tests membership in the text's keyword *list* at every step (quadratic
+        # on long texts); the same walk over a set built once per text.
+        keywords = self._keyword_set(lemmatized_filtered_keywords)
+        # A set where Presidio's signature says list: only `in` is asked of it.
+        return LemmaContextAwareEnhancer._add_n_words(
+            index,
+            n_words,
+            lemmas,
+            keywords,  # type: ignore[arg-type]
+            is_backward,
+        )
+
+    def _keyword_set(self, keywords: list[str]) -> frozenset[str]:
+        cached = self._keywords
+        if cached is not None and cached[0] is keywords:
+            return cached[1]
+        found = frozenset(keywords)
+        self._keywords = (keywords, found)
+        return found
+
+    def _token_ends(self, tokens, tokens_indices) -> list[int]:
+        cached = self._ends
+        if cached is not None and cached[0] is tokens:
+            return cached[1]
+        if isinstance(tokens, Doc) and len(tokens):
+            ends = [start + length for start, length in tokens.to_array([IDX, LENGTH]).tolist()]
+        else:
+            ends = [idx + len(token) for idx, token in zip(tokens_indices, tokens, strict=True)]
+        self._ends = (tokens, ends)  # one text at a time: analysis holds the detector lock
+        return ends
 
 
 _ANALYZERS: dict[tuple[str, tuple[str, ...]], AnalyzerEngine] = {}

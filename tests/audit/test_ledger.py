@@ -6,6 +6,7 @@ import json
 import stat
 import threading
 
+import pytest
 from cogate.audit import checkpoints as cps
 from cogate.audit import open_ledger
 from cogate.audit.ledger import SQLiteLedger
@@ -102,8 +103,11 @@ def test_files_are_owner_only(cogate_home):
     assert not list((cogate_home / "audit").glob("*.key"))
 
 
-def test_threads_get_contiguous_ids(cogate_home):
-    ledger = SQLiteLedger(cogate_home, checkpoint_every=7, background=False)
+@pytest.mark.parametrize("group_commit", [False, True])
+def test_threads_get_contiguous_ids(cogate_home, group_commit):
+    ledger = SQLiteLedger(
+        cogate_home, checkpoint_every=7, background=False, group_commit=group_commit
+    )
     ids: list[str] = []
     lock = threading.Lock()
 
@@ -120,7 +124,16 @@ def test_threads_get_contiguous_ids(cogate_home):
         t.join()
     ledger.close()
     assert sorted(map(int, ids)) == list(range(1, 121))
+    assert ledger.commits <= 120
     assert cli("verify", "--data-dir", cogate_home).exit_code == 0
+
+
+def test_the_gateways_sqlite_ledger_groups_concurrent_commits(cogate_home):
+    ledger = open_ledger(Settings(data_dir=cogate_home))
+    try:
+        assert isinstance(ledger, SQLiteLedger) and ledger.group_commit
+    finally:
+        ledger.close()
 
 
 def test_completion_needs_a_ledger_id(cogate_home):
