@@ -110,27 +110,34 @@ class PostgresWriter:
         return sorted(r[0] for r in rows)
 
 
+def open_pool(url: str, purpose: str, *, max_size: int) -> ConnectionPool:
+    """A connected pool of autocommit connections; the error names the database without
+    its password (psycopg's own message can quote the URL)."""
+    pool = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=max_size,
+        kwargs={"autocommit": True},
+        open=False,
+        name=f"cogate-{purpose}",
+    )
+    try:
+        pool.open(wait=True, timeout=15)
+    except Exception as exc:
+        pool.close()
+        raise ConnectionError(
+            f"cannot connect to the {purpose} database {redact_url(url)}: {type(exc).__name__}"
+        ) from None
+    return pool
+
+
 class PostgresStore:
     """`LedgerStore` on PostgreSQL; `create=False` for the review side (no migrations)."""
 
     def __init__(self, url: str, *, create: bool = True, max_size: int = 10) -> None:
         self.url = url
         self.where = redact_url(url)
-        self.pool = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=max_size,
-            kwargs={"autocommit": True},
-            open=False,
-            name="cogate-ledger",
-        )
-        try:
-            self.pool.open(wait=True, timeout=15)
-        except Exception as exc:  # psycopg's message can quote the URL with its password
-            self.pool.close()
-            raise ConnectionError(
-                f"cannot connect to the ledger database {self.where}: {type(exc).__name__}"
-            ) from None
+        self.pool = open_pool(url, "ledger", max_size=max_size)
         if create:
             with self.pool.connection() as conn:
                 migrate_postgres(conn)

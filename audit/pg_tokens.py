@@ -10,10 +10,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from psycopg_pool import ConnectionPool
-
 from .migrations import migrate_postgres
-from .pg_store import redact_url
+from .pg_store import open_pool, redact_url
 from .tokens import Identity, active_exists, new_token, token_hash
 
 WAIT_S = 5.0
@@ -24,21 +22,7 @@ class PostgresTokens:
 
     def __init__(self, url: str, *, max_size: int = 4) -> None:
         self.where = redact_url(url)
-        self.pool = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=max_size,
-            kwargs={"autocommit": True},
-            open=False,
-            name="cogate-tokens",
-        )
-        try:
-            self.pool.open(wait=True, timeout=15)
-        except Exception as exc:  # psycopg's message can quote the URL with its password
-            self.pool.close()
-            raise ConnectionError(
-                f"cannot connect to the token database {self.where}: {type(exc).__name__}"
-            ) from None
+        self.pool = open_pool(url, "token", max_size=max_size)
         with self.pool.connection() as conn:
             migrate_postgres(conn)
 
