@@ -217,7 +217,10 @@ def _one_stream(httpx, gateway: str, case: Case) -> tuple[bool, str]:
     body = {
         "model": "m",
         "stream": True,
-        "messages": [{"role": "user", "content": "hello"}],
+        # A private value switches restoring on: the stream is then parsed event by event,
+        # which is what a hostile upstream attacks (a stream with nothing to restore is
+        # relayed byte for byte, unparsed, and costs the gateway nothing).
+        "messages": [{"role": "user", "content": "hello, I am Margaret Thornbury"}],
         "metadata": {k: str(v) for k, v in case.payload.items()},
     }
     biggest, error_event, t0 = 0, False, time.perf_counter()

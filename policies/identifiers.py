@@ -109,6 +109,23 @@ PASSPORT_RULES = [
     ),
 ]
 
+BANK_RULES = [
+    # "account: 123456789012", "acct no. 0012 3456 78", "Kontonummer 12345678": 8 to 17
+    # digits after an account word. Presidio's US bank rule scores these below the policy's
+    # threshold without a second cue; the account word is cue enough.
+    Rule(
+        "bank_account_number",
+        re.compile(
+            r"(?i:bank[ \t]+account|account|acct|a/c|checking|savings|kontonummer|konto)"
+            r"(?:[ \t]+(?i:number|no\.?|nr\.?|#))?[\"']?[ \t]*(?i:is)?[ \t:#=]*"
+            r"(?<![\w])(\d(?:[ \-]?\d){7,16})(?![\w])"
+        ),
+        0.7,
+        group=1,
+        cues=("account", "acct", "a/c", "checking", "savings", "konto"),
+    ),
+]
+
 _SERVICE_WORDS_TEXT = (
     "github gitlab bitbucket twitter x.com instagram insta ig telegram tiktok linkedin reddit "
     "discord mastodon bluesky threads snapchat skype slack steam twitch youtube facebook fb "
@@ -200,5 +217,6 @@ def identifier_recognizers() -> list[RegexRecognizer]:
         RegexRecognizer("GPS_COORDINATES", GPS_RULES, "GpsRecognizer"),
         RegexRecognizer("ABA_ROUTING_NUMBER", ROUTING_RULES, "AbaRoutingRecognizer"),
         RegexRecognizer("PASSPORT", PASSPORT_RULES, "PassportRecognizer"),
+        RegexRecognizer("US_BANK_NUMBER", BANK_RULES, "BankAccountRecognizer"),
         RegexRecognizer("USERNAME", HANDLE_RULES, "AccountHandleRecognizer"),
     ]

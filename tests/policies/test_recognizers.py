@@ -312,3 +312,23 @@ def test_symbols_spacy_tags_are_neither_names_nor_places(make_privacy) -> None:
         privacy.resolve(ex)
         privacy.sanitize(ex)
         assert ex.findings == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("account: 123456789012", True),
+        ('{"account": 123456789012}', True),
+        ("My account number is 0012 3456 7890.", True),
+        ("acct no. 98765432", True),
+        ("order 12345678 shipped", False),
+        ("account settings page 2", False),
+        ("account id 1234567", False),  # seven digits: an id, not a bank account
+    ],
+)
+def test_bank_account_numbers_after_an_account_word(make_privacy, text, found) -> None:
+    privacy = make_privacy("mode: redact\n")
+    ex = exchange("chat/completions", chat(("user", text)))
+    privacy.resolve(ex)
+    privacy.sanitize(ex)
+    assert ("US_BANK_NUMBER" in {f.entity_type for f in ex.findings}) is found
