@@ -175,6 +175,28 @@ def _m004_postgres(db: Any) -> None:
     m004_tokens.sqlite(db)
 
 
+@migration
+def m005_stored_ids(db: sqlite3.Connection) -> None:
+    # The embedded gateway keeps Responses chains in memory: nothing to create in SQLite.
+    return None
+
+
+@m005_stored_ids.postgres
+def _m005_postgres(db: Any) -> None:
+    # Responses chains that survive a restart (policies/pg_chains.py): the caller and the
+    # stored id only as HMAC tags, the vault key AES-GCM sealed.
+    db.execute(
+        """CREATE TABLE stored_ids (
+            owner TEXT NOT NULL,
+            object TEXT NOT NULL,
+            vault_key BYTEA NOT NULL,
+            last_used TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (owner, object)
+        )"""
+    )
+    db.execute("CREATE INDEX stored_ids_last_used ON stored_ids (last_used)")
+
+
 def applied(db: sqlite3.Connection) -> set[str]:
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"

@@ -2,9 +2,10 @@
 conversations): after an answer, its ids map to the vault of the request that produced it,
 so a later request naming them is pseudonymised and restored with the same vault.
 
-Entries are per caller identity, bounded in number and expire when unused; a restart
-forgets them (a request continuing an id this process never saw gets a vault of its own
-that numbers its placeholders above `UNKNOWN_FLOOR`, see `Vault.reserve`).
+Entries are per caller identity, bounded in number and expire when unused. In memory a
+restart forgets them (a request continuing an id this process never saw gets a vault of its
+own that numbers its placeholders above `UNKNOWN_FLOOR`, see `Vault.reserve`); with a
+database they live beside the vaults (pg_chains.py) and survive restarts.
 """
 
 from __future__ import annotations
@@ -12,10 +13,21 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from typing import Protocol
+
+from .vault import VaultBackend
 
 # A vault continuing a history this process does not know numbers its placeholders from
 # here, so they cannot collide with the placeholders the upstream stored before.
 UNKNOWN_FLOOR = 1000
+
+
+class StoredIdsBackend(Protocol):
+    """Where the chains live: in memory (`StoredIds`) or PostgreSQL (pg_chains.py)."""
+
+    def remember(self, identity: str, object_id: str, vault_key: str) -> None: ...
+
+    def first_known(self, identity: str, ids: list[str]) -> str | None: ...
 
 
 class StoredIds:
@@ -56,3 +68,15 @@ class StoredIds:
             if known is not None:
                 return known
         return None
+
+
+def open_stored_ids(vaults: VaultBackend) -> StoredIdsBackend:
+    """Beside the vaults: in memory for one gateway, in their database for replicas (a key
+    of a vault that lives in PostgreSQL must outlive the process as the vault does)."""
+    from .pg_vault import PostgresVaultStore
+
+    if isinstance(vaults, PostgresVaultStore):
+        from .pg_chains import PostgresStoredIds
+
+        return PostgresStoredIds(vaults)
+    return StoredIds()

@@ -23,7 +23,7 @@ from cogate.core.private_files import create_once, private_dir
 from cogate.core.settings import Settings
 from cogate.core.surface import continues, holds_credentials
 
-from .chains import UNKNOWN_FLOOR, StoredIds
+from .chains import UNKNOWN_FLOOR, StoredIdsBackend, open_stored_ids
 from .detect import AnalysisCache, Detector
 from .labels import LabelGuard
 from .redact import Outcome, Redaction
@@ -40,7 +40,7 @@ class Privacy:
         self.policy = load_policy(settings.policy)
         self.cache = AnalysisCache()
         self.vaults: VaultBackend = open_vaults(settings)
-        self.stored = StoredIds()
+        self.stored: StoredIdsBackend = open_stored_ids(self.vaults)
         self._detectors: dict[str, Detector] = {}
         self._detectors_lock = threading.Lock()
         self._hash_key: bytes | None = None

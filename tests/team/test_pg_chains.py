@@ -1,0 +1,92 @@
+"""Responses chains in PostgreSQL: a `previous_response_id` turn finds its vault after a
+restart or on another replica, only for the caller that stored it, and nothing in clear."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+from cogate.audit.pg_store import PostgresStore
+from cogate.core.exchange import Exchange
+from cogate.core.settings import Settings
+from cogate.policies.chains import StoredIds, open_stored_ids
+from cogate.policies.pg_chains import PostgresStoredIds
+from cogate.policies.pg_vault import PostgresVaultStore
+from cogate.policies.privacy import Privacy
+from cogate.policies.vault import VaultStore
+from cogate.proxy.surfaces.openai_responses import SURFACE
+
+from ..pgserver import pg_bin
+
+RESPONSE_ID = "resp_0c7f3a9e51d24b68"
+SECRET = "isabel.q@example.org"
+
+
+@pytest.fixture
+def chain_db(database_url):
+    PostgresStore(database_url).close()  # the gateway's migrations create the tables
+    return database_url
+
+
+def exchange(body: dict, *, app: str = "a", identity: str | None = None) -> Exchange:
+    ex = Exchange(route="responses", body=body, surface=SURFACE, op="responses.create", app=app)
+    ex.identity = identity
+    return ex
+
+
+def test_a_restarted_gateway_continues_a_chain_for_its_caller_only(chain_db, tmp_path):
+    settings = Settings(data_dir=tmp_path, database_url=chain_db)
+    first = Privacy(settings)
+    assert isinstance(first.stored, PostgresStoredIds)
+    turn = exchange({"input": f"write to {SECRET}"}, identity="alice")
+    assert first.vault(turn).pseudonym("EMAIL_ADDRESS", SECRET) == "[EMAIL_1]"
+    assert turn.on_stored is not None
+    turn.on_stored(SURFACE.stored_ids(turn.op, {"id": RESPONSE_ID, "object": "response"}))
+    first.vaults.close()  # type: ignore[attr-defined]
+
+    restarted = Privacy(settings)  # a new process (or another replica) on the same database
+    later = exchange({"previous_response_id": RESPONSE_ID}, identity="alice")
+    assert restarted.conversation_key(later) == turn.notes["vault_key"]
+    assert restarted.vault(later).value("EMAIL", 1) == SECRET  # the placeholder restores
+
+    for other in (
+        exchange({"previous_response_id": RESPONSE_ID}, identity="mallory"),
+        exchange({"previous_response_id": RESPONSE_ID}, identity="alice", app="b"),
+    ):
+        assert restarted.conversation_key(other) != turn.notes["vault_key"]
+        assert restarted.vault(other).value("EMAIL", 1) is None
+    restarted.vaults.close()  # type: ignore[attr-defined]
+
+
+def test_without_a_database_chains_stay_in_memory():
+    assert isinstance(open_stored_ids(VaultStore()), StoredIds)
+
+
+def test_entries_expire_and_are_bounded(chain_db, tmp_path):
+    vaults = PostgresVaultStore(chain_db, tmp_path / "keys")
+    stale = PostgresStoredIds(vaults, ttl=0.05)
+    stale.remember("alice", "resp_1", "k1")
+    assert stale.lookup("alice", "resp_1") == "k1"
+    time.sleep(0.2)
+    assert stale.lookup("alice", "resp_1") is None
+    bounded = PostgresStoredIds(vaults, max_entries=2, sweep_every=0.0)
+    for i in range(3):
+        bounded.remember("bob", f"resp_{i}", f"k{i}")
+    assert bounded.lookup("bob", "resp_0") is None
+    assert bounded.lookup("bob", "resp_2") == "k2"
+    vaults.close()
+
+
+def test_the_database_holds_no_response_id_caller_or_vault_key_in_clear(chain_db, tmp_path):
+    vaults = PostgresVaultStore(chain_db, tmp_path / "keys")
+    chains = PostgresStoredIds(vaults)
+    vault_key = "9f2c4e7a1b3d5f6081a2c3e4f5061728394a5b6c7d8e9f00112233445566778"
+    chains.remember('["alice-identity", "billing-app"]', RESPONSE_ID, vault_key)
+    vaults.close()
+    dump = subprocess.run(
+        [pg_bin("pg_dump"), "--data-only", chain_db], capture_output=True, check=True
+    ).stdout
+    assert b"stored_ids" in dump
+    for needle in [RESPONSE_ID, vault_key, "alice-identity", "billing-app"]:
+        assert needle.encode() not in dump
