@@ -357,6 +357,28 @@ _TRAILING = regex.compile(
 )
 
 
+# Words after which an all-capitals word is a place: "home city DOLE".
+_PLACE_BEFORE = regex.compile(r"(?i:\b(?:city|town|village|county|province)\s+)$")
+
+
+def _other_script_guess(value: str) -> bool:
+    """A span in another script than Latin, which the English model only guesses at; an
+    upper-case place name ("ΛΕΜΕΣΟΣ") or one with a number (an address) is kept."""
+    if _LATIN.search(value) or not any(c.isalpha() for c in value):
+        return False
+    return not (value.isupper() or any(c.isdigit() for c in value))
+
+
+def _not_a_place(text: str, start: int, value: str) -> bool:
+    """spaCy LOCATION spans that are code or acronyms; an all-capitals word in an address or
+    after a place word ("rue La Boétie, PARIS", "home city DOLE") stays a place."""
+    if not not_a_name(value):
+        return False
+    if not _ACRONYM.match(value.strip()):
+        return True
+    return not (in_address(text, start) or _PLACE_BEFORE.search(text, max(0, start - 12), start))
+
+
 class PersonSpacyRecognizer(SpacyRecognizer):
     """spaCy's entities, with its PERSON spans cleaned: unit numbers and degrees run into a
     name ("Diana Weöres Apt") cut off, street names ("92 Eusebio Dávila 57") typed as the
@@ -366,11 +388,11 @@ class PersonSpacyRecognizer(SpacyRecognizer):
         out = []
         for result in super().analyze(text, entities, nlp_artifacts):
             value = text[result.start : result.end]
-            if not _LATIN.search(value) and any(c.isalpha() for c in value):
+            if _other_script_guess(value):
                 continue  # the English model guessing at another script ("Напиши")
             if not any(c.isalnum() for c in value):
                 continue  # a symbol ("¦") is nobody's name and no place
-            if result.entity_type == "LOCATION" and not_a_name(value):
+            if result.entity_type == "LOCATION" and _not_a_place(text, result.start, value):
                 continue
             if result.entity_type == "PERSON" and not_a_person(text, result.start, result.end):
                 if "LOCATION" not in entities or not _ATTRIBUTIVE.search(

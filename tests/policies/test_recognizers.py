@@ -332,3 +332,20 @@ def test_bank_account_numbers_after_an_account_word(make_privacy, text, found) -
     privacy.resolve(ex)
     privacy.sanitize(ex)
     assert ("US_BANK_NUMBER" in {f.entity_type for f in ex.findings}) is found
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("His address: 94 19 rue La Boétie, PARIS", "PARIS"),
+        ("Напиши письмо другу.", None),
+        ("Parse the JSON before the HTTP call.", None),
+    ],
+)
+def test_places_in_capitals_and_other_scripts(make_privacy, text, place) -> None:
+    privacy = make_privacy("mode: redact\nactions:\n  LOCATION: pseudonymize\n")
+    ex = exchange("chat/completions", chat(("user", text)))
+    privacy.resolve(ex)
+    privacy.sanitize(ex)
+    locations = [text[f.start : f.end] for f in ex.findings if f.entity_type == "LOCATION"]
+    assert locations == ([place] if place else [])
