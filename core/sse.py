@@ -17,6 +17,22 @@ DONE = object()
 
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 
+# How the streams of the APIs cogate serves say "this answer is complete": Chat Completions'
+# `[DONE]`, the Responses API's terminal events, the Messages API's `message_stop`.
+_ENDINGS = (
+    b"data: [DONE]",
+    b"event: response.completed",
+    b"event: response.incomplete",
+    b"event: response.failed",
+    b"event: message_stop",
+)
+TAIL_BYTES = 512  # enough of a stream's end to hold its last event's name
+
+
+def ends_answer(tail: bytes) -> bool:
+    """Whether a stream whose last bytes are `tail` had delivered a complete answer."""
+    return any(ending in tail for ending in _ENDINGS)
+
 
 class EventTooLarge(UpstreamUnreachable):
     code = "upstream_event_too_large"

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 from cogate.audit.records import CompletionRecord, EgressRecord, Ledger
+from cogate.core import sse
 from cogate.core.errors import LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
 from cogate.core.exchange import Exchange
 from cogate.core.settings import Settings
@@ -53,10 +54,12 @@ class UpstreamReply:
         """Relay a streamed body as it arrives; records the completion however it ends."""
         assert self.response is not None, "chunks() is only for streamed replies"
         outcome, error = "ok", None
+        tail = b""
         try:
             # Decoded bytes: content-encoding is not relayed to the app.
             async for chunk in self.response.aiter_bytes():
                 yield chunk
+                tail = (tail + chunk)[-sse.TAIL_BYTES :]  # taken by the relay
         except httpx.TimeoutException:
             outcome, error = "timeout", "upstream stopped sending within the read timeout"
             raise UpstreamTimeout("the upstream stopped sending mid-stream") from None
@@ -64,7 +67,10 @@ class UpstreamReply:
             outcome, error = "stream_broken", f"upstream stream ended early ({type(exc).__name__})"
             raise UpstreamUnreachable("the upstream connection broke mid-stream") from None
         except BaseException:
-            outcome, error = "cancelled", "the client went away; upstream request cancelled"
+            # An app that hangs up once it has the answer's last event (before the upstream
+            # closed the connection) received the whole answer.
+            if not sse.ends_answer(tail):
+                outcome, error = "cancelled", "the client went away; upstream request cancelled"
             raise
         finally:
             # The app may hang up the moment it has the last event, which cancels this

@@ -86,3 +86,15 @@ def test_client_hang_up_cancels_the_upstream_request(tmp_path: Path) -> None:
     finally:
         upstream.shutdown()
     assert json.loads(listed[0])["outcome"] == "cancelled"
+
+
+def test_a_stream_is_complete_once_its_ending_event_was_relayed() -> None:
+    # An app that hangs up right after `[DONE]`, `response.completed` or `message_stop` had
+    # the whole answer: its completion entry says ok, not cancelled.
+    from cogate.core.sse import ends_answer
+
+    assert ends_answer(b'data: {"choices":[]}\n\ndata: [DONE]\n\n')
+    assert ends_answer(b'event: response.completed\ndata: {"type":"response.completed"}\n\n')
+    assert ends_answer(b'event: message_stop\ndata: {"type":"message_stop"}\n\n')
+    assert not ends_answer(b'data: {"choices":[{"delta":{"content":"half"}}]}\n\n')
+    assert not ends_answer(b"event: response.output_text.delta\ndata: {}\n\n")
