@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .serving import serving
+
 JSON_PIECE = 7  # tool input is streamed in small pieces, so values span events
 
 
@@ -366,11 +368,5 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @contextmanager
 def messages_upstream(llama: str) -> Iterator[MessagesUpstream]:
     """The stand-in on a free loopback port, serving until the block ends."""
-    server = MessagesUpstream(llama)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(MessagesUpstream(llama)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from .serving import serving
+
 
 def _id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:24]}"
@@ -376,11 +378,5 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 @contextmanager
 def responses_upstream(model_url: str) -> Iterator[Upstream]:
-    server = Upstream(model_url)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Upstream(model_url)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
