@@ -34,10 +34,14 @@ dale glen wood forest field clay bay cliff gay guy dean miles frank noble royal 
 price may-day mercy patience prudence charity honor honour justice liberty harmony melody
 destiny trinity crystal amber ruby pearl jade coral jewel diamond ginger olive hazel violet
 iris daisy holly heather willow autumn rain storm shadow angel god lord man men woman women
-echo sha git bash chef puppet sage cookie token
 major general captain doctor nurse judge page sandy rusty dusty buck carol deb eve lane
 """
-COMMON = frozenset(_COMMON_WORDS.split())
+# First names that are also tools and words of code ("echo", "git", "Chef", "Sage"): never a
+# name in lower case nor alone at the start of an instruction, but a capitalised one after a
+# determiner mid-sentence is used as a proper noun ("the Sage novel").
+_TOOL_NAMES_TEXT = "echo sha git bash chef puppet sage cookie token"
+TOOL_NAMES = frozenset(_TOOL_NAMES_TEXT.split())
+COMMON = frozenset(_COMMON_WORDS.split()) | TOOL_NAMES
 # Words that are never a name on their own: function words, honorifics, nobility, and the
 # particles of surnames ("van", "de"), which only count inside a name.
 NEVER_FIRST = (
@@ -195,7 +199,7 @@ class NameListRecognizer(EntityRecognizer):
             # "Rue Victor Hugo", "San Luis": a street or a place named after someone.
             place = in_address(text, words[i].start())
             end, j, surnames = _surnames(text, words, i, uncased, last)
-            common = lower in COMMON
+            common = lower in COMMON and not _proper_tool_name(text, words[i].start(), lower)
             if _ORG_NEXT.match(text, end):
                 i = j  # "Davis Ltd.", "Jackson Group": a company named after someone
                 continue
@@ -212,6 +216,12 @@ class NameListRecognizer(EntityRecognizer):
             out.append((words[i].start(), end, score, place))
             i = j
         return out
+
+
+def _proper_tool_name(text: str, start: int, lower: str) -> bool:
+    """A capitalised tool word after a determiner, mid-sentence: "the Sage novel" names
+    someone; "Echo back..." or "git rebase" do not (see TOOL_NAMES)."""
+    return lower in TOOL_NAMES and bool(_ATTRIBUTIVE.search(text, max(0, start - 6), start))
 
 
 def _known_surname(word: str, last: frozenset[str]) -> bool:
@@ -321,29 +331,53 @@ _TECH_WORDS = frozenset(_TECH_WORDS_TEXT.split())
 # place used as an attribute ("the Valencia trip"; "the Takuda novel" stays a person).
 _ATTRIBUTIVE = regex.compile(r"(?i:\bthe|\bour|\byour|\bthis|\bthat)\s+$")
 _PLACE_NOUN = regex.compile(
-    r"\s+(?:trip|itinerary|office|branch|airport|area|region|campus|hotel|flight|weather|"
+    r"\s+(?:trip|itinerary|airport|area|region|hotel|flight|weather|"
     r"vacation|holiday|visit|market|station|conference|offsite|route|tour)s?\b"
 )
+# The same with a noun of an organisation's premises: "the Kpmg office" is a firm's.
+_SITE_NOUN = regex.compile(r"\s+(?:office|offices|branch|branches|campus|headquarters|hq)\b")
 
 
 def not_a_person(text: str, start: int, end: int) -> bool:
     """spaCy PERSON spans that are instructions, products, variables or attributes."""
     value = text[start:end]
-    if _ENV_NAME.match(value) or _PRODUCT.match(value) or not_a_name(value):
+    if _ENV_NAME.match(value) or _PRODUCT.match(value):
+        return True
+    if not_a_name(value) and not _hashtag(text, start, end):
         return True
     if " " in value.strip():
         return False
     if value.lower() in _TASK_WORDS:
         return True
     # "the Valencia trip": a lone word between a determiner and a lower-case noun.
-    return bool(_ATTRIBUTIVE.search(text, max(0, start - 6), start)) and bool(
-        _PLACE_NOUN.match(text, end)
-    )
+    return _attribute_of(text, start, end) is not None
+
+
+def _hashtag(text: str, start: int, end: int) -> bool:
+    """A word right after a "#" that starts a token: social-media text, not code, even in
+    camel case ("#OrganicBeautyWithChloe")."""
+    if start < 1 or text[start - 1] != "#" or not text[start:end].isalpha():
+        return False
+    return start == 1 or text[start - 2].isspace()
+
+
+def _attribute_of(text: str, start: int, end: int) -> str | None:
+    """The type of a lone word used as an attribute: "the Valencia trip" a LOCATION, "the
+    Kpmg office" an ORGANIZATION; None when it is not one."""
+    if not _ATTRIBUTIVE.search(text, max(0, start - 6), start):
+        return None
+    if _SITE_NOUN.match(text, end):
+        return "ORGANIZATION"
+    return "LOCATION" if _PLACE_NOUN.match(text, end) else None
+
+
+_QUOTE_MARKS = regex.compile(r"(?m)^[ \t]*>+")
 
 
 def not_a_name(value: str) -> bool:
     """spaCy PERSON or LOCATION spans that are code, acronyms or technical words."""
-    stripped = value.strip()
+    # A quoted e-mail's line markers ("Ashley Belov\n>Mclaughlin Ltd.") are not code.
+    stripped = _QUOTE_MARKS.sub("", value).strip()
     if _CODE.search(stripped) or stripped.lower() in _TECH_WORDS:
         return True
     if _SNAKE.match(stripped) or stripped in _CODE_WORDS:
@@ -359,6 +393,16 @@ _TRAILING = regex.compile(
 
 # Words after which an all-capitals word is a place: "home city DOLE".
 _PLACE_BEFORE = regex.compile(r"(?i:\b(?:city|town|village|county|province)\s+)$")
+# A house number after a street name, as much of Europe writes it ("Αλεξάνδρου 189").
+_NUMBER_AFTER = regex.compile(r"[ \t]+\d{1,5}[A-Za-z]?\b")
+# The line break and quote markers ("\n>") spaCy runs onto the end of a name in a quoted
+# e-mail.
+_QUOTE_TAIL = regex.compile(r"[ \t]*\n[\s>]*$")
+
+
+def _place_context(text: str, start: int) -> bool:
+    """In an address, or after a place word ("home city DOLE")."""
+    return in_address(text, start) or bool(_PLACE_BEFORE.search(text, max(0, start - 12), start))
 
 
 def _other_script_guess(value: str) -> bool:
@@ -369,6 +413,16 @@ def _other_script_guess(value: str) -> bool:
     return not (value.isupper() or any(c.isdigit() for c in value))
 
 
+def _other_script_street(text: str, start: int, end: int) -> bool:
+    """A span in another script whose words are all capitalised, on an address line: after a
+    house number ("71 Λεωφ. Ηρώων Πολυτεχνείου") or before one ("Λεωφόρος Β. Αλεξάνδρου
+    189"). A sentence ("Напиши письмо") has lower-case words and no number."""
+    words = _WORD.findall(text, start, end)
+    if not words or not all(w[0].isupper() for w in words):
+        return False
+    return in_address(text, start) or bool(_NUMBER_AFTER.match(text, end))
+
+
 def _not_a_place(text: str, start: int, value: str) -> bool:
     """spaCy LOCATION spans that are code or acronyms; an all-capitals word in an address or
     after a place word ("rue La Boétie, PARIS", "home city DOLE") stays a place."""
@@ -376,7 +430,15 @@ def _not_a_place(text: str, start: int, value: str) -> bool:
         return False
     if not _ACRONYM.match(value.strip()):
         return True
-    return not (in_address(text, start) or _PLACE_BEFORE.search(text, max(0, start - 12), start))
+    return not _place_context(text, start)
+
+
+def _retyped(result: RecognizerResult, entity: str, entities) -> RecognizerResult | None:
+    """`result` as `entity`, or None when that type is not looked for."""
+    if entity not in entities:
+        return None
+    result.entity_type = entity
+    return result
 
 
 class PersonSpacyRecognizer(SpacyRecognizer):
@@ -387,36 +449,42 @@ class PersonSpacyRecognizer(SpacyRecognizer):
     def analyze(self, text: str, entities, nlp_artifacts=None):
         out = []
         for result in super().analyze(text, entities, nlp_artifacts):
-            value = text[result.start : result.end]
-            if _other_script_guess(value):
-                continue  # the English model guessing at another script ("Напиши")
-            if not any(c.isalnum() for c in value):
-                continue  # a symbol ("¦") is nobody's name and no place
-            if result.entity_type == "LOCATION" and _not_a_place(text, result.start, value):
-                continue
-            if result.entity_type == "PERSON" and not_a_person(text, result.start, result.end):
-                if "LOCATION" not in entities or not _ATTRIBUTIVE.search(
-                    text, max(0, result.start - 6), result.start
-                ):
-                    continue
-                result.entity_type = "LOCATION"  # "the Valencia trip": a place
-            elif result.entity_type == "PERSON":
-                value = text[result.start : result.end]
-                first = value.split(None, 1)[0].lower().rstrip(".")
-                if (
-                    any(c.isdigit() for c in value)
-                    or first in NOT_SURNAME
-                    or in_address(text, result.start)
-                ):
-                    if "LOCATION" not in entities:
-                        continue
-                    result.entity_type = "LOCATION"
-                else:
-                    trailing = _TRAILING.search(text, result.start, result.end)
-                    if trailing is not None and trailing.start() > result.start:
-                        result.end = trailing.start()
-            out.append(result)
+            tail = _QUOTE_TAIL.search(text, result.start, result.end)
+            if tail is not None and tail.start() > result.start:
+                result.end = tail.start()  # "Katherine Acevedo\n>": the name, not the quote
+            kept = _cleaned(text, result, entities)
+            if kept is not None:
+                out.append(kept)
         return out
+
+
+def _cleaned(text: str, result: RecognizerResult, entities) -> RecognizerResult | None:
+    """One spaCy entity kept, retyped or cut; None when it is no name and no place."""
+    value = text[result.start : result.end]
+    if _other_script_guess(value):
+        if _other_script_street(text, result.start, result.end):
+            return _retyped(result, "LOCATION", entities)
+        return None  # the English model guessing at another script ("Напиши")
+    if not any(c.isalnum() for c in value):
+        return None  # a symbol ("¦") is nobody's name and no place
+    if result.entity_type == "LOCATION":
+        return None if _not_a_place(text, result.start, value) else result
+    if result.entity_type != "PERSON":
+        return result
+    if not_a_person(text, result.start, result.end):
+        if _ACRONYM.match(value.strip()) and _place_context(text, result.start):
+            return _retyped(result, "LOCATION", entities)  # "home city DOLE"
+        kind = _attribute_of(text, result.start, result.end)
+        if kind is None and _ATTRIBUTIVE.search(text, max(0, result.start - 6), result.start):
+            kind = "LOCATION"  # a product or task word after "the": as before, a place
+        return _retyped(result, kind, entities) if kind else None
+    first = value.split(None, 1)[0].lower().rstrip(".")
+    if any(c.isdigit() for c in value) or first in NOT_SURNAME or in_address(text, result.start):
+        return _retyped(result, "LOCATION", entities)
+    trailing = _TRAILING.search(text, result.start, result.end)
+    if trailing is not None and trailing.start() > result.start:
+        result.end = trailing.start()
+    return result
 
 
 def _surnames(
