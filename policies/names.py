@@ -353,12 +353,21 @@ def not_a_person(text: str, start: int, end: int) -> bool:
     return _attribute_of(text, start, end) is not None
 
 
+_CAMEL_PART = regex.compile(r"\p{Lu}\p{Ll}+")
+
+
 def _hashtag(text: str, start: int, end: int) -> bool:
-    """A word right after a "#" that starts a token: social-media text, not code, even in
-    camel case ("#OrganicBeautyWithChloe")."""
+    """A hashtag with a first name among its camel-case words ("#OrganicBeautyWithChloe"):
+    social-media text about someone, not code ("#MainHeader" in a stylesheet stays code)."""
     if start < 1 or text[start - 1] != "#" or not text[start:end].isalpha():
         return False
-    return start == 1 or text[start - 2].isspace()
+    if start > 1 and not text[start - 2].isspace():
+        return False
+    first = name_lists()[0]
+    return any(
+        w.upper() in first and w.lower() not in COMMON
+        for w in _CAMEL_PART.findall(text, start, end)
+    )
 
 
 def _attribute_of(text: str, start: int, end: int) -> str | None:
@@ -449,17 +458,17 @@ class PersonSpacyRecognizer(SpacyRecognizer):
     def analyze(self, text: str, entities, nlp_artifacts=None):
         out = []
         for result in super().analyze(text, entities, nlp_artifacts):
-            tail = _QUOTE_TAIL.search(text, result.start, result.end)
-            if tail is not None and tail.start() > result.start:
-                result.end = tail.start()  # "Katherine Acevedo\n>": the name, not the quote
-            kept = _cleaned(text, result, entities)
+            kept = clean_entity(text, result, entities)
             if kept is not None:
                 out.append(kept)
         return out
 
 
-def _cleaned(text: str, result: RecognizerResult, entities) -> RecognizerResult | None:
+def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerResult | None:
     """One spaCy entity kept, retyped or cut; None when it is no name and no place."""
+    tail = _QUOTE_TAIL.search(text, result.start, result.end)
+    if tail is not None and tail.start() > result.start:
+        result.end = tail.start()  # "Katherine Acevedo\n>": the name, not the quote marker
     value = text[result.start : result.end]
     if _other_script_guess(value):
         if _other_script_street(text, result.start, result.end):
@@ -474,9 +483,8 @@ def _cleaned(text: str, result: RecognizerResult, entities) -> RecognizerResult 
     if not_a_person(text, result.start, result.end):
         if _ACRONYM.match(value.strip()) and _place_context(text, result.start):
             return _retyped(result, "LOCATION", entities)  # "home city DOLE"
+        # "the Valencia trip" a place, "the Kpmg office" a firm; code and tool words nothing.
         kind = _attribute_of(text, result.start, result.end)
-        if kind is None and _ATTRIBUTIVE.search(text, max(0, result.start - 6), result.start):
-            kind = "LOCATION"  # a product or task word after "the": as before, a place
         return _retyped(result, kind, entities) if kind else None
     first = value.split(None, 1)[0].lower().rstrip(".")
     if any(c.isdigit() for c in value) or first in NOT_SURNAME or in_address(text, result.start):
