@@ -331,11 +331,9 @@ _TECH_WORDS = frozenset(_TECH_WORDS_TEXT.split())
 # place used as an attribute ("the Valencia trip"; "the Takuda novel" stays a person).
 _ATTRIBUTIVE = regex.compile(r"(?i:\bthe|\bour|\byour|\bthis|\bthat)\s+$")
 _PLACE_NOUN = regex.compile(
-    r"\s+(?:trip|itinerary|airport|area|region|hotel|flight|weather|"
+    r"\s+(?:trip|itinerary|office|branch|airport|area|region|campus|hotel|flight|weather|"
     r"vacation|holiday|visit|market|station|conference|offsite|route|tour)s?\b"
 )
-# The same with a noun of an organisation's premises: "the Kpmg office" is a firm's.
-_SITE_NOUN = regex.compile(r"\s+(?:office|offices|branch|branches|campus|headquarters|hq)\b")
 
 
 def not_a_person(text: str, start: int, end: int) -> bool:
@@ -371,12 +369,11 @@ def _hashtag(text: str, start: int, end: int) -> bool:
 
 
 def _attribute_of(text: str, start: int, end: int) -> str | None:
-    """The type of a lone word used as an attribute: "the Valencia trip" a LOCATION, "the
-    Kpmg office" an ORGANIZATION; None when it is not one."""
+    """The type of a lone word used as an attribute: "the Valencia trip", "the Acme office"
+    a LOCATION (a place is removed; "the Smith office" may be someone's, so it is not typed
+    an organisation, which the default policy keeps); None when it is not one."""
     if not _ATTRIBUTIVE.search(text, max(0, start - 6), start):
         return None
-    if _SITE_NOUN.match(text, end):
-        return "ORGANIZATION"
     return "LOCATION" if _PLACE_NOUN.match(text, end) else None
 
 
@@ -483,7 +480,7 @@ def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerRes
     if not_a_person(text, result.start, result.end):
         if _ACRONYM.match(value.strip()) and _place_context(text, result.start):
             return _retyped(result, "LOCATION", entities)  # "home city DOLE"
-        # "the Valencia trip" a place, "the Kpmg office" a firm; code and tool words nothing.
+        # "the Valencia trip", "the Acme office" a place; code and tool words nothing.
         kind = _attribute_of(text, result.start, result.end)
         return _retyped(result, kind, entities) if kind else None
     first = value.split(None, 1)[0].lower().rstrip(".")

@@ -66,9 +66,10 @@ CLEANED = [
     ),
     ("Use #MainHeader in the stylesheet.", "PERSON", "MainHeader", ALL, None),
     ("x#TravelWithChloe = 1", "PERSON", "TravelWithChloe", ALL, None),
-    # A lone word before a noun of a firm's premises is the firm; before a travel noun a place.
-    ("The Acme office is on the second floor.", "PERSON", "Acme", ALL, ("ORGANIZATION", "Acme")),
-    ("The Acme office is on the second floor.", "PERSON", "Acme", NO_ORGS, None),
+    # A lone word before a noun of premises or travel is a place: removed, never an
+    # organisation the default policy keeps ("the Smith office" may be someone's).
+    ("The Acme office is on the second floor.", "PERSON", "Acme", ALL, ("LOCATION", "Acme")),
+    ("The Acme office is on the second floor.", "PERSON", "Acme", NO_ORGS, ("LOCATION", "Acme")),
     ("Plan the Valencia trip.", "PERSON", "Valencia", ALL, ("LOCATION", "Valencia")),
     ("Unlike the Takuda novel, it is short.", "PERSON", "Takuda", ALL, ("PERSON", "Takuda")),
 ]
@@ -107,7 +108,7 @@ def every_type() -> Detector:
     ("text", "kind", "value"),
     [
         ("I loved the Sage novel more than the film.", "PERSON", "Sage"),
-        ("The Acme office is on the second floor.", "ORGANIZATION", "Acme"),
+        ("Meet me at the Smith office at noon.", "LOCATION", "Smith"),
         ("Plan the Valencia trip itinerary for three days.", "LOCATION", "Valencia"),
         ("Share it with #OrganicBeautyWithChloe today", "PERSON", "OrganicBeautyWithChloe"),
     ],
