@@ -85,6 +85,7 @@ async def assemble_pipeline(
             runners=modes,
             stage_budget_s=settings.stage_budget_s,
             metrics=metrics,
+            local_status=collab.model.status,
         )
     finally:
         await collab.aclose()
