@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import faulthandler
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
@@ -184,6 +185,9 @@ def answer(conn: Connection, llama: Any, message: list[Any]) -> None:
 def main(argv: list[str]) -> int:
     fd, model, n_ctx, threads = int(argv[0]), argv[1], int(argv[2]), int(argv[3])
     faulthandler.enable()  # a crash leaves its stack in the gateway's log (our stderr)
+    # Ctrl-C in the gateway's terminal reaches us too; the gateway decides when we end (it
+    # closes the socket, or its death does).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
     from llama_cpp import Llama
 

@@ -49,5 +49,7 @@ def test_a_worker_crash_mid_stream_fails_one_request_and_the_gateway_serves_on(
         assert reply.choices[0].message.content
         worker = health(base)["local_model"]["worker"]
         assert worker["pid"] != pid and worker["starts"] == 2
+        metrics = httpx.get(f"{base.removesuffix('/v1')}/cogate/metrics", trust_env=False).text
+        assert "cogate_local_worker_deaths 1.0" in metrics
     log = next(tmp_path.glob("cogate-*.log")).read_text()
     assert f"local model worker (pid {pid}) died with SIGILL while generating" in log
