@@ -9,32 +9,41 @@ The API is small on purpose:
     async for text in gen: ...                               # raises Overloaded at once
     gen.prompt_tokens, gen.completion_tokens, gen.finish_reason   # set when it ends
     reply = await model.complete(prompt, Sampling(...))      # the whole text at once
-    async with model.exclusive() as llama: ...  # the raw llama_cpp.Llama, for own decoding
+    async with model.exclusive() as scorer: ...  # start/step → logits, for own decoding
     model.tokenize(text) / model.detokenize(tokens)
+
+Isolation (`settings.local_isolation`): with "process" (the default) the weights live in a
+supervised worker process (`collab/supervisor.py`) and the gateway keeps only the vocabulary,
+so a llama.cpp crash fails the request it served with a 503, is logged with its signal, and
+the next request starts a new worker. "thread" runs llama.cpp inside this process (offline
+tools such as gate training; a crash there ends the process).
 
 Every use holds one slot of a bounded queue (`settings.local_queue`: running plus waiting);
 when all slots are taken the call raises `Overloaded` (503) immediately instead of waiting.
-Generation runs in a worker thread that checks a stop flag before every token, so closing
+Generation is driven from a thread that checks a stop flag before every token, so closing
 or cancelling the iterator (the client went away) stops it within one token.
 """
 
 from __future__ import annotations
 
 import asyncio
-import codecs
 import logging
 import threading
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from cogate.core.errors import BadRequest, GatewayError, Overloaded
 from cogate.core.settings import Settings
 
 from .model_files import embedded_model_path
+from .supervisor import ModelWorker
+from .worker import decode, eval_prompt, eval_token
 
 log = logging.getLogger("cogate.collab.runtime")
 
@@ -74,6 +83,22 @@ class Completion:
     finish_reason: str  # "stop" | "length"
 
 
+@dataclass(frozen=True)
+class Scorer:
+    """The model as a step-by-step scorer, held through `LocalModel.exclusive()`: `start`
+    reads a prompt, `step` one more token; both block and return the next-token logits.
+    `vocab` is a `llama_cpp.Llama` for tokens and bytes (the whole model, or its vocabulary
+    when the weights live in the worker process)."""
+
+    vocab: Any
+    start: Callable[[list[int]], np.ndarray]
+    step: Callable[[int], np.ndarray]
+
+    @classmethod
+    def in_process(cls, llama: Any) -> Scorer:
+        return cls(llama, partial(eval_prompt, llama), partial(eval_token, llama))
+
+
 @dataclass
 class _Slot:
     """One place in the bounded queue; releasing twice is harmless."""
@@ -104,6 +129,12 @@ class LocalModel:
         self.threads = settings.local_threads
         self.context = settings.local_context
         self.queue_size = max(1, settings.local_queue)
+        # "process": the weights live in a supervised worker; this process keeps the vocabulary.
+        self.worker: ModelWorker | None = (
+            ModelWorker(self.path, self.context, self.threads)
+            if settings.local_isolation == "process"
+            else None
+        )
         self._llama: Any = None
         self._formatter: Any = None
         self._load_lock = threading.Lock()
@@ -124,7 +155,8 @@ class LocalModel:
     # Loading -------------------------------------------------------------------------
 
     def load(self) -> Any:
-        """Load the weights (blocking; once). Returns the raw llama_cpp.Llama."""
+        """Load the model here (blocking; once): its vocabulary only when a worker process
+        holds the weights, else the whole model. Returns the raw llama_cpp.Llama."""
         with self._load_lock:
             if self._llama is not None:
                 return self._llama
@@ -143,7 +175,9 @@ class LocalModel:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
             kwargs: dict[str, Any] = {"n_ctx": self.context, "verbose": False}
-            if self.threads:
+            if self.worker is not None:
+                kwargs["vocab_only"] = True
+            elif self.threads:
                 kwargs["n_threads"] = self.threads
                 kwargs["n_threads_batch"] = self.threads
             try:
@@ -166,24 +200,43 @@ class LocalModel:
                 stop_token_ids=[eos],
             )
             self._llama = llama
-            log.info("local model %s loaded (n_ctx=%d)", self.path.name, self.context)
+            log.info(
+                "local model %s loaded (n_ctx=%d, %s)",
+                self.path.name,
+                self.context,
+                "weights in a worker process" if self.worker else "in this process",
+            )
             return llama
 
     async def ready(self) -> None:
-        """Load the weights in a worker thread if they are not loaded yet."""
+        """Load the model now (and start its worker process), off the event loop."""
         if self._llama is None:
             await asyncio.to_thread(self.load)
+        if self.worker is not None and self.worker.pid is None:
+            await asyncio.to_thread(self._start_worker)
+
+    def _start_worker(self) -> None:
+        with self._engine:
+            assert self.worker is not None
+            self.worker.ensure()
+
+    def status(self) -> dict[str, Any]:
+        """What /cogate/health reports about the runtime while serving."""
+        isolation = {"isolation": "process" if self.worker else "thread"}
+        return isolation | ({"worker": self.worker.status()} if self.worker else {})
 
     async def aclose(self) -> None:
         with self._load_lock:
             llama, self._llama = self._llama, None
-        if llama is not None:
-            # Wait for a running generation before freeing the context under it.
-            await asyncio.to_thread(self._close, llama)
+        # Wait for a running generation before freeing the model under it.
+        await asyncio.to_thread(self._close, llama)
 
     def _close(self, llama: Any) -> None:
         with self._engine:
-            llama.close()
+            if llama is not None:
+                llama.close()
+            if self.worker is not None:
+                self.worker.close()
 
     # Text <-> tokens -----------------------------------------------------------------
 
@@ -228,11 +281,11 @@ class LocalModel:
         return _Slot(self)
 
     @asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[Any]:
-        """Hold a queue slot and the model itself; yields the raw `llama_cpp.Llama`.
+    async def exclusive(self) -> AsyncIterator[Scorer]:
+        """Hold a queue slot and the model itself; yields it as a `Scorer`.
 
-        Calls on it block: run them in a worker thread (`asyncio.to_thread`) so the gateway
-        keeps serving. The KV cache is yours until the block ends; call `llama.reset()`.
+        Its calls block: run them in a worker thread (`asyncio.to_thread`) so the gateway
+        keeps serving. The KV cache is yours until the block ends.
         """
         slot = self._admit()
         try:
@@ -240,7 +293,12 @@ class LocalModel:
             while not self._engine.acquire(blocking=False):
                 await asyncio.sleep(0.02)  # polled so that a cancelled waiter leaves at once
             try:
-                yield self._llama
+                worker = self.worker
+                if worker is None:
+                    yield Scorer.in_process(self._llama)
+                else:
+                    start = partial(worker.logits, "start")
+                    yield Scorer(self._llama, start, partial(worker.logits, "step"))
             finally:
                 self._engine.release()
         finally:
@@ -314,6 +372,8 @@ class Generation:
         if kind == "text":
             return value
         self._done = True
+        if kind == "raise":
+            raise value
         if kind == "error":
             raise LocalModelUnavailable(
                 f"the local model failed while generating ({value}); see the gateway log"
@@ -356,6 +416,8 @@ class Generation:
                 final = ("error", "the model was closed")
             else:
                 final = ("end", self._decode(emit))
+        except GatewayError as exc:  # the worker died or failed: its own message
+            final = ("raise", exc)
         except Exception as exc:
             log.error("local generation failed with %s", type(exc).__name__)
             final = ("error", type(exc).__name__)
@@ -368,70 +430,16 @@ class Generation:
                 emit(*final)
 
     def _decode(self, emit: Any) -> str:
-        import llama_cpp
+        def text(piece: str) -> None:
+            emit("text", piece)
 
-        llama, s = self.llama, self.sampling
-        if s.seed is not None:
-            llama.set_seed(s.seed)
-        vocab = llama._model.vocab
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stops = _StopMatcher(s.stop)
-        for token in llama.generate(
-            self.prompt,
-            temp=s.temperature,
-            top_p=s.top_p,
-            top_k=s.top_k,
-            repeat_penalty=s.repeat_penalty,
-            reset=True,
-        ):
-            if self._stop.is_set():
-                return "cancelled"
-            if llama_cpp.llama_vocab_is_eog(vocab, token):
-                break
-            self.completion_tokens += 1
-            text, hit = stops.feed(decoder.decode(llama.detokenize([token])))
-            if text:
-                emit("text", text)
-            if hit:
-                return "stop"
-            if self.completion_tokens >= self.max_tokens:
-                tail = stops.flush() + decoder.decode(b"", final=True)
-                if tail:
-                    emit("text", tail)
-                return "length"
-        tail = stops.flush() + decoder.decode(b"", final=True)
-        if tail:
-            emit("text", tail)
-        return "stop"
-
-
-class _StopMatcher:
-    """Holds back text that may be the start of a stop string; cuts at the first match."""
-
-    def __init__(self, stops: Sequence[str]) -> None:
-        self.stops = [stop for stop in stops if stop]
-        self.pending = ""
-
-    def feed(self, text: str) -> tuple[str, bool]:
-        if not self.stops:
-            return text, False
-        self.pending += text
-        cuts = [self.pending.find(stop) for stop in self.stops]
-        found = [cut for cut in cuts if cut >= 0]
-        if found:
-            out = self.pending[: min(found)]
-            self.pending = ""
-            return out, True
-        keep = 0
-        for stop in self.stops:
-            for size in range(min(len(stop) - 1, len(self.pending)), 0, -1):
-                if self.pending.endswith(stop[:size]):
-                    keep = max(keep, size)
-                    break
-        out = self.pending[: len(self.pending) - keep]
-        self.pending = self.pending[len(self.pending) - keep :]
-        return out, False
-
-    def flush(self) -> str:
-        out, self.pending = self.pending, ""
-        return out
+        worker, sampling = self.model.worker, asdict(self.sampling)
+        if worker is not None:
+            finish, self.completion_tokens = worker.generate(
+                self.prompt, sampling, self.max_tokens, text, self._stop.is_set
+            )
+        else:
+            finish, self.completion_tokens = decode(
+                self.llama, self.prompt, sampling, self.max_tokens, text, self._stop.is_set
+            )
+        return finish

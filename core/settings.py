@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     local_threads: int | None = None
     local_context: int = 4096
     local_queue: int = 8
+    # "process": llama.cpp runs in a supervised worker process, so its crash fails one request
+    # instead of ending the gateway; "thread": in this process (offline tools).
+    local_isolation: Literal["process", "thread"] = "process"
 
     # Intercepted host -> upstream base URL; the gateway forwards only to these and `upstream`.
     intercept_upstreams: dict[str, str] = Field(default_factory=dict)

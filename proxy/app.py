@@ -79,8 +79,10 @@ def create_app(
         return Response(pipeline.metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/cogate/health")
-    async def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "local_model": local.as_dict()}
+    async def health(request: Request) -> dict[str, Any]:
+        pipeline: Pipeline | None = getattr(request.app.state, "pipeline", None)
+        serving = pipeline.local_status() if pipeline is not None else {}
+        return {"status": "ok", "version": __version__, "local_model": local.as_dict() | serving}
 
     return app
 

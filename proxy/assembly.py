@@ -63,6 +63,7 @@ async def assemble_pipeline(
     # The local model loads on first use of a collaboration mode, not at start-up.
     collab = build_collab(settings, engine, model=model)
     metrics.queue_depth = lambda: collab.model.in_use
+    metrics.worker_deaths(lambda: collab.model.status().get("worker", {}).get("deaths", 0))
     forward = ForwardRunner(settings.max_sse_event_bytes)
     modes: dict[str, Runner] = {
         "passthrough": forward,
@@ -85,6 +86,7 @@ async def assemble_pipeline(
             runners=modes,
             stage_budget_s=settings.stage_budget_s,
             metrics=metrics,
+            local_status=collab.model.status,
         )
     finally:
         await collab.aclose()

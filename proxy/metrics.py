@@ -50,6 +50,11 @@ class Metrics:
             registry=self.registry,
         )
         self._queue_read: Callable[[], int] | None = None
+        self._deaths = Gauge(
+            "cogate_local_worker_deaths",
+            "Times the local model's worker process died (a crash fails one request).",
+            registry=self.registry,
+        )
 
     @property
     def queue_depth(self) -> Callable[[], int] | None:
@@ -60,6 +65,10 @@ class Metrics:
     def queue_depth(self, read: Callable[[], int] | None) -> None:
         self._queue_read = read
         self._queue.set_function(read or (lambda: 0))
+
+    def worker_deaths(self, read: Callable[[], int]) -> None:
+        """Where the local model worker's death count is read at every scrape."""
+        self._deaths.set_function(read)
 
     def request(self, mode: str, status: int, destination: str, identity: str = "") -> None:
         self._requests.labels(mode, str(status), destination, identity).inc()

@@ -12,7 +12,7 @@ import inspect
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import cast
+from typing import Any, cast
 
 import anyio
 from cogate.core import sse
@@ -233,8 +233,11 @@ class Pipeline:
         runners: dict[str, Runner],
         stage_budget_s: float = 30.0,
         metrics: Metrics | None = None,
+        local_status: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.gate = gate
+        # What the local model's runtime says while serving (its worker process), for health.
+        self.local_status = local_status or dict
         self.stages = [(step[0], step[1], step[2] if len(step) > 2 else always) for step in stages]
         self.runners = runners
         self.stage_budget_s = stage_budget_s

@@ -112,9 +112,17 @@ def _collect(data, limit, tokens, local_model, cloud_model, threads, collect):
         raise click.ClickException(
             f"no cogenesis-context-aware-dev.json in {folder}; pass --data FOLDER"
         ) from None
-    local = LocalModel(Settings(local_model=local_model, local_threads=threads))
+    # Training reads both models step by step in this process (no worker: an offline tool).
+    local = LocalModel(
+        Settings(local_model=local_model, local_threads=threads, local_isolation="thread")
+    )
     cloud = LocalModel(
-        Settings(local_model=cloud_model or local.path, local_threads=threads, local_context=2048)
+        Settings(
+            local_model=cloud_model or local.path,
+            local_threads=threads,
+            local_context=2048,
+            local_isolation="thread",
+        )
     )
     with click.progressbar(
         length=len(samples), label="collecting logit pairs", file=sys.stderr

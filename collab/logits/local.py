@@ -1,65 +1,45 @@
 """The local model as a step-by-step scorer: feed one token, read the next-token logits.
 
-Works on the raw `llama_cpp.Llama` held through `LocalModel.exclusive()` (or any Llama, for
-training). The KV cache of a previous request is reused for the common prompt prefix.
+Wraps the `Scorer` held through `LocalModel.exclusive()` (its computation runs in the model's
+worker process or in this one) and adds what the decoder needs from the vocabulary: each
+token's bytes and the first token of a text. The KV cache of a previous request is reused
+for the common prompt prefix (`collab.worker.eval_prompt`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from cogate.collab.runtime import Scorer
 
 
 class LlamaStepper:
-    def __init__(self, llama: Any) -> None:
+    def __init__(self, scorer: Scorer) -> None:
         import llama_cpp
 
         self._lib = llama_cpp
-        self.llama = llama
-        self.n_vocab = llama.n_vocab()
-        self._vocab = llama._model.vocab
+        self.scorer = scorer
+        self.vocab = scorer.vocab
+        self.n_vocab = self.vocab.n_vocab()
+        self._eog = self.vocab._model.vocab
         self._pieces: dict[int, bytes | None] = {}
         self._first: dict[bytes, int | None] = {}
 
     def start(self, prompt: list[int]) -> np.ndarray:
-        llama = self.llama
-        common = 0
-        for cached, wanted in zip(llama._input_ids.tolist(), prompt, strict=False):
-            if cached != wanted:
-                break
-            common += 1
-        common = min(common, len(prompt) - 1)  # re-read at least one token for fresh logits
-        if common > 0 and llama._ctx.kv_cache_seq_rm(-1, common, -1):
-            llama.n_tokens = common
-        else:
-            llama.reset()
-            common = 0
-        llama.eval(prompt[common:])
-        return self._logits()
+        return self.scorer.start(prompt)
 
     def step(self, token: int) -> np.ndarray:
-        self.llama.eval([token])
-        return self._logits()
-
-    def _logits(self) -> np.ndarray:
-        pointer = self.llama._ctx.get_logits_ith(-1)
-        return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)).copy()
+        return self.scorer.step(token)
 
     def piece(self, token: int) -> bytes | None:
         if token not in self._pieces:
-            if self._lib.llama_vocab_is_eog(self._vocab, token):
+            if self._lib.llama_vocab_is_eog(self._eog, token):
                 self._pieces[token] = None
             else:
-                self._pieces[token] = self.llama.detokenize([token])
+                self._pieces[token] = self.vocab.detokenize([token])
         return self._pieces[token]
 
     def first_token(self, text: bytes) -> int | None:
         if text not in self._first:
-            tokens = self.llama.tokenize(text, add_bos=False, special=False) if text else []
+            tokens = self.vocab.tokenize(text, add_bos=False, special=False) if text else []
             self._first[text] = tokens[0] if tokens else None
         return self._first[text]
-
-    @property
-    def tokens_in_context(self) -> int:
-        return int(self.llama.n_tokens)

@@ -136,7 +136,7 @@ class LogitsRunner:
         self.reduction = reduction
         self.template = template
         self.probe = CapabilityProbe()
-        self.stepper = stepper  # how the raw llama is driven token by token
+        self.stepper = stepper  # how the held model (a Scorer) is read token by token
         log.info("logits mode: fusion gate %s", self.gate.describe())
 
     async def run(self, ex: Exchange, gate: Egress) -> Reply:
@@ -196,8 +196,8 @@ class LogitsRunner:
         stats: Stats,
         max_tokens: int,
     ) -> AsyncGenerator[str, None]:
-        async with self.model.exclusive() as llama:
-            stepper = self.stepper(llama)
+        async with self.model.exclusive() as scorer:
+            stepper = self.stepper(scorer)
             async for text in decode(
                 stepper, prompt, drafter, self.gate, self.options, max_tokens, sampler, stats
             ):

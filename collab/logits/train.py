@@ -23,6 +23,7 @@ from cogate.collab.cogenesis import reference_of, request_turns
 from cogate.collab.context import split_turns
 from cogate.collab.guard import build_guard
 from cogate.collab.instruction import task_title
+from cogate.collab.runtime import Scorer
 from cogate.collab.sketch import final_messages, fit_prompt
 from cogate.policies.schema import PrivateContext
 
@@ -113,12 +114,15 @@ def collect(
     options: LogitsOptions | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[Position]:
-    """Logit pairs for `samples`. `local` and `cloud` are LocalModel instances (two files, or
-    the same file loaded twice)."""
+    """Logit pairs for `samples`. `local` and `cloud` are LocalModel instances running in
+    this process (`local_isolation="thread"`; two files, or the same file loaded twice)."""
     options = options or LogitsOptions()
     positions: list[Position] = []
+    if local.worker is not None or cloud.worker is not None:
+        raise ValueError("training reads the models in this process: local_isolation='thread'")
     local_llama, cloud_llama = local.load(), cloud.load()
-    local_step, cloud_step = LlamaStepper(local_llama), LlamaStepper(cloud_llama)
+    local_step = LlamaStepper(Scorer.in_process(local_llama))
+    cloud_step = LlamaStepper(Scorer.in_process(cloud_llama))
     for index, sample in enumerate(samples):
         split = split_turns(request_turns(sample), PrivateContext())
         task = task_title(split.instruction)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from cogate.collab.runtime import LocalModel, Sampling, _StopMatcher
+from cogate.collab.runtime import LocalModel, Sampling
+from cogate.collab.worker import StopMatcher
 from cogate.core.errors import BadRequest, Overloaded
 
 pytestmark = pytest.mark.anyio
@@ -56,8 +57,8 @@ async def test_greedy_is_repeatable(local_model: LocalModel) -> None:
 
 async def test_full_queue_refuses_at_once(local_model: LocalModel) -> None:
     prompt = local_model.chat_prompt(HELLO)
-    async with local_model.exclusive() as llama:  # one of the two slots
-        assert llama is local_model.load()
+    async with local_model.exclusive() as scorer:  # one of the two slots
+        assert scorer.vocab is local_model.load()
         waiting = local_model.generate(prompt, Sampling(max_tokens=2))  # the second slot
         with pytest.raises(Overloaded) as refused:
             local_model.generate(prompt, Sampling(max_tokens=2))
@@ -129,7 +130,7 @@ async def test_stop_strings(local_model: LocalModel) -> None:
     ],
 )
 def test_stop_matcher(stops: list[str], feeds: list[str], out: str, hit: bool) -> None:
-    matcher, text, stopped = _StopMatcher(stops), "", False
+    matcher, text, stopped = StopMatcher(stops), "", False
     for feed in feeds:
         piece, stopped = matcher.feed(feed)
         text += piece

@@ -41,6 +41,9 @@ class FakeModel:
     async def ready(self) -> None:
         pass
 
+    def status(self) -> dict:
+        return {}
+
 
 class SketchDouble:
     """Stands in for the sketch runner: sends its outline request through the gate it gets."""

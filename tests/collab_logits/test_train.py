@@ -86,7 +86,7 @@ def test_pairs_are_collected_from_real_models(tmp_path):
         "profile": [{"title": "A note", "text": "Had a lovely time at the lake."}],
         "additional_profile": "Name: Ana Ruiz\nLocation: Lyon, France\nPrivacy_info: Hikes alone",
     }
-    model = LocalModel(Settings(data_dir=tmp_path))
+    model = LocalModel(Settings(data_dir=tmp_path, local_isolation="thread"))
     positions = collect([sample], model, model, answer_tokens=12)
     assert positions
     assert all(len(p.feats) == len(FEATURES) and np.all(np.isfinite(p.feats)) for p in positions)

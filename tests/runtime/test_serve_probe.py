@@ -96,7 +96,12 @@ def test_on_a_working_runtime_health_reports_the_local_model_ok(tmp_path: Path) 
     policy.write_text("mode: redact\n")
     with cogate_server(tmp_path, NO_UPSTREAM, args=["--policy", str(policy)]) as base:
         health = httpx.get(f"{base.removesuffix('/v1')}/cogate/health", trust_env=False).json()
-        assert health["local_model"] == {"status": "ok"}
+        # The worker process holding the weights starts on the first local-model request.
+        assert health["local_model"] == {
+            "status": "ok",
+            "isolation": "process",
+            "worker": {"pid": None, "starts": 0, "deaths": 0},
+        }
     assert "local model runtime probe: ok" in next(tmp_path.glob("cogate-*.log")).read_text()
 
 

@@ -1,0 +1,204 @@
+"""The gateway's side of the local model's worker process (`collab/worker.py`).
+
+The worker holds the weights and runs llama.cpp; the gateway keeps only the vocabulary (for
+tokenizing and chat templates). When the worker dies — a signal from llama.cpp, the OOM
+killer — the request it served fails with a 503 naming the signal, the death is logged
+with the signal and the likely cause, and the next request starts a new worker. The
+gateway itself keeps serving.
+
+Every call blocks and must be made by one caller at a time (the runtime's engine lock):
+one conversation runs on the socket pair at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from cogate.core.errors import GatewayError
+
+from .runtime_check import ProbeResult
+from .worker import receive, send
+
+log = logging.getLogger("cogate.collab.worker")
+
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+POLL = 0.05  # seconds between checks of a cancel flag while waiting for the worker
+
+
+class WorkerFailed(GatewayError):
+    """The local model's worker process died or could not load the model."""
+
+    status = 503
+    type = "cogate_error"
+    code = "local_model_unavailable"
+
+
+class ModelWorker:
+    """One worker process for one model file, started on first use and after a death."""
+
+    def __init__(
+        self, path: Path, context: int, threads: int | None, *, load_timeout: float = 120.0
+    ) -> None:
+        self.path, self.context, self.threads = path, context, threads
+        self.load_timeout = load_timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._conn: Connection | None = None
+        self.starts = 0
+        self.deaths = 0
+        self.last_death = ""
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def status(self) -> dict[str, Any]:
+        """What /cogate/health says about the worker."""
+        state = {"pid": self.pid, "starts": self.starts, "deaths": self.deaths}
+        return state | ({"last_death": self.last_death} if self.last_death else {})
+
+    # Lifetime ---------------------------------------------------------------------------
+
+    def ensure(self) -> Connection:
+        """The connection to a live worker, starting one (and waiting for its load) if none."""
+        if self._conn is not None and self._proc is not None and self._proc.poll() is None:
+            return self._conn
+        if self._proc is not None:  # died between requests: say so before replacing it
+            self._died("idle")
+        return self._start()
+
+    def _start(self) -> Connection:
+        ours, theirs = socket.socketpair()
+        # -P: the script's folder (collab/) must not shadow modules llama_cpp imports
+        argv = [sys.executable, "-P", str(WORKER_SCRIPT), str(theirs.fileno()), str(self.path)]
+        argv += [str(self.context), str(self.threads or 0)]
+        with theirs:
+            self._proc = subprocess.Popen(
+                argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True
+            )
+        self._conn = conn = Connection(ours.detach())
+        self.starts += 1
+        if not conn.poll(self.load_timeout):
+            self.close()
+            raise WorkerFailed(
+                f"the local model's worker did not load {self.path.name} within "
+                f"{self.load_timeout:.0f} s; see the gateway log"
+            )
+        reply = self._receive("loading the model")
+        if reply[0] != "ready":
+            self.close()
+            raise WorkerFailed(
+                f"the local model's worker could not load {self.path.name} ({reply[1]}); "
+                "check that it is a GGUF file llama.cpp supports"
+            )
+        log.info("local model worker pid %d serving %s", self._proc.pid, self.path.name)
+        return conn
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the worker: close its socket (it leaves its loop), kill it if it lingers."""
+        conn, proc, self._conn, self._proc = self._conn, self._proc, None, None
+        if conn is not None:
+            conn.close()
+        if proc is not None:
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def _died(self, doing: str) -> WorkerFailed:
+        """Record and log the worker's death; returns the error for the request it served."""
+        proc, conn, self._proc, self._conn = self._proc, self._conn, None, None
+        if conn is not None:
+            conn.close()
+        code: int | None = None
+        if proc is not None:
+            try:
+                code = proc.wait(5.0)
+            except subprocess.TimeoutExpired:  # its socket broke but it lives: end it
+                proc.kill()
+                code = proc.wait()
+        ended = ProbeResult(code, "")
+        how = ended.signal_name or f"exit code {code}"
+        cause = (
+            ended.explain()
+            if how == "SIGILL"
+            else "Its stack, if llama.cpp crashed, is above in this log."
+        )
+        self.deaths += 1
+        self.last_death = f"{how} while {doing}"
+        log.error(
+            "local model worker (pid %s) died with %s while %s: %s The gateway keeps serving; "
+            "the next local-model request starts a new worker.",
+            proc.pid if proc else "?",
+            how,
+            doing,
+            cause,
+        )
+        return WorkerFailed(
+            f"the local model's worker process died with {how} while {doing}; this request "
+            "failed and the next one starts a new worker (see the gateway log)"
+        )
+
+    # Conversation -----------------------------------------------------------------------
+
+    def _receive(self, doing: str) -> list[Any]:
+        assert self._conn is not None
+        try:
+            return receive(self._conn)
+        except (EOFError, OSError):
+            raise self._died(doing) from None
+
+    def _send(self, message: list[Any], doing: str) -> None:
+        conn = self.ensure()
+        try:
+            send(conn, message)
+        except OSError:
+            raise self._died(doing) from None
+
+    def generate(
+        self,
+        prompt: Sequence[int],
+        sampling: dict[str, Any],
+        max_tokens: int,
+        emit: Callable[[str], None],
+        stopped: Callable[[], bool],
+    ) -> tuple[str, int]:
+        """`worker.decode` in the worker: pieces go to `emit`; returns (finish, tokens)."""
+        self._send(["generate", list(prompt), sampling, max_tokens], "generating")
+        assert self._conn is not None
+        cancelled = False
+        while True:
+            if not cancelled and stopped():
+                self._send(["cancel"], "generating")
+                cancelled = True
+            if not self._conn.poll(POLL):
+                continue  # a dead worker makes the socket readable (EOF), so no wait is lost
+            reply = self._receive("generating")
+            if reply[0] == "text":
+                if not cancelled:
+                    emit(reply[1])
+            elif reply[0] == "end":
+                return ("cancelled" if cancelled else reply[1]), reply[2]
+            else:
+                raise WorkerFailed(f"the local model failed while generating ({reply[1]})")
+
+    def logits(self, op: str, argument: list[int] | int) -> np.ndarray:
+        """Next-token logits after `["start", prompt]` or `["step", token]` (logits mode)."""
+        self._send([op, argument], "scoring")
+        reply = self._receive("scoring")
+        if reply[0] != "logits":
+            raise WorkerFailed(f"the local model failed while scoring ({reply[1]})")
+        assert self._conn is not None
+        try:
+            frame = self._conn.recv_bytes()
+        except (EOFError, OSError):
+            raise self._died("scoring") from None
+        return np.frombuffer(frame, dtype=np.float32).copy()
