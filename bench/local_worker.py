@@ -8,6 +8,12 @@ pass (read the prompt, then 32 single-token steps, each returning the whole voca
 logits), the worker's start (load included) and its restart after a crash.
 
     .venv/bin/python bench/local_worker.py --rounds 7
+
+Both models live on one machine here, which a gateway never does (it has one): with
+llama.cpp's OpenMP threads spin-waiting after each step, the idle model's threads take
+cores from the busy one: without this, the worker's figures at 2 threads were 3-5x the
+in-process ones in either order, and each alone was as fast as the other. OpenMP is told to wait passively (set before llama.cpp loads; the worker inherits
+it) so that the comparison measures the isolation, not that contention.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import time
 from typing import Any
 
 import numpy as np
+
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 from cogate.collab.runtime import LocalModel, Sampling
 from cogate.core.settings import Settings
 
