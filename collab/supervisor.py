@@ -157,9 +157,15 @@ class ModelWorker:
             raise self._died(doing) from None
 
     def _send(self, message: list[Any], doing: str) -> None:
-        conn = self.ensure()
+        """Send on the current worker's connection, never a new one: a message that goes on
+        a conversation (a cancel, a scoring step) means nothing to a worker started since."""
+        if self._conn is None:
+            raise WorkerFailed(
+                f"the local model's worker process ended while {doing}; this request failed "
+                "and the next one starts a new worker (see the gateway log)"
+            )
         try:
-            send(conn, message)
+            send(self._conn, message)
         except OSError:
             raise self._died(doing) from None
 
@@ -172,6 +178,7 @@ class ModelWorker:
         stopped: Callable[[], bool],
     ) -> tuple[str, int]:
         """`worker.decode` in the worker: pieces go to `emit`; returns (finish, tokens)."""
+        self.ensure()
         self._send(["generate", list(prompt), sampling, max_tokens], "generating")
         assert self._conn is not None
         cancelled = False
@@ -191,7 +198,11 @@ class ModelWorker:
                 raise WorkerFailed(f"the local model failed while generating ({reply[1]})")
 
     def logits(self, op: str, argument: list[int] | int) -> np.ndarray:
-        """Next-token logits after `["start", prompt]` or `["step", token]` (logits mode)."""
+        """Next-token logits after `["start", prompt]` or `["step", token]` (logits mode).
+        Only a start may start a worker: a step continues the KV cache of the one that read
+        the prompt, and fails if that one died."""
+        if op == "start":
+            self.ensure()
         self._send([op, argument], "scoring")
         reply = self._receive("scoring")
         if reply[0] != "logits":

@@ -18,6 +18,12 @@ pytestmark = pytest.mark.anyio
 STORY = [{"role": "user", "content": "Tell a long story about a lighthouse keeper."}]
 
 
+def ended(pid: int) -> bool:
+    """The process has exited and waits to be reaped (a zombie)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(") ", 1)[1].startswith("Z")
+
+
 @pytest.fixture
 def model():
     """A model of its own: these tests kill its worker."""
@@ -104,3 +110,17 @@ async def test_closing_the_model_ends_its_worker(model) -> None:
     assert model.worker.pid is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_a_step_never_goes_to_a_worker_started_after_the_prompt_was_read(model) -> None:
+    """A new worker has not read the prompt: its logits for one token would be nonsense."""
+    prompt = model.chat_prompt(STORY)
+    async with model.exclusive() as scorer:
+        logits = await asyncio.to_thread(scorer.start, prompt)
+        pid = model.worker.pid
+        os.kill(pid, signal.SIGKILL)
+        while not ended(pid):  # dead (not yet reaped) before the step is sent
+            await asyncio.sleep(0.01)
+        with pytest.raises(WorkerFailed, match="died with SIGKILL while scoring"):
+            await asyncio.to_thread(scorer.step, int(np.argmax(logits)))
+        assert model.worker.status()["starts"] == 1  # no worker was started for the step
