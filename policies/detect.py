@@ -46,10 +46,10 @@ from .identifiers import identifier_recognizers
 from .names import PersonSpacyRecognizer
 from .normalize import normalize
 from .numbers import number_recognizers
+from .phones import FastPhoneRecognizer
 from .recognizers import (
     ContextualNhsRecognizer,
     OfflineEmailRecognizer,
-    QuickPhoneRecognizer,
     custom_recognizers,
     project_recognizers,
 )
@@ -199,7 +199,7 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
             name="SpacyRecognizer",
         ),
         OfflineEmailRecognizer(),
-        QuickPhoneRecognizer(list(phone_regions)),
+        FastPhoneRecognizer(list(phone_regions)),
         CreditCardRecognizer(),
         IbanRecognizer(),
         UsSsnRecognizer(),
