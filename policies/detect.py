@@ -42,6 +42,7 @@ from spacy.tokens import Doc
 from spacy.tokens import Span as SpacySpan
 
 from .addressing import AddressedNameRecognizer
+from .artifacts import LeanArtifacts
 from .identifiers import identifier_recognizers
 from .names import PersonSpacyRecognizer
 from .normalize import normalize
@@ -57,6 +58,7 @@ from .schema import Policy
 from .scripts import ScriptNameRecognizer
 from .secrets import secret_recognizers
 from .segments import ner_view
+from .viewdoc import view_doc
 
 # spaCy labels and the Presidio types they become (as in Presidio's default configuration;
 # ORGANIZATION is detected too, and the shipped default policy keeps it).
@@ -155,8 +157,9 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
             return super().process_text(text, language)
         nlp = self.get_nlp(language)
         doc = _lowercase_lemmas(nlp.make_doc(text))
+        seen = view_doc(doc, view) or nlp.make_doc(view)
         ents: list[SpacySpan] = []
-        for ent in nlp(view, disable=["cogate_lemmas"]).ents:
+        for ent in nlp(seen, disable=["cogate_lemmas"]).ents:
             span = doc.char_span(ent.start_char, ent.end_char, ent.label_, alignment_mode="expand")
             if span is not None and (not ents or span.start >= ents[-1].end):
                 ents.append(span)
@@ -170,7 +173,7 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
         entities, scores = self._get_updated_entities(
             self._get_entities(doc), self._get_scores_for_entities(doc)
         )
-        return NlpArtifacts(
+        return LeanArtifacts(
             entities=entities,
             tokens=doc,
             tokens_indices=starts,
