@@ -43,6 +43,7 @@ from spacy.tokens import Span as SpacySpan
 
 from .addressing import AddressedNameRecognizer
 from .artifacts import LeanArtifacts
+from .engine import LeanAnalyzerEngine
 from .identifiers import identifier_recognizers
 from .names import PersonSpacyRecognizer
 from .normalize import normalize
@@ -230,7 +231,7 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
     ours += [*identifier_recognizers(), ScriptNameRecognizer(), AddressedNameRecognizer()]
     recognizers += ours
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
-    return AnalyzerEngine(
+    return LeanAnalyzerEngine(
         registry=registry,
         nlp_engine=nlp_engine,
         supported_languages=["en"],
