@@ -158,7 +158,7 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
             return super().process_text(text, language)
         nlp = self.get_nlp(language)
         doc = _lowercase_lemmas(nlp.make_doc(text))
-        seen = view_doc(doc, view) or nlp.make_doc(view)
+        seen = view_doc(doc, text, view) or nlp.make_doc(view)
         ents: list[SpacySpan] = []
         for ent in nlp(seen, disable=["cogate_lemmas"]).ents:
             span = doc.char_span(ent.start_char, ent.end_char, ent.label_, alignment_mode="expand")

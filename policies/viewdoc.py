@@ -29,10 +29,9 @@ def _whitespace(gap: str, words: list[str], spaces: list[bool]) -> None:
         spaces.append(False)
 
 
-def view_doc(doc: Doc, view: str) -> Doc | None:
-    """`nlp.make_doc(view)` for a view of `doc.text`, from `doc`'s tokens; None when a run
+def view_doc(doc: Doc, text: str, view: str) -> Doc | None:
+    """`nlp.make_doc(view)` for a view of `text`, from `doc` (its tokens); None when a run
     of the text is kept only in part."""
-    text = doc.text
     if len(view) != len(text) or not len(doc):
         return None
     starts, lengths, blank, orths, norms = doc.to_array([IDX, LENGTH, IS_SPACE, ORTH, NORM]).T

@@ -46,7 +46,7 @@ def test_the_view_built_from_the_texts_tokens_is_the_tokenized_view(
     text = agent_text(seed)
     view = ner_view(text)
     assert view is not None
-    built, tokenized = view_doc(nlp.make_doc(text), view), nlp.make_doc(view)
+    built, tokenized = view_doc(nlp.make_doc(text), text, view), nlp.make_doc(view)
     assert built is not None
     assert built.to_array(READ).tolist() == tokenized.to_array(READ).tolist()
     # Sentence starts inside the text (NER never reads the first token's).
@@ -63,7 +63,7 @@ def test_a_run_kept_only_in_part_falls_back_to_tokenizing(detector: Detector) ->
     text = "x=f(" + "a" * 100 + ")\n" + "    # reviewed by Maria Kowalski\n" + "x=f(y)\n" * 400
     view = ner_view(text)
     assert view is not None and view[:105] != text[:105] and not view[:105].isspace()
-    assert view_doc(nlp.make_doc(text), view) is None
+    assert view_doc(nlp.make_doc(text), text, view) is None
 
 
 def test_the_context_keywords_are_presidios(detector: Detector) -> None:
