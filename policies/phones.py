@@ -105,6 +105,13 @@ class ShortCutMatcher(PhoneNumberMatcher):
         self._plain = shortest_for(region)
         self._plus = min(self._plain, shortest_international())
 
+    def _extract_match(self, candidate, offset):
+        # Every inner group libphonenumber would try is a part of the candidate: none can
+        # reach a bound the whole candidate does not.
+        if digit_like(candidate) < self._plus:
+            return None
+        return super()._extract_match(candidate, offset)
+
     def _parse_and_verify(self, candidate, offset):
         bound = self._plus if _PLUS.search(candidate) else self._plain
         if digit_like(candidate) < bound:
