@@ -51,7 +51,6 @@ from .numbers import number_recognizers
 from .phones import FastPhoneRecognizer
 from .recognizers import (
     ContextualNhsRecognizer,
-    OfflineEmailRecognizer,
     custom_recognizers,
     project_recognizers,
 )
@@ -60,6 +59,7 @@ from .scripts import ScriptNameRecognizer
 from .secrets import secret_recognizers
 from .segments import ner_view
 from .viewdoc import view_doc
+from .windows import WindowedEmailRecognizer
 
 # spaCy labels and the Presidio types they become (as in Presidio's default configuration;
 # ORGANIZATION is detected too, and the shipped default policy keeps it).
@@ -202,7 +202,7 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
             supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"],
             name="SpacyRecognizer",
         ),
-        OfflineEmailRecognizer(),
+        WindowedEmailRecognizer(),
         FastPhoneRecognizer(list(phone_regions)),
         CreditCardRecognizer(),
         IbanRecognizer(),
