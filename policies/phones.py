@@ -43,7 +43,9 @@ def _gain(meta: PhoneMetadata) -> int:
 
 
 def _shortest(meta: PhoneMetadata) -> int:
-    return min(length for length in meta.general_desc.possible_length if length > 0)
+    # No description of the region's numbers: assume the shortest (skip nothing).
+    lengths = meta.general_desc.possible_length if meta.general_desc is not None else ()
+    return min((length for length in lengths if length > 0), default=0)
 
 
 @cache
@@ -75,9 +77,9 @@ def shortest_for(region: str) -> int:
     """Fewest text digits of a valid number read with `region` as the default region: a
     national number of the region's calling code, or an international (IDD) prefix then
     a calling code and number. 0 (skip nothing) for a region the metadata does not know."""
-    if region not in SUPPORTED_REGIONS:
+    meta = PhoneMetadata.metadata_for_region(region) if region in SUPPORTED_REGIONS else None
+    if meta is None:
         return 0
-    meta = PhoneMetadata.metadata_for_region(region)
     code = country_code_for_region(region)
     national = _national_min(code) - max(_gain(meta), _main_gain(code))
     idd = meta.international_prefix
@@ -125,6 +127,8 @@ class FastPhoneRecognizer(QuickPhoneRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None):
         if sum(char.isdigit() for char in text) < 7:
             return []
+        if self.leniency is None:  # libphonenumber's matcher refuses one too
+            raise ValueError("the phone recognizer needs a leniency (0 to 3)")
         results = []
         for region in self.supported_regions:
             for match in ShortCutMatcher(text, region, self.leniency):

@@ -10,9 +10,12 @@ without a space) has no tokens to reuse: then the view is tokenized as before.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy
 from spacy.attrs import IDX, IS_SPACE, LENGTH, NORM, ORTH
 from spacy.tokens import Doc
+from thinc.types import Ints2d
 
 
 def _whitespace(gap: str, words: list[str], spaces: list[bool]) -> None:
@@ -77,4 +80,4 @@ def _copy_norms(out: Doc, norms: numpy.ndarray, kept: list[int]) -> None:
     source = numpy.asarray(kept)
     reused = source >= 0
     own[reused] = norms[source[reused]]
-    out.from_array([NORM], own)
+    out.from_array([NORM], cast(Ints2d, own))  # spaCy's stubs type to_array as floats
