@@ -42,14 +42,15 @@ from spacy.tokens import Doc
 from spacy.tokens import Span as SpacySpan
 
 from .addressing import AddressedNameRecognizer
+from .artifacts import LeanArtifacts
+from .engine import LeanAnalyzerEngine
 from .identifiers import identifier_recognizers
 from .names import PersonSpacyRecognizer
 from .normalize import normalize
 from .numbers import number_recognizers
+from .phones import FastPhoneRecognizer
 from .recognizers import (
     ContextualNhsRecognizer,
-    OfflineEmailRecognizer,
-    QuickPhoneRecognizer,
     custom_recognizers,
     project_recognizers,
 )
@@ -57,6 +58,8 @@ from .schema import Policy
 from .scripts import ScriptNameRecognizer
 from .secrets import secret_recognizers
 from .segments import ner_view
+from .viewdoc import view_doc
+from .windows import WindowedEmailRecognizer
 
 # spaCy labels and the Presidio types they become (as in Presidio's default configuration;
 # ORGANIZATION is detected too, and the shipped default policy keeps it).
@@ -155,8 +158,9 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
             return super().process_text(text, language)
         nlp = self.get_nlp(language)
         doc = _lowercase_lemmas(nlp.make_doc(text))
+        seen = view_doc(doc, text, view) or nlp.make_doc(view)
         ents: list[SpacySpan] = []
-        for ent in nlp(view, disable=["cogate_lemmas"]).ents:
+        for ent in nlp(seen, disable=["cogate_lemmas"]).ents:
             span = doc.char_span(ent.start_char, ent.end_char, ent.label_, alignment_mode="expand")
             if span is not None and (not ents or span.start >= ents[-1].end):
                 ents.append(span)
@@ -170,7 +174,7 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
         entities, scores = self._get_updated_entities(
             self._get_entities(doc), self._get_scores_for_entities(doc)
         )
-        return NlpArtifacts(
+        return LeanArtifacts(
             entities=entities,
             tokens=doc,
             tokens_indices=starts,
@@ -198,8 +202,8 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
             supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"],
             name="SpacyRecognizer",
         ),
-        OfflineEmailRecognizer(),
-        QuickPhoneRecognizer(list(phone_regions)),
+        WindowedEmailRecognizer(),
+        FastPhoneRecognizer(list(phone_regions)),
         CreditCardRecognizer(),
         IbanRecognizer(),
         UsSsnRecognizer(),
@@ -227,7 +231,7 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
     ours += [*identifier_recognizers(), ScriptNameRecognizer(), AddressedNameRecognizer()]
     recognizers += ours
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
-    return AnalyzerEngine(
+    return LeanAnalyzerEngine(
         registry=registry,
         nlp_engine=nlp_engine,
         supported_languages=["en"],
