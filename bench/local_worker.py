@@ -11,9 +11,10 @@ logits), the worker's start (load included) and its restart after a crash.
 
 Both models live on one machine here, which a gateway never does (it has one): with
 llama.cpp's OpenMP threads spin-waiting after each step, the idle model's threads take
-cores from the busy one: without this, the worker's figures at 2 threads were 3-5x the
-in-process ones in either order, and each alone was as fast as the other. OpenMP is told to wait passively (set before llama.cpp loads; the worker inherits
-it) so that the comparison measures the isolation, not that contention.
+cores from the busy one (without passive waiting, the worker's figures at 2 threads were
+3-5x the in-process ones in either order, while each alone was as fast as the other). So
+OpenMP waits passively here (set before llama.cpp loads; the worker inherits it), and the
+comparison measures the isolation, not that contention.
 """
 
 from __future__ import annotations
