@@ -6,6 +6,12 @@ the append lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the frontier row FOR UPDAT
 seq, prev hash and Merkle frontier are read and advanced by one writer at a time, across
 threads and processes. With group commit, concurrent appends in one process share a single
 transaction and commit: each caller still returns only after its entry is durable.
+
+Completion entries record what already happened (the bytes left before them), so they are
+committed without waiting for the disk: the next egress entry's commit (or a checkpoint's,
+or closing) flushes them with it, since the store's log is flushed in order. A crash can
+lose only completions at the end of the chain, whose egress entries then read "outcome
+unknown"; an egress entry is always durable before its caller may send a byte.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ def now() -> str:
 class _Pending:
     fields: dict[str, Any]
     body: bytes | None
+    durable: bool = True  # on the disk before the caller returns
     seq: int = 0
     error: BaseException | None = None
     done: bool = False
@@ -84,7 +91,7 @@ class ChainLedger:
         return str(self._append(fields, body))
 
     def append_completion(self, record: CompletionRecord) -> str:
-        return str(self._append(completion_fields(record), None))
+        return str(self._append(completion_fields(record), None, durable=False))
 
     def close(self) -> None:
         if self._closed:
@@ -105,8 +112,8 @@ class ChainLedger:
         """Append an entry of any kind (the CLI records prunes this way)."""
         return self._append(fields, body)
 
-    def _append(self, fields: dict[str, Any], body: bytes | None) -> int:
-        pending = _Pending(fields, body)
+    def _append(self, fields: dict[str, Any], body: bytes | None, durable: bool = True) -> int:
+        pending = _Pending(fields, body, durable)
         if self.group_commit:
             self._append_grouped(pending)
         else:
@@ -140,7 +147,8 @@ class ChainLedger:
             with self._lock:
                 if self._closed:
                     raise RuntimeError("the audit ledger is closed")
-                with self.store.transaction() as tx:
+                durable = any(p.durable for p in batch)
+                with self.store.transaction(durable) as tx:
                     seqs = [self._insert(tx, p.fields, p.body) for p in batch]
                     due = self._due(tx, seqs[-1])
                 self.commits += 1
@@ -213,9 +221,11 @@ class ChainLedger:
                     time=now(),
                 )
                 tx.insert_checkpoint(cp.size, cp.text())
-                # Written while the append lock is held, after the entries it covers were
-                # committed: a crash before COMMIT leaves a valid checkpoint in the file only.
-                checkpoints.append_line(self.paths.checkpoint_file, cp.text())
+            # The durable commit above flushed every entry the checkpoint covers (completions
+            # are committed without a flush of their own) before the file may name them.
+            # Still under the append lock; a crash before this line leaves the checkpoint in
+            # the database only, which verification reads as well.
+            checkpoints.append_line(self.paths.checkpoint_file, cp.text())
             return cp
 
     def _tick(self) -> None:
