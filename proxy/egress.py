@@ -7,7 +7,6 @@ the stream has ended, failed or been cancelled).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -26,6 +25,7 @@ from cogate.core.settings import Settings
 from cogate.core.surface import forward_headers
 from cogate.core.wire import encode_json
 
+from .completions import CompletionWriter
 from .metrics import Metrics
 from .upstream import response_headers
 
@@ -94,12 +94,11 @@ class EgressGate:
         self.metrics = metrics or Metrics()
         # Completion entries are written after the answer is on its way to the app; the
         # write-ahead egress entry is the one that must precede the bytes.
-        self._pending: set[asyncio.Task[None]] = set()
+        self.completions = CompletionWriter(ledger, self.metrics)
 
     async def drain(self) -> None:
         """Wait for completion entries still being written (at shutdown)."""
-        while self._pending:
-            await asyncio.gather(*list(self._pending), return_exceptions=True)
+        await self.completions.drain()
 
     def _auth_headers(self, ex: Exchange, own: bool) -> dict[str, str]:
         if not own:
@@ -188,11 +187,7 @@ class EgressGate:
                 identity=ex.identity,
                 restore_withheld=getattr(ex.restorer, "withheld", 0),
             )
-            try:
-                await self._append(self.ledger.append_completion, completion)
-            except LedgerUnavailable:
-                # The bytes already left; the egress entry stands and reads "outcome unknown".
-                log.error("completion entry for audit id %s could not be written", audit_id)
+            self.completions.put(completion)
 
         try:
             response = await self.client.send(request, stream=stream)
@@ -234,11 +229,7 @@ class EgressGate:
             except (ValueError, AttributeError):
                 usage = None
         outcome = "ok" if response.status_code < 400 else "upstream_error"
-        task = asyncio.get_running_loop().create_task(
-            finish(response.status_code, outcome, None, usage)
-        )
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        await finish(response.status_code, outcome, None, usage)
         return reply
 
     async def record_local(self, ex: Exchange, note: dict[str, Any] | None = None) -> str:
