@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+
 import httpx
 from cogate.core.settings import Settings
 
@@ -24,12 +26,19 @@ HOP_HEADERS = frozenset(
 )
 
 
+def no_cookies() -> CookieJar:
+    """A jar that keeps nothing: the one client serves every caller, so a cookie the upstream
+    sets for one request must never ride along on another caller's request."""
+    return CookieJar(DefaultCookiePolicy(allowed_domains=[]))
+
+
 def build_client(
     settings: Settings, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
     """One client per process. `trust_env=False`: a proxy variable must never loop traffic
     back through an interceptor, and no .netrc credential may be attached."""
     return httpx.AsyncClient(
+        cookies=no_cookies(),
         timeout=httpx.Timeout(
             connect=settings.connect_timeout,
             read=settings.read_timeout,
