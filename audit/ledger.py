@@ -75,6 +75,10 @@ class ChainLedger:
         self._queue: list[_Pending] = []
         self._leading = False
         self.commits = 0  # append transactions committed (group commit makes it < appends)
+        # Every commit asks whether a checkpoint is due; the last checkpoint and the time of
+        # the first entry after it stay the same between checkpoints, so each is read once.
+        self._signed: tuple[str, int] = ("", 0)
+        self._first_unsigned: tuple[int, datetime | None] = (0, None)
         self._closed = False
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
@@ -194,13 +198,24 @@ class ChainLedger:
         return len(seqs), seq
 
     def _due(self, tx: LedgerWriter, size: int) -> bool:
-        last = tx.last_checkpoint()
-        signed = checkpoints.parse(last).size if last else 0
+        signed = self._signed_size(tx.last_checkpoint())
         if size - signed >= self.every:
             return True
         # Timed: no entry should stay unsigned longer than `checkpoint_seconds`.
-        oldest = tx.entry_time(signed + 1) if size > signed and self.seconds > 0 else None
-        return oldest is not None and _age(oldest) >= self.seconds
+        if size <= signed or self.seconds <= 0:
+            return False
+        if self._first_unsigned[0] != signed + 1 or self._first_unsigned[1] is None:
+            self._first_unsigned = (signed + 1, _parse_time(tx.entry_time(signed + 1)))
+        oldest = self._first_unsigned[1]
+        return oldest is not None and (datetime.now(UTC) - oldest).total_seconds() >= self.seconds
+
+    def _signed_size(self, last: str | None) -> int:
+        """The size the last checkpoint signed (parsed once per checkpoint, not per commit)."""
+        if not last:
+            return 0
+        if self._signed[0] != last:
+            self._signed = (last, checkpoints.parse(last).size)
+        return self._signed[1]
 
     def checkpoint(self) -> checkpoints.Checkpoint | None:
         """Sign the current tree head unless a checkpoint already covers it."""
@@ -253,9 +268,11 @@ class SQLiteLedger(ChainLedger):
         super().__init__(SQLiteStore(paths.db), data_dir, **options)
 
 
-def _age(iso: str) -> float:
+def _parse_time(iso: str | None) -> datetime | None:
+    """An entry's time; one that cannot be read counts as long ago (a checkpoint is due)."""
+    if iso is None:
+        return None
     try:
-        then = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     except ValueError:
-        return float("inf")
-    return (datetime.now(UTC) - then).total_seconds()
+        return datetime.min.replace(tzinfo=UTC)
