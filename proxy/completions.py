@@ -42,6 +42,9 @@ class CompletionWriter:
 
     async def drain(self) -> None:
         """Wait until every record handed over so far is written; the thread ends."""
+        # An answer's completion is handed over on the loop's next turn (once the runner
+        # has restored the answer): let that turn run first.
+        await anyio.sleep(0)
         pending, thread = self._queue, self._thread
         self._queue = self._thread = None  # a record put from now on starts a new thread
         if pending is None or thread is None:

@@ -7,6 +7,7 @@ the stream has ended, failed or been cancelled).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -27,7 +28,7 @@ from cogate.core.wire import encode_json
 
 from .completions import CompletionWriter
 from .metrics import Metrics
-from .upstream import response_headers
+from .upstream import forwarder, response_headers
 
 log = logging.getLogger("cogate.egress")
 
@@ -90,6 +91,7 @@ class EgressGate:
     ) -> None:
         self.settings = settings
         self.client = client
+        self._forward = forwarder(client)
         self.ledger = ledger
         self.metrics = metrics or Metrics()
         # Completion entries are written after the answer is on its way to the app; the
@@ -173,7 +175,7 @@ class EgressGate:
         request = self.client.build_request(method, url, content=content or None, headers=headers)
         sent = time.perf_counter()
 
-        async def finish(status: int | None, outcome: str, error: str | None, usage=None) -> None:
+        def record(status: int | None, outcome: str, error: str | None, usage: Any = None) -> None:
             timings = dict(ex.timings)
             timings["upstream_ms"] = round((time.perf_counter() - sent) * 1000, 3)
             completion = CompletionRecord(
@@ -189,8 +191,11 @@ class EgressGate:
             )
             self.completions.put(completion)
 
+        async def finish(status: int | None, outcome: str, error: str | None) -> None:
+            record(status, outcome, error)
+
         try:
-            response = await self.client.send(request, stream=stream)
+            response = await self._forward(request, stream)
         except httpx.TimeoutException:
             await finish(None, "timeout", "upstream did not answer within the timeout")
             raise UpstreamTimeout(f"the upstream {parts.netloc} did not answer in time") from None
@@ -229,7 +234,9 @@ class EgressGate:
             except (ValueError, AttributeError):
                 usage = None
         outcome = "ok" if response.status_code < 400 else "upstream_error"
-        await finish(response.status_code, outcome, None, usage)
+        # Once the runner has restored the answer (the entry counts the placeholders it
+        # withheld), not now.
+        asyncio.get_running_loop().call_soon(record, response.status_code, outcome, None, usage)
         return reply
 
     async def record_local(self, ex: Exchange, note: dict[str, Any] | None = None) -> str:
