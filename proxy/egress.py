@@ -175,7 +175,9 @@ class EgressGate:
         request = self.client.build_request(method, url, content=content or None, headers=headers)
         sent = time.perf_counter()
 
-        def record(status: int | None, outcome: str, error: str | None, usage: Any = None) -> None:
+        def complete(
+            status: int | None, outcome: str, error: str | None, usage: Any = None
+        ) -> None:
             timings = dict(ex.timings)
             timings["upstream_ms"] = round((time.perf_counter() - sent) * 1000, 3)
             completion = CompletionRecord(
@@ -192,7 +194,7 @@ class EgressGate:
             self.completions.put(completion)
 
         async def finish(status: int | None, outcome: str, error: str | None) -> None:
-            record(status, outcome, error)
+            complete(status, outcome, error)
 
         try:
             response = await self._forward(request, stream)
@@ -236,7 +238,7 @@ class EgressGate:
         outcome = "ok" if response.status_code < 400 else "upstream_error"
         # Once the runner has restored the answer (the entry counts the placeholders it
         # withheld), not now.
-        asyncio.get_running_loop().call_soon(record, response.status_code, outcome, None, usage)
+        asyncio.get_running_loop().call_soon(complete, response.status_code, outcome, None, usage)
         return reply
 
     async def record_local(self, ex: Exchange, note: dict[str, Any] | None = None) -> str:

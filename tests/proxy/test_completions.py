@@ -21,17 +21,21 @@ def test_drain_returns_once_every_entry_is_written_in_order():
     ledger = ListLedger()
     writer = CompletionWriter(ledger, Metrics())
 
+    threads: list[threading.Thread] = []
+
     async def main() -> None:
         for i in range(1, 51):
             writer.put(record(i))
+        threads.append(writer._thread)
         await writer.drain()
         assert [c.egress_id for c in ledger.completions] == [str(i) for i in range(1, 51)]
         writer.put(record(51))  # after a drain the writer starts again
+        threads.append(writer._thread)
         await writer.drain()
 
     anyio.run(main)
     assert len(ledger.completions) == 51
-    assert not [t for t in threading.enumerate() if t.name == "cogate-completions"]
+    assert len(set(threads)) == 2 and not any(t.is_alive() for t in threads)
 
 
 def test_a_failed_completion_is_logged_by_type_and_the_writer_goes_on(caplog):
