@@ -6,6 +6,12 @@ the append lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the frontier row FOR UPDAT
 seq, prev hash and Merkle frontier are read and advanced by one writer at a time, across
 threads and processes. With group commit, concurrent appends in one process share a single
 transaction and commit: each caller still returns only after its entry is durable.
+
+Completion entries record what already happened (the bytes left before them), so they are
+committed without waiting for the disk: the next egress entry's commit (or a checkpoint's,
+or closing) flushes them with it, since the store's log is flushed in order. A crash can
+lose only completions at the end of the chain, whose egress entries then read "outcome
+unknown"; an egress entry is always durable before its caller may send a byte.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ def now() -> str:
 class _Pending:
     fields: dict[str, Any]
     body: bytes | None
+    durable: bool = True  # on the disk before the caller returns
     seq: int = 0
     error: BaseException | None = None
     done: bool = False
@@ -68,6 +75,10 @@ class ChainLedger:
         self._queue: list[_Pending] = []
         self._leading = False
         self.commits = 0  # append transactions committed (group commit makes it < appends)
+        # Every commit asks whether a checkpoint is due; the last checkpoint and the time of
+        # the first entry after it stay the same between checkpoints, so each is read once.
+        self._signed: tuple[str, int] = ("", 0)
+        self._first_unsigned: tuple[int, datetime | None] = (0, None)
         self._closed = False
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
@@ -84,7 +95,7 @@ class ChainLedger:
         return str(self._append(fields, body))
 
     def append_completion(self, record: CompletionRecord) -> str:
-        return str(self._append(completion_fields(record), None))
+        return str(self._append(completion_fields(record), None, durable=False))
 
     def close(self) -> None:
         if self._closed:
@@ -105,8 +116,8 @@ class ChainLedger:
         """Append an entry of any kind (the CLI records prunes this way)."""
         return self._append(fields, body)
 
-    def _append(self, fields: dict[str, Any], body: bytes | None) -> int:
-        pending = _Pending(fields, body)
+    def _append(self, fields: dict[str, Any], body: bytes | None, durable: bool = True) -> int:
+        pending = _Pending(fields, body, durable)
         if self.group_commit:
             self._append_grouped(pending)
         else:
@@ -140,7 +151,8 @@ class ChainLedger:
             with self._lock:
                 if self._closed:
                     raise RuntimeError("the audit ledger is closed")
-                with self.store.transaction() as tx:
+                durable = any(p.durable for p in batch)
+                with self.store.transaction(durable) as tx:
                     seqs = [self._insert(tx, p.fields, p.body) for p in batch]
                     due = self._due(tx, seqs[-1])
                 self.commits += 1
@@ -186,13 +198,24 @@ class ChainLedger:
         return len(seqs), seq
 
     def _due(self, tx: LedgerWriter, size: int) -> bool:
-        last = tx.last_checkpoint()
-        signed = checkpoints.parse(last).size if last else 0
+        signed = self._signed_size(tx.last_checkpoint())
         if size - signed >= self.every:
             return True
         # Timed: no entry should stay unsigned longer than `checkpoint_seconds`.
-        oldest = tx.entry_time(signed + 1) if size > signed and self.seconds > 0 else None
-        return oldest is not None and _age(oldest) >= self.seconds
+        if size <= signed or self.seconds <= 0:
+            return False
+        if self._first_unsigned[0] != signed + 1 or self._first_unsigned[1] is None:
+            self._first_unsigned = (signed + 1, _parse_time(tx.entry_time(signed + 1)))
+        oldest = self._first_unsigned[1]
+        return oldest is not None and (datetime.now(UTC) - oldest).total_seconds() >= self.seconds
+
+    def _signed_size(self, last: str | None) -> int:
+        """The size the last checkpoint signed (parsed once per checkpoint, not per commit)."""
+        if not last:
+            return 0
+        if self._signed[0] != last:
+            self._signed = (last, checkpoints.parse(last).size)
+        return self._signed[1]
 
     def checkpoint(self) -> checkpoints.Checkpoint | None:
         """Sign the current tree head unless a checkpoint already covers it."""
@@ -213,9 +236,11 @@ class ChainLedger:
                     time=now(),
                 )
                 tx.insert_checkpoint(cp.size, cp.text())
-                # Written while the append lock is held, after the entries it covers were
-                # committed: a crash before COMMIT leaves a valid checkpoint in the file only.
-                checkpoints.append_line(self.paths.checkpoint_file, cp.text())
+            # The durable commit above flushed every entry the checkpoint covers (completions
+            # are committed without a flush of their own) before the file may name them.
+            # Still under the append lock; a crash before this line leaves the checkpoint in
+            # the database only, which verification reads as well.
+            checkpoints.append_line(self.paths.checkpoint_file, cp.text())
             return cp
 
     def _tick(self) -> None:
@@ -243,9 +268,11 @@ class SQLiteLedger(ChainLedger):
         super().__init__(SQLiteStore(paths.db), data_dir, **options)
 
 
-def _age(iso: str) -> float:
+def _parse_time(iso: str | None) -> datetime | None:
+    """An entry's time; one that cannot be read counts as long ago (a checkpoint is due)."""
+    if iso is None:
+        return None
     try:
-        then = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     except ValueError:
-        return float("inf")
-    return (datetime.now(UTC) - then).total_seconds()
+        return datetime.min.replace(tzinfo=UTC)

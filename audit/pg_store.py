@@ -151,8 +151,11 @@ class PostgresStore:
         self.pool.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[PostgresWriter]:
+    def transaction(self, durable: bool = True) -> Iterator[PostgresWriter]:
         with self.pool.connection() as conn, conn.transaction():
+            if not durable:
+                # The server's WAL is flushed in order: the next durable commit covers this.
+                conn.execute("SET LOCAL synchronous_commit = off")
             writer = PostgresWriter(conn)
             yield writer
             writer.flush()

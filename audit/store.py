@@ -68,7 +68,11 @@ class LedgerStore(Protocol):
 
     where: str  # where the entries live, for `audit status` (a path or a redacted URL)
 
-    def transaction(self) -> AbstractContextManager[LedgerWriter]: ...
+    def transaction(self, durable: bool = True) -> AbstractContextManager[LedgerWriter]:
+        """A write transaction. `durable=False` commits without waiting for the disk: the
+        entries become durable with the next durable commit (a log is flushed in order), and
+        a crash before that loses them from the end of the chain only."""
+        ...
 
     def reclaim(self) -> None:
         """Make pruned bytes leave the disk (after a prune)."""
@@ -124,6 +128,7 @@ class SQLiteStore:
         self.db.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = FULL")
+        self._synchronous = "FULL"
         # Pruned bodies are overwritten with zeros rather than left in free pages.
         self.db.execute("PRAGMA secure_delete = ON")
         if create:
@@ -133,7 +138,13 @@ class SQLiteStore:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[SQLiteStore]:
+    def transaction(self, durable: bool = True) -> Iterator[SQLiteStore]:
+        # In WAL mode FULL flushes the log at every commit and NORMAL does not; the log is
+        # appended in order, so the next FULL commit makes every earlier one durable too.
+        synchronous = "FULL" if durable else "NORMAL"
+        if synchronous != self._synchronous:
+            self.db.execute(f"PRAGMA synchronous = {synchronous}")
+            self._synchronous = synchronous
         # The store is its own writer: one connection, and BEGIN IMMEDIATE is the append lock.
         self.db.execute("BEGIN IMMEDIATE")
         try:

@@ -2,15 +2,18 @@
 
 Starts a fast local upstream and `cogate serve` (policy `mode: passthrough`), then alternates
 direct and gateway requests so machine noise hits both alike. Prints p50/p99 of plain and
-streamed requests, time to first token, and the added figures and ratios.
+streamed requests, time to first token, and the added figures and ratios. With
+`--concurrency N`, N clients then send plain requests at once (group commit shows only there).
 
-Run: .venv/bin/python bench/overhead.py [--requests N]
+Run: .venv/bin/python bench/overhead.py [--requests N] [--concurrency N] [--only-concurrent]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -81,6 +84,58 @@ def measure(paths: dict[str, str], n: int) -> dict[str, dict[str, list[float]]]:
     return figures
 
 
+def concurrent_round(base: str, clients: int, each: int) -> tuple[list[float], float]:
+    """`clients` threads, each with its own connection, send `each` plain requests at once;
+    returns every latency and the requests per second of the round."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    go = threading.Barrier(clients + 1)
+
+    def client() -> None:
+        with httpx.Client(trust_env=False, timeout=30) as http:
+            plain(http, base)  # connect before the round starts
+            go.wait()
+            mine = [plain(http, base) for _ in range(each)]
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    go.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return latencies, clients * each / (time.perf_counter() - start)
+
+
+def measure_concurrent(
+    paths: dict[str, str], clients: int, rounds: int, each: int
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Rounds alternate between the paths, as the sequential measures do."""
+    figures: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in paths}
+    for _ in range(rounds):
+        for name, base in paths.items():
+            latencies, rate = concurrent_round(base, clients, each)
+            figures[name][0].extend(latencies)
+            figures[name][1].append(rate)
+    return figures
+
+
+def report_concurrent(figures: dict[str, tuple[list[float], list[float]]], clients: int) -> str:
+    lines = [
+        f"| {clients} concurrent clients, plain | p50 | p99 | added p50 | requests/s (median "
+        "round) |",
+        "|---|---|---|---|---|",
+    ]
+    d50 = pct(figures["direct"][0], 0.5)
+    for path, (latencies, rates) in figures.items():
+        g50, g99 = pct(latencies, 0.5), pct(latencies, 0.99)
+        added = "" if path == "direct" else f"{g50 - d50:+.2f} ms"
+        lines.append(f"| {path} | {g50:.2f} ms | {g99:.2f} ms | {added} | {pct(rates, 0.5):.0f} |")
+    return "\n".join(lines)
+
+
 LABELS = {
     "plain": "plain request",
     "stream": "streamed request (20 events)",
@@ -112,7 +167,12 @@ def report(figures: dict[str, dict[str, list[float]]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=0, help="clients at once (0: none)")
+    parser.add_argument("--rounds", type=int, default=10, help="concurrent rounds per path")
+    parser.add_argument("--each", type=int, default=10, help="requests per client per round")
+    parser.add_argument("--only-concurrent", action="store_true")
     args = parser.parse_args()
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         with fast_upstream.running(work) as direct:
@@ -126,17 +186,23 @@ def main() -> None:
                 cogate_server(work, direct, args=flags) as on_disk,
                 cogate_server(work, direct, args=flags, data_dir=Path(shm)) as in_memory,
             ):
-                figures = measure(
-                    {
-                        "direct": direct,
-                        "gateway (ledger on disk)": on_disk,
-                        "gateway (ledger on tmpfs)": in_memory,
-                    },
-                    args.requests,
-                )
-    print(f"passthrough overhead, {args.requests} requests per path, interleaved")
-    print(report(figures))
-    print("targets: added p50 <= 2 ms (plain), added time to first token <= 1 ms")
+                paths = {
+                    "direct": direct,
+                    "gateway (ledger on disk)": on_disk,
+                    "gateway (ledger on tmpfs)": in_memory,
+                }
+                if not args.only_concurrent:
+                    figures = measure(paths, args.requests)
+                    print(f"passthrough overhead, {args.requests} requests per path, interleaved")
+                    print(report(figures))
+                    print("targets: added p50 <= 2 ms (plain), added time to first token <= 1 ms")
+                if args.concurrency > 0:
+                    rounds = measure_concurrent(paths, args.concurrency, args.rounds, args.each)
+                    print(
+                        f"{args.rounds} rounds per path of {args.concurrency} clients x "
+                        f"{args.each} plain requests, interleaved"
+                    )
+                    print(report_concurrent(rounds, args.concurrency))
 
 
 if __name__ == "__main__":

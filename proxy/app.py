@@ -22,6 +22,7 @@ from .assembly import assemble_pipeline
 from .browser import BrowserGuard
 from .identity import Identities
 from .ingress import build_exchange, parse_json_object, read_body
+from .lean import Endpoint, LeanRoutes, gateway_error
 from .local_gate import LocalStatus
 from .pipeline import Pipeline, Reply
 from .surfaces import SURFACES
@@ -61,11 +62,16 @@ def create_app(
     # Location built from the request's Host.
     app = FastAPI(title="cogate", version=__version__, lifespan=lifespan, redirect_slashes=False)
     app.state.settings = settings
+    endpoints: dict[tuple[str, str], Endpoint] = {}
+    # Inside the browser guard: every request is checked before either path serves it.
+    app.add_middleware(LeanRoutes, endpoints=endpoints)
     app.add_middleware(BrowserGuard, settings=settings)
     _error_handlers(app, surfaces)
     for surface in surfaces:
         for operation in surface.operations:
-            _route(app, settings, surface, operation)
+            endpoint = _route(app, settings, surface, operation)
+            if "{" not in operation.path:  # no path parameters: the lean path can serve it
+                endpoints[(operation.method, operation.path)] = endpoint
     _refuse_websockets(
         app, {op.path for s in surfaces for op in s.operations if op.method == "POST"}
     )
@@ -87,13 +93,15 @@ def create_app(
     return app
 
 
-def _route(app: FastAPI, settings: Settings, surface: Surface, operation: Operation) -> None:
-    """Serve one operation of a surface through the pipeline."""
+def _route(app: FastAPI, settings: Settings, surface: Surface, operation: Operation) -> Endpoint:
+    """Serve one operation of a surface through the pipeline; returns its endpoint."""
 
     async def proxied(request: Request) -> Response:
         identities: Identities = request.app.state.identities
-        # Off the event loop: with a shared database this is a network round trip.
-        caller = await run_in_threadpool(identities.authenticate, request.headers)
+        if identities.local:
+            caller = identities.authenticate(request.headers)
+        else:
+            caller = await run_in_threadpool(identities.authenticate, request.headers)
         raw, body = b"", {}
         if operation.method != "GET":
             raw = await read_body(settings, request)
@@ -111,6 +119,7 @@ def _route(app: FastAPI, settings: Settings, surface: Surface, operation: Operat
         name=operation.name,
         responses=STREAMED if streamed else None,
     )
+    return proxied
 
 
 WEBSOCKET_REFUSED = (
@@ -138,7 +147,7 @@ def _error_handlers(app: FastAPI, surfaces: Sequence[Surface]) -> None:
 
     @app.exception_handler(GatewayError)
     async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+        return gateway_error(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

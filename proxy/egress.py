@@ -26,8 +26,9 @@ from cogate.core.settings import Settings
 from cogate.core.surface import forward_headers
 from cogate.core.wire import encode_json
 
+from .completions import CompletionWriter
 from .metrics import Metrics
-from .upstream import response_headers
+from .upstream import forwarder, response_headers
 
 log = logging.getLogger("cogate.egress")
 
@@ -90,16 +91,16 @@ class EgressGate:
     ) -> None:
         self.settings = settings
         self.client = client
+        self._forward = forwarder(client)
         self.ledger = ledger
         self.metrics = metrics or Metrics()
         # Completion entries are written after the answer is on its way to the app; the
         # write-ahead egress entry is the one that must precede the bytes.
-        self._pending: set[asyncio.Task[None]] = set()
+        self.completions = CompletionWriter(ledger, self.metrics)
 
     async def drain(self) -> None:
         """Wait for completion entries still being written (at shutdown)."""
-        while self._pending:
-            await asyncio.gather(*list(self._pending), return_exceptions=True)
+        await self.completions.drain()
 
     def _auth_headers(self, ex: Exchange, own: bool) -> dict[str, str]:
         if not own:
@@ -174,7 +175,9 @@ class EgressGate:
         request = self.client.build_request(method, url, content=content or None, headers=headers)
         sent = time.perf_counter()
 
-        async def finish(status: int | None, outcome: str, error: str | None, usage=None) -> None:
+        def complete(
+            status: int | None, outcome: str, error: str | None, usage: Any = None
+        ) -> None:
             timings = dict(ex.timings)
             timings["upstream_ms"] = round((time.perf_counter() - sent) * 1000, 3)
             completion = CompletionRecord(
@@ -188,14 +191,13 @@ class EgressGate:
                 identity=ex.identity,
                 restore_withheld=getattr(ex.restorer, "withheld", 0),
             )
-            try:
-                await self._append(self.ledger.append_completion, completion)
-            except LedgerUnavailable:
-                # The bytes already left; the egress entry stands and reads "outcome unknown".
-                log.error("completion entry for audit id %s could not be written", audit_id)
+            self.completions.put(completion)
+
+        async def finish(status: int | None, outcome: str, error: str | None) -> None:
+            complete(status, outcome, error)
 
         try:
-            response = await self.client.send(request, stream=stream)
+            response = await self._forward(request, stream)
         except httpx.TimeoutException:
             await finish(None, "timeout", "upstream did not answer within the timeout")
             raise UpstreamTimeout(f"the upstream {parts.netloc} did not answer in time") from None
@@ -234,11 +236,9 @@ class EgressGate:
             except (ValueError, AttributeError):
                 usage = None
         outcome = "ok" if response.status_code < 400 else "upstream_error"
-        task = asyncio.get_running_loop().create_task(
-            finish(response.status_code, outcome, None, usage)
-        )
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        # Once the runner has restored the answer (the entry counts the placeholders it
+        # withheld), not now.
+        asyncio.get_running_loop().call_soon(complete, response.status_code, outcome, None, usage)
         return reply
 
     async def record_local(self, ex: Exchange, note: dict[str, Any] | None = None) -> str:

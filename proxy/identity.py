@@ -45,6 +45,10 @@ class Identities:
         self.settings = settings
         self.store = store
         self._key = identity_key(settings.data_dir)
+        # The data dir's SQLite file answers a token look-up in microseconds (a WAL reader
+        # never waits for the ledger's writer): less than a hop to a worker thread costs. A
+        # shared database is a network round trip and must stay off the event loop.
+        self.local = settings.database_url is None
 
     def shared(self) -> bool:
         # Revoking the last token must not turn the gateway back into an open personal one.

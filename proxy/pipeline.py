@@ -239,6 +239,8 @@ class Pipeline:
         # What the local model's runtime says while serving (its worker process), for health.
         self.local_status = local_status or dict
         self.stages = [(step[0], step[1], step[2] if len(step) > 2 else always) for step in stages]
+        # Asked once here rather than for every request (inspect's checks are not free).
+        self._async = {id(stage): _is_async(stage) for _, stage, _ in self.stages}
         self.runners = runners
         self.stage_budget_s = stage_budget_s
         self.metrics = metrics or gate.metrics
@@ -295,7 +297,7 @@ class Pipeline:
     async def _run_stage(self, name: str, stage: Stage, offload: Offload, ex: Exchange) -> None:
         try:
             with anyio.fail_after(self.stage_budget_s):
-                if _is_async(stage):
+                if self._async[id(stage)]:
                     await cast(Awaitable[None], stage(ex))
                 elif not offload(ex):
                     stage(ex)

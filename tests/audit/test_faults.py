@@ -58,7 +58,12 @@ def test_kill_9_during_appends_loses_at_most_the_unacknowledged(cogate_home):
             if seen >= target:
                 break
         os.kill(proc.pid, signal.SIGKILL)
-        rest, _ = proc.communicate()
+        # Through the same reader: lines it buffered past `target` were acknowledged too
+        # (communicate() reads the pipe beneath it and would miss them).
+        rest = proc.stdout.read()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
         for line in rest.split():
             acknowledged = max(acknowledged, int(line))
         stored = db(cogate_home).execute("SELECT count(*) FROM entries").fetchone()[0]

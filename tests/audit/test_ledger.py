@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 import threading
+from contextlib import contextmanager
 
 import pytest
 from cogate.audit import checkpoints as cps
@@ -134,6 +135,30 @@ def test_the_gateways_sqlite_ledger_groups_concurrent_commits(cogate_home):
         assert isinstance(ledger, SQLiteLedger) and ledger.group_commit
     finally:
         ledger.close()
+
+
+def test_egress_commits_flush_and_completions_ride_on_the_next_flush(cogate_home):
+    """An egress entry is on the disk before its caller may send; a completion records what
+    already happened and is flushed by the next durable commit (or the closing checkpoint)."""
+    ledger = SQLiteLedger(cogate_home, background=False)
+    seen: list[tuple[int, int]] = []  # (entries before the commit, SQLite synchronous level)
+    transaction = ledger.store.transaction
+
+    @contextmanager
+    def watched(durable: bool = True):
+        with transaction(durable) as tx:
+            level = ledger.store.db.execute("PRAGMA synchronous").fetchone()[0]
+            seen.append((tx.head()[0].size, level))
+            yield tx
+
+    ledger.store.transaction = watched
+    for i in (1, 2):
+        ledger.append_completion(completion(ledger.append_egress(egress(i)), i))
+    ledger.close()  # its checkpoint covers the last completion: a durable commit first
+    full, normal = 2, 1
+    assert seen == [(0, full), (1, normal), (2, full), (3, normal), (4, full)]
+    assert cps.parse(cps.read_lines(ledger.paths.checkpoint_file)[-1]).size == 4
+    assert cli("verify", "--data-dir", cogate_home).exit_code == 0
 
 
 def test_completion_needs_a_ledger_id(cogate_home):

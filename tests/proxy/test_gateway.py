@@ -374,3 +374,21 @@ def test_redact_without_a_sanitized_body_forwards_nothing():
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "pipeline_no_sanitized_body"
     assert upstream.requests == [] and ledger.egress == []
+
+
+def test_a_cookie_the_upstream_sets_never_reaches_another_request():
+    seen: list[str | None] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        cookie = {"set-cookie": "session=alice-secret; Path=/"}
+        return httpx.Response(200, json=chat_answer(), headers=cookie)
+
+    client, _ = gateway(upstream)
+    with client:
+        for key in ("sk-alice", "sk-bob"):
+            answer = client.post(
+                "/v1/chat/completions", json=CHAT, headers={"authorization": f"Bearer {key}"}
+            )
+            assert answer.status_code == 200 and "set-cookie" not in answer.headers
+    assert seen == [None, None]
