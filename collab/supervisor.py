@@ -16,6 +16,7 @@ import logging
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -31,6 +32,7 @@ log = logging.getLogger("cogate.collab.worker")
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 POLL = 0.05  # seconds between checks of a cancel flag while waiting for the worker
+CANCEL_GRACE = 60.0  # seconds a cancelled generation may take to stop
 
 
 class WorkerFailed(GatewayError):
@@ -49,6 +51,9 @@ class ModelWorker:
     ) -> None:
         self.path, self.context, self.threads = path, context, threads
         self.load_timeout = load_timeout
+        # A cancel is read between tokens; a worker still busy this long after one (stuck,
+        # or in a prefill far longer than any) is ended so that it frees the model.
+        self.cancel_grace = CANCEL_GRACE
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self.starts = 0
@@ -112,6 +117,12 @@ class ModelWorker:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+    def _hung(self, why: str) -> None:
+        """End a worker that stopped answering; the socket's EOF then reports its death."""
+        if self._proc is not None and self._proc.poll() is None:
+            log.warning("local model worker (pid %d) ended: %s", self._proc.pid, why)
+            self._proc.kill()
 
     def _died(self, doing: str) -> WorkerFailed:
         """Record and log the worker's death; returns the error for the request it served."""
@@ -181,19 +192,21 @@ class ModelWorker:
         self.ensure()
         self._send(["generate", list(prompt), sampling, max_tokens], "generating")
         assert self._conn is not None
-        cancelled = False
+        cancelled_at: float | None = None
         while True:
-            if not cancelled and stopped():
+            if cancelled_at is None and stopped():
                 self._send(["cancel"], "generating")
-                cancelled = True
+                cancelled_at = time.monotonic()
+            elif cancelled_at is not None and time.monotonic() - cancelled_at > self.cancel_grace:
+                self._hung("a cancelled generation did not stop")
             if not self._conn.poll(POLL):
                 continue  # a dead worker makes the socket readable (EOF), so no wait is lost
             reply = self._receive("generating")
             if reply[0] == "text":
-                if not cancelled:
+                if cancelled_at is None:
                     emit(reply[1])
             elif reply[0] == "end":
-                return ("cancelled" if cancelled else reply[1]), reply[2]
+                return ("cancelled" if cancelled_at else reply[1]), reply[2]
             else:
                 raise WorkerFailed(f"the local model failed while generating ({reply[1]})")
 

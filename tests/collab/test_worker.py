@@ -124,3 +124,23 @@ async def test_a_step_never_goes_to_a_worker_started_after_the_prompt_was_read(m
         with pytest.raises(WorkerFailed, match="died with SIGKILL while scoring"):
             await asyncio.to_thread(scorer.step, int(np.argmax(logits)))
         assert model.worker.status()["starts"] == 1  # no worker was started for the step
+
+
+async def test_a_worker_that_ignores_a_cancel_is_ended_and_frees_the_model(model, caplog) -> None:
+    prompt = model.chat_prompt(STORY)
+    gen = model.generate(prompt, Sampling(max_tokens=200, temperature=0.0))
+    await gen.__anext__()
+    model.worker.cancel_grace = 0.5
+    pid = model.worker.pid
+    os.kill(pid, signal.SIGSTOP)  # stuck: it reads no cancel and answers nothing
+    with caplog.at_level(logging.WARNING, logger="cogate.collab.worker"):
+        await gen.aclose()  # the client went away
+        for _ in range(200):  # the slot comes back once the stuck worker is ended
+            if model.in_use == 0:
+                break
+            await asyncio.sleep(0.05)
+    assert model.in_use == 0
+    assert any("did not stop" in r.getMessage() for r in caplog.records)
+    assert model.status()["worker"]["last_death"] == "SIGKILL while generating"
+    reply = await model.complete(prompt, Sampling(max_tokens=2))
+    assert reply.completion_tokens == 2 and model.worker.pid != pid
