@@ -6,7 +6,7 @@ each match lies inside one maximal whitespace-free run holding such a character.
 run's edges the whole text has whitespace, and their boundary checks (`\\b`, one-character
 lookarounds over word characters, colons and dots) answer the same for whitespace as for
 the run's own ends, so scanning those runs alone finds the same matches as scanning the
-text: prose has few of them.
+text: prose has few of them. The other runs are blanked, not cut out, so offsets stay.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 
-from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
+from presidio_analyzer import PatternRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import (
     IpRecognizer,
     MedicalLicenseRecognizer,
@@ -22,30 +22,38 @@ from presidio_analyzer.predefined_recognizers import (
     UsPassportRecognizer,
 )
 
-_RUN_WITH_DIGIT = re.compile(r"\S*\d\S*")
-_RUN_WITH_DIGIT_OR_COLON = re.compile(r"\S*[\d:]\S*")
+_RUN = re.compile(r"\S+")
+_DIGIT = re.compile(r"\d")
+_DIGIT_OR_COLON = re.compile(r"[\d:]")
+
+
+@functools.lru_cache(maxsize=4)  # one text at a time (the detector lock), two masks of it
+def masked(text: str, needed: re.Pattern[str]) -> str:
+    """`text` with every whitespace-free run lacking a `needed` character turned to spaces.
+
+    Same length, and what is kept sits between the same whitespace, so one scan of the
+    mask finds the matches in their place (scanning each run alone costs more in Python
+    calls than it saves).
+    """
+    return _RUN.sub(
+        lambda run: run.group() if needed.search(run.group()) else " " * len(run.group()), text
+    )
 
 
 def scan_runs(
     recognizer: PatternRecognizer,
-    runs: re.Pattern[str],
+    needed: re.Pattern[str],
     text: str,
     entities: list[str],
     nlp_artifacts=None,
     regex_flags: int | None = None,
 ) -> list[RecognizerResult]:
-    """`recognizer`'s own pattern scan over each run `runs` finds, offsets in `text`."""
-    results: list[RecognizerResult] = []
-    # The stock recognizers keep PatternRecognizer's scan (none of them overrides it).
-    scan = functools.partial(PatternRecognizer.analyze, recognizer)
-    for run in runs.finditer(text):
-        offset = run.start()
-        for result in scan(run.group(), entities, nlp_artifacts, regex_flags):
-            result.start += offset
-            result.end += offset
-            results.append(result)
-    # Presidio's scan of the whole text ends with this too (it also orders the results).
-    return EntityRecognizer.remove_duplicates(results) if results else results
+    """`recognizer`'s own pattern scan of the runs holding a `needed` character."""
+    # The stock recognizers keep PatternRecognizer's scan (none of them overrides it); a
+    # match covers kept characters only, so its text and offsets are the original's.
+    return PatternRecognizer.analyze(
+        recognizer, masked(text, needed), entities, nlp_artifacts, regex_flags
+    )
 
 
 class RunUsLicenseRecognizer(UsLicenseRecognizer):
@@ -55,7 +63,7 @@ class RunUsLicenseRecognizer(UsLicenseRecognizer):
         super().__init__(name="UsLicenseRecognizer")
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-        return scan_runs(self, _RUN_WITH_DIGIT, text, entities, nlp_artifacts, regex_flags)
+        return scan_runs(self, _DIGIT, text, entities, nlp_artifacts, regex_flags)
 
 
 class RunUsPassportRecognizer(UsPassportRecognizer):
@@ -65,7 +73,7 @@ class RunUsPassportRecognizer(UsPassportRecognizer):
         super().__init__(name="UsPassportRecognizer")
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-        return scan_runs(self, _RUN_WITH_DIGIT, text, entities, nlp_artifacts, regex_flags)
+        return scan_runs(self, _DIGIT, text, entities, nlp_artifacts, regex_flags)
 
 
 class RunMedicalLicenseRecognizer(MedicalLicenseRecognizer):
@@ -75,7 +83,7 @@ class RunMedicalLicenseRecognizer(MedicalLicenseRecognizer):
         super().__init__(name="MedicalLicenseRecognizer")
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-        return scan_runs(self, _RUN_WITH_DIGIT, text, entities, nlp_artifacts, regex_flags)
+        return scan_runs(self, _DIGIT, text, entities, nlp_artifacts, regex_flags)
 
 
 class RunIpRecognizer(IpRecognizer):
@@ -85,4 +93,4 @@ class RunIpRecognizer(IpRecognizer):
         super().__init__(name="IpRecognizer")
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-        return scan_runs(self, _RUN_WITH_DIGIT_OR_COLON, text, entities, nlp_artifacts, regex_flags)
+        return scan_runs(self, _DIGIT_OR_COLON, text, entities, nlp_artifacts, regex_flags)
