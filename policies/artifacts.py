@@ -24,7 +24,12 @@ _DECISIONS_LOCK = threading.Lock()
 
 
 class LeanArtifacts(NlpArtifacts):
-    """`NlpArtifacts` whose keyword list is computed with one decision per distinct lemma."""
+    """`NlpArtifacts` whose keyword list is computed with one decision per distinct lemma.
+    `masks` holds what several recognizers derive from the same text (`policies/runs.py`)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.masks: dict[str, str] = {}
 
     @staticmethod
     def set_keywords(nlp_engine, lemmas: list[str], language: str) -> list[str]:

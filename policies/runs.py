@@ -11,7 +11,6 @@ text: prose has few of them. The other runs are blanked, not cut out, so offsets
 
 from __future__ import annotations
 
-import functools
 import re
 
 from presidio_analyzer import PatternRecognizer, RecognizerResult
@@ -22,12 +21,13 @@ from presidio_analyzer.predefined_recognizers import (
     UsPassportRecognizer,
 )
 
+from .artifacts import LeanArtifacts
+
 _RUN = re.compile(r"\S+")
 _DIGIT = re.compile(r"\d")
 _DIGIT_OR_COLON = re.compile(r"[\d:]")
 
 
-@functools.lru_cache(maxsize=4)  # one text at a time (the detector lock), two masks of it
 def masked(text: str, needed: re.Pattern[str]) -> str:
     """`text` with every whitespace-free run lacking a `needed` character turned to spaces.
 
@@ -38,6 +38,17 @@ def masked(text: str, needed: re.Pattern[str]) -> str:
     return _RUN.sub(
         lambda run: run.group() if needed.search(run.group()) else " " * len(run.group()), text
     )
+
+
+def masked_once(text: str, needed: re.Pattern[str], nlp_artifacts) -> str:
+    """`masked`, made once per analysed text: the mask is kept on that text's artifacts,
+    which live as long as its analysis (no text outlives the request that sent it)."""
+    if not isinstance(nlp_artifacts, LeanArtifacts):
+        return masked(text, needed)
+    mask = nlp_artifacts.masks.get(needed.pattern)
+    if mask is None:
+        mask = nlp_artifacts.masks[needed.pattern] = masked(text, needed)
+    return mask
 
 
 def scan_runs(
@@ -52,7 +63,7 @@ def scan_runs(
     # The stock recognizers keep PatternRecognizer's scan (none of them overrides it); a
     # match covers kept characters only, so its text and offsets are the original's.
     return PatternRecognizer.analyze(
-        recognizer, masked(text, needed), entities, nlp_artifacts, regex_flags
+        recognizer, masked_once(text, needed, nlp_artifacts), entities, nlp_artifacts, regex_flags
     )
 
 

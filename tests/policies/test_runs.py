@@ -77,3 +77,16 @@ def test_names_and_context_words_are_the_stock_recognizers() -> None:
             stock.context,
             stock.supported_entities,
         )
+
+
+def test_a_mask_is_kept_for_its_own_text_only() -> None:
+    """Masks live on one text's artifacts: the next text, same length, gets its own."""
+    from cogate.policies.detect import Detector
+    from cogate.policies.schema import load_policy
+
+    detector = Detector(load_policy(), all_types=True)
+    first, second = "ping 10.1.2.3 and go home now", "go home now and ping 10.9.8.7"
+    assert len(first) == len(second)
+    for text, address in ((first, "10.1.2.3"), (second, "10.9.8.7")):
+        found = {text[s.start : s.end] for s in detector.detect(text, acting_only=False)}
+        assert address in found
