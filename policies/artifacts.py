@@ -3,29 +3,55 @@
 Presidio asks the spaCy vocabulary whether each token's lemma is a stop word or
 punctuation, token by token; an agent's tool output repeats the same few thousand words,
 so deciding each distinct lemma once gives the same keyword list for a fraction of the
-lookups.
+lookups. The decisions are kept across texts too (per NLP engine, bounded): they depend
+on the lemma's string alone, and new prose is mostly words seen before.
 """
 
 from __future__ import annotations
 
-from presidio_analyzer.nlp_engine import NlpArtifacts
+import threading
+import weakref
+
+from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+from spacy.attrs import IS_PUNCT, IS_STOP
+
+# Lemmas whose decision is remembered per engine; past it the memory starts again (a
+# vocabulary of common words refills it within a few texts).
+MAX_REMEMBERED = 50_000
+
+_DECISIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_DECISIONS_LOCK = threading.Lock()
 
 
 class LeanArtifacts(NlpArtifacts):
-    """`NlpArtifacts` whose keyword list is computed with one decision per distinct lemma."""
+    """`NlpArtifacts` whose keyword list is computed with one decision per distinct lemma.
+    `masks` holds what several recognizers derive from the same text (`policies/runs.py`)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.masks: dict[str, str] = {}
 
     @staticmethod
     def set_keywords(nlp_engine, lemmas: list[str], language: str) -> list[str]:
         if not nlp_engine:
             return []
-        parts_of: dict[str, list[str]] = {}
+        parts_of = remembered(nlp_engine, language)
         keywords: list[str] = []
         for lemma in lemmas:
             parts = parts_of.get(lemma)
             if parts is None:
+                if len(parts_of) >= MAX_REMEMBERED:
+                    parts_of.clear()
                 parts = parts_of[lemma] = _keyword_parts(nlp_engine, lemma, language)
             keywords += parts
         return keywords
+
+
+def remembered(nlp_engine, language: str) -> dict[str, list[str]]:
+    """The engine's remembered decisions for `language` (lemma → its keyword parts)."""
+    with _DECISIONS_LOCK:
+        per_language = _DECISIONS.setdefault(nlp_engine, {})
+        return per_language.setdefault(language, {})
 
 
 def _keyword_parts(nlp_engine, lemma: str, language: str) -> list[str]:
@@ -33,6 +59,28 @@ def _keyword_parts(nlp_engine, lemma: str, language: str) -> list[str]:
     # split at colons (so `user:maria` offers both words as context).
     if lemma in ("-PRON-", "be"):
         return []
-    if nlp_engine.is_stopword(lemma, language) or nlp_engine.is_punct(lemma, language):
+    if _stop_or_punct(nlp_engine, lemma, language):
         return []
     return lemma.lower().split(":")
+
+
+def _stop_or_punct(nlp_engine, lemma: str, language: str) -> bool:
+    """Presidio's `is_stopword(lemma) or is_punct(lemma)`, without adding a lexeme.
+
+    Presidio reads the flags of `vocab[lemma]`, which creates the lexeme if the vocabulary
+    lacks it (running all ~20 attribute getters and keeping it for the process); a new
+    lexeme's flags are exactly its getters' answers (`Vocab._new_lexeme`), so for a string
+    not in the vocabulary the two getters give the same answer.
+    """
+    engine_type = type(nlp_engine)
+    if (
+        engine_type.is_stopword is not SpacyNlpEngine.is_stopword
+        or engine_type.is_punct is not SpacyNlpEngine.is_punct
+    ):
+        return nlp_engine.is_stopword(lemma, language) or nlp_engine.is_punct(lemma, language)
+    vocab = nlp_engine.nlp[language].vocab
+    getters = vocab.lex_attr_getters or {}
+    if lemma in vocab or IS_STOP not in getters or IS_PUNCT not in getters:
+        lexeme = vocab[lemma]
+        return bool(lexeme.is_stop or lexeme.is_punct)
+    return bool(getters[IS_STOP](lemma) or getters[IS_PUNCT](lemma))

@@ -26,15 +26,11 @@ from presidio_analyzer.predefined_recognizers import (
     CryptoRecognizer,
     DateRecognizer,
     IbanRecognizer,
-    IpRecognizer,
     MacAddressRecognizer,
-    MedicalLicenseRecognizer,
     UkNinoRecognizer,
     UrlRecognizer,
     UsBankRecognizer,
     UsItinRecognizer,
-    UsLicenseRecognizer,
-    UsPassportRecognizer,
     UsSsnRecognizer,
 )
 from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
@@ -53,6 +49,12 @@ from .recognizers import (
     ContextualNhsRecognizer,
     custom_recognizers,
     project_recognizers,
+)
+from .runs import (
+    RunIpRecognizer,
+    RunMedicalLicenseRecognizer,
+    RunUsLicenseRecognizer,
+    RunUsPassportRecognizer,
 )
 from .schema import Policy
 from .scripts import ScriptNameRecognizer
@@ -208,13 +210,13 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
         IbanRecognizer(),
         UsSsnRecognizer(),
         UsItinRecognizer(),
-        UsPassportRecognizer(),
-        UsLicenseRecognizer(),
+        RunUsPassportRecognizer(),
+        RunUsLicenseRecognizer(),
         UsBankRecognizer(),
         ContextualNhsRecognizer(),
-        MedicalLicenseRecognizer(),
+        RunMedicalLicenseRecognizer(),
         CryptoRecognizer(),
-        IpRecognizer(),
+        RunIpRecognizer(),
         UrlRecognizer(),
         DateRecognizer(),
         MacAddressRecognizer(),
