@@ -67,41 +67,31 @@ def scan_runs(
     )
 
 
-class RunUsLicenseRecognizer(UsLicenseRecognizer):
-    """`UsLicenseRecognizer` scanning only whitespace-free runs with a digit."""
+class _RunScan(PatternRecognizer):
+    """A stock pattern recognizer (named as Presidio names it) scanning only the runs that
+    hold a `needed` character."""
+
+    needed: re.Pattern[str]
+    stock_name: str
 
     def __init__(self) -> None:
-        super().__init__(name="UsLicenseRecognizer")
+        super().__init__(name=self.stock_name)  # type: ignore[call-arg]  # a stock subclass
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-        return scan_runs(self, _DIGIT, text, entities, nlp_artifacts, regex_flags)
+        return scan_runs(self, self.needed, text, entities, nlp_artifacts, regex_flags)
 
 
-class RunUsPassportRecognizer(UsPassportRecognizer):
-    """`UsPassportRecognizer` scanning only whitespace-free runs with a digit."""
-
-    def __init__(self) -> None:
-        super().__init__(name="UsPassportRecognizer")
-
-    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-        return scan_runs(self, _DIGIT, text, entities, nlp_artifacts, regex_flags)
+class RunUsLicenseRecognizer(_RunScan, UsLicenseRecognizer):
+    needed, stock_name = _DIGIT, "UsLicenseRecognizer"
 
 
-class RunMedicalLicenseRecognizer(MedicalLicenseRecognizer):
-    """`MedicalLicenseRecognizer` scanning only whitespace-free runs with a digit."""
-
-    def __init__(self) -> None:
-        super().__init__(name="MedicalLicenseRecognizer")
-
-    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-        return scan_runs(self, _DIGIT, text, entities, nlp_artifacts, regex_flags)
+class RunUsPassportRecognizer(_RunScan, UsPassportRecognizer):
+    needed, stock_name = _DIGIT, "UsPassportRecognizer"
 
 
-class RunIpRecognizer(IpRecognizer):
-    """`IpRecognizer` scanning only whitespace-free runs with a digit or a colon."""
+class RunMedicalLicenseRecognizer(_RunScan, MedicalLicenseRecognizer):
+    needed, stock_name = _DIGIT, "MedicalLicenseRecognizer"
 
-    def __init__(self) -> None:
-        super().__init__(name="IpRecognizer")
 
-    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-        return scan_runs(self, _DIGIT_OR_COLON, text, entities, nlp_artifacts, regex_flags)
+class RunIpRecognizer(_RunScan, IpRecognizer):
+    needed, stock_name = _DIGIT_OR_COLON, "IpRecognizer"
