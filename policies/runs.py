@@ -75,7 +75,9 @@ class _RunScan(PatternRecognizer):
     stock_name: str
 
     def __init__(self) -> None:
-        super().__init__(name=self.stock_name)  # type: ignore[call-arg]  # a stock subclass
+        # The next class in the MRO is the stock recognizer, whose arguments all have
+        # defaults; mypy sees PatternRecognizer's.
+        super().__init__(name=self.stock_name)  # type: ignore[call-arg]
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
         return scan_runs(self, self.needed, text, entities, nlp_artifacts, regex_flags)
