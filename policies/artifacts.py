@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
+from typing import Any
 
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 from spacy.attrs import IS_PUNCT, IS_STOP
@@ -45,6 +47,39 @@ class LeanArtifacts(NlpArtifacts):
                 parts = parts_of[lemma] = _keyword_parts(nlp_engine, lemma, language)
             keywords += parts
         return keywords
+
+
+class PendingArtifacts(LeanArtifacts):
+    """Artifacts whose entities are still being found (by NER in another process) while
+    the pattern recognizers read the tokens: the first read of `entities` or `scores`
+    waits for them."""
+
+    def __init__(self, entities: Callable[[], tuple[list[Any], list[float]]], **kwargs) -> None:
+        self._pending: Callable[[], tuple[list[Any], list[float]]] | None = entities
+        super().__init__(entities=[], scores=[], **kwargs)
+
+    @property
+    def entities(self) -> list[Any]:
+        self._settle()
+        return self._entities
+
+    @entities.setter
+    def entities(self, value: list[Any]) -> None:
+        self._entities = value
+
+    @property
+    def scores(self) -> list[float]:
+        self._settle()
+        return self._scores
+
+    @scores.setter
+    def scores(self, value: list[float]) -> None:
+        self._scores = value
+
+    def _settle(self) -> None:
+        if self._pending is not None:  # cleared only once found: a failure fails every read
+            self._entities, self._scores = self._pending()
+            self._pending = None
 
 
 def remembered(nlp_engine, language: str) -> dict[str, list[str]]:

@@ -12,13 +12,14 @@ import copy
 import hashlib
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import Any, Literal
 
 from cachetools import LRUCache
 from phonenumbers.re_util import enable_pattern_cache
-from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry
+from presidio_analyzer import AnalyzerEngine, PatternRecognizer
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
@@ -38,10 +39,12 @@ from spacy.tokens import Doc
 from spacy.tokens import Span as SpacySpan
 
 from .addressing import AddressedNameRecognizer
-from .artifacts import LeanArtifacts
-from .engine import LeanAnalyzerEngine
+from .artifacts import PendingArtifacts
+from .engine import LeanAnalyzerEngine, NerLastRegistry
 from .identifiers import identifier_recognizers
 from .names import PersonSpacyRecognizer
+from .ner_process import Entities, NerProcess
+from .ner_worker import MAX_TEXT, NOT_FOR_NER
 from .normalize import normalize
 from .numbers import number_recognizers
 from .phones import FastPhoneRecognizer
@@ -90,9 +93,8 @@ NER_IGNORED = [
     "QUANTITY",
     "WORK_OF_ART",
 ]
-# The pipes NER does not need (en_core_web_sm's ner has its own tok2vec).
-NOT_FOR_NER = ["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"]
-MAX_TEXT = 5_000_000
+# "process": spaCy's NER runs in a worker process while the pattern recognizers run here.
+NerIsolation = Literal["process", "inline"]
 PRESIDIO_FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE
 
 
@@ -152,43 +154,69 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
 
     Tokens and lemmas (what context words and the project's recognizers read) still cover
     the whole text; entities come from NER over `segments.ner_view`, which keeps offsets.
+    With `ner` (a worker process) the text goes to NER first and its entities are read when
+    a recognizer asks for them; the registry runs those recognizers last.
     """
+
+    ner: NerProcess | None = None
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         view = ner_view(text)
+        nlp = self.get_nlp(language)
+        if self.ner is not None:
+            pending = self.ner.submit(text if view is None else view)
+            doc = _lowercase_lemmas(nlp.make_doc(text))
+            return self._doc_to_nlp_artifact(doc, language, lambda: pending.result())
         if view is None:
             return super().process_text(text, language)
-        nlp = self.get_nlp(language)
         doc = _lowercase_lemmas(nlp.make_doc(text))
         seen = view_doc(doc, text, view) or nlp.make_doc(view)
-        ents: list[SpacySpan] = []
-        for ent in nlp(seen, disable=["cogate_lemmas"]).ents:
-            span = doc.char_span(ent.start_char, ent.end_char, ent.label_, alignment_mode="expand")
-            if span is not None and (not ents or span.start >= ents[-1].end):
-                ents.append(span)
-        doc.ents = ents
-        return self._doc_to_nlp_artifact(doc, language)
+        ents = nlp(seen, disable=["cogate_lemmas"]).ents
+        found = [(ent.start_char, ent.end_char, ent.label_) for ent in ents]
+        return self._doc_to_nlp_artifact(doc, language, lambda: found)
 
-    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+    def _doc_to_nlp_artifact(
+        self, doc: Doc, language: str, found: Callable[[], Entities] | None = None
+    ) -> NlpArtifacts:
+        """Artifacts over `doc`: its own entities, or those `found` (character offsets of a
+        view of the same text) gives when first asked for."""
+
+        def entities() -> tuple[list[SpacySpan], list[float]]:
+            if found is not None:
+                doc.ents = _aligned(doc, found())
+            return self._get_updated_entities(
+                self._get_entities(doc), self._get_scores_for_entities(doc)
+            )
+
         # Presidio's version builds a Token object per token twice; arrays are much cheaper.
         lemmas, starts = doc.to_array([LEMMA, IDX]).T.tolist() if len(doc) else ([], [])
         strings = doc.vocab.strings
-        entities, scores = self._get_updated_entities(
-            self._get_entities(doc), self._get_scores_for_entities(doc)
-        )
-        return LeanArtifacts(
+        return PendingArtifacts(
             entities=entities,
             tokens=doc,
             tokens_indices=starts,
             lemmas=[strings[h] for h in lemmas],
             nlp_engine=self,
             language=language,
-            scores=scores,
         )
 
 
-def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> AnalyzerEngine:
-    """Presidio's predefined recognizers (offline email), cogate's own, one spaCy pipeline."""
+def _aligned(doc: Doc, found: Entities) -> list[SpacySpan]:
+    """Entities found in a view of `doc`'s text, as spans of `doc` (a token the view cut
+    is taken whole; one overlapping the entity before it is dropped)."""
+    ents: list[SpacySpan] = []
+    for start, end, label in found:
+        span = doc.char_span(start, end, label, alignment_mode="expand")
+        if span is not None and (not ents or span.start >= ents[-1].end):
+            ents.append(span)
+    return ents
+
+
+def build_analyzer(
+    spacy_model: str, phone_regions: tuple[str, ...], ner: NerIsolation = "inline"
+) -> AnalyzerEngine:
+    """Presidio's predefined recognizers (offline email), cogate's own, one spaCy pipeline;
+    with `ner="process"` its NER runs in a worker process beside the recognizers."""
     # libphonenumber's metadata patterns overflow the re module's cache and were compiled
     # again on every request; keep them (a bounded set) compiled for the process.
     enable_pattern_cache()
@@ -199,6 +227,8 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
         ),
     )
     nlp_engine.nlp = {"en": load_spacy(spacy_model)}  # type: ignore[assignment]  # loaded here: Presidio would download
+    if ner == "process":
+        nlp_engine.ner = NerProcess(spacy_package(spacy_model))
     recognizers = [
         PersonSpacyRecognizer(
             supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"],
@@ -232,7 +262,7 @@ def build_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> Analyzer
     ours: list[Any] = [*project_recognizers(), *secret_recognizers(), *number_recognizers()]
     ours += [*identifier_recognizers(), ScriptNameRecognizer(), AddressedNameRecognizer()]
     recognizers += ours
-    registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
+    registry = NerLastRegistry(recognizers=recognizers, supported_languages=["en"])
     return LeanAnalyzerEngine(
         registry=registry,
         nlp_engine=nlp_engine,
@@ -326,16 +356,18 @@ class LeanContextEnhancer(LemmaContextAwareEnhancer):
         return ends
 
 
-_ANALYZERS: dict[tuple[str, tuple[str, ...]], AnalyzerEngine] = {}
+_ANALYZERS: dict[tuple[str, tuple[str, ...], str], AnalyzerEngine] = {}
 _ANALYZERS_LOCK = threading.Lock()
 
 
-def shared_analyzer(spacy_model: str, phone_regions: tuple[str, ...]) -> AnalyzerEngine:
-    """One analyzer per (pipeline, regions) for the whole process."""
-    key = (spacy_model, tuple(phone_regions))
+def shared_analyzer(
+    spacy_model: str, phone_regions: tuple[str, ...], ner: NerIsolation = "inline"
+) -> AnalyzerEngine:
+    """One analyzer per (pipeline, regions, NER isolation) for the whole process."""
+    key = (spacy_model, tuple(phone_regions), ner)
     with _ANALYZERS_LOCK:
         if key not in _ANALYZERS:
-            _ANALYZERS[key] = build_analyzer(spacy_model, key[1])
+            _ANALYZERS[key] = build_analyzer(spacy_model, key[1], ner)
         return _ANALYZERS[key]
 
 
@@ -371,10 +403,15 @@ class Detector:
     """Everything a policy detects in a text, after its thresholds and allow list."""
 
     def __init__(
-        self, policy: Policy, cache: AnalysisCache | None = None, *, all_types: bool = False
+        self,
+        policy: Policy,
+        cache: AnalysisCache | None = None,
+        *,
+        all_types: bool = False,
+        ner: NerIsolation = "inline",
     ) -> None:
         self.policy = policy
-        self.analyzer = shared_analyzer(policy.spacy_model, tuple(policy.phone_regions))
+        self.analyzer = shared_analyzer(policy.spacy_model, tuple(policy.phone_regions), ner)
         self.custom = custom_recognizers(policy.custom)
         self.cache = cache if cache is not None else AnalysisCache()
         entities = set(self.analyzer.get_supported_entities("en"))

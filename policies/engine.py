@@ -1,4 +1,5 @@
-"""Presidio's AnalyzerEngine with its per-recognizer regrouping of results done in one pass.
+"""Presidio's AnalyzerEngine with its per-recognizer regrouping of results done in one pass,
+and a registry that names recognizers in a fixed order, the readers of NER's entities last.
 
 Before context enhancement Presidio splits all results into "this recognizer's" and
 "everyone else's" once per recognizer (two scans of every result for each of ~40
@@ -11,13 +12,36 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
+from presidio_analyzer import (
+    AnalyzerEngine,
+    EntityRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 _ID = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
 
 
 def _overrides_hook(recognizer: EntityRecognizer) -> bool:
     return type(recognizer).enhance_using_context is not EntityRecognizer.enhance_using_context
+
+
+def reads_entities(recognizer: EntityRecognizer) -> bool:
+    """Whether `recognizer` reads the NLP artifacts' entities (spaCy's NER)."""
+    return isinstance(recognizer, SpacyRecognizer) or getattr(recognizer, "reads_entities", False)
+
+
+class NerLastRegistry(RecognizerRegistry):
+    """Presidio's registry, answering in its own list's order (Presidio's answer is a set's,
+    which varies between processes) with the recognizers that read NER's entities last: the
+    others run while NER is still at work in its own process."""
+
+    def get_recognizers(self, language, entities=None, all_fields=False, ad_hoc_recognizers=None):
+        found = super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
+        listed = [*self.recognizers, *(ad_hoc_recognizers or [])]
+        position = {id(recognizer): index for index, recognizer in enumerate(listed)}
+        return sorted(found, key=lambda r: (reads_entities(r), position[id(r)]))
 
 
 class LeanAnalyzerEngine(AnalyzerEngine):

@@ -69,8 +69,11 @@ _INVISIBLE_RE = re.compile(
 
 # Unicode dashes and minus signs (NFKC keeps U+2010..U+2015 and U+2212) become `-`, one
 # character for one, so `4111–1111–1111–1111` meets the card and SSN rules.
+# A lone surrogate (what JSON's "\udc80" decodes to) becomes U+FFFD: spaCy cannot encode it,
+# and the whole request was refused.
 _DASHES = str.maketrans(
     dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63", "-")
+    | dict.fromkeys(range(0xD800, 0xE000), "\ufffd")
 )
 
 

@@ -77,7 +77,9 @@ class Privacy:
         with self._detectors_lock:
             detector = self._detectors.get(key)
             if detector is None:
-                detector = self._detectors[key] = Detector(policy, self.cache)
+                detector = self._detectors[key] = Detector(
+                    policy, self.cache, ner=self.settings.ner_isolation
+                )
             return detector
 
     def private_spans(self, ex: Exchange, text: str) -> list[tuple[str, int, int]]:
@@ -90,7 +92,9 @@ class Privacy:
         with self._detectors_lock:
             detector = self._detectors.get(key)
             if detector is None:
-                detector = self._detectors[key] = Detector(policy, self.cache, all_types=True)
+                detector = self._detectors[key] = Detector(
+                    policy, self.cache, all_types=True, ner=self.settings.ner_isolation
+                )
         return [(s.entity_type, s.start, s.end) for s in detector.detect(text, acting_only=False)]
 
     def destination_host(self, ex: Exchange) -> str:

@@ -1,0 +1,228 @@
+"""The gateway's side of spaCy NER's worker process (`policies/ner_worker.py`).
+
+A text is sent before the pattern recognizers start and its entities are read when the
+spaCy recognizer needs them, so the two run at once on two cores. When the worker dies,
+the death is logged and the text goes to a new worker; if that one dies too (a text that
+crashes spaCy), the request is refused (503, nothing forwarded: detection did not finish).
+
+Calls come from one analysis at a time (the detector's lock); a lock here as well keeps
+one text on the socket pair at a time whatever the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from cogate.core.errors import GatewayError
+
+log = logging.getLogger("cogate.policies.ner")
+
+WORKER_SCRIPT = Path(__file__).with_name("ner_worker.py")
+Entities = list[tuple[int, int, str]]
+
+
+class NerUnavailable(GatewayError):
+    """The NER worker died or could not load the spaCy pipeline."""
+
+    status = 503
+    type = "cogate_error"
+    code = "detection_unavailable"
+
+
+class Pending:
+    """One text's entities, on their way from the worker."""
+
+    def __init__(self, owner: NerProcess, text: bytes) -> None:
+        self._owner, self.text = owner, text
+        self._conn: Connection | None = None
+        self.sent = 0  # to how many workers
+        self._entities: Entities | None = None
+
+    def result(self) -> Entities:
+        """The entities (waits for them); NerUnavailable if the worker died meanwhile."""
+        if self._entities is None:
+            self._entities = self._owner._collect(self)
+        return self._entities
+
+
+class NerProcess:
+    """One worker process for one spaCy pipeline, started at once and after a death."""
+
+    def __init__(self, package: str, *, load_timeout: float = 120.0, retries: int = 1) -> None:
+        self.package = package
+        self.load_timeout = load_timeout
+        self.retries = retries  # new workers a text is sent to after its worker died
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._conn: Connection | None = None
+        self._ready = False
+        self._waiting: Pending | None = None  # sent, reply not read yet
+        self.starts = 0
+        self.deaths = 0
+        self.last_death = ""
+        self._start()  # loading takes a second or two: begin before the first request
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def status(self) -> dict[str, Any]:
+        """What /cogate/health says about the worker."""
+        state = {"pid": self.pid, "starts": self.starts, "deaths": self.deaths}
+        return state | ({"last_death": self.last_death} if self.last_death else {})
+
+    def submit(self, text: str) -> Pending:
+        """Send `text` to the worker; its entities come from the returned `Pending`."""
+        with self._lock:
+            if self._waiting is not None:  # a reply nobody asked for: read it off the socket
+                # That text's request no longer waits for it; a dead worker is replaced below.
+                with contextlib.suppress(NerUnavailable):
+                    self._read(self._waiting)
+            pending = Pending(self, text.encode("utf-8", "surrogatepass"))
+            self._send(pending)
+            return pending
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the worker: close its socket (it leaves its loop), kill it if it lingers."""
+        with self._lock:
+            conn, proc, self._conn, self._proc = self._conn, self._proc, None, None
+            self._waiting = None
+        if conn is not None:
+            conn.close()
+        if proc is not None:
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    # Inside ------------------------------------------------------------------------------
+
+    def _collect(self, pending: Pending) -> Entities:
+        with self._lock:
+            return self._read(pending)
+
+    def _read(self, pending: Pending) -> Entities:
+        if pending._entities is not None:
+            return pending._entities
+        if pending is not self._waiting or pending._conn is not self._conn:
+            raise NerUnavailable(
+                "the NER worker process ended while reading this request's text; the "
+                "request was refused and the next one starts a new worker"
+            )
+        self._waiting = None
+        try:
+            reply = json.loads(pending._conn.recv_bytes())
+        except (EOFError, OSError):
+            died = self._died("reading a text")
+            if pending.sent > self.retries:
+                raise died from None
+            # Killed from outside, or dead before the text arrived: a new worker reads it.
+            # A text that kills spaCy itself kills that one too, and is refused.
+            self._send(pending)
+            return self._read(pending)
+        if reply and reply[0] == "error":
+            raise NerUnavailable(f"spaCy NER failed on this request's text ({reply[1]})")
+        pending._entities = [(start, end, label) for start, end, label in reply]
+        return pending._entities
+
+    def _send(self, pending: Pending) -> None:
+        conn = self._live()
+        pending.sent += 1
+        try:
+            conn.send_bytes(pending.text)
+        except OSError:
+            died = self._died("receiving a text")
+            if pending.sent > self.retries:
+                raise died from None
+            self._send(pending)
+            return
+        pending._conn, self._waiting = conn, pending
+
+    def _live(self) -> Connection:
+        if self._proc is not None and self._proc.poll() is not None:
+            self._died("idle")  # died between requests: say so before replacing it
+        if self._conn is None:
+            self._start()
+        assert self._conn is not None
+        if not self._ready:
+            self._await_ready(self._conn)
+        return self._conn
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair()
+        # -P: the script's folder (policies/) must not shadow modules spaCy imports
+        argv = [sys.executable, "-P", str(WORKER_SCRIPT), str(theirs.fileno()), self.package]
+        with theirs:
+            self._proc = subprocess.Popen(
+                argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True
+            )
+        self._conn = Connection(ours.detach())
+        self._ready = False
+        self.starts += 1
+
+    def _await_ready(self, conn: Connection) -> None:
+        if not conn.poll(self.load_timeout):
+            self._died("loading the pipeline")
+            raise NerUnavailable(
+                f"the NER worker did not load {self.package} within {self.load_timeout:.0f} s"
+            )
+        try:
+            reply = json.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            raise self._died("loading the pipeline") from None
+        if reply[0] != "ready":
+            self._died("loading the pipeline")
+            raise NerUnavailable(
+                f"the NER worker could not load the spaCy pipeline {self.package} ({reply[1]})"
+            )
+        self._ready = True
+        assert self._proc is not None
+        log.info("NER worker pid %d serving %s", self._proc.pid, self.package)
+
+    def _died(self, doing: str) -> NerUnavailable:
+        """Record and log the worker's death; returns the error for the request it served."""
+        proc, conn, self._proc, self._conn = self._proc, self._conn, None, None
+        self._waiting = None
+        if conn is not None:
+            conn.close()
+        code: int | None = None
+        if proc is not None:
+            try:
+                code = proc.wait(5.0)
+            except subprocess.TimeoutExpired:  # its socket broke but it lives: end it
+                proc.kill()
+                code = proc.wait()
+        how = _ended(code)
+        self.deaths += 1
+        self.last_death = f"{how} while {doing}"
+        log.error(
+            "NER worker (pid %s) died with %s while %s; the gateway keeps serving and the "
+            "next text starts a new worker. Its stack, if spaCy crashed, is above in this log.",
+            proc.pid if proc else "?",
+            how,
+            doing,
+        )
+        return NerUnavailable(
+            f"the NER worker process died with {how} while {doing}; this request was refused "
+            "(nothing was forwarded) and the next one starts a new worker"
+        )
+
+
+def _ended(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            pass
+    return f"exit code {code}"
