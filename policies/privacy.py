@@ -82,6 +82,12 @@ class Privacy:
                 )
             return detector
 
+    def detection_status(self) -> dict[str, Any]:
+        """What /cogate/health says about detection: where NER runs, and its worker."""
+        ner = self.detector(self.policy).analyzer.nlp_engine.ner
+        worker = {"ner_worker": ner.status()} if ner is not None else {}
+        return {"ner_isolation": self.settings.ner_isolation} | worker
+
     def private_spans(self, ex: Exchange, text: str) -> list[tuple[str, int, int]]:
         """Entities of every type the engine knows in a private-context text (types the
         policy keeps included: an employer named in a profile must not leave either)."""

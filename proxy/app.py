@@ -88,7 +88,13 @@ def create_app(
     async def health(request: Request) -> dict[str, Any]:
         pipeline: Pipeline | None = getattr(request.app.state, "pipeline", None)
         serving = pipeline.local_status() if pipeline is not None else {}
-        return {"status": "ok", "version": __version__, "local_model": local.as_dict() | serving}
+        detection = pipeline.detection_status() if pipeline is not None else {}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "local_model": local.as_dict() | serving,
+            "detection": detection,
+        }
 
     return app
 

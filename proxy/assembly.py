@@ -64,6 +64,9 @@ async def assemble_pipeline(
     collab = build_collab(settings, engine, model=model)
     metrics.queue_depth = lambda: collab.model.in_use
     metrics.worker_deaths(lambda: collab.model.status().get("worker", {}).get("deaths", 0))
+    # Detection's health: a sanitizer without a NER worker (another Sanitizer) reports none.
+    detection_status = getattr(engine, "detection_status", dict)
+    metrics.ner_worker_deaths(lambda: detection_status().get("ner_worker", {}).get("deaths", 0))
     forward = ForwardRunner(settings.max_sse_event_bytes)
     modes: dict[str, Runner] = {
         "passthrough": forward,
@@ -87,6 +90,7 @@ async def assemble_pipeline(
             stage_budget_s=settings.stage_budget_s,
             metrics=metrics,
             local_status=collab.model.status,
+            detection_status=detection_status,
         )
     finally:
         await collab.aclose()

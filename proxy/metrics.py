@@ -55,6 +55,11 @@ class Metrics:
             "Times the local model's worker process died (a crash fails one request).",
             registry=self.registry,
         )
+        self._ner_deaths = Gauge(
+            "cogate_ner_worker_deaths",
+            "Times spaCy NER's worker process died (its text goes to a new worker once).",
+            registry=self.registry,
+        )
 
     @property
     def queue_depth(self) -> Callable[[], int] | None:
@@ -69,6 +74,10 @@ class Metrics:
     def worker_deaths(self, read: Callable[[], int]) -> None:
         """Where the local model worker's death count is read at every scrape."""
         self._deaths.set_function(read)
+
+    def ner_worker_deaths(self, read: Callable[[], int]) -> None:
+        """Where the NER worker's death count is read at every scrape."""
+        self._ner_deaths.set_function(read)
 
     def request(self, mode: str, status: int, destination: str, identity: str = "") -> None:
         self._requests.labels(mode, str(status), destination, identity).inc()

@@ -234,10 +234,13 @@ class Pipeline:
         stage_budget_s: float = 30.0,
         metrics: Metrics | None = None,
         local_status: Callable[[], dict[str, Any]] | None = None,
+        detection_status: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.gate = gate
-        # What the local model's runtime says while serving (its worker process), for health.
+        # What the local model's runtime and detection say while serving (their worker
+        # processes), for health.
         self.local_status = local_status or dict
+        self.detection_status = detection_status or dict
         self.stages = [(step[0], step[1], step[2] if len(step) > 2 else always) for step in stages]
         # Asked once here rather than for every request (inspect's checks are not free).
         self._async = {id(stage): _is_async(stage) for _, stage, _ in self.stages}

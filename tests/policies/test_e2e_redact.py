@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import signal
 from collections.abc import Iterator
 
+import httpx
 import openai
 import pytest
 
@@ -172,3 +175,26 @@ def test_blocked_request_leaves_nothing(gateway, tmp_path, llama_upstream) -> No
             )
         assert "CREDIT_CARD" in str(info.value) and "4111" not in str(info.value)
         assert recording.requests == []
+
+
+def test_names_are_found_by_the_ner_worker_and_a_killed_one_is_replaced(
+    gateway, client, recording
+) -> None:
+    root = gateway[0].removesuffix("/v1")
+    detection = httpx.get(f"{root}/cogate/health", trust_env=False).json()["detection"]
+    assert detection["ner_isolation"] == "process"
+    victim = detection["ner_worker"]["pid"]
+    os.kill(victim, signal.SIGKILL)
+    # The next request is served (its text read by a new worker) and redacted.
+    private = "Thaddeus Okonkwo-Ferreira"
+    client.chat.completions.create(
+        model="smollm2",
+        max_tokens=4,
+        messages=[{"role": "user", "content": f"Write a haiku for {private}, after the kill."}],
+    )
+    sent = recording.sent()
+    assert "Thaddeus" not in sent and "Okonkwo" not in sent and "[PERSON_" in sent
+    worker = httpx.get(f"{root}/cogate/health", trust_env=False).json()["detection"]["ner_worker"]
+    assert worker["deaths"] == 1 and worker["pid"] not in (None, victim)
+    metrics = httpx.get(f"{root}/cogate/metrics", trust_env=False).text
+    assert "cogate_ner_worker_deaths 1.0" in metrics
