@@ -166,7 +166,7 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
         if self.ner is not None:
             pending = self.ner.submit(text if view is None else view)
             doc = _lowercase_lemmas(nlp.make_doc(text))
-            return self._doc_to_nlp_artifact(doc, language, lambda: pending.result())
+            return self._doc_to_nlp_artifact(doc, language, pending.result)
         if view is None:
             return super().process_text(text, language)
         doc = _lowercase_lemmas(nlp.make_doc(text))
