@@ -50,12 +50,12 @@ TARGETS = {
 
 def cogate_engine():
     from cogate.core.settings import Settings
-    from cogate.policies.detect import Detector
+    from cogate.policies.detect import Detector, ner_isolation
     from cogate.policies.schema import load_policy
 
     policy = load_policy()
     # Measure every type, kept ones too; NER where the gateway runs it (COGATE_NER_ISOLATION).
-    detector = Detector(policy, all_types=True, ner=Settings().ner_isolation)
+    detector = Detector(policy, all_types=True, ner=ner_isolation(Settings().ner_isolation))
 
     def spans(text: str) -> list[tuple[str, int, int]]:
         # What the policy acts on: thresholds applied, overlapping spans merged.

@@ -58,9 +58,10 @@ class Settings(BaseSettings):
     # instead of ending the gateway; "thread": in this process (offline tools).
     local_isolation: Literal["process", "thread"] = "process"
 
-    # "process": spaCy's NER runs in a worker process beside the pattern recognizers (about a
-    # third less latency on new prose when a second core is free); "inline": in this process.
-    ner_isolation: Literal["process", "inline"] = "process"
+    # "process": spaCy's NER runs in a worker process beside the pattern recognizers (less
+    # latency when a second core is free); "inline": in this process; "auto": process when
+    # the gateway may use two cores or more.
+    ner_isolation: Literal["auto", "process", "inline"] = "auto"
 
     # Intercepted host -> upstream base URL; the gateway forwards only to these and `upstream`.
     intercept_upstreams: dict[str, str] = Field(default_factory=dict)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import copy
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -95,6 +96,16 @@ NER_IGNORED = [
 ]
 # "process": spaCy's NER runs in a worker process while the pattern recognizers run here.
 NerIsolation = Literal["process", "inline"]
+
+
+def ner_isolation(choice: str) -> NerIsolation:
+    """Where NER runs for a setting: `auto` is a worker process when this process may use
+    two cores or more (on one core the worker could only add its hand-offs)."""
+    if choice == "process" or choice == "inline":
+        return choice
+    return "process" if len(os.sched_getaffinity(0)) > 1 else "inline"
+
+
 PRESIDIO_FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE
 
 

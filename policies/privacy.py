@@ -24,7 +24,7 @@ from cogate.core.settings import Settings
 from cogate.core.surface import continues, holds_credentials
 
 from .chains import UNKNOWN_FLOOR, StoredIdsBackend, open_stored_ids
-from .detect import AnalysisCache, Detector
+from .detect import AnalysisCache, Detector, ner_isolation
 from .labels import LabelGuard
 from .redact import Outcome, Redaction
 from .restore import Restorer
@@ -39,6 +39,7 @@ class Privacy:
         self.settings = settings
         self.policy = load_policy(settings.policy)
         self.cache = AnalysisCache()
+        self.ner = ner_isolation(settings.ner_isolation)
         self.vaults: VaultBackend = open_vaults(settings)
         self.stored: StoredIdsBackend = open_stored_ids(self.vaults)
         self._detectors: dict[str, Detector] = {}
@@ -77,16 +78,14 @@ class Privacy:
         with self._detectors_lock:
             detector = self._detectors.get(key)
             if detector is None:
-                detector = self._detectors[key] = Detector(
-                    policy, self.cache, ner=self.settings.ner_isolation
-                )
+                detector = self._detectors[key] = Detector(policy, self.cache, ner=self.ner)
             return detector
 
     def detection_status(self) -> dict[str, Any]:
         """What /cogate/health says about detection: where NER runs, and its worker."""
         ner = self.detector(self.policy).analyzer.nlp_engine.ner
         worker = {"ner_worker": ner.status()} if ner is not None else {}
-        return {"ner_isolation": self.settings.ner_isolation} | worker
+        return {"ner_isolation": self.ner} | worker
 
     def private_spans(self, ex: Exchange, text: str) -> list[tuple[str, int, int]]:
         """Entities of every type the engine knows in a private-context text (types the
@@ -99,7 +98,7 @@ class Privacy:
             detector = self._detectors.get(key)
             if detector is None:
                 detector = self._detectors[key] = Detector(
-                    policy, self.cache, all_types=True, ner=self.settings.ner_isolation
+                    policy, self.cache, all_types=True, ner=self.ner
                 )
         return [(s.entity_type, s.start, s.end) for s in detector.detect(text, acting_only=False)]
 

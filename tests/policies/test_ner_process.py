@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cogate.policies.detect import Detector, spacy_package
+from cogate.policies.detect import Detector, ner_isolation, spacy_package
 from cogate.policies.engine import reads_entities
 from cogate.policies.ner_process import NerProcess, NerUnavailable
 from cogate.policies.schema import load_policy
@@ -170,3 +170,12 @@ def test_a_request_whose_worker_died_is_refused_and_the_next_is_served(privacy) 
     privacy.sanitize(ex)
     assert ex.outbound_body is not None and b"Grace" not in ex.outbound_body
     assert ner.pid not in (None, victim)
+
+
+def test_auto_runs_ner_in_a_worker_only_with_a_second_core(monkeypatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert ner_isolation("auto") == "inline"
+    assert ner_isolation("process") == "process"  # asked for: given
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert ner_isolation("auto") == "process"
+    assert ner_isolation("inline") == "inline"
