@@ -46,6 +46,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.headers: list[tuple[bytes, bytes]] = []
         self.headers_done = False
         self.complete = False
+        self.keep_alive = False
         self.received = False  # any byte of this answer arrived
         self.chunks: deque[bytes] = deque()
         self.buffered = 0
@@ -136,6 +137,7 @@ class UpstreamConnection(asyncio.Protocol):
             self.reason, self.headers = b"", []
             return
         self.complete = True
+        self.keep_alive = self.parser.should_keep_alive()  # llhttp forgets it after this call
         self._wake()
 
     # used by the transport ----------------------------------------------------------------
@@ -153,7 +155,7 @@ class UpstreamConnection(asyncio.Protocol):
             and not self.head  # simpler than trusting a HEAD answer's framing
             and self.error is None
             and self.usable
-            and self.parser.should_keep_alive()
+            and self.keep_alive
         )
 
     async def send(self, data: bytes, *, head: bool, timeout: float | None) -> None:
