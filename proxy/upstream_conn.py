@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from typing import Any
 
 import httptools
 import httpx
@@ -28,7 +29,8 @@ class UpstreamConnection(asyncio.Protocol):
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.transport: asyncio.Transport | None = None
+        # asyncio's or uvloop's transport (uvloop's is not an asyncio.Transport subclass).
+        self.transport: Any = None
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False  # the peer closed, the connection broke, or we closed it
         self.lost: BaseException | None = None
@@ -56,7 +58,6 @@ class UpstreamConnection(asyncio.Protocol):
 
     # asyncio.Protocol ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
@@ -192,7 +193,7 @@ class UpstreamConnection(asyncio.Protocol):
                 self.buffered -= len(chunk)
                 if self.paused and self.buffered <= HIGH_WATER // 4 and not self.closed:
                     self.paused = False
-                    self.transport.resume_reading()  # type: ignore[union-attr]
+                    self.transport.resume_reading()
                 return chunk
             if self.complete:
                 return None

@@ -9,6 +9,7 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +17,15 @@ from cogate.proxy.upstream_conn import UpstreamConnection
 from cogate.proxy.upstream_transport import LeanTransport
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(
+    params=[("asyncio", {}), ("asyncio", {"use_uvloop": True})], ids=["asyncio", "uvloop"]
+)
+def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, bool]]:
+    """`cogate serve` runs on uvloop, whose transports differ from asyncio's."""
+    return request.param
+
 
 Answer = Callable[[asyncio.StreamWriter, bytes, bytes], Awaitable[bool]]
 OK = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"ok":true}'
@@ -81,10 +91,21 @@ async def test_keep_alive_reuses_one_connection_and_sends_each_request_in_one_wr
     writes: list[bytes] = []
     made = UpstreamConnection.connection_made
 
+    class Recorder:
+        """The real socket transport, with every write it is asked for recorded."""
+
+        def __init__(self, transport: Any) -> None:
+            self.transport = transport
+
+        def write(self, data: bytes) -> None:
+            writes.append(bytes(data))
+            self.transport.write(data)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.transport, name)
+
     def spy(self: UpstreamConnection, transport: asyncio.BaseTransport) -> None:
-        made(self, transport)
-        real = transport.write  # type: ignore[attr-defined]
-        transport.write = lambda data: (writes.append(bytes(data)), real(data))[1]  # type: ignore[attr-defined]
+        made(self, Recorder(transport))  # type: ignore[arg-type]
 
     monkeypatch.setattr(UpstreamConnection, "connection_made", spy)
     async with serving(ok) as (upstream, base), client(LeanTransport()) as http:
