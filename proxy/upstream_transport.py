@@ -166,6 +166,10 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 await asyncio.wait_for(waiter, max(0.0, deadline - time.monotonic()))
         except TimeoutError:
             raise httpx.PoolTimeout("no upstream connection became free in time") from None
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._wake_one()  # woken, then cancelled: pass the free slot on
+            raise
         finally:
             if waiter in self.waiters:
                 self.waiters.remove(waiter)
