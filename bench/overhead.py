@@ -177,6 +177,11 @@ def main() -> None:
         action="store_true",
         help="also run both gateways on httpx's own upstream transport (A/B in one run)",
     )
+    parser.add_argument(
+        "--compare-inline",
+        action="store_true",
+        help="also run the tmpfs gateway with its egress commit in a worker thread",
+    )
     args = parser.parse_args()
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,16 +192,22 @@ def main() -> None:
             flags = ["--policy", str(policy)]
             # The same gateway twice: ledger on the work disk (one fsync per egress entry,
             # as deployed) and on /dev/shm (the gateway's own cost without the disk flush);
-            # with --compare-httpcore, twice more on httpx's own upstream transport.
-            transports = ["lean", "httpcore"] if args.compare_httpcore else ["lean"]
+            # --compare-httpcore adds both on httpx's own upstream transport, and
+            # --compare-inline the tmpfs one with its egress commit in a worker thread.
+            variants = [("", {}, ("disk", "tmpfs"))]
+            if args.compare_httpcore:
+                env = {"COGATE_UPSTREAM_TRANSPORT": "httpcore"}
+                variants.append((", httpcore", env, ("disk", "tmpfs")))
+            if args.compare_inline:
+                variants.append((", thread hop", {"COGATE_LEDGER_INLINE": "false"}, ("tmpfs",)))
             with contextlib.ExitStack() as stack:
                 paths = {"direct": direct}
-                for transport in transports:
-                    env = {"COGATE_UPSTREAM_TRANSPORT": transport}
-                    shm = Path(stack.enter_context(tempfile.TemporaryDirectory(dir="/dev/shm")))
-                    disk = work / f"data-{transport}"
-                    suffix = "" if len(transports) == 1 else f", {transport}"
-                    for label, data_dir in (("disk", disk), ("tmpfs", shm)):
+                for n, (suffix, env, ledgers) in enumerate(variants):
+                    for label in ledgers:
+                        data_dir = work / f"data-{n}"
+                        if label == "tmpfs":
+                            shm = stack.enter_context(tempfile.TemporaryDirectory(dir="/dev/shm"))
+                            data_dir = Path(shm)
                         server = cogate_server(work, direct, args=flags, env=env, data_dir=data_dir)
                         paths[f"gateway (ledger on {label}{suffix})"] = stack.enter_context(server)
                 if not args.only_concurrent:
