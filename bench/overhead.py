@@ -177,11 +177,6 @@ def main() -> None:
         action="store_true",
         help="also run both gateways on httpx's own upstream transport (A/B in one run)",
     )
-    parser.add_argument(
-        "--compare-inline",
-        action="store_true",
-        help="also run the tmpfs gateway with its egress commit in a worker thread",
-    )
     args = parser.parse_args()
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -192,14 +187,11 @@ def main() -> None:
             flags = ["--policy", str(policy)]
             # The same gateway twice: ledger on the work disk (one fsync per egress entry,
             # as deployed) and on /dev/shm (the gateway's own cost without the disk flush);
-            # --compare-httpcore adds both on httpx's own upstream transport, and
-            # --compare-inline the tmpfs one with its egress commit in a worker thread.
+            # --compare-httpcore adds both on httpx's own upstream transport.
             variants = [("", {}, ("disk", "tmpfs"))]
             if args.compare_httpcore:
                 env = {"COGATE_UPSTREAM_TRANSPORT": "httpcore"}
                 variants.append((", httpcore", env, ("disk", "tmpfs")))
-            if args.compare_inline:
-                variants.append((", thread hop", {"COGATE_LEDGER_INLINE": "false"}, ("tmpfs",)))
             with contextlib.ExitStack() as stack:
                 paths = {"direct": direct}
                 for n, (suffix, env, ledgers) in enumerate(variants):

@@ -43,9 +43,6 @@ class Settings(BaseSettings):
     # "lean": one-write requests, httptools parsing (proxy/upstream_transport.py); "httpcore":
     # httpx's own transport, kept as a fallback (COGATE_UPSTREAM_TRANSPORT=httpcore).
     upstream_transport: Literal["lean", "httpcore"] = "lean"
-    # Write-ahead entries of a SQLite ledger on tmpfs are committed on the event loop rather
-    # than from a worker thread (COGATE_LEDGER_INLINE=false turns that off).
-    ledger_inline: bool = True
     max_body_bytes: int = 4 * 1024 * 1024
     # Largest single stream event cogate parses to restore; a larger one ends the stream
     # with an error event (a hostile upstream must not make it buffer without bound).

@@ -25,7 +25,6 @@ from cogate.policies import Privacy
 
 from .egress import EgressGate
 from .intercept_secret import rotate_secret, shared_secret
-from .memory_fs import on_memory_fs
 from .metrics import Metrics
 from .pipeline import ForwardRunner, Pipeline, never
 from .upstream import build_client
@@ -34,14 +33,6 @@ from .upstream import build_client
 def _detects(ex: Exchange) -> bool:
     # Detection runs Presidio and spaCy: a worker thread, and only redact mode has any.
     return ex.mode == "redact"
-
-
-def inline_ledger(settings: Settings) -> bool:
-    """Whether the ledger `open_ledger` builds commits on the event loop: SQLite on tmpfs
-    (no device to wait for). A disk, PostgreSQL or a ledger handed in use a worker thread."""
-    return (
-        settings.database_url is None and settings.ledger_inline and on_memory_fs(settings.data_dir)
-    )
 
 
 @asynccontextmanager
@@ -62,14 +53,13 @@ async def assemble_pipeline(
     # Loading the policy and spaCy takes seconds: keep the event loop free meanwhile. A
     # broken policy stops start-up here rather than failing requests later.
     engine = privacy if privacy is not None else await anyio.to_thread.run_sync(Privacy, settings)
-    inline = ledger is None and inline_ledger(settings)
     ledger = ledger if ledger is not None else open_ledger(settings)
     # A new secret per gateway start: an addon started against an older gateway is refused.
     # Replicas on one database share the data dir, so there the secret is kept, not rotated.
     (shared_secret if settings.database_url else rotate_secret)(settings.data_dir)
     client = build_client(settings, transport=transport)
     metrics = Metrics()
-    gate = EgressGate(settings, client, ledger, metrics, inline_ledger=inline)
+    gate = EgressGate(settings, client, ledger, metrics)
     # The local model loads on first use of a collaboration mode, not at start-up.
     collab = build_collab(settings, engine, model=model)
     metrics.queue_depth = lambda: collab.model.in_use

@@ -89,13 +89,8 @@ class EgressGate:
         client: httpx.AsyncClient,
         ledger: Ledger,
         metrics: Metrics | None = None,
-        *,
-        inline_ledger: bool = False,
     ) -> None:
         self.settings = settings
-        # True only for the gateway's own SQLite ledger on a memory filesystem: its durable
-        # commit waits for no device, so the hop to a worker thread would cost more than it.
-        self.inline_ledger = inline_ledger
         self._threads = LedgerThreads()
         self.client = client
         self._forward = forwarder(client)
@@ -276,10 +271,7 @@ class EgressGate:
     async def _append(self, fn: Any, record: Any) -> str:
         start = time.perf_counter()
         try:
-            if self.inline_ledger:
-                audit_id = fn(record)
-            else:
-                audit_id = await self._threads.run(fn, record)
+            audit_id = await self._threads.run(fn, record)
             self.metrics.append_latency(time.perf_counter() - start)
             return audit_id
         except Exception as exc:
