@@ -11,6 +11,7 @@ Run: .venv/bin/python bench/overhead.py [--requests N] [--concurrency N] [--only
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
 import threading
@@ -171,6 +172,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10, help="concurrent rounds per path")
     parser.add_argument("--each", type=int, default=10, help="requests per client per round")
     parser.add_argument("--only-concurrent", action="store_true")
+    parser.add_argument(
+        "--compare-httpcore",
+        action="store_true",
+        help="also run both gateways on httpx's own upstream transport (A/B in one run)",
+    )
     args = parser.parse_args()
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -180,17 +186,22 @@ def main() -> None:
             policy.write_text("mode: passthrough\n")
             flags = ["--policy", str(policy)]
             # The same gateway twice: ledger on the work disk (one fsync per egress entry,
-            # as deployed) and on /dev/shm (the gateway's own cost without the disk flush).
-            with (
-                tempfile.TemporaryDirectory(dir="/dev/shm") as shm,
-                cogate_server(work, direct, args=flags) as on_disk,
-                cogate_server(work, direct, args=flags, data_dir=Path(shm)) as in_memory,
-            ):
-                paths = {
-                    "direct": direct,
-                    "gateway (ledger on disk)": on_disk,
-                    "gateway (ledger on tmpfs)": in_memory,
-                }
+            # as deployed) and on /dev/shm (the gateway's own cost without the disk flush);
+            # --compare-httpcore adds both on httpx's own upstream transport.
+            variants = [("", {}, ("disk", "tmpfs"))]
+            if args.compare_httpcore:
+                env = {"COGATE_UPSTREAM_TRANSPORT": "httpcore"}
+                variants.append((", httpcore", env, ("disk", "tmpfs")))
+            with contextlib.ExitStack() as stack:
+                paths = {"direct": direct}
+                for n, (suffix, env, ledgers) in enumerate(variants):
+                    for label in ledgers:
+                        data_dir = work / f"data-{n}"
+                        if label == "tmpfs":
+                            shm = stack.enter_context(tempfile.TemporaryDirectory(dir="/dev/shm"))
+                            data_dir = Path(shm)
+                        server = cogate_server(work, direct, args=flags, env=env, data_dir=data_dir)
+                        paths[f"gateway (ledger on {label}{suffix})"] = stack.enter_context(server)
                 if not args.only_concurrent:
                     figures = measure(paths, args.requests)
                     print(f"passthrough overhead, {args.requests} requests per path, interleaved")

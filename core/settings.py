@@ -40,6 +40,9 @@ class Settings(BaseSettings):
 
     connect_timeout: float = 10.0
     read_timeout: float = 600.0
+    # "lean": one-write requests, httptools parsing (proxy/upstream_transport.py); "httpcore":
+    # httpx's own transport, kept as a fallback (COGATE_UPSTREAM_TRANSPORT=httpcore).
+    upstream_transport: Literal["lean", "httpcore"] = "lean"
     max_body_bytes: int = 4 * 1024 * 1024
     # Largest single stream event cogate parses to restore; a larger one ends the stream
     # with an error event (a hostile upstream must not make it buffer without bound).

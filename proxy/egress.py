@@ -27,6 +27,7 @@ from cogate.core.surface import forward_headers
 from cogate.core.wire import encode_json
 
 from .completions import CompletionWriter
+from .ledger_threads import LedgerThreads
 from .metrics import Metrics
 from .upstream import forwarder, response_headers
 
@@ -90,6 +91,7 @@ class EgressGate:
         metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self._threads = LedgerThreads()
         self.client = client
         self._forward = forwarder(client)
         self.ledger = ledger
@@ -99,8 +101,10 @@ class EgressGate:
         self.completions = CompletionWriter(ledger, self.metrics)
 
     async def drain(self) -> None:
-        """Wait for completion entries still being written (at shutdown)."""
+        """Wait for completion entries still being written, end the ledger threads (at
+        shutdown; an append after this starts them again)."""
         await self.completions.drain()
+        await anyio.to_thread.run_sync(self._threads.close)
 
     def _auth_headers(self, ex: Exchange, own: bool) -> dict[str, str]:
         if not own:
@@ -267,7 +271,7 @@ class EgressGate:
     async def _append(self, fn: Any, record: Any) -> str:
         start = time.perf_counter()
         try:
-            audit_id = await anyio.to_thread.run_sync(fn, record)
+            audit_id = await self._threads.run(fn, record)
             self.metrics.append_latency(time.perf_counter() - start)
             return audit_id
         except Exception as exc:

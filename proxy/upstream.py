@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 from cogate.core.settings import Settings
 
+from .upstream_transport import LeanTransport
+
 # Headers that describe one hop or one encoding and must not be copied between connections.
 HOP_HEADERS = frozenset(
     {
@@ -73,9 +75,14 @@ def build_client(
 ) -> UpstreamClient:
     """One client per process. `trust_env=False`: a proxy variable must never loop traffic
     back through an interceptor, and no .netrc credential may be attached."""
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    if transport is None:
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        if settings.upstream_transport == "lean":
+            transport = LeanTransport(limits=limits)
+        else:
+            transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
     return UpstreamClient(
-        transport=transport or httpx.AsyncHTTPTransport(limits=limits, trust_env=False),
+        transport=transport,
         cookies=no_cookies(),
         timeout=httpx.Timeout(
             connect=settings.connect_timeout,
