@@ -90,7 +90,7 @@ def cogate(workdir: Path):
         privacy.sanitize(ex)
         return ex
 
-    return run, privacy.detector(privacy.policy).analyzer.nlp_engine.ner
+    return run, privacy.detector(privacy.policy).ner_worker
 
 
 def worker_cpu(ner) -> float:

@@ -98,10 +98,10 @@ NER_IGNORED = [
 NerIsolation = Literal["process", "inline"]
 
 
-def ner_isolation(choice: str) -> NerIsolation:
+def ner_isolation(choice: Literal["auto", "process", "inline"]) -> NerIsolation:
     """Where NER runs for a setting: `auto` is a worker process when this process may use
     two cores or more (on one core the worker could only add its hand-offs)."""
-    if choice == "process" or choice == "inline":
+    if choice != "auto":
         return choice
     return "process" if len(os.sched_getaffinity(0)) > 1 else "inline"
 
@@ -439,6 +439,12 @@ class Detector:
         )
         self._allow = {value.strip().casefold() for value in policy.allow_list}
         self._lock = _ANALYZE_LOCK
+
+    @property
+    def ner_worker(self) -> NerProcess | None:
+        """NER's worker process, when this detector's analyzer runs NER in one."""
+        engine = self.analyzer.nlp_engine
+        return engine.ner if isinstance(engine, SegmentedSpacyEngine) else None
 
     def raw(self, text: str) -> tuple[Span, ...]:
         """Every candidate span (original offsets), cached by content."""

@@ -121,8 +121,10 @@ class NerProcess:
                 "request was refused and the next one starts a new worker"
             )
         self._waiting = None
+        conn = pending._conn
+        assert conn is not None  # sent, or `_send` raised
         try:
-            reply = json.loads(pending._conn.recv_bytes())
+            reply = json.loads(conn.recv_bytes())
         except (EOFError, OSError):
             died = self._died("reading a text")
             if pending.sent > self.retries:

@@ -83,7 +83,7 @@ class Privacy:
 
     def detection_status(self) -> dict[str, Any]:
         """What /cogate/health says about detection: where NER runs, and its worker."""
-        ner = self.detector(self.policy).analyzer.nlp_engine.ner
+        ner = self.detector(self.policy).ner_worker
         worker = {"ner_worker": ner.status()} if ner is not None else {}
         return {"ner_isolation": self.ner} | worker
 

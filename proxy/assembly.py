@@ -7,7 +7,7 @@ every other part as `cogate serve` builds it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -65,7 +65,7 @@ async def assemble_pipeline(
     metrics.queue_depth = lambda: collab.model.in_use
     metrics.worker_deaths(lambda: collab.model.status().get("worker", {}).get("deaths", 0))
     # Detection's health: a sanitizer without a NER worker (another Sanitizer) reports none.
-    detection_status = getattr(engine, "detection_status", dict)
+    detection_status: Callable[[], dict[str, Any]] = getattr(engine, "detection_status", dict)
     metrics.ner_worker_deaths(lambda: detection_status().get("ner_worker", {}).get("deaths", 0))
     forward = ForwardRunner(settings.max_sse_event_bytes)
     modes: dict[str, Runner] = {

@@ -135,7 +135,7 @@ def test_a_worker_that_died_idle_is_replaced_before_the_next_text(caplog) -> Non
 
 
 def test_a_request_whose_worker_died_is_refused_and_the_next_is_served(privacy) -> None:
-    ner = privacy.detector(privacy.policy).analyzer.nlp_engine.ner
+    ner = privacy.detector(privacy.policy).ner_worker
     assert ner is not None  # the shipped settings run NER in its worker
     ner.submit("warm-up").result()
     victim = ner.pid
