@@ -13,9 +13,6 @@ one conversation runs on the socket pair at a time.
 from __future__ import annotations
 
 import logging
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
@@ -23,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cogate.core.child_process import Child, how_it_ended, reap, spawn, stop
 from cogate.core.errors import GatewayError
 
 from .runtime_check import ProbeResult
@@ -54,7 +52,7 @@ class ModelWorker:
         # A cancel is read between tokens; a worker still busy this long after one (stuck,
         # or in a prefill far longer than any) is ended so that it frees the model.
         self.cancel_grace = CANCEL_GRACE
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: Child | None = None
         self._conn: Connection | None = None
         self.starts = 0
         self.deaths = 0
@@ -80,15 +78,10 @@ class ModelWorker:
         return self._start()
 
     def _start(self) -> Connection:
-        ours, theirs = socket.socketpair()
-        # -P: the script's folder (collab/) must not shadow modules llama_cpp imports
-        argv = [sys.executable, "-P", str(WORKER_SCRIPT), str(theirs.fileno()), str(self.path)]
-        argv += [str(self.context), str(self.threads or 0)]
-        with theirs:
-            self._proc = subprocess.Popen(
-                argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True
-            )
-        self._conn = conn = Connection(ours.detach())
+        self._proc, conn = spawn(
+            WORKER_SCRIPT, str(self.path), str(self.context), str(self.threads or 0)
+        )
+        self._conn = conn
         self.starts += 1
         if not conn.poll(self.load_timeout):
             self.close()
@@ -109,14 +102,7 @@ class ModelWorker:
     def close(self, timeout: float = 5.0) -> None:
         """Stop the worker: close its socket (it leaves its loop), kill it if it lingers."""
         conn, proc, self._conn, self._proc = self._conn, self._proc, None, None
-        if conn is not None:
-            conn.close()
-        if proc is not None:
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc, conn, timeout)
 
     def _hung(self, why: str) -> None:
         """End a worker that stopped answering; the socket's EOF then reports its death."""
@@ -127,17 +113,9 @@ class ModelWorker:
     def _died(self, doing: str) -> WorkerFailed:
         """Record and log the worker's death; returns the error for the request it served."""
         proc, conn, self._proc, self._conn = self._proc, self._conn, None, None
-        if conn is not None:
-            conn.close()
-        code: int | None = None
-        if proc is not None:
-            try:
-                code = proc.wait(5.0)
-            except subprocess.TimeoutExpired:  # its socket broke but it lives: end it
-                proc.kill()
-                code = proc.wait()
+        code = reap(proc, conn)
         ended = ProbeResult(code, "")
-        how = ended.signal_name or f"exit code {code}"
+        how = how_it_ended(code)
         cause = (
             ended.explain()
             if how == "SIGILL"

@@ -14,15 +14,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import signal
-import socket
-import subprocess
-import sys
 import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from cogate.core.child_process import Child, how_it_ended, reap, spawn, stop
 from cogate.core.errors import GatewayError
 
 log = logging.getLogger("cogate.policies.ner")
@@ -63,7 +60,7 @@ class NerProcess:
         self.load_timeout = load_timeout
         self.retries = retries  # new workers a text is sent to after its worker died
         self._lock = threading.Lock()
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: Child | None = None
         self._conn: Connection | None = None
         self._ready = False
         self._waiting: Pending | None = None  # sent, reply not read yet
@@ -97,14 +94,7 @@ class NerProcess:
         with self._lock:
             conn, proc, self._conn, self._proc = self._conn, self._proc, None, None
             self._waiting = None
-        if conn is not None:
-            conn.close()
-        if proc is not None:
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc, conn, timeout)
 
     # Inside ------------------------------------------------------------------------------
 
@@ -162,14 +152,7 @@ class NerProcess:
         return self._conn
 
     def _start(self) -> None:
-        ours, theirs = socket.socketpair()
-        # -P: the script's folder (policies/) must not shadow modules spaCy imports
-        argv = [sys.executable, "-P", str(WORKER_SCRIPT), str(theirs.fileno()), self.package]
-        with theirs:
-            self._proc = subprocess.Popen(
-                argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True
-            )
-        self._conn = Connection(ours.detach())
+        self._proc, self._conn = spawn(WORKER_SCRIPT, self.package)
         self._ready = False
         self.starts += 1
 
@@ -196,16 +179,7 @@ class NerProcess:
         """Record and log the worker's death; returns the error for the request it served."""
         proc, conn, self._proc, self._conn = self._proc, self._conn, None, None
         self._waiting = None
-        if conn is not None:
-            conn.close()
-        code: int | None = None
-        if proc is not None:
-            try:
-                code = proc.wait(5.0)
-            except subprocess.TimeoutExpired:  # its socket broke but it lives: end it
-                proc.kill()
-                code = proc.wait()
-        how = _ended(code)
+        how = how_it_ended(reap(proc, conn))
         self.deaths += 1
         self.last_death = f"{how} while {doing}"
         log.error(
@@ -219,12 +193,3 @@ class NerProcess:
             f"the NER worker process died with {how} while {doing}; this request was refused "
             "(nothing was forwarded) and the next one starts a new worker"
         )
-
-
-def _ended(code: int | None) -> str:
-    if code is not None and code < 0:
-        try:
-            return signal.Signals(-code).name
-        except ValueError:
-            pass
-    return f"exit code {code}"
