@@ -27,15 +27,19 @@ def _overrides_hook(recognizer: EntityRecognizer) -> bool:
     return type(recognizer).enhance_using_context is not EntityRecognizer.enhance_using_context
 
 
-def reads_entities(recognizer: EntityRecognizer) -> bool:
-    """Whether `recognizer` reads the NLP artifacts' entities (spaCy's NER)."""
-    return isinstance(recognizer, SpacyRecognizer) or getattr(recognizer, "reads_entities", False)
+def reads_entities(recognizer: EntityRecognizer) -> int:
+    """When `recognizer` reads the NLP artifacts' entities (spaCy's NER): 0 never, 1 after
+    work of its own (a `reads_entities = 1` attribute), 2 at once (spaCy's recognizer)."""
+    if isinstance(recognizer, SpacyRecognizer):
+        return 2
+    return int(getattr(recognizer, "reads_entities", 0))
 
 
 class NerLastRegistry(RecognizerRegistry):
     """Presidio's registry, answering in its own list's order (Presidio's answer is a set's,
-    which varies between processes) with the recognizers that read NER's entities last: the
-    others run while NER is still at work in its own process."""
+    which varies between processes) with the recognizers that read NER's entities last, the
+    one that needs them at once after those with work of their own first: the others run
+    while NER is still at work in its own process."""
 
     def get_recognizers(self, language, entities=None, all_fields=False, ad_hoc_recognizers=None):
         found = super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)

@@ -149,7 +149,8 @@ class NameListRecognizer(EntityRecognizer):
     ("Will", "May", "Grace").
     """
 
-    reads_entities = True  # spaCy's names anchor lists of names (`engine.NerLastRegistry`)
+    # spaCy's names anchor lists of names, after its own look-ups (`engine.NerLastRegistry`)
+    reads_entities = 1
 
     def __init__(self) -> None:
         super().__init__(supported_entities=["PERSON", "LOCATION"], name="NameListRecognizer")
