@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from cogate.core.child_process import Child, how_it_ended, reap, spawn, stop
+from cogate.core.child_process import Supervised
 from cogate.core.errors import GatewayError
 
 from .runtime_check import ProbeResult
@@ -41,31 +41,18 @@ class WorkerFailed(GatewayError):
     code = "local_model_unavailable"
 
 
-class ModelWorker:
+class ModelWorker(Supervised):
     """One worker process for one model file, started on first use and after a death."""
 
     def __init__(
         self, path: Path, context: int, threads: int | None, *, load_timeout: float = 120.0
     ) -> None:
+        super().__init__()
         self.path, self.context, self.threads = path, context, threads
         self.load_timeout = load_timeout
         # A cancel is read between tokens; a worker still busy this long after one (stuck,
         # or in a prefill far longer than any) is ended so that it frees the model.
         self.cancel_grace = CANCEL_GRACE
-        self._proc: Child | None = None
-        self._conn: Connection | None = None
-        self.starts = 0
-        self.deaths = 0
-        self.last_death = ""
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
-    def status(self) -> dict[str, Any]:
-        """What /cogate/health says about the worker."""
-        state = {"pid": self.pid, "starts": self.starts, "deaths": self.deaths}
-        return state | ({"last_death": self.last_death} if self.last_death else {})
 
     # Lifetime ---------------------------------------------------------------------------
 
@@ -78,11 +65,7 @@ class ModelWorker:
         return self._start()
 
     def _start(self) -> Connection:
-        self._proc, conn = spawn(
-            WORKER_SCRIPT, str(self.path), str(self.context), str(self.threads or 0)
-        )
-        self._conn = conn
-        self.starts += 1
+        conn = self._spawn(WORKER_SCRIPT, str(self.path), str(self.context), str(self.threads or 0))
         if not conn.poll(self.load_timeout):
             self.close()
             raise WorkerFailed(
@@ -96,13 +79,12 @@ class ModelWorker:
                 f"the local model's worker could not load {self.path.name} ({reply[1]}); "
                 "check that it is a GGUF file llama.cpp supports"
             )
-        log.info("local model worker pid %d serving %s", self._proc.pid, self.path.name)
+        log.info("local model worker pid %s serving %s", self.pid, self.path.name)
         return conn
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the worker: close its socket (it leaves its loop), kill it if it lingers."""
-        conn, proc, self._conn, self._proc = self._conn, self._proc, None, None
-        stop(proc, conn, timeout)
+        self._stop(timeout)
 
     def _hung(self, why: str) -> None:
         """End a worker that stopped answering; the socket's EOF then reports its death."""
@@ -112,21 +94,17 @@ class ModelWorker:
 
     def _died(self, doing: str) -> WorkerFailed:
         """Record and log the worker's death; returns the error for the request it served."""
-        proc, conn, self._proc, self._conn = self._proc, self._conn, None, None
-        code = reap(proc, conn)
-        ended = ProbeResult(code, "")
-        how = how_it_ended(code)
+        death = self._reap_dead(doing)
+        how = death.how
         cause = (
-            ended.explain()
+            ProbeResult(death.code, "").explain()
             if how == "SIGILL"
             else "Its stack, if llama.cpp crashed, is above in this log."
         )
-        self.deaths += 1
-        self.last_death = f"{how} while {doing}"
         log.error(
             "local model worker (pid %s) died with %s while %s: %s The gateway keeps serving; "
             "the next local-model request starts a new worker.",
-            proc.pid if proc else "?",
+            death.pid or "?",
             how,
             doing,
             cause,

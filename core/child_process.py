@@ -10,8 +10,56 @@ import subprocess
 import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any, NamedTuple
 
 Child = subprocess.Popen[bytes]
+
+
+class Death(NamedTuple):
+    """How a supervised worker ended: `SIGKILL` or `exit code 1`, its status and its pid."""
+
+    how: str
+    code: int | None
+    pid: int | None
+
+
+class Supervised:
+    """What a supervisor keeps of its worker: the process, our end of its socket, and the
+    history `/cogate/health` reports."""
+
+    def __init__(self) -> None:
+        self._proc: Child | None = None
+        self._conn: Connection | None = None
+        self.starts = 0
+        self.deaths = 0
+        self.last_death = ""
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def status(self) -> dict[str, Any]:
+        """What /cogate/health says about the worker."""
+        state = {"pid": self.pid, "starts": self.starts, "deaths": self.deaths}
+        return state | ({"last_death": self.last_death} if self.last_death else {})
+
+    def _spawn(self, script: Path, *args: str) -> Connection:
+        self._proc, self._conn = spawn(script, *args)
+        self.starts += 1
+        return self._conn
+
+    def _stop(self, timeout: float) -> None:
+        proc, conn, self._proc, self._conn = self._proc, self._conn, None, None
+        stop(proc, conn, timeout)
+
+    def _reap_dead(self, doing: str) -> Death:
+        """Reap the worker whose socket broke (or that was found dead) and count its death."""
+        proc, conn, self._proc, self._conn = self._proc, self._conn, None, None
+        code = reap(proc, conn)
+        death = Death(how_it_ended(code), code, proc.pid if proc is not None else None)
+        self.deaths += 1
+        self.last_death = f"{death.how} while {doing}"
+        return death
 
 
 def spawn(script: Path, *args: str) -> tuple[Child, Connection]:

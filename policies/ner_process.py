@@ -17,9 +17,8 @@ import logging
 import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
-from cogate.core.child_process import Child, how_it_ended, reap, spawn, stop
+from cogate.core.child_process import Supervised
 from cogate.core.errors import GatewayError
 
 log = logging.getLogger("cogate.policies.ner")
@@ -52,31 +51,18 @@ class Pending:
         return self._entities
 
 
-class NerProcess:
+class NerProcess(Supervised):
     """One worker process for one spaCy pipeline, started at once and after a death."""
 
     def __init__(self, package: str, *, load_timeout: float = 120.0, retries: int = 1) -> None:
+        super().__init__()
         self.package = package
         self.load_timeout = load_timeout
         self.retries = retries  # new workers a text is sent to after its worker died
         self._lock = threading.Lock()
-        self._proc: Child | None = None
-        self._conn: Connection | None = None
         self._ready = False
         self._waiting: Pending | None = None  # sent, reply not read yet
-        self.starts = 0
-        self.deaths = 0
-        self.last_death = ""
         self._start()  # loading takes a second or two: begin before the first request
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
-    def status(self) -> dict[str, Any]:
-        """What /cogate/health says about the worker."""
-        state = {"pid": self.pid, "starts": self.starts, "deaths": self.deaths}
-        return state | ({"last_death": self.last_death} if self.last_death else {})
 
     def submit(self, text: str) -> Pending:
         """Send `text` to the worker; its entities come from the returned `Pending`."""
@@ -92,9 +78,8 @@ class NerProcess:
     def close(self, timeout: float = 5.0) -> None:
         """Stop the worker: close its socket (it leaves its loop), kill it if it lingers."""
         with self._lock:
-            conn, proc, self._conn, self._proc = self._conn, self._proc, None, None
             self._waiting = None
-        stop(proc, conn, timeout)
+            self._stop(timeout)
 
     # Inside ------------------------------------------------------------------------------
 
@@ -152,9 +137,8 @@ class NerProcess:
         return self._conn
 
     def _start(self) -> None:
-        self._proc, self._conn = spawn(WORKER_SCRIPT, self.package)
+        self._spawn(WORKER_SCRIPT, self.package)
         self._ready = False
-        self.starts += 1
 
     def _await_ready(self, conn: Connection) -> None:
         if not conn.poll(self.load_timeout):
@@ -172,20 +156,17 @@ class NerProcess:
                 f"the NER worker could not load the spaCy pipeline {self.package} ({reply[1]})"
             )
         self._ready = True
-        assert self._proc is not None
-        log.info("NER worker pid %d serving %s", self._proc.pid, self.package)
+        log.info("NER worker pid %s serving %s", self.pid, self.package)
 
     def _died(self, doing: str) -> NerUnavailable:
         """Record and log the worker's death; returns the error for the request it served."""
-        proc, conn, self._proc, self._conn = self._proc, self._conn, None, None
         self._waiting = None
-        how = how_it_ended(reap(proc, conn))
-        self.deaths += 1
-        self.last_death = f"{how} while {doing}"
+        death = self._reap_dead(doing)
+        how = death.how
         log.error(
             "NER worker (pid %s) died with %s while %s; the gateway keeps serving and the "
             "next text starts a new worker. Its stack, if spaCy crashed, is above in this log.",
-            proc.pid if proc else "?",
+            death.pid or "?",
             how,
             doing,
         )
