@@ -103,7 +103,14 @@ def ner_isolation(choice: Literal["auto", "process", "inline"]) -> NerIsolation:
     two cores or more (on one core the worker could only add its hand-offs)."""
     if choice != "auto":
         return choice
-    return "process" if len(os.sched_getaffinity(0)) > 1 else "inline"
+    return "process" if usable_cores() > 1 else "inline"
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the OS tells it, as on Linux)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 PRESIDIO_FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE

@@ -179,3 +179,11 @@ def test_auto_runs_ner_in_a_worker_only_with_a_second_core(monkeypatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     assert ner_isolation("auto") == "process"
     assert ner_isolation("inline") == "inline"
+
+
+def test_auto_counts_cores_where_affinity_is_unknown(monkeypatch) -> None:
+    monkeypatch.delattr(os, "sched_getaffinity")  # as on macOS
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert ner_isolation("auto") == "inline"
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert ner_isolation("auto") == "process"
