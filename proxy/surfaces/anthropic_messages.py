@@ -97,7 +97,8 @@ class MessagesSurface:
             restored["content"] = [
                 Verbatim(source[slice(*where[("content", i)])])
                 if isinstance(b, dict)
-                and b.get("type") in VERBATIM_BLOCKS
+                and isinstance(b.get("type"), str)
+                and b["type"] in VERBATIM_BLOCKS
                 and ("content", i) in where
                 else b
                 for i, b in enumerate(restored["content"])

@@ -158,8 +158,14 @@ def _walk_any(value: Any, path: str, scanner: Scanner) -> Any:
 def _part(part: Any, path: str, scanner: Scanner) -> Any:
     """A list element: a content part (dropped if unscannable and the policy drops it)."""
     if isinstance(part, dict):
-        if part.get("type") in UNSCANNABLE_PARTS:
-            return part if scanner.unscannable(path, str(part["type"])) else None
+        kind = part.get("type")
+        if kind is not None and not isinstance(kind, str):
+            raise BadRequest(
+                f"{path}.type must be a string naming the part's type (input_text, ...)",
+                param=f"{path}.type",
+            )
+        if kind in UNSCANNABLE_PARTS:
+            return part if scanner.unscannable(path, kind) else None
         return _walk(part, path, scanner)
     return generic(part, path, scanner)
 

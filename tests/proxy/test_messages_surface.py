@@ -403,6 +403,18 @@ def test_restore_bytes_restores_text_and_tool_input_but_never_thinking(vault: Va
     assert message.content[2].input == {"to": 'jane"doe@example.com', SECRET: [SECRET]}
 
 
+def test_an_answer_block_whose_type_is_not_a_string_is_restored_not_crashed(
+    vault: Vault,
+) -> None:
+    raw = (
+        b'{"id":"msg_1","type":"message","role":"assistant","content":['
+        b'{"type":{"odd":1},"text":"[PERSON_1]"},{"type":"text","text":"Hi [PERSON_1]"}]}'
+    )
+    out = json.loads(SURFACE.restore_bytes(CREATE, raw, TextRestorer(vault)))
+    assert out["content"][0]["type"] == {"odd": 1}
+    assert out["content"][1]["text"] == f"Hi {SECRET}"
+
+
 def test_error_message_is_restored_and_nothing_else(vault: Vault) -> None:
     raw = b'{"type":"error","error":{"type":"invalid_request_error","message":"bad [PERSON_1]"}}'
     out = json.loads(SURFACE.restore_bytes(CREATE, raw, TextRestorer(vault)))

@@ -291,6 +291,15 @@ def test_inline_text_files_are_decoded_and_scanned() -> None:
     assert out["input"][0]["content"][0]["file_data"] == ""
 
 
+def test_a_part_whose_type_is_not_a_string_is_refused_naming_it() -> None:
+    # Found by the schema fuzzer: an object as a part's type failed the stage with a 500.
+    part = {"type": {"nested": True}, "text": SECRET}
+    with pytest.raises(BadRequest) as refused:
+        rewrite({"input": [{"role": "user", "content": [part]}]})
+    assert refused.value.param == "input[0].content[0].type"
+    assert SECRET not in refused.value.message
+
+
 def test_unknown_top_level_text_is_refused_naming_the_field() -> None:
     with pytest.raises(BadRequest) as refused:
         rewrite({"input": "hi", "new_feature": {"note": SECRET}})
