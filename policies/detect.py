@@ -39,6 +39,7 @@ from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
 from spacy.tokens import Doc
 from spacy.tokens import Span as SpacySpan
 
+from . import ner_split
 from .addressing import AddressedNameRecognizer
 from .artifacts import PendingArtifacts
 from .engine import LeanAnalyzerEngine, NerLastRegistry
@@ -182,9 +183,23 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
         view = ner_view(text)
         nlp = self.get_nlp(language)
         if self.ner is not None:
-            pending = self.ner.submit(text if view is None else view)
+            seen = text if view is None else view
+            cut = ner_split.cut_for(text, seen)
+            if cut is None:
+                pending = self.ner.submit(seen)
+                doc = _lowercase_lemmas(nlp.make_doc(text))
+                return self._doc_to_nlp_artifact(doc, language, pending.result)
+            front, back_start = ner_split.parts(seen, cut)
+            pending = self.ner.submit(front)
             doc = _lowercase_lemmas(nlp.make_doc(text))
-            return self._doc_to_nlp_artifact(doc, language, pending.result)
+
+            def shared() -> Entities:  # read after the pattern recognizers: NER's back part
+                at = back_start
+                back = nlp(seen[at:], disable=["cogate_lemmas"]).ents
+                ours = [(e.start_char + at, e.end_char + at, e.label_) for e in back]
+                return ner_split.joined(pending.result(), ours, cut)
+
+            return self._doc_to_nlp_artifact(doc, language, shared)
         if view is None:
             return super().process_text(text, language)
         doc = _lowercase_lemmas(nlp.make_doc(text))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import faulthandler
 import json
+import os
 import signal
 import sys
 from multiprocessing.connection import Connection
@@ -57,6 +58,10 @@ def main(argv: list[str]) -> int:
     # imports torch whenever it is installed, and spaCy's factory entry points import
     # Presidio's transformers pipe. Blocked, the worker holds ~150 MB, not ~480.
     sys.modules["torch"] = sys.modules["transformers"] = None  # type: ignore[assignment]
+    # numpy's BLAS would start a thread per core at import; spaCy's NER uses its own single-
+    # threaded BLAS, and in a process that never started a thread it runs ~15 % faster.
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
     try:
         import spacy
 
