@@ -19,6 +19,7 @@ Run: .venv/bin/python bench/agent_turns.py [--rounds N]
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import statistics
 import sys
@@ -254,6 +255,9 @@ def repeated_context(run_cogate, rounds: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="leave start-up's objects to the collector"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         privacy, run_cogate = cogate_engine(Path(tmp))
@@ -261,6 +265,8 @@ def main() -> None:
         warm = agent_output(4_000, seed=1).text()
         run_stock(warm)
         run_cogate(tool_turn(warm), "warm")
+        if not args.no_freeze:
+            gc.freeze()  # as `cogate serve` does after start-up (stock's objects frozen too)
         sizes = (64 * 1024, 256 * 1024)
         large = large_turns(run_cogate, run_stock, privacy, sizes, args.rounds)
         first, second = repeated_context(run_cogate, args.rounds)

@@ -15,6 +15,7 @@ Run: .venv/bin/python bench/redact_overhead.py [--data DIR] [--rounds N]
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -117,6 +118,7 @@ def main() -> None:
         for text in texts_of(2048, args.data, 3, offset=1500):  # warm both
             run_stock(text)
             run_cogate([{"role": "user", "content": text}], "warm")
+        gc.freeze()  # as `cogate serve` does after start-up (stock's objects frozen too)
 
         ours, theirs = [], []
         cpu = {"gateway": 0.0, "worker": 0.0, "stock": 0.0}

@@ -16,6 +16,7 @@ standard library and spaCy: not Presidio, not the gateway. Messages over a socke
 from __future__ import annotations
 
 import faulthandler
+import gc
 import json
 import os
 import signal
@@ -70,6 +71,7 @@ def main(argv: list[str]) -> int:
         conn.send_bytes(json.dumps(["failed", type(exc).__name__]).encode())
         return 1
     nlp.max_length = MAX_TEXT
+    gc.freeze()  # the pipeline stays: full collections need not walk it again
     conn.send_bytes(json.dumps(["ready"]).encode())
     serve(conn, nlp)
     return 0
