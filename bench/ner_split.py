@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=2048)
     parser.add_argument("--texts", type=int, default=150)
     args = parser.parse_args()
-    if ner_isolation(Settings().ner_isolation) != "process":
+    if ner_isolation(Settings().ner_isolation) == "inline":
         sys.exit("NER runs in the gateway's own process here: there is nothing to share")
     research = json.loads((args.data / "presidio-research-generated-large.json").read_text())
     half = len(research) // 2

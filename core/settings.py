@@ -62,8 +62,8 @@ class Settings(BaseSettings):
     local_isolation: Literal["process", "thread"] = "process"
 
     # "process": spaCy's NER runs in a worker process beside the pattern recognizers (less
-    # latency when a second core is free); "inline": in this process; "auto": process when
-    # the gateway may use two cores or more.
+    # latency when a second core is free); "inline": in this process; "auto": a worker when
+    # the gateway may use two cores or more, used for each text that finds a core free for it.
     ner_isolation: Literal["auto", "process", "inline"] = "auto"
 
     # Intercepted host -> upstream base URL; the gateway forwards only to these and `upstream`.

@@ -43,6 +43,7 @@ from . import ner_split
 from .addressing import AddressedNameRecognizer
 from .artifacts import PendingArtifacts
 from .engine import LeanAnalyzerEngine, NerLastRegistry
+from .free_cores import FreeCores
 from .identifiers import identifier_recognizers
 from .names import PersonSpacyRecognizer
 from .ner_process import Entities, NerProcess
@@ -95,16 +96,18 @@ NER_IGNORED = [
     "QUANTITY",
     "WORK_OF_ART",
 ]
-# "process": spaCy's NER runs in a worker process while the pattern recognizers run here.
-NerIsolation = Literal["process", "inline"]
+# "process": spaCy's NER runs in a worker process while the pattern recognizers run here;
+# "auto": the same for each text that finds a core free for the worker (`free_cores.py`).
+NerIsolation = Literal["process", "auto", "inline"]
 
 
 def ner_isolation(choice: Literal["auto", "process", "inline"]) -> NerIsolation:
-    """Where NER runs for a setting: `auto` is a worker process when this process may use
-    two cores or more (on one core the worker could only add its hand-offs)."""
+    """Where NER runs for a setting: `auto` keeps a worker process when this process may use
+    two cores or more (on one core the worker could only add its hand-offs), and uses it
+    for the texts that find a core free for it."""
     if choice != "auto":
         return choice
-    return "process" if usable_cores() > 1 else "inline"
+    return "auto" if usable_cores() > 1 else "inline"
 
 
 def usable_cores() -> int:
@@ -178,28 +181,16 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
     """
 
     ner: NerProcess | None = None
+    # Under `auto`: whether a core is free for the worker now; if not, NER runs here.
+    free_cores: FreeCores | None = None
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         view = ner_view(text)
         nlp = self.get_nlp(language)
-        if self.ner is not None:
-            seen = text if view is None else view
-            cut = ner_split.cut_for(text, seen)
-            if cut is None:
-                pending = self.ner.submit(seen)
-                doc = _lowercase_lemmas(nlp.make_doc(text))
-                return self._doc_to_nlp_artifact(doc, language, pending.result)
-            front, back_start = ner_split.parts(seen, cut)
-            pending = self.ner.submit(front)
-            doc = _lowercase_lemmas(nlp.make_doc(text))
-
-            def shared() -> Entities:  # read after the pattern recognizers: NER's back part
-                at = back_start
-                back = nlp(seen[at:], disable=["cogate_lemmas"]).ents
-                ours = [(e.start_char + at, e.end_char + at, e.label_) for e in back]
-                return ner_split.joined(pending.result(), ours, cut)
-
-            return self._doc_to_nlp_artifact(doc, language, shared)
+        if self.ner is not None and (
+            self.free_cores is None or self.free_cores.enough_for_worker()
+        ):
+            return self._with_worker(self.ner, text, view, language)
         if view is None:
             return super().process_text(text, language)
         doc = _lowercase_lemmas(nlp.make_doc(text))
@@ -207,6 +198,29 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
         ents = nlp(seen, disable=["cogate_lemmas"]).ents
         found = [(ent.start_char, ent.end_char, ent.label_) for ent in ents]
         return self._doc_to_nlp_artifact(doc, language, lambda: found)
+
+    def _with_worker(
+        self, ner: NerProcess, text: str, view: str | None, language: str
+    ) -> NlpArtifacts:
+        """The text goes to the worker before the pattern recognizers run here; long prose
+        is shared, the gateway reading the back once its recognizers are done."""
+        nlp = self.get_nlp(language)
+        seen = text if view is None else view
+        cut = ner_split.cut_for(text, seen)
+        if cut is None:
+            pending = ner.submit(seen)
+            doc = _lowercase_lemmas(nlp.make_doc(text))
+            return self._doc_to_nlp_artifact(doc, language, pending.result)
+        front, back_start = ner_split.parts(seen, cut)
+        pending = ner.submit(front)
+        doc = _lowercase_lemmas(nlp.make_doc(text))
+
+        def shared() -> Entities:  # read after the pattern recognizers: NER's back part
+            back = nlp(seen[back_start:], disable=["cogate_lemmas"]).ents
+            ours = [(e.start_char + back_start, e.end_char + back_start, e.label_) for e in back]
+            return ner_split.joined(pending.result(), ours, cut)
+
+        return self._doc_to_nlp_artifact(doc, language, shared)
 
     def _doc_to_nlp_artifact(
         self, doc: Doc, language: str, found: Callable[[], Entities] | None = None
@@ -249,7 +263,8 @@ def build_analyzer(
     spacy_model: str, phone_regions: tuple[str, ...], ner: NerIsolation = "inline"
 ) -> AnalyzerEngine:
     """Presidio's predefined recognizers (offline email), cogate's own, one spaCy pipeline;
-    with `ner="process"` its NER runs in a worker process beside the recognizers."""
+    with `ner="process"` (or "auto", when a core is free) its NER runs in a worker process
+    beside the recognizers."""
     # libphonenumber's metadata patterns overflow the re module's cache and were compiled
     # again on every request; keep them (a bounded set) compiled for the process.
     enable_pattern_cache()
@@ -260,8 +275,10 @@ def build_analyzer(
         ),
     )
     nlp_engine.nlp = {"en": load_spacy(spacy_model)}  # type: ignore[assignment]  # loaded here: Presidio would download
-    if ner == "process":
-        nlp_engine.ner = NerProcess(spacy_package(spacy_model))
+    if ner != "inline":
+        worker = nlp_engine.ner = NerProcess(spacy_package(spacy_model))
+        if ner == "auto":
+            nlp_engine.free_cores = FreeCores(lambda: worker.pid)
     recognizers = [
         PersonSpacyRecognizer(
             supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"],
@@ -467,6 +484,12 @@ class Detector:
         """NER's worker process, when this detector's analyzer runs NER in one."""
         engine = self.analyzer.nlp_engine
         return engine.ner if isinstance(engine, SegmentedSpacyEngine) else None
+
+    @property
+    def free_cores(self) -> FreeCores | None:
+        """Under `auto`, what decides for each text whether the worker reads it."""
+        engine = self.analyzer.nlp_engine
+        return engine.free_cores if isinstance(engine, SegmentedSpacyEngine) else None
 
     def raw(self, text: str) -> tuple[Span, ...]:
         """Every candidate span (original offsets), cached by content."""

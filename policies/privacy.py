@@ -83,9 +83,17 @@ class Privacy:
 
     def detection_status(self) -> dict[str, Any]:
         """What /cogate/health says about detection: where NER runs, and its worker."""
-        ner = self.detector(self.policy).ner_worker
-        worker = {"ner_worker": ner.status()} if ner is not None else {}
-        return {"ner_isolation": self.ner} | worker
+        detector = self.detector(self.policy)
+        status: dict[str, Any] = {"ner_isolation": self.ner}
+        if detector.ner_worker is not None:
+            status["ner_worker"] = detector.ner_worker.status()
+        if detector.free_cores is not None:  # `auto`: texts kept here while cores were busy
+            free = detector.free_cores.free
+            status["cores"] = {
+                "free": None if free is None else round(free, 2),
+                "texts_read_here": detector.free_cores.busy_texts,
+            }
+        return status
 
     def private_spans(self, ex: Exchange, text: str) -> list[tuple[str, int, int]]:
         """Entities of every type the engine knows in a private-context text (types the

@@ -42,7 +42,10 @@ def gateway(llama_upstream: str, tmp_path_factory) -> Iterator[tuple[str, Record
     policy.write_text(POLICY)
     with (
         recording_proxy(llama_upstream) as (upstream, recording),
-        cogate_server(work, upstream, args=["--policy", str(policy)]) as url,
+        # The worker for every text (`auto` would keep some here while the cores are busy).
+        cogate_server(
+            work, upstream, args=["--policy", str(policy)], env={"COGATE_NER_ISOLATION": "process"}
+        ) as url,
     ):
         yield url, recording
 
