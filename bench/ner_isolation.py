@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import sys
 import tempfile
@@ -61,6 +62,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         runs = {name: engine(Path(tmp), name) for name in ("inline", "process")}
+        for name, run in runs.items():
+            run(agent_output(4_000, seed=1).text(), f"warm-{name}")
+        gc.freeze()  # as `cogate serve` does after start-up
         walls: dict[str, list[float]] = {name: [] for name in runs}
         late: dict[str, list[float]] = {name: [] for name in runs}
         for round_ in range(args.rounds):
