@@ -267,6 +267,7 @@ def main() -> None:
         run_cogate(tool_turn(warm), "warm")
         if not args.no_freeze:
             gc.freeze()  # as `cogate serve` does after start-up (stock's objects frozen too)
+        pauses = full_collections()
         sizes = (64 * 1024, 256 * 1024)
         large = large_turns(run_cogate, run_stock, privacy, sizes, args.rounds)
         first, second = repeated_context(run_cogate, args.rounds)
@@ -288,6 +289,27 @@ def main() -> None:
         f"repeated 40 KB system prompt + history: first {first * 1000:.0f} ms, "
         f"second {second * 1000:.1f} ms, second/first {second / first:.3f} (target <= 0.05)"
     )
+    print(
+        f"full garbage collections during the run (both engines): {len(pauses)}, longest "
+        f"{max(pauses, default=0) * 1000:.0f} ms ({'no ' if args.no_freeze else ''}gc.freeze)"
+    )
+
+
+def full_collections() -> list[float]:
+    """The durations of every generation-2 collection from now on (a list that fills)."""
+    pauses: list[float] = []
+    started: list[float] = []
+
+    def watch(phase: str, info: dict) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            pauses.append(time.perf_counter() - started[0])
+
+    gc.callbacks.append(watch)
+    return pauses
 
 
 if __name__ == "__main__":
