@@ -35,6 +35,7 @@ MAX_SHARE = 0.9
 OVERLAP = 96
 # Where a cut may fall: after a sentence's end and its spaces, or after a line break.
 _BOUNDARY = re.compile(r"[.!?][\"')\]]*[ \t]+(?=\S)|\n+")
+_SPACE = re.compile(r"\s")
 
 
 def worker_share(text: str, seen: str) -> float:
@@ -69,8 +70,18 @@ def cut_for(text: str, seen: str) -> int | None:
 
 
 def parts(seen: str, cut: int) -> tuple[str, int]:
-    """The worker's text (a prefix of `seen`) and where the gateway's part starts."""
-    return seen[: cut + OVERLAP], cut - OVERLAP
+    """The worker's text (a prefix of `seen`) and where the gateway's part starts: each
+    reads at least `OVERLAP` characters past the cut, on to the end of a word (within
+    another `OVERLAP`: a longer run of non-space is cut where the overlap ends)."""
+    end = cut + OVERLAP
+    space = _SPACE.search(seen, end, end + OVERLAP)
+    end = space.start() if space else end
+    start = cut - OVERLAP
+    for i in range(start, max(0, start - OVERLAP), -1):
+        if seen[i - 1].isspace():
+            start = i
+            break
+    return seen[:end], start
 
 
 def joined(front: Entities, back: Entities, cut: int) -> Entities:

@@ -38,8 +38,20 @@ def test_prose_is_cut_after_a_sentence_near_the_workers_share() -> None:
     assert 0.6 < share < 0.8
     assert abs(cut - share * len(text)) < 80  # the nearest sentence end (they are ~70 long)
     front, back_start = ner_split.parts(text, cut)
-    assert text.startswith(front) and len(front) == cut + ner_split.OVERLAP
-    assert back_start == cut - ner_split.OVERLAP
+    # Each side reads past the cut by at least the overlap, to a word's end.
+    assert text.startswith(front) and len(front) >= cut + ner_split.OVERLAP
+    assert text[len(front)].isspace() and not front[-1].isspace()
+    assert back_start <= cut - ner_split.OVERLAP
+    assert text[back_start - 1].isspace() and not text[back_start].isspace()
+
+
+def test_a_long_run_without_spaces_is_cut_where_the_overlap_ends() -> None:
+    text = "x" * 600 + ". " + "y" * 600
+    front, back_start = ner_split.parts(text, 602)
+    assert len(front) == 602 + ner_split.OVERLAP  # no space within reach: the overlap's end
+    assert back_start == 602 - ner_split.OVERLAP
+    text = "x" * 600 + ". " + "y" * 120 + " z" + "w" * 120 + " v"
+    assert text[len(ner_split.parts(text, 602)[0])] == " "  # a space within reach: there
 
 
 def test_code_with_little_for_ner_is_not_cut() -> None:
@@ -94,7 +106,7 @@ def test_names_on_both_sides_of_the_cut_and_at_it_are_found(process_detector, mo
 
     monkeypatch.setattr(NerProcess, "submit", recording)
     spans = process_detector.detect(text, acting_only=False)
-    assert sent == [cut + ner_split.OVERLAP]  # the worker read the front only
+    assert sent == [len(ner_split.parts(text, cut)[0])]  # the worker read the front only
     people = [s for s in spans if s.entity_type == "PERSON"]
     for match in re.finditer("|".join(NAMES), text):
         assert any(s.start <= match.start() and match.end() <= s.end for s in people), (
