@@ -3,6 +3,10 @@ the busy time /proc/stat counts on the gateway's cores, less its own and its wor
 
 from __future__ import annotations
 
+import os
+
+from cogate.core.settings import Settings
+from cogate.policies import Privacy
 from cogate.policies.detect import Detector
 from cogate.policies.free_cores import TICKS, FreeCores, busy_seconds
 from cogate.policies.ner_process import NerProcess
@@ -123,3 +127,19 @@ def test_auto_reads_the_text_here_while_the_cores_are_busy(monkeypatch) -> None:
     monkeypatch.setattr(probe, "enough_for_worker", lambda: True)
     detector.cache = type(detector.cache)()  # analyse the same text again
     assert detector.raw(text) == busy and sent == [text]
+
+
+def test_health_says_how_many_cores_are_free_and_how_many_texts_stayed_here(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})  # `auto` keeps a worker
+    privacy = Privacy(Settings(data_dir=tmp_path, upstream="https://api.openai.com/v1"))
+    status = privacy.detection_status()
+    assert status["ner_isolation"] == "auto" and "ner_worker" in status
+    assert set(status["cores"]) == {"free", "texts_read_here"}
+    probe = privacy.detector(privacy.policy).free_cores
+    assert probe is not None
+    before = status["cores"]["texts_read_here"]
+    probe.free, probe.every = 0.2, float("inf")  # as measured with both cores busy, kept
+    probe.enough_for_worker()
+    assert privacy.detection_status()["cores"]["texts_read_here"] == before + 1
