@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -96,10 +95,9 @@ def cogate(workdir: Path):
 
 def worker_cpu(ner) -> float:
     """CPU seconds the NER worker process has used (0 when NER runs in this process)."""
-    if ner is None or ner.pid is None:
-        return 0.0
-    fields = Path(f"/proc/{ner.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    from cogate.policies.free_cores import process_seconds
+
+    return 0.0 if ner is None or ner.pid is None else process_seconds(ner.pid)
 
 
 def ms(seconds: float) -> float:

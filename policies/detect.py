@@ -186,11 +186,11 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         view = ner_view(text)
-        nlp = self.get_nlp(language)
         if self.ner is not None and (
             self.free_cores is None or self.free_cores.enough_for_worker()
         ):
             return self._with_worker(self.ner, text, view, language)
+        nlp = self.get_nlp(language)
         if view is None:
             return super().process_text(text, language)
         doc = _lowercase_lemmas(nlp.make_doc(text))
@@ -216,8 +216,14 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
         doc = _lowercase_lemmas(nlp.make_doc(text))
 
         def shared() -> Entities:  # read after the pattern recognizers: NER's back part
-            back = nlp(seen[back_start:], disable=["cogate_lemmas"]).ents
-            ours = [(e.start_char + back_start, e.end_char + back_start, e.label_) for e in back]
+            # NER reads the text itself: its tokens are made already.
+            span = None
+            if view is None:
+                span = doc.char_span(back_start, len(text), alignment_mode="expand")
+            part = span.as_doc() if span is not None else nlp.make_doc(seen[back_start:])
+            at = span.start_char if span is not None else back_start
+            back = nlp(part, disable=["cogate_lemmas"]).ents
+            ours = [(e.start_char + at, e.end_char + at, e.label_) for e in back]
             return ner_split.joined(pending.result(), ours, cut)
 
         return self._doc_to_nlp_artifact(doc, language, shared)

@@ -45,7 +45,8 @@ def worker_share(text: str, seen: str) -> float:
     reads = _letters(seen)
     if not reads:
         return 1.0
-    patterns = PATTERNS_ON_READ * reads + PATTERNS_ON_SKIPPED * (_letters(text) - reads)
+    skipped = 0 if seen is text else _letters(text) - reads
+    patterns = PATTERNS_ON_READ * reads + PATTERNS_ON_SKIPPED * skipped
     return (patterns / reads + 1) / 2
 
 
