@@ -76,7 +76,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Lint, format, types and the import layers: what CI runs before the tests.
+# Lint, format, types, the import layers and the tree's shape: what CI runs before the tests.
 check: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -85,6 +85,8 @@ check: $(VENV)/.installed
 		ln -sfn ../../$$p .mypy-src/cogate/$$p; done
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	@# Modules of at most 500 lines, folders of at most 20, no import cycle between modules.
+	$(BIN)/python scripts/tree_check.py
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format .

@@ -14,7 +14,7 @@ import click
 from cogate.core.settings import Settings
 
 from . import review
-from .ledger import ChainLedger, SQLiteLedger
+from .backends import open_store, open_writer
 from .paths import LedgerPaths
 from .store import Filters
 
@@ -86,7 +86,7 @@ def list_cmd(
         limit=limit,
         offset=offset,
     )
-    store = review.open_store(_resolve(data_dir), database_url)
+    store = open_store(_resolve(data_dir), database_url)
     try:
         items = review.list_entries(store, filters)
     finally:
@@ -124,7 +124,7 @@ def show(entry_id, data_dir, database_url, as_json, raw):
         seq = int(entry_id)
     except ValueError:
         raise ValueError(f"an entry id is a number such as 42, got {entry_id!r}") from None
-    store = review.open_store(_resolve(data_dir), database_url)
+    store = open_store(_resolve(data_dir), database_url)
     try:
         item = review.show_entry(store, seq)
         row = store.get(seq)
@@ -252,18 +252,12 @@ def export_cmd(data_dir, database_url, out):
     """Export entries, checkpoints and the public key; verify later with --export."""
     directory = _resolve(data_dir)
     # Fail with a clear message if there is no ledger.
-    review.open_store(directory, database_url).close()
-    manifest = review.export(directory, out, lambda: _writer(directory, database_url), database_url)
+    open_store(directory, database_url).close()
+    manifest = review.export(
+        directory, out, lambda: open_writer(directory, database_url), database_url
+    )
     click.echo(f"exported {manifest['entries']} entries to {out}")
     click.echo(f"verify with: cogate audit verify --export {out}")
-
-
-def _writer(directory: Path, database_url: str | None) -> ChainLedger:
-    if database_url:
-        from .pg_store import PostgresStore
-
-        return ChainLedger(PostgresStore(database_url), directory, background=False)
-    return SQLiteLedger(directory, background=False)
 
 
 @audit.command()
@@ -274,8 +268,8 @@ def _writer(directory: Path, database_url: str | None) -> ChainLedger:
 def prune(data_dir, database_url, before):
     """Drop stored bodies older than a date; hashes stay so the ledger still verifies."""
     directory = _resolve(data_dir)
-    review.open_store(directory, database_url).close()
-    ledger = _writer(directory, database_url)
+    open_store(directory, database_url).close()
+    ledger = open_writer(directory, database_url)
     try:
         cutoff = review.parse_time(before)
         assert cutoff is not None  # --before is required
@@ -295,7 +289,7 @@ def path(data_dir, database_url):
     """Print where the ledger's files are."""
     paths = LedgerPaths(_resolve(data_dir))
     if database_url:
-        from .pg_store import redact_url
+        from cogate.core.database import redact_url
 
         click.echo(f"database      {redact_url(database_url)}")
     else:

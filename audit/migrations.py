@@ -138,21 +138,9 @@ def m003_vaults(db: sqlite3.Connection) -> None:
 
 @m003_vaults.postgres
 def _m003_postgres(db: Any) -> None:
-    # Shared pseudonym vaults (policies/pg_vault.py): keys are HMAC tags, values AES-GCM.
-    db.execute("CREATE TABLE vaults (key TEXT PRIMARY KEY, last_used TIMESTAMPTZ NOT NULL)")
-    db.execute("CREATE INDEX vaults_last_used ON vaults (last_used)")
-    db.execute(
-        """CREATE TABLE vault_entries (
-            id BIGSERIAL PRIMARY KEY,
-            vault TEXT NOT NULL REFERENCES vaults (key) ON DELETE CASCADE,
-            label TEXT NOT NULL,
-            number INTEGER NOT NULL,
-            tag TEXT NOT NULL,
-            value BYTEA NOT NULL,
-            UNIQUE (vault, label, number),
-            UNIQUE (vault, tag)
-        )"""
-    )
+    # The vault tables moved to the vaults' own migrations (policies/vault/migrations.py), so
+    # a vault opens without the ledger; the name stays so recorded databases agree.
+    return None
 
 
 @migration
@@ -183,18 +171,8 @@ def m005_stored_ids(db: sqlite3.Connection) -> None:
 
 @m005_stored_ids.postgres
 def _m005_postgres(db: Any) -> None:
-    # Responses chains that survive a restart (policies/pg_chains.py): the caller and the
-    # stored id only as HMAC tags, the vault key AES-GCM sealed.
-    db.execute(
-        """CREATE TABLE stored_ids (
-            owner TEXT NOT NULL,
-            object TEXT NOT NULL,
-            vault_key BYTEA NOT NULL,
-            last_used TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY (owner, object)
-        )"""
-    )
-    db.execute("CREATE INDEX stored_ids_last_used ON stored_ids (last_used)")
+    # Moved to the vaults' own migrations (policies/vault/migrations.py), as m003.
+    return None
 
 
 def applied(db: sqlite3.Connection) -> set[str]:

@@ -13,10 +13,9 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from cogate.core.database import Database, DatabaseUse
 from psycopg import Connection
-from psycopg_pool import ConnectionPool
 
 from .merkle import Frontier
 from .migrations import migrate_postgres
@@ -24,16 +23,6 @@ from .store import Filters, Row, _where
 
 ENTITY_PG = "(entry::jsonb -> 'entities') ? %s"
 _COLUMNS = "seq, entry, hash, body"
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for status output and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = (parts.username or "") + ":***"
-    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
 
 
 def _row(r: tuple[Any, ...]) -> Row:
@@ -110,45 +99,27 @@ class PostgresWriter:
         return sorted(r[0] for r in rows)
 
 
-def open_pool(url: str, purpose: str, *, max_size: int) -> ConnectionPool:
-    """A connected pool of autocommit connections; the error names the database without
-    its password (psycopg's own message can quote the URL)."""
-    pool = ConnectionPool(
-        url,
-        min_size=1,
-        max_size=max_size,
-        kwargs={"autocommit": True},
-        open=False,
-        name=f"cogate-{purpose}",
-    )
-    try:
-        pool.open(wait=True, timeout=15)
-    except Exception as exc:
-        pool.close()
-        raise ConnectionError(
-            f"cannot connect to the {purpose} database {redact_url(url)}: {type(exc).__name__}"
-        ) from None
-    return pool
-
-
 class PostgresStore:
     """`LedgerStore` on PostgreSQL; `create=False` for the review side (no migrations)."""
 
-    def __init__(self, url: str, *, create: bool = True, max_size: int = 10) -> None:
-        self.url = url
-        self.where = redact_url(url)
-        self.pool = open_pool(url, "ledger", max_size=max_size)
+    def __init__(
+        self, database: Database | str, *, create: bool = True, max_size: int = 10
+    ) -> None:
+        self.use = DatabaseUse(database, "ledger", max_size)
+        self.url = self.use.database.url
+        self.where = self.use.database.where
+        self.pool = self.use.pool
         if create:
             with self.pool.connection() as conn:
                 migrate_postgres(conn)
         elif self.meta_or_none("ledger_id") is None:
-            self.pool.close()
+            self.use.close()
             raise FileNotFoundError(
                 f"no cogate ledger in {self.where}; start `cogate serve --database-url` first"
             )
 
     def close(self) -> None:
-        self.pool.close()
+        self.use.close()
 
     @contextmanager
     def transaction(self, durable: bool = True) -> Iterator[PostgresWriter]:

@@ -10,8 +10,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from cogate.core.database import Database, DatabaseUse
+
 from .migrations import migrate_postgres
-from .pg_store import open_pool, redact_url
 from .tokens import Identity, active_exists, new_token, token_hash
 
 WAIT_S = 5.0
@@ -20,9 +21,10 @@ WAIT_S = 5.0
 class PostgresTokens:
     """`TokenStore` on PostgreSQL; opening it applies pending migrations (advisory-locked)."""
 
-    def __init__(self, url: str, *, max_size: int = 4) -> None:
-        self.where = redact_url(url)
-        self.pool = open_pool(url, "token", max_size=max_size)
+    def __init__(self, database: Database | str, *, max_size: int = 4) -> None:
+        self.use = DatabaseUse(database, "token", max_size)
+        self.where = self.use.database.where
+        self.pool = self.use.pool
         with self.pool.connection() as conn:
             migrate_postgres(conn)
 
@@ -68,4 +70,4 @@ class PostgresTokens:
         return bool(self._all("SELECT 1 FROM tokens LIMIT 1"))
 
     def close(self) -> None:
-        self.pool.close()
+        self.use.close()

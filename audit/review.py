@@ -11,30 +11,12 @@ from typing import Any
 
 from . import checkpoints as cps
 from . import state as trusted_state
+from .backends import open_store
 from .export import read_export, write_export
 from .keys import KeyStore, key_id
 from .paths import LedgerPaths
-from .store import Filters, LedgerStore, Row, SQLiteStore
+from .store import Filters, LedgerStore, Row
 from .verify import Report, verify
-
-
-class NoLedger(FileNotFoundError):
-    pass
-
-
-def open_store(data_dir: Path, database_url: str | None = None) -> LedgerStore:
-    """The ledger's store: PostgreSQL when a database URL is given, else the data dir's SQLite."""
-    if database_url:
-        from .pg_store import PostgresStore
-
-        return PostgresStore(database_url, create=False)
-    paths = LedgerPaths(data_dir)
-    if not paths.db.exists():
-        raise NoLedger(
-            f"no audit ledger in {data_dir}; run `cogate serve --data-dir {data_dir}` first, "
-            "or pass the --data-dir the gateway uses"
-        )
-    return SQLiteStore(paths.db, create=False)
 
 
 def parse_time(text: str | None) -> str | None:

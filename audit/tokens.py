@@ -2,7 +2,8 @@
 
 `TokenStore` is the narrow interface the gateway and `cogate tokens` use (add, list, revoke,
 lookup by hash); `SQLiteTokens` keeps them in the ledger's database (owner-only), and
-`PostgresTokens` (audit/pg_tokens.py) in the replicas' shared database. `open_tokens` picks one.
+`PostgresTokens` (audit/pg_tokens.py) in the replicas' shared database. `backends.open_tokens`
+picks one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Protocol
 
 from .migrations import migrate
-from .paths import LedgerPaths
 
 TOKEN_PREFIX = "cgt_"
 HASH_PREFIX = "sha256:"
@@ -169,13 +169,3 @@ class SQLiteTokens:
     def close(self) -> None:
         with self._lock:
             self.db.close()
-
-
-def open_tokens(data_dir: Path, database_url: str | None = None) -> TokenStore:
-    """The replicas' shared tokens when `database_url` is set, else the data dir's (beside
-    the ledger it shares a database with)."""
-    if database_url:
-        from .pg_tokens import PostgresTokens  # psycopg is loaded only for shared deployments
-
-        return PostgresTokens(database_url)
-    return SQLiteTokens(LedgerPaths(data_dir).db)

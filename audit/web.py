@@ -18,6 +18,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from . import review
+from .backends import open_store
 from .store import Filters
 
 STATIC = Path(__file__).parent / "static"
@@ -83,7 +84,7 @@ def _api(app: FastAPI, data_dir: Path, database_url: str | None) -> None:
     """The JSON API the page reads: entries, one entry, chart, facets, verification."""
 
     def with_store(fn) -> Any:
-        store = review.open_store(data_dir, database_url)
+        store = open_store(data_dir, database_url)
         try:
             return fn(store)
         finally:
@@ -129,7 +130,7 @@ def run(
 
     if not is_loopback(host):
         raise ValueError(f"the review page binds loopback only (127.0.0.1 or ::1), not {host}")
-    review.open_store(data_dir, database_url).close()
+    open_store(data_dir, database_url).close()
     token = secrets.token_urlsafe(24)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

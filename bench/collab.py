@@ -92,7 +92,7 @@ async def timed_stream(runner: Any, ex: Any, gate: Any) -> dict[str, Any]:
                     if first is None:
                         first = time.perf_counter()
     ended = time.perf_counter()
-    tokens = (ex.notes.get("usage") or {}).get("completion_tokens", chunks)
+    tokens = (ex.usage or {}).get("completion_tokens", chunks)
     decode_s = ended - first if first is not None and tokens > 1 else float("nan")
     return {
         "text": text,

@@ -50,7 +50,8 @@ TARGETS = {
 
 def cogate_engine():
     from cogate.core.settings import Settings
-    from cogate.policies.detect import Detector, ner_isolation
+    from cogate.policies.detect.analyzer import ner_isolation
+    from cogate.policies.detect.engine import Detector
     from cogate.policies.schema import load_policy
 
     policy = load_policy()
@@ -66,8 +67,8 @@ def cogate_engine():
 
 def stock_engine():
     import tldextract
-    from cogate.policies.detect import spacy_package
-    from cogate.policies.recognizers import OFFLINE_TLD
+    from cogate.policies.detect.analyzer import spacy_package
+    from cogate.policies.recognizers.base import OFFLINE_TLD
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 

@@ -2,7 +2,7 @@
 
 Appends egress entries to the real SQLite ledger (on the work disk, and on /dev/shm) from a
 uvloop event loop: through `anyio.to_thread.run_sync` (as before), through the gateway's
-ledger threads (`proxy/ledger_threads.py`), and inline on the loop (a variant tried on
+ledger threads (`proxy/egress/ledger_threads.py`), and inline on the loop (a variant tried on
 tmpfs). Interleaved; one caller at a time, then 8 at once. Prints p50/p99 per append.
 
 Run: .venv/bin/python bench/egress_hop.py [--appends N]
@@ -23,7 +23,7 @@ import anyio.to_thread
 import uvloop
 from cogate.audit.ledger import SQLiteLedger
 from cogate.audit.records import EgressRecord
-from cogate.proxy.ledger_threads import LedgerThreads
+from cogate.proxy.egress.ledger_threads import LedgerThreads
 
 BODY = b'{"model":"bench","messages":[{"role":"user","content":"Say ok."}]}'
 

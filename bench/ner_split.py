@@ -1,6 +1,6 @@
 """What sharing one text's NER between the worker and the gateway changes in what is found.
 
-`policies/ner_split.py` cuts long texts between NER's worker process and the gateway's
+`policies/detect/ner_split.py` cuts long texts between NER's worker process and the gateway's
 detection thread. This joins consecutive presidio-research samples into texts of
 `--size` characters (their gold spans shifted along), runs the gateway's detector on each
 text twice in one process, once shared and once read whole by the worker, and prints
@@ -49,8 +49,9 @@ def joined_samples(samples: list[dict], size: int, count: int, sep: str) -> list
 
 def main() -> None:
     from cogate.core.settings import Settings
-    from cogate.policies import ner_split
-    from cogate.policies.detect import Detector, ner_isolation
+    from cogate.policies.detect import ner_split
+    from cogate.policies.detect.analyzer import ner_isolation
+    from cogate.policies.detect.engine import Detector
     from cogate.policies.schema import load_policy
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

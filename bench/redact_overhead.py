@@ -42,8 +42,8 @@ def texts_of(size: int, data: Path, count: int, offset: int = 0) -> list[str]:
 
 def stock():
     import tldextract
-    from cogate.policies.detect import spacy_package
-    from cogate.policies.recognizers import OFFLINE_TLD
+    from cogate.policies.detect.analyzer import spacy_package
+    from cogate.policies.recognizers.base import OFFLINE_TLD
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_anonymizer import AnonymizerEngine
@@ -95,7 +95,7 @@ def cogate(workdir: Path):
 
 def worker_cpu(ner) -> float:
     """CPU seconds the NER worker process has used (0 when NER runs in this process)."""
-    from cogate.policies.free_cores import process_seconds
+    from cogate.policies.detect.free_cores import process_seconds
 
     return 0.0 if ner is None or ner.pid is None else process_seconds(ner.pid)
 

@@ -41,7 +41,7 @@ def timed(owner, name: str, label: str) -> None:
 
 
 def instrument(analyzer) -> None:
-    import cogate.policies.detect as detect
+    import cogate.policies.detect.analyzer as detect
     from presidio_analyzer import EntityRecognizer
 
     engine = analyzer.nlp_engine
@@ -75,8 +75,8 @@ def instrument(analyzer) -> None:
 
 def main() -> None:
     import redact_overhead as bench
-    from cogate.policies import detect
-    from cogate.policies.ner_process import Pending
+    from cogate.policies.detect import analyzer as detect
+    from cogate.policies.detect.ner_process import Pending
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")

@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator
 
 import anyio
 from cogate.core.exchange import Finding
-from cogate.policies.restore import Restorer
-from cogate.policies.vault import Vault
+from cogate.policies.restore import VaultRestorer
+from cogate.policies.vault.memory import Vault
 from cogate.proxy.pipeline import ForwardRunner
 from cogate.proxy.surfaces import exchange_for
 
@@ -46,7 +46,7 @@ async def relay(raw: bytes, limit: int | None) -> tuple[float, float, int]:
     ex = exchange_for("chat/completions", {"stream": True})
     assert ex.surface is not None
     ex.findings.append(Finding("PERSON", 0, 1, 1.0, "bench"))
-    ex.restorer = Restorer(VAULT)
+    ex.restorer = VaultRestorer(VAULT)
     gap, out, done = 0.0, 0, False
 
     async def ticker() -> None:

@@ -21,122 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cogate.collab.words import content_words
 from cogate.core.surface import Turn
 
 LAYOUTS = ("sections", "system")
 PRIVATE_FIELDS = ("Privacy_info", "Smart_device_usage")
-
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "if",
-        "then",
-        "than",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "about",
-        "into",
-        "over",
-        "after",
-        "before",
-        "under",
-        "between",
-        "through",
-        "during",
-        "without",
-        "within",
-        "upon",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "has",
-        "have",
-        "had",
-        "do",
-        "does",
-        "did",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "its",
-        "their",
-        "his",
-        "her",
-        "he",
-        "she",
-        "they",
-        "them",
-        "who",
-        "whom",
-        "which",
-        "what",
-        "when",
-        "where",
-        "while",
-        "how",
-        "all",
-        "any",
-        "each",
-        "every",
-        "some",
-        "such",
-        "no",
-        "not",
-        "only",
-        "own",
-        "same",
-        "so",
-        "too",
-        "very",
-        "can",
-        "will",
-        "just",
-        "should",
-        "now",
-        "up",
-        "out",
-        "off",
-        "again",
-        "further",
-        "once",
-        "also",
-        "more",
-        "most",
-        "other",
-        "our",
-        "your",
-        "my",
-        "me",
-        "we",
-        "you",
-        "i",
-        "us",
-        "him",
-        "hers",
-        "theirs",
-        "via",
-        "per",
-    ]
-)
 
 
 def load_samples(data_dir: Path | str, limit: int | None = None) -> list[dict[str, Any]]:
@@ -254,16 +143,6 @@ def payload_texts(payload: Any) -> list[str]:
         elif isinstance(node, list):
             stack.extend(node)
     return out
-
-
-def _stem(word: str) -> str:
-    word = word.removesuffix("'s")
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def content_words(text: str) -> set[str]:
-    words = re.findall(r"[a-z0-9][a-z0-9'\-]*", text.lower())
-    return {_stem(w) for w in words if w not in STOPWORDS and len(w) > 2}
 
 
 def sentences(text: str) -> list[str]:

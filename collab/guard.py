@@ -32,7 +32,7 @@ from cogate.core.exchange import Exchange, Sanitizer
 from cogate.policies.schema import policy_of
 from wordfreq import zipf_frequency
 
-from .cogenesis import content_words
+from .words import content_words
 
 # Zipf frequency below which a word is near-identifying (under one per million words:
 # a medication, a rare hobby, a brand); topic words of ordinary tasks are far above it.

@@ -76,12 +76,12 @@ def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
 
 class LocalAnswer:
     """An `Answer` as the app should read it: placeholders restored (when `held` is given),
-    usage noted in `notes` when the generation ends."""
+    usage noted on the exchange when the generation ends."""
 
     KEY = ("answer",)
 
-    def __init__(self, inner: Answer, notes: dict[str, Any], held: Held | None = None) -> None:
-        self.inner, self.notes, self.held = inner, notes, held
+    def __init__(self, inner: Answer, ex: Exchange, held: Held | None = None) -> None:
+        self.inner, self.ex, self.held = inner, ex, held
 
     @property
     def finish_reason(self) -> str | None:
@@ -105,7 +105,7 @@ class LocalAnswer:
             rest = self.held.release(self.KEY, "", final=True, json_escape=False)
             if rest:
                 yield rest
-        self.notes["usage"] = usage(self.prompt_tokens, self.completion_tokens)
+        self.ex.usage = usage(self.prompt_tokens, self.completion_tokens)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -115,4 +115,4 @@ async def render(ex: Exchange, answer: Answer, model: str) -> Reply:
     """The answer in the shape of the exchange's wire API; the app's values are put back
     when something was replaced in what left."""
     held = ex.restorer.held() if ex.needs_restoring else None
-    return await surface_of(ex).render(ex.op, ex.body, LocalAnswer(answer, ex.notes, held), model)
+    return await surface_of(ex).render(ex.op, ex.body, LocalAnswer(answer, ex, held), model)

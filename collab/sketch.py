@@ -43,7 +43,7 @@ FINAL_SYSTEM = (
     "You write for the user described below, in their own voice and style, drawing on the "
     "details they shared. Write the finished text only."
 )
-FALLBACK_HEADER = "x-cogate-fallback"
+SKETCH_FALLBACK_HEADER = "x-cogate-fallback"
 OUTLINE_TOKENS = 256
 
 
@@ -251,5 +251,5 @@ class SketchRunner:
 
     def _fall_back(self, ex: Exchange, reason: str) -> None:
         log.warning("sketch outline failed (%s); answering locally for %s", reason, ex.id)
-        ex.response_headers[FALLBACK_HEADER] = f"local; reason={reason}"
+        ex.response_headers[SKETCH_FALLBACK_HEADER] = f"local; reason={reason}"
         ex.notes["fallback"] = reason

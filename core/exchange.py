@@ -16,14 +16,6 @@ from typing import Any, Protocol
 from .surface import Held, Surface, TextRestore
 
 
-class StreamRestorer(Protocol):
-    """Restores placeholders in a stream of parsed SSE event objects."""
-
-    def feed(self, event: dict[str, Any]) -> list[dict[str, Any]]: ...
-
-    def finish(self) -> list[dict[str, Any]]: ...
-
-
 class PolicyFacts(Protocol):
     """What the kernel and the gateway read from the policy an exchange runs under; the
     full schema lives in the privacy engine (`cogate.policies.schema.Policy`)."""
@@ -41,8 +33,9 @@ class PolicyFacts(Protocol):
 class Restorer(Protocol):
     """Gives the app its own values back in an answer.
 
-    Surfaces restore their own shapes through `text` and `held()`; `restore_json` and
-    `stream` serve the collaboration modes' chat-shaped answers.
+    Surfaces restore their own shapes through `text` and `held()`; `restore_json` serves
+    the collaboration modes' chat-shaped answers. `withheld` counts the placeholders kept
+    because they sat in a URL whose host may not receive values.
     """
 
     @property
@@ -52,7 +45,8 @@ class Restorer(Protocol):
 
     def restore_json(self, body: Any) -> Any: ...
 
-    def stream(self) -> StreamRestorer: ...
+    @property
+    def withheld(self) -> int: ...
 
 
 class PlainText:
@@ -72,14 +66,6 @@ class PlainHeld:
         return False
 
 
-class PassStream:
-    def feed(self, event: dict[str, Any]) -> list[dict[str, Any]]:
-        return [event]
-
-    def finish(self) -> list[dict[str, Any]]:
-        return []
-
-
 class NoRestore:
     """The restorer of a request from which nothing was replaced."""
 
@@ -91,8 +77,9 @@ class NoRestore:
     def restore_json(self, body: Any) -> Any:
         return body
 
-    def stream(self) -> StreamRestorer:
-        return PassStream()
+    @property
+    def withheld(self) -> int:
+        return 0
 
 
 @dataclass
@@ -155,6 +142,11 @@ class Exchange:
     # The exact bytes to send upstream, once the privacy stage produced them.
     outbound: bytes | None = field(default=None, repr=False)
     restorer: Restorer = field(default_factory=NoRestore)
+    # The key of the conversation vault this exchange uses, once the privacy engine worked it
+    # out, and whether it continues stored state this gateway does not know (then its
+    # placeholders are numbered above a floor).
+    vault_key: str | None = None
+    continues_unknown: bool = False
     # The conversation's vault already held values before this request (a later turn of a
     # chain the upstream stores), so an answer may quote placeholders of earlier turns.
     vault_in_use: bool = False
@@ -163,6 +155,10 @@ class Exchange:
     # Called with the ids under which the upstream stores the answer (see
     # `core.surface.stored_ids`), so later requests naming them reuse this vault.
     on_stored: Callable[[list[str]], None] | None = field(default=None, repr=False)
+    # Token usage of the answer (the upstream's, or the local model's), for the completion
+    # entry; None until an answer reported one.
+    usage: dict[str, Any] | None = None
+    # Diagnostics of the collaboration modes (outline, fallback reason, fusion statistics).
     notes: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-MODES = ("passthrough", "redact", "logits", "sketch", "local", "block")
+from typing import Literal, get_args
+
+Mode = Literal["passthrough", "redact", "logits", "sketch", "local", "block"]
+MODES: tuple[str, ...] = get_args(Mode)
 _RANK = {mode: rank for rank, mode in enumerate(MODES)}
 
 

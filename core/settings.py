@@ -40,7 +40,7 @@ class Settings(BaseSettings):
 
     connect_timeout: float = 10.0
     read_timeout: float = 600.0
-    # "lean": one-write requests, httptools parsing (proxy/upstream_transport.py); "httpcore":
+    # "lean": one-write requests, httptools parsing (proxy/upstream/transport.py); "httpcore":
     # httpx's own transport, kept as a fallback (COGATE_UPSTREAM_TRANSPORT=httpcore).
     upstream_transport: Literal["lean", "httpcore"] = "lean"
     max_body_bytes: int = 4 * 1024 * 1024

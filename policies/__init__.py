@@ -11,9 +11,9 @@ from typing import Any
 
 _EXPORTS = {
     "Privacy": ".privacy",
-    "Detector": ".detect",
-    "Span": ".detect",
-    "Restorer": ".restore",
+    "Detector": ".detect.engine",
+    "Span": ".detect.engine",
+    "VaultRestorer": ".restore",
     "StreamRestorer": ".restore",
     "HeldText": ".restore",
     "Policy": ".schema",
@@ -23,8 +23,8 @@ _EXPORTS = {
     "Section": ".sections",
     "private_sections": ".sections",
     "split_private": ".sections",
-    "Vault": ".vault",
-    "VaultStore": ".vault",
+    "Vault": ".vault.memory",
+    "VaultStore": ".vault.memory",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -18,7 +18,7 @@ def policy() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def check(file: Path) -> None:
     """Validate FILE (the changes to the shipped default policy). Exit 0 ok, 2 invalid."""
-    from .schema import PolicyError, load_policy, resolve_reference
+    from cogate.policies.schema import PolicyError, load_policy, resolve_reference
 
     try:
         loaded = load_policy(file)
@@ -50,10 +50,10 @@ def test(policy_file: Path | None, as_json: bool, text: str) -> None:
 
     Findings give type, offsets, score and recognizer, never the matched text.
     """
-    from .detect import Detector
-    from .redact import Outcome, Redaction
-    from .schema import PolicyError, load_policy
-    from .vault import Vault
+    from cogate.policies.detect.engine import Detector
+    from cogate.policies.redact import Outcome, Redaction
+    from cogate.policies.schema import PolicyError, load_policy
+    from cogate.policies.vault.memory import Vault
 
     if text == "-":
         text = sys.stdin.read()

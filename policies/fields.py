@@ -185,16 +185,14 @@ def refuse(path: str, shape: str) -> BadRequest:
     )
 
 
-def generic(
-    value: Any, path: str, scanner: Scanner, key: str | None = None, schema: bool = False
-) -> Any:
+def generic(value: Any, path: str, scanner: Scanner, key: str | None = None) -> Any:
     """Scan every string, number and object key in a JSON value; booleans and null stay.
 
     A number is scanned as its JSON text with its key as context; a replaced number becomes
     a string (the placeholder). Keys are scanned as words (`margaret_thornbury`), and the
     names a JSON schema lists in `required` the same way, so they stay equal to the
-    property keys they name. `schema` is accepted for callers; schemas are scanned whole
-    (structure never holds a private value, so scanning changes nothing there).
+    property keys they name. JSON schemas are scanned whole like any value (structure never
+    holds a private value, so scanning changes nothing there).
     """
     if isinstance(value, str):
         if key == "pattern":

@@ -13,7 +13,7 @@ import re
 import threading
 from collections import OrderedDict
 
-from .detect import Detector
+from cogate.policies.detect.engine import Detector
 
 MAX_LABEL = 64
 SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")

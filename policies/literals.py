@@ -10,8 +10,8 @@ alone: the restorer ignores them too.
 
 from __future__ import annotations
 
-from .detect import Span
-from .restore import PLACEHOLDER, placeholder_label
+from cogate.policies.detect.engine import Span
+from cogate.policies.restore import PLACEHOLDER, placeholder_label
 
 LITERAL = "PLACEHOLDER_TEXT"
 RECOGNIZER = "PlaceholderLiteral"

@@ -7,9 +7,6 @@ analyzer, the analysis cache and the pseudonym vaults live here.
 from __future__ import annotations
 
 import fnmatch
-import functools
-import hashlib
-import json
 import secrets
 import threading
 from pathlib import Path
@@ -21,27 +18,41 @@ from cogate.core.exchange import Exchange
 from cogate.core.modes import stricter
 from cogate.core.private_files import create_once, private_dir
 from cogate.core.settings import Settings
-from cogate.core.surface import continues, holds_credentials
-
-from .chains import UNKNOWN_FLOOR, StoredIdsBackend, open_stored_ids
-from .detect import AnalysisCache, Detector, ner_isolation
-from .labels import LabelGuard
-from .redact import Outcome, Redaction
-from .restore import Restorer
-from .schema import Policy, Route, RouteMatch, load_policy, policy_of, resolve_reference
-from .vault import Vault, VaultBackend, open_vaults
+from cogate.core.surface import holds_credentials
+from cogate.policies.detect.analyzer import ner_isolation
+from cogate.policies.detect.engine import AnalysisCache, Detector
+from cogate.policies.labels import LabelGuard
+from cogate.policies.redact import Outcome, Redaction
+from cogate.policies.restore import VaultRestorer
+from cogate.policies.schema import (
+    Policy,
+    Route,
+    RouteMatch,
+    load_policy,
+    policy_of,
+    resolve_reference,
+)
+from cogate.policies.vault.backends import VaultBackends, open_vault_backends
+from cogate.policies.vault.chains import StoredIdsBackend
+from cogate.policies.vault.conversations import ConversationVaults
+from cogate.policies.vault.memory import Vault, VaultBackend
 
 HASH_KEY_FILE = "pseudonym-hash.key"
 
 
 class Privacy:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, backends: VaultBackends | None = None) -> None:
+        """`backends` are the vaults the composition root opened (on the database it shares
+        with the ledger); without them, they are opened from the settings."""
         self.settings = settings
         self.policy = load_policy(settings.policy)
         self.cache = AnalysisCache()
         self.ner = ner_isolation(settings.ner_isolation)
-        self.vaults: VaultBackend = open_vaults(settings)
-        self.stored: StoredIdsBackend = open_stored_ids(self.vaults)
+        if backends is None:
+            backends = open_vault_backends(settings.database_url, settings.data_dir / "keys")
+        self.vaults: VaultBackend = backends.vaults
+        self.stored: StoredIdsBackend = backends.stored
+        self.conversations = ConversationVaults(backends)
         self._detectors: dict[str, Detector] = {}
         self._detectors_lock = threading.Lock()
         self._hash_key: bytes | None = None
@@ -73,13 +84,25 @@ class Privacy:
         effective = Policy.model_validate({**target.model_dump(), **changes})
         return effective.name, effective
 
-    def detector(self, policy: Policy) -> Detector:
-        key = self._hashes.get(id(policy)) or policy.content_hash()
+    def detector(self, policy: Policy, *, all_types: bool = False) -> Detector:
+        """The policy's detector (one per policy content); `all_types` finds every type the
+        engine knows, whatever the policy's action for it."""
+        key = ("all:" if all_types else "") + (
+            self._hashes.get(id(policy)) or policy.content_hash()
+        )
         with self._detectors_lock:
             detector = self._detectors.get(key)
             if detector is None:
-                detector = self._detectors[key] = Detector(policy, self.cache, ner=self.ner)
+                detector = Detector(policy, self.cache, all_types=all_types, ner=self.ner)
+                self._detectors[key] = detector
             return detector
+
+    def policy_for(self, ex: Exchange) -> Policy:
+        """The exchange's policy: the resolve stage's choice (resolved here only when a
+        caller — a test, a benchmark — sanitizes an exchange that skipped that stage)."""
+        if ex.policy is None:
+            self.resolve(ex)
+        return policy_of(ex)
 
     def detection_status(self) -> dict[str, Any]:
         """What /cogate/health says about detection: where NER runs, and its worker."""
@@ -98,16 +121,7 @@ class Privacy:
     def private_spans(self, ex: Exchange, text: str) -> list[tuple[str, int, int]]:
         """Entities of every type the engine knows in a private-context text (types the
         policy keeps included: an employer named in a profile must not leave either)."""
-        if ex.policy is None:
-            self.resolve(ex)
-        policy = policy_of(ex)
-        key = "all:" + (self._hashes.get(id(policy)) or policy.content_hash())
-        with self._detectors_lock:
-            detector = self._detectors.get(key)
-            if detector is None:
-                detector = self._detectors[key] = Detector(
-                    policy, self.cache, all_types=True, ner=self.ner
-                )
+        detector = self.detector(self.policy_for(ex), all_types=True)
         return [(s.entity_type, s.start, s.end) for s in detector.detect(text, acting_only=False)]
 
     def destination_host(self, ex: Exchange) -> str:
@@ -142,45 +156,11 @@ class Privacy:
     # -- sanitising -------------------------------------------------------------------
 
     def conversation_key(self, ex: Exchange) -> str:
-        """The vault of an exchange: that of the stored state it continues, else its
-        conversation header, else its opening, else its own — always within its caller
-        (identity, app): two callers never share a vault, whatever ids, conversation header
-        or opening messages they send.
-        """
-        ids = continues(ex.surface, ex.op, ex.body, ex.params)
-        known = self.stored.first_known(_caller(ex), ids)
-        if known is not None:
-            return known
-        opening = ex.surface.conversation_seed(ex.op, ex.body) if ex.surface else None
-        if ex.conversation:
-            seed: Any = ["header", ex.conversation]
-        elif ids:
-            # Stored state this process never saw (or forgot): its own vault, never another's.
-            seed = ["continues", ids[0]]
-        elif opening is not None:
-            seed = opening
-        else:
-            seed = ["exchange", ex.id]  # no conversation: a vault for this request only
-        raw = json.dumps(
-            [ex.identity, ex.app, seed], sort_keys=True, ensure_ascii=False, default=str
-        )
-        return hashlib.sha256(raw.encode()).hexdigest()
+        """The key of the exchange's vault (see `ConversationVaults`)."""
+        return self.conversations.key(ex)
 
     def vault(self, ex: Exchange) -> Vault:
-        key = ex.notes.get("vault_key")
-        if key is None:
-            key = ex.notes["vault_key"] = self.conversation_key(ex)
-        vault = self.vaults.get(key)
-        ids = continues(ex.surface, ex.op, ex.body, ex.params)
-        if ids and self.stored.first_known(_caller(ex), ids) is None:
-            vault.reserve(UNKNOWN_FLOOR)
-        if ex.on_stored is None:
-            ex.on_stored = functools.partial(self._remember, _caller(ex), key)
-        return vault
-
-    def _remember(self, identity: str, key: str, ids: list[str]) -> None:
-        for object_id in ids:
-            self.stored.remember(identity, object_id, key)
+        return self.conversations.vault(ex)
 
     def hash_key(self) -> bytes:
         """The installation's key for the `hash` action, created on first use (mode 0600)."""
@@ -190,9 +170,7 @@ class Privacy:
             return self._hash_key
 
     def _redaction(self, ex: Exchange, outcome: Outcome) -> Redaction:
-        if ex.policy is None:
-            self.resolve(ex)
-        policy = policy_of(ex)
+        policy = self.policy_for(ex)
         needs_key = "hash" in policy.actions.values()
         return Redaction(
             policy,
@@ -205,8 +183,7 @@ class Privacy:
 
     def sanitize(self, ex: Exchange) -> None:
         """Transform the request for its mode (redact, passthrough, block)."""
-        if ex.policy is None:
-            self.resolve(ex)
+        self.policy_for(ex)
         if ex.mode == "passthrough":
             ex.outbound = ex.raw  # byte for byte what the app sent
             return
@@ -225,7 +202,7 @@ class Privacy:
         ex.outbound = ex.surface.rewrite(ex.op, ex.raw, ex.body, redaction)
         ex.findings.extend(outcome.findings)
         ex.removed.extend(outcome.removed)
-        ex.restorer = Restorer(redaction.vault, policy_of(ex).restore.url_hosts)
+        ex.restorer = VaultRestorer(redaction.vault, policy_of(ex).restore.url_hosts)
 
     def sanitize_text(self, ex: Exchange, text: str, field: str) -> str:
         """Redact one free text with the exchange's policy and conversation vault."""
@@ -234,14 +211,9 @@ class Privacy:
         result = redaction.text(text, field)
         ex.findings.extend(outcome.findings)
         ex.removed.extend(outcome.removed)
-        if not isinstance(ex.restorer, Restorer):
-            ex.restorer = Restorer(redaction.vault, redaction.policy.restore.url_hosts)
+        if not isinstance(ex.restorer, VaultRestorer):
+            ex.restorer = VaultRestorer(redaction.vault, redaction.policy.restore.url_hosts)
         return result
-
-
-def _caller(ex: Exchange) -> str:
-    """Whose stored ids these are: the identity and the app, never one without the other."""
-    return json.dumps([ex.identity, ex.app], ensure_ascii=False)
 
 
 def routing_app(declared: str, bound: tuple[str, ...] | None) -> str | None:

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 
 from cogate.core.errors import PolicyBlocked
 from cogate.core.exchange import Finding
-
-from .detect import Detector, Span, merge_overlaps
-from .literals import LITERAL, literal_spans
-from .schema import Policy
-from .vault import Vault, label_for
+from cogate.policies.detect.engine import Detector, Span, merge_overlaps
+from cogate.policies.literals import LITERAL, literal_spans
+from cogate.policies.schema import Policy
+from cogate.policies.vault.memory import Vault, label_for
 
 
 def mask(value: str) -> str:

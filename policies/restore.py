@@ -13,9 +13,8 @@ import json
 from typing import Any
 
 import regex
-
-from .urls import UrlGuard
-from .vault import Vault
+from cogate.policies.urls import UrlGuard
+from cogate.policies.vault.memory import Vault
 
 _OPEN = r"(?:\\?\[|&\#0{0,4}91;|&lsqb;|&lbrack;|\\?<|&lt;|&\#0{0,4}60;)"
 _CLOSE = r"(?:\\?\]|&\#0{0,4}93;|&rsqb;|&rbrack;|\\?>|&gt;|&\#0{0,4}62;)"
@@ -117,8 +116,8 @@ def _kept_backslash(placeholder: str) -> bool:
     return placeholder.startswith("\\") and not placeholder[:-1].endswith("\\")
 
 
-class Restorer:
-    """The `Restorer` of proxy/exchange.py for one exchange's vault."""
+class VaultRestorer:
+    """The `Restorer` (core/exchange.py) of one exchange: its conversation vault's values back."""
 
     def __init__(self, vault: Vault, url_hosts: list[str] | tuple[str, ...] = ()) -> None:
         self.text = TextRestorer(vault, UrlGuard(url_hosts))

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import rfc8785
 import yaml
 from cogate.core.exchange import Exchange
+from cogate.core.modes import Mode
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -29,7 +30,6 @@ from pydantic import (
 
 Action = Literal["pseudonymize", "mask", "hash", "drop", "block", "keep"]
 ACTIONS = ("pseudonymize", "mask", "hash", "drop", "block", "keep")
-Mode = Literal["passthrough", "redact", "logits", "sketch", "local", "block"]
 SHIPPED = ("default", "strict", "example-routes")
 
 

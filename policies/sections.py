@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .schema import PrivateContext
+from cogate.policies.schema import PrivateContext
 
 _HEADING = re.compile(r"(?m)^(#{1,6})[ \t]*(.+?)[ \t]*:?[ \t]*#*[ \t]*$")
 

@@ -6,27 +6,28 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
-from cogate.audit.tokens import open_tokens
+from cogate.audit.backends import open_tokens
+from cogate.core.database import Database
 from cogate.core.errors import GatewayError, error_body
 from cogate.core.settings import Settings
 from cogate.core.surface import Operation, Surface
+from cogate.proxy import __version__
+from cogate.proxy.assembly import assemble_pipeline
+from cogate.proxy.browser import BrowserGuard
+from cogate.proxy.identity import Identities
+from cogate.proxy.ingress import build_exchange, parse_json_object, read_body
+from cogate.proxy.lean import Endpoint, LeanRoutes, gateway_error
+from cogate.proxy.local_gate import LocalStatus
+from cogate.proxy.pipeline import Pipeline, Reply
+from cogate.proxy.surfaces import SURFACES
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from . import __version__
-from .assembly import assemble_pipeline
-from .browser import BrowserGuard
-from .identity import Identities
-from .ingress import build_exchange, parse_json_object, read_body
-from .lean import Endpoint, LeanRoutes, gateway_error
-from .local_gate import LocalStatus
-from .pipeline import Pipeline, Reply
-from .surfaces import SURFACES
 
 log = logging.getLogger("cogate.app")
 
@@ -45,13 +46,15 @@ def create_app(
     """Build the gateway: each surface's routes over one pipeline. `assemble` builds the
     pipeline and its parts for the app's lifetime; `local` is what serve's start-up probe
     found about the local model (for /cogate/health)."""
-    factory = assemble or assemble_pipeline
     local = local or LocalStatus("ok" if settings.local_enabled else "disabled")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = open_tokens(settings.data_dir, settings.database_url)
+        # One pool for the shared database: the ledger, the tokens and the vaults use it.
+        database = Database(settings.database_url) if settings.database_url else None
+        store = open_tokens(settings.data_dir, settings.database_url, database)
         app.state.identities = Identities(settings, store)
+        factory = assemble or partial(assemble_pipeline, database=database)
         try:
             async with factory(settings) as pipeline:
                 app.state.pipeline = pipeline
@@ -62,6 +65,8 @@ def create_app(
                 yield
         finally:
             store.close()
+            if database is not None:
+                database.close()
 
     # No redirects: a trailing slash or an unknown path gets the OpenAI-shaped 404, never a
     # Location built from the request's Host.

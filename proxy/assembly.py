@@ -18,16 +18,17 @@ from cogate.audit.records import Ledger
 from cogate.collab import build_collab
 from cogate.collab.logits import LogitsRunner
 from cogate.collab.runtime import LocalModel
+from cogate.core.database import Database
 from cogate.core.egress import Runner
 from cogate.core.exchange import Exchange, Sanitizer
 from cogate.core.settings import Settings
 from cogate.policies import Privacy
-
-from .egress import EgressGate
-from .intercept_secret import rotate_secret, shared_secret
-from .metrics import Metrics
-from .pipeline import ForwardRunner, Pipeline, never
-from .upstream import build_client
+from cogate.policies.vault.backends import open_vault_backends
+from cogate.proxy.egress.gate import EgressGate
+from cogate.proxy.intercept.secret import rotate_secret, shared_secret
+from cogate.proxy.metrics import Metrics
+from cogate.proxy.pipeline import ForwardRunner, Pipeline, never
+from cogate.proxy.upstream.client import build_client
 
 
 def _detects(ex: Exchange) -> bool:
@@ -45,15 +46,21 @@ async def assemble_pipeline(
     model: LocalModel | None = None,
     runners: Mapping[str, Runner] | None = None,
     logits: Mapping[str, Any] | None = None,
+    database: Database | None = None,
 ) -> AsyncIterator[Pipeline]:
     """Everything a gateway process needs. `transport` replaces the network, `ledger` the
     audit store, `privacy` the privacy engine, `model` the local model (shared, not closed
     here), `runners` the runner of a mode; `logits` are LogitsRunner keyword arguments
-    (its `fallbacks` default to the sketch and local runners)."""
+    (its `fallbacks` default to the sketch and local runners); `database` is the shared
+    database's pool, opened by the app beside the tokens."""
     # Loading the policy and spaCy takes seconds: keep the event loop free meanwhile. A
     # broken policy stops start-up here rather than failing requests later.
-    engine = privacy if privacy is not None else await anyio.to_thread.run_sync(Privacy, settings)
-    ledger = ledger if ledger is not None else open_ledger(settings)
+    if privacy is None:
+        vaults = open_vault_backends(database or settings.database_url, settings.data_dir / "keys")
+        engine: Sanitizer = await anyio.to_thread.run_sync(Privacy, settings, vaults)
+    else:
+        engine = privacy
+    ledger = ledger if ledger is not None else open_ledger(settings, database)
     # A new secret per gateway start: an addon started against an older gateway is refused.
     # Replicas on one database share the data dir, so there the secret is kept, not rotated.
     (shared_secret if settings.database_url else rotate_secret)(settings.data_dir)

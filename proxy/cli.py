@@ -8,18 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cogate.audit.backends import open_tokens
 from cogate.audit.cli import audit
-from cogate.audit.tokens import open_tokens
 from cogate.collab.logits.cli import collab
 from cogate.core.private_files import private_dir
 from cogate.core.settings import Settings
 from cogate.policies.cli import policy
-
-from . import __version__
-from .intercept import intercept
-from .intercept_secret import parse_intercept_upstreams
-from .options import build_settings
-from .tokens_cli import tokens
+from cogate.proxy import __version__
+from cogate.proxy.intercept.cli import intercept
+from cogate.proxy.intercept.secret import parse_intercept_upstreams
+from cogate.proxy.options import build_settings
+from cogate.proxy.tokens_cli import tokens
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,10 +72,9 @@ def main() -> None:
 def serve(**flags: Any) -> None:
     """Run the gateway. Point apps at http://HOST:PORT/v1 (OPENAI_BASE_URL)."""
     import uvicorn
-
-    from .app import create_app
-    from .local_gate import LocalRuntimeBroken, check_local_runtime
-    from .logs import configure_logging
+    from cogate.proxy.app import create_app
+    from cogate.proxy.local_gate import LocalRuntimeBroken, check_local_runtime
+    from cogate.proxy.logs import configure_logging
 
     for name in ("public_hosts", "allowed_origins"):
         flags[name] = list(flags[name]) or None  # none given: the COGATE_* variable, else []

@@ -23,8 +23,14 @@ from pathlib import Path
 import click
 import httpx
 from cogate.collab.runtime_check import ProbeResult
-
-from .servers import ServerDied, ServerURL, cogate_server, describe_exit, llama_server, log_tail
+from cogate.proxy.servers import (
+    ServerDied,
+    ServerURL,
+    cogate_server,
+    describe_exit,
+    llama_server,
+    log_tail,
+)
 
 COGATE = str(Path(sys.executable).parent / "cogate")
 WIDTH = min(shutil.get_terminal_size((100, 20)).columns, 100)

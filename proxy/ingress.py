@@ -11,12 +11,11 @@ from cogate.core.exchange import Exchange
 from cogate.core.modes import MODES, is_mode
 from cogate.core.settings import Settings
 from cogate.core.surface import Operation, Surface, forward_headers
+from cogate.proxy.body_encoding import decode_body
+from cogate.proxy.intercept.secret import destination_hint
+from cogate.proxy.shape import check_shape
+from cogate.proxy.surfaces import upstream_route
 from starlette.requests import Request
-
-from .body_encoding import decode_body
-from .intercept_secret import destination_hint
-from .shape import check_shape
-from .surfaces import upstream_route
 
 MAX_DEPTH = 64
 MAX_HEADER_VALUE = 1024

@@ -28,9 +28,8 @@ from cogate.core.surface import (
     stored_ids,
     stream_error,
 )
-
-from .egress import EgressGate
-from .metrics import Metrics
+from cogate.proxy.egress.gate import EgressGate
+from cogate.proxy.metrics import Metrics
 
 log = logging.getLogger("cogate.pipeline")
 
@@ -43,7 +42,7 @@ OFFLOAD_EVENT_BYTES = 64 * 1024
 
 
 def withheld_comment(ex: Exchange) -> bytes:
-    withheld = getattr(ex.restorer, "withheld", 0)
+    withheld = ex.restorer.withheld
     return f": {WITHHELD_HEADER} {withheld}\n\n".encode() if withheld else b""
 
 
@@ -96,7 +95,7 @@ class ForwardRunner:
                 )
             else:
                 content = _restored_whole(ex, surface, upstream.status, content)
-            withheld = getattr(ex.restorer, "withheld", 0)
+            withheld = ex.restorer.withheld
             if withheld:
                 ex.response_headers[WITHHELD_HEADER] = str(withheld)
         return Reply(
@@ -185,8 +184,8 @@ async def _restored(
             yield sse.DONE_EVENT
         elif isinstance(data, dict):
             usage = data.get("usage") or _envelope(data).get("usage")
-            if usage:
-                ex.notes["usage"] = usage
+            if isinstance(usage, dict) and usage:
+                ex.usage = usage
             _remember(ex, surface, data)
             yield restored
         else:

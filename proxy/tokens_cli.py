@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from cogate.audit.tokens import TokenError, TokenStore, open_tokens
+from cogate.audit.backends import open_tokens
+from cogate.audit.tokens import TokenError, TokenStore
 from cogate.core.private_files import private_dir
-
-from .options import build_settings
+from cogate.proxy.options import build_settings
 
 
 def _where(fn: Callable[..., Any]) -> Callable[..., Any]:

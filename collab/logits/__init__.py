@@ -14,11 +14,11 @@ from .align import CloudStep, Draft
 from .decode import LogitsOptions, Stats
 from .fusion import DEFAULT_WEIGHT, FixedGate, MlpGate, load_gate
 from .probe import Capability, CapabilityProbe
-from .runner import FALLBACK_HEADER, LogitsRunner, LogitsUnavailable, default_gate_path
+from .runner import LOGITS_FALLBACK_HEADER, LogitsRunner, LogitsUnavailable, default_gate_path
 
 __all__ = [
     "DEFAULT_WEIGHT",
-    "FALLBACK_HEADER",
+    "LOGITS_FALLBACK_HEADER",
     "Capability",
     "CapabilityProbe",
     "CloudStep",

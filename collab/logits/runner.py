@@ -32,12 +32,12 @@ from cogate.policies.schema import policy_of
 from .cloud import CLOUD_TEMPLATE, CloudDrafter
 from .decode import LogitsOptions, Sampler, Stats, Stepper, decode
 from .fusion import FixedGate, MlpGate, load_gate
-from .local import LlamaStepper
 from .probe import CapabilityProbe
+from .stepper import LlamaStepper
 
 log = logging.getLogger("cogate.collab.logits")
 
-FALLBACK_HEADER = "x-cogate-logits-fallback"
+LOGITS_FALLBACK_HEADER = "x-cogate-logits-fallback"
 STATS_HEADER = "x-cogate-logits-calls"  # cloud calls (plain replies only)
 ACCEPTED_HEADER = "x-cogate-logits-accepted"  # tokens that agreed with a cloud draft
 GATE_FILE = "fusion-gate.json"
@@ -229,11 +229,11 @@ class LogitsRunner:
                 f"logits mode needs an upstream that continues a raw prompt with logprobs "
                 f"(legacy /v1/completions): {reason}. Point --upstream at such a server or "
                 "choose sketch mode in the policy",
-                headers={FALLBACK_HEADER: f"refused; reason={reason}"},
+                headers={LOGITS_FALLBACK_HEADER: f"refused; reason={reason}"},
             )
         ex.mode = choice
         ex.notes["logits_fallback"] = reason
-        ex.response_headers[FALLBACK_HEADER] = f"{choice}; reason={reason}"
+        ex.response_headers[LOGITS_FALLBACK_HEADER] = f"{choice}; reason={reason}"
         noted = _NotingGate(gate, {"logits_fallback": choice, "logits_fallback_reason": reason})
         return await runner.run(ex, noted)
 

@@ -31,7 +31,7 @@ from .align import CloudStep, Draft, cloud_probs, view_at
 from .cloud import CLOUD_TEMPLATE
 from .decode import LogitsOptions, _extend_pool, _local_logprobs, _pool
 from .fusion import FEATURES, GATE_FORMAT, GATE_VERSION, Candidates, features
-from .local import LlamaStepper
+from .stepper import LlamaStepper
 
 TOP_K = 5
 

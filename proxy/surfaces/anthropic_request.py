@@ -120,10 +120,8 @@ def rewrite_request(raw: bytes, body: dict[str, Any], scanner: Scanner) -> bytes
             out[key] = _messages(value, text, kept, scanner)
         elif key == "tools":
             out[key] = _tools(value, scanner)
-        elif key in ("stop_sequences", "metadata"):
+        elif key in ("stop_sequences", "metadata") or key == "output_config":
             out[key] = generic(value, key, scanner)
-        elif key == "output_config":
-            out[key] = generic(value, key, scanner, schema=True)
         elif not _has_text(value):
             out[key] = value  # numbers, flags, null: nothing to hide
         else:
@@ -327,6 +325,6 @@ def _tools(value: Any, scanner: Scanner) -> Any:
             elif key == "input_examples":
                 item[key] = _walk_keys(part, f"{where}.input_examples", scanner)
             else:  # input_schema, user_location, anything new: every string scanned
-                item[key] = generic(part, f"{where}.{key}", scanner, schema=True)
+                item[key] = generic(part, f"{where}.{key}", scanner)
         out.append(item)
     return out

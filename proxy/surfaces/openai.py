@@ -35,7 +35,7 @@ def rewrite_fields(body: dict[str, Any], scanner: Scanner, walks: Mapping[str, F
         elif key in ("tools", "functions"):
             out[key] = _tools(value, key, scanner)
         else:
-            out[key] = generic(value, key, scanner, schema=key == "response_format")
+            out[key] = generic(value, key, scanner)
     return encode_json(out)
 
 

@@ -54,7 +54,7 @@ def rewrite_body(body: dict[str, Any], scanner: Scanner) -> dict[str, Any]:
         elif key == "tools":
             out[key] = _tools(value, scanner)
         elif key == "text":
-            out[key] = generic(value, key, scanner, schema=True)
+            out[key] = generic(value, key, scanner)
         elif key == "metadata" and isinstance(value, dict):
             # Keys are the app's own labels (code); values are text.
             out[key] = {k: generic(v, f"metadata.{k}", scanner, key=k) for k, v in value.items()}
@@ -128,7 +128,7 @@ def _walk(node: dict[str, Any], path: str, scanner: Scanner) -> dict[str, Any]:
         elif key in ARGUMENTS and isinstance(value, str):
             out[key] = json_text(value, where, scanner)
         elif key in ("input_schema", "parameters", "schema"):
-            out[key] = generic(value, where, scanner, schema=True)
+            out[key] = generic(value, where, scanner)
         elif key == "file_data" and isinstance(value, str):
             out[key] = _file_data(value, where, scanner)
         elif key == "image_url" and isinstance(value, str):

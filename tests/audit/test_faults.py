@@ -126,7 +126,7 @@ def test_gateway_sends_nothing_when_the_append_fails(cogate_home):
     from cogate.core.errors import LedgerUnavailable
     from cogate.core.exchange import Exchange
     from cogate.core.settings import Settings
-    from cogate.proxy.egress import EgressGate
+    from cogate.proxy.egress.gate import EgressGate
 
     sent: list[httpx.Request] = []
 

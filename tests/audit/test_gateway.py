@@ -13,7 +13,7 @@ import pytest
 from cogate.audit.ledger import SQLiteLedger
 from cogate.core.exchange import Exchange, Finding
 from cogate.core.settings import Settings
-from cogate.proxy.egress import EgressGate
+from cogate.proxy.egress.gate import EgressGate
 
 from ..servers import cogate_server
 from .helpers import CANARIES, all_files, cli, db

@@ -11,9 +11,9 @@ from cogate.collab.context import Split, split_turns
 from cogate.core.exchange import Exchange, Finding
 from cogate.core.settings import Settings
 from cogate.policies.schema import Policy, PrivateContext
-from cogate.proxy.egress import EgressGate
+from cogate.proxy.egress.gate import EgressGate
 from cogate.proxy.surfaces import chat, exchange_for
-from cogate.proxy.upstream import build_client
+from cogate.proxy.upstream.client import build_client
 
 from tests.proxy.doubles import ListLedger
 

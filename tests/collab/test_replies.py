@@ -8,8 +8,8 @@ import json
 import pytest
 from cogate.collab.replies import LocalAnswer, render, sampling_from_body
 from cogate.core.errors import BadRequest, GatewayError
-from cogate.policies.restore import Restorer
-from cogate.policies.vault import Vault
+from cogate.policies.restore import VaultRestorer as Restorer
+from cogate.policies.vault.memory import Vault
 from cogate.proxy.surfaces import exchange_for
 
 from .doubles import policy
@@ -63,7 +63,7 @@ async def test_whole_chat_completion_with_usage_noted() -> None:
     assert body["choices"][0]["message"] == {"role": "assistant", "content": "Hello"}
     assert body["choices"][0]["finish_reason"] == "length"
     assert body["usage"] == {"prompt_tokens": 11, "completion_tokens": 2, "total_tokens": 13}
-    assert ex.notes["usage"] == body["usage"] and answer.closed
+    assert ex.usage == body["usage"] and answer.closed
 
 
 @pytest.mark.parametrize("include", [True, False])
@@ -83,7 +83,7 @@ async def test_chunk_stream_ends_with_done_and_usage_when_asked(include: bool) -
     if include:
         assert usage_events[0]["choices"] == []
         assert usage_events[0]["usage"]["total_tokens"] == 13
-    assert ex.notes["usage"]["completion_tokens"] == 2
+    assert ex.usage["completion_tokens"] == 2
 
 
 async def test_an_error_mid_stream_is_an_error_event() -> None:
@@ -92,7 +92,7 @@ async def test_an_error_mid_stream_is_an_error_event() -> None:
     answer = Scripted(["a"], error=broken)
     got = events(await read(await render(ex, answer, "local-model")))
     assert got[-1] == "[DONE]" and "error" in got[-2] and answer.closed
-    assert "usage" not in ex.notes
+    assert ex.usage is None
 
 
 @pytest.mark.parametrize("stream", [True, False])
@@ -118,7 +118,7 @@ async def test_placeholders_split_across_pieces_are_restored(stream: bool) -> No
 
 async def test_nothing_is_restored_when_nothing_was_replaced() -> None:
     ex = chat_exchange()
-    answer = LocalAnswer(Scripted(["[PERSON_1]"]), ex.notes, held=None)
+    answer = LocalAnswer(Scripted(["[PERSON_1]"]), ex, held=None)
     assert [p async for p in answer] == ["[PERSON_1]"]
 
 

@@ -206,7 +206,7 @@ async def test_local_streams(local_model: LocalModel) -> None:
     ex = exchange(body([{"role": "user", "content": "Say hi."}], stream=True), mode="local")
     got = events(await read(await runners(local_model)["local"].run(ex, gate)))
     assert got[-1] == "[DONE]" and all("usage" not in e for e in got[:-1])
-    assert ex.notes["usage"]["completion_tokens"] >= 1
+    assert ex.usage["completion_tokens"] >= 1
 
 
 async def test_local_refuses_other_routes_and_lists_its_model(local_model: LocalModel) -> None:

@@ -6,7 +6,7 @@ import json
 
 import httpx
 import pytest
-from cogate.collab.logits import FALLBACK_HEADER
+from cogate.collab.logits import LOGITS_FALLBACK_HEADER as FALLBACK_HEADER
 from cogate.collab.logits.cloud import parse_draft
 from cogate.core.settings import Settings
 from cogate.policies.schema import Policy

@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 from cogate.collab.logits import LogitsOptions
-from cogate.collab.logits.local import LlamaStepper
+from cogate.collab.logits.stepper import LlamaStepper
 from cogate.collab.runtime import LocalModel
 from cogate.core.settings import Settings
 from cogate.proxy.app import create_app

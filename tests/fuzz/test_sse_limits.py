@@ -13,7 +13,8 @@ import anyio
 import pytest
 from cogate.core import sse
 from cogate.core.exchange import Finding
-from cogate.policies.restore import MAX_HOLD, PLACEHOLDER, Restorer
+from cogate.policies.restore import MAX_HOLD, PLACEHOLDER
+from cogate.policies.restore import VaultRestorer as Restorer
 from cogate.proxy.pipeline import ForwardRunner
 from cogate.proxy.surfaces import exchange_for
 

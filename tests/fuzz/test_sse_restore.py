@@ -15,8 +15,8 @@ from typing import Any
 import anyio
 from cogate.core import sse
 from cogate.core.exchange import Finding
-from cogate.policies.restore import Restorer
-from cogate.policies.vault import Vault
+from cogate.policies.restore import VaultRestorer as Restorer
+from cogate.policies.vault.memory import Vault
 from cogate.proxy.pipeline import ForwardRunner
 from cogate.proxy.surfaces import exchange_for
 from hypothesis import given, settings

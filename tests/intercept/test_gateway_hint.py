@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cogate.core.settings import Settings
 from cogate.proxy.app import create_app
-from cogate.proxy.intercept_secret import (
+from cogate.proxy.intercept.secret import (
     DESTINATION_HEADER,
     SECRET_HEADER,
     read_secret,

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from cogate.proxy import intercept_mitmdump
-from cogate.proxy.intercept import intercept, parse_listen
-from cogate.proxy.intercept_mitmdump import InterceptError, find_mitmdump, mitmdump_command
+from cogate.proxy.intercept import mitmdump as intercept_mitmdump
+from cogate.proxy.intercept.cli import intercept, parse_listen
+from cogate.proxy.intercept.mitmdump import InterceptError, find_mitmdump, mitmdump_command
 
 REPO = Path(__file__).resolve().parents[2]
 MITMDUMP = REPO / ".mitm-venv" / "bin" / "mitmdump"

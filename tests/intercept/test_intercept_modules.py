@@ -7,31 +7,37 @@ import subprocess
 import sys
 from pathlib import Path
 
-PROXY = Path(__file__).resolve().parents[2] / "proxy"
+INTERCEPT = Path(__file__).resolve().parents[2] / "proxy" / "intercept"
 
 
 def imported_modules(path: Path) -> set[str]:
-    """Relative `from .x import` targets of a module, at any depth (in functions too)."""
+    """The cogate.proxy modules a module imports, at any depth (in functions too), named
+    relative to cogate.proxy (`cli`, `intercept.ca`)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
-            found.add(node.module)
+        if isinstance(node, ast.ImportFrom) and node.module:
+            module = node.module
+            if node.level == 1:
+                module = f"intercept.{module}"
+            if module.startswith("cogate.proxy."):
+                module = module.removeprefix("cogate.proxy.")
+            found.add(module)
     return found
 
 
 def test_no_intercept_module_imports_the_cli_root() -> None:
-    for name in ("intercept", "intercept_ca", "intercept_mitmdump"):
-        assert "cli" not in imported_modules(PROXY / f"{name}.py"), name
+    for name in ("cli", "ca", "mitmdump"):
+        assert "cli" not in imported_modules(INTERCEPT / f"{name}.py"), name
 
 
 def test_the_ca_module_does_not_supervise_and_supervision_knows_no_ca_files() -> None:
-    assert "intercept" not in imported_modules(PROXY / "intercept_ca.py")
-    assert "intercept_ca" not in imported_modules(PROXY / "intercept_mitmdump.py")
-    assert "click" not in (PROXY / "intercept_mitmdump.py").read_text()
-    assert "click" not in (PROXY / "intercept_ca.py").read_text()
+    assert "intercept.cli" not in imported_modules(INTERCEPT / "ca.py")
+    assert "intercept.ca" not in imported_modules(INTERCEPT / "mitmdump.py")
+    assert "click" not in (INTERCEPT / "mitmdump.py").read_text()
+    assert "click" not in (INTERCEPT / "ca.py").read_text()
 
 
 def test_importing_the_intercept_commands_loads_no_cli_root() -> None:
-    code = "import sys, cogate.proxy.intercept; print('cogate.proxy.cli' in sys.modules)"
+    code = "import sys, cogate.proxy.intercept.cli; print('cogate.proxy.cli' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

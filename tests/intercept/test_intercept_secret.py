@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 import pytest
 from cogate.core.settings import Settings
-from cogate.proxy import intercept_secret as secret_mod
-from cogate.proxy.intercept_secret import (
+from cogate.proxy.intercept import secret as secret_mod
+from cogate.proxy.intercept.secret import (
     DESTINATION_HEADER,
     SECRET_HEADER,
     InterceptRefused,
@@ -21,7 +21,7 @@ from cogate.proxy.intercept_secret import (
     secret_matches,
 )
 
-ADDON = Path(__file__).resolve().parents[2] / "proxy" / "mitm_addon.py"
+ADDON = Path(__file__).resolve().parents[2] / "proxy" / "intercept" / "mitm_addon.py"
 
 
 def settings(data_dir: Path, **extra) -> Settings:
@@ -156,7 +156,8 @@ def _addon_constants() -> dict[str, object]:
 
 
 def test_addon_and_gateway_agree_on_names():
-    from cogate.proxy import intercept, intercept_mitmdump
+    from cogate.proxy.intercept import cli as intercept
+    from cogate.proxy.intercept import mitmdump as intercept_mitmdump
 
     constants = _addon_constants()
     assert constants["DESTINATION_HEADER"] == DESTINATION_HEADER

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cogate.core.exchange import Exchange
 from cogate.core.settings import Settings
-from cogate.policies.detect import Detector
+from cogate.policies.detect.engine import Detector
 from cogate.policies.privacy import Privacy
 from cogate.policies.schema import load_policy
 from cogate.proxy.surfaces import exchange_for

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cogate.policies.detect import AnalysisCache
+from cogate.policies.detect.engine import AnalysisCache
 
 
 def test_the_least_recently_used_analysis_is_dropped_first() -> None:

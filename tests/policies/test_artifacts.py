@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 
 import pytest
-from cogate.policies import artifacts
-from cogate.policies.artifacts import LeanArtifacts, remembered
-from cogate.policies.detect import Detector
+from cogate.policies.detect import artifacts
+from cogate.policies.detect.artifacts import LeanArtifacts, remembered
+from cogate.policies.detect.engine import Detector
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 WORDS = [

@@ -7,9 +7,9 @@ import os
 
 from cogate.core.settings import Settings
 from cogate.policies import Privacy
-from cogate.policies.detect import Detector
-from cogate.policies.free_cores import TICKS, FreeCores, busy_seconds
-from cogate.policies.ner_process import NerProcess
+from cogate.policies.detect.engine import Detector
+from cogate.policies.detect.free_cores import TICKS, FreeCores, busy_seconds
+from cogate.policies.detect.ner_process import NerProcess
 from cogate.policies.schema import load_policy
 
 STAT = (

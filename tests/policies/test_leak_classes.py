@@ -5,7 +5,7 @@ and splits (3), recognition misses (5) and over-redaction (8), positive and nega
 from __future__ import annotations
 
 import pytest
-from cogate.policies.detect import Detector
+from cogate.policies.detect.engine import Detector
 
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ7rT9vB2k"
 RSA_BODY = (

@@ -3,8 +3,8 @@ the list Presidio's engine does."""
 
 from __future__ import annotations
 
-from cogate.policies.detect import Detector
-from cogate.policies.engine import LeanAnalyzerEngine
+from cogate.policies.detect.engine import Detector
+from cogate.policies.detect.registry import LeanAnalyzerEngine
 from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer
 
 TEXTS = [

@@ -7,8 +7,9 @@ would tag) and, where the small model tags the example, through the whole detect
 from __future__ import annotations
 
 import pytest
-from cogate.policies.detect import Detector
-from cogate.policies.names import NameListRecognizer, clean_entity
+from cogate.policies.detect.engine import Detector
+from cogate.policies.recognizers.name_list import NameListRecognizer
+from cogate.policies.recognizers.spacy_names import clean_entity
 from cogate.policies.schema import load_policy
 from presidio_analyzer import RecognizerResult
 

@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from cogate.policies.detect import Detector, ner_isolation, spacy_package
-from cogate.policies.engine import reads_entities
-from cogate.policies.ner_process import NerProcess, NerUnavailable
+from cogate.policies.detect.analyzer import ner_isolation, spacy_package
+from cogate.policies.detect.engine import Detector
+from cogate.policies.detect.ner_process import NerProcess, NerUnavailable
+from cogate.policies.detect.registry import reads_entities
 from cogate.policies.schema import load_policy
 
 from .conftest import chat, exchange

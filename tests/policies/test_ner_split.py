@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from cogate.policies import ner_split
-from cogate.policies.detect import Detector
-from cogate.policies.ner_process import NerProcess
+from cogate.policies.detect import ner_split
+from cogate.policies.detect.engine import Detector
+from cogate.policies.detect.ner_process import NerProcess
+from cogate.policies.detect.segments import ner_view
 from cogate.policies.schema import load_policy
-from cogate.policies.segments import ner_view
 
 NAMES = ["Maria Gonzalez", "Tom Becker", "Priya Raman", "Jean Dupont", "Aiko Tanaka"]
 

@@ -6,8 +6,8 @@ import random
 
 import phonenumbers
 import pytest
-from cogate.policies.phones import FastPhoneRecognizer, ShortCutMatcher, shortest_for
-from cogate.policies.recognizers import QuickPhoneRecognizer
+from cogate.policies.recognizers.base import QuickPhoneRecognizer
+from cogate.policies.recognizers.phones import FastPhoneRecognizer, ShortCutMatcher, shortest_for
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from phonenumbers.phonenumberutil import SUPPORTED_REGIONS
 

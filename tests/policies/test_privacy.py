@@ -7,7 +7,7 @@ import socket
 
 import pytest
 from cogate.core.errors import PolicyBlocked
-from cogate.policies.detect import Detector
+from cogate.policies.detect.engine import Detector
 from cogate.policies.schema import load_policy
 
 from .conftest import chat, exchange

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from cogate.policies.names import NameListRecognizer
-from cogate.policies.recognizers import project_recognizers
+from cogate.policies.recognizers.name_list import NameListRecognizer
+from cogate.policies.recognizers.project import project_recognizers
 
 from .conftest import chat, exchange
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from cogate.policies.restore import Restorer
-from cogate.policies.vault import Vault
+from cogate.policies.restore import VaultRestorer as Restorer
+from cogate.policies.vault.memory import Vault
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from cogate.policies.detect import PRESIDIO_FLAGS
-from cogate.policies.runs import (
+from cogate.policies.detect.analyzer import PRESIDIO_FLAGS
+from cogate.policies.detect.runs import (
     RunIpRecognizer,
     RunMedicalLicenseRecognizer,
     RunUsLicenseRecognizer,
@@ -81,7 +81,7 @@ def test_names_and_context_words_are_the_stock_recognizers() -> None:
 
 def test_a_mask_is_kept_for_its_own_text_only() -> None:
     """Masks live on one text's artifacts: the next text, same length, gets its own."""
-    from cogate.policies.detect import Detector
+    from cogate.policies.detect.engine import Detector
     from cogate.policies.schema import load_policy
 
     detector = Detector(load_policy(), all_types=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from cogate.policies import segments
-from cogate.policies.detect import AnalysisCache, Detector, LeanContextEnhancer
-from cogate.policies.segments import MIN_SEGMENTED, needs_ner, ner_view
+from cogate.policies.detect import segments
+from cogate.policies.detect.analyzer import LeanContextEnhancer
+from cogate.policies.detect.engine import AnalysisCache, Detector
+from cogate.policies.detect.segments import MIN_SEGMENTED, needs_ner, ner_view
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
 LINES = [

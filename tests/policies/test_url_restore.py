@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from cogate.policies.restore import HeldText, Restorer, TextRestorer
+from cogate.policies.restore import HeldText, TextRestorer
+from cogate.policies.restore import VaultRestorer as Restorer
 from cogate.policies.schema import PolicyError, policy_from_data
 from cogate.policies.urls import UrlGuard
-from cogate.policies.vault import Vault
+from cogate.policies.vault.memory import Vault
 
 SSN, MAIL = "536-22-8841", "eleanor@example.com"
 

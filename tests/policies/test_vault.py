@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from cogate.policies.vault import Vault, VaultFull, VaultStore
+from cogate.policies.vault.memory import Vault, VaultFull, VaultStore
 
 
 def test_same_value_same_placeholder_and_no_sharing() -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from cogate.policies.artifacts import LeanArtifacts
-from cogate.policies.detect import Detector
-from cogate.policies.segments import ner_view
-from cogate.policies.viewdoc import view_doc
+from cogate.policies.detect.artifacts import LeanArtifacts
+from cogate.policies.detect.engine import Detector
+from cogate.policies.detect.segments import ner_view
+from cogate.policies.detect.viewdoc import view_doc
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.attrs import IDX, IS_SPACE, LOWER, NORM, ORTH, PREFIX, SENT_START, SHAPE, SPACY, SUFFIX
 

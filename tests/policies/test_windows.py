@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 
 import pytest
-from cogate.policies.detect import PRESIDIO_FLAGS
-from cogate.policies.recognizers import OfflineEmailRecognizer
-from cogate.policies.windows import WindowedEmailRecognizer
+from cogate.policies.detect.analyzer import PRESIDIO_FLAGS
+from cogate.policies.recognizers.base import OfflineEmailRecognizer
+from cogate.policies.recognizers.windows import WindowedEmailRecognizer
 
 EDGES = [
     "maria.kowalski@example.com",

@@ -7,7 +7,7 @@ import threading
 
 import anyio
 from cogate.audit.records import CompletionRecord
-from cogate.proxy.completions import CompletionWriter
+from cogate.proxy.egress.completion_writer import CompletionWriter
 from cogate.proxy.metrics import Metrics
 
 from .doubles import ListLedger

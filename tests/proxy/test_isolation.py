@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cogate.audit.tokens import open_tokens
+from cogate.audit.backends import open_tokens
 from cogate.core.settings import Settings
 from cogate.policies.privacy import Privacy
 from cogate.proxy.app import create_app

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 from cogate.core.exchange import Finding
-from cogate.policies.restore import Restorer
-from cogate.policies.vault import Vault
+from cogate.policies.restore import VaultRestorer as Restorer
+from cogate.policies.vault.memory import Vault
 from cogate.proxy.pipeline import OFFLOAD_EVENT_BYTES
 
 from .test_gateway import CHAT, chat_answer, gateway

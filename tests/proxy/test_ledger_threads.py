@@ -6,7 +6,7 @@ import asyncio
 import threading
 
 import pytest
-from cogate.proxy.ledger_threads import LedgerThreads
+from cogate.proxy.egress.ledger_threads import LedgerThreads
 
 pytestmark = pytest.mark.anyio
 

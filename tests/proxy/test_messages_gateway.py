@@ -17,7 +17,7 @@ import pytest
 from cogate.core.settings import Settings
 from cogate.proxy.app import create_app
 from cogate.proxy.assembly import assemble_pipeline
-from cogate.proxy.intercept_secret import DESTINATION_HEADER, SECRET_HEADER, read_secret
+from cogate.proxy.intercept.secret import DESTINATION_HEADER, SECRET_HEADER, read_secret
 from fastapi.testclient import TestClient
 
 KEY = "sk-ant-api03-never-logged"

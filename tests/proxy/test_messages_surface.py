@@ -17,7 +17,7 @@ from anthropic.types import content_block_param
 from cogate.core.errors import BadRequest, UpstreamUnreachable
 from cogate.core.surface import SSEEvent
 from cogate.policies.restore import HeldText, TextRestorer
-from cogate.policies.vault import Vault
+from cogate.policies.vault.memory import Vault
 from cogate.proxy.surfaces.anthropic_messages import SURFACE
 from cogate.proxy.surfaces.json_spans import Verbatim, spans, splice
 from hypothesis import HealthCheck, given, settings

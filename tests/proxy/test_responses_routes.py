@@ -124,8 +124,8 @@ def test_websocket_upgrade_is_426(client, upstream) -> None:
 def restoring_stage(ex) -> None:
     """A redact stage whose vault already knows one value (the engine itself is tested elsewhere)."""
     from cogate.core.exchange import Finding
-    from cogate.policies.restore import Restorer
-    from cogate.policies.vault import Vault
+    from cogate.policies.restore import VaultRestorer as Restorer
+    from cogate.policies.vault.memory import Vault
 
     vault = Vault()
     vault.pseudonym("EMAIL_ADDRESS", "jane@example.com")

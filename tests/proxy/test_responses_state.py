@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from cogate.core.exchange import Exchange
 from cogate.core.settings import Settings
-from cogate.policies.chains import StoredIds
 from cogate.policies.privacy import Privacy
-from cogate.policies.vault import Vault
+from cogate.policies.vault.chains import StoredIds
+from cogate.policies.vault.memory import Vault
 from cogate.proxy.surfaces.openai_responses import SURFACE
 
 
@@ -42,22 +42,22 @@ def answered(privacy: Privacy, ex: Exchange, answer: dict) -> None:
 def test_a_chain_continues_its_vault(privacy: Privacy) -> None:
     first = exchange({"input": "hi, chain one"})
     answered(privacy, first, {"id": "resp_c1", "object": "response"})
-    assert key(privacy, {"previous_response_id": "resp_c1"}) == first.notes["vault_key"]
+    assert key(privacy, {"previous_response_id": "resp_c1"}) == first.vault_key
     get = exchange({}, op="responses.retrieve", response_id="resp_c1")  # GET /responses/resp_c1
-    assert privacy.conversation_key(get) == first.notes["vault_key"]
+    assert privacy.conversation_key(get) == first.vault_key
 
 
 def test_a_streamed_answer_is_remembered_from_its_created_event(privacy: Privacy) -> None:
     first = exchange({"input": "hi, streamed"})
     event = {"type": "response.created", "response": {"id": "resp_s1", "object": "response"}}
     answered(privacy, first, event)
-    assert key(privacy, {"previous_response_id": "resp_s1"}) == first.notes["vault_key"]
+    assert key(privacy, {"previous_response_id": "resp_s1"}) == first.vault_key
 
 
 def test_conversation_ids_continue_their_vault(privacy: Privacy) -> None:
     created = exchange({"items": [{"role": "user", "content": "hi"}]}, op="conversations.create")
     answered(privacy, created, {"id": "conv_1", "object": "conversation"})
-    vault_key = created.notes["vault_key"]
+    vault_key = created.vault_key
     assert key(privacy, {"conversation": "conv_1"}) == vault_key
     assert key(privacy, {"conversation": {"id": "conv_1"}}) == vault_key
     items = exchange({"items": []}, op="conversations.items.create", conversation_id="conv_1")
@@ -68,7 +68,7 @@ def test_another_app_cannot_reach_a_chain(privacy: Privacy) -> None:
     first = exchange({"input": "hi, app a"}, app="a")
     answered(privacy, first, {"id": "resp_a1", "object": "response"})
     other = exchange({"previous_response_id": "resp_a1"}, app="b")
-    assert privacy.conversation_key(other) != first.notes["vault_key"]
+    assert privacy.conversation_key(other) != first.vault_key
     # The other app's vault for an id it never produced numbers above any old history.
     assert privacy.vault(other).pseudonym("EMAIL_ADDRESS", "x@y.example") == "[EMAIL_1001]"
 

@@ -11,7 +11,7 @@ import pytest
 from cogate.core.errors import BadRequest
 from cogate.core.surface import SSEEvent
 from cogate.policies.restore import HeldText, TextRestorer
-from cogate.policies.vault import Vault
+from cogate.policies.vault.memory import Vault
 from cogate.proxy.surfaces.openai_responses import SURFACE, conversation_turns
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter

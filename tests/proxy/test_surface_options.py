@@ -26,11 +26,11 @@ from cogate.core.surface import (
     stream_error,
 )
 from cogate.core.wire import encode_json
-from cogate.policies.restore import Restorer
-from cogate.policies.vault import Vault
+from cogate.policies.restore import VaultRestorer as Restorer
+from cogate.policies.vault.memory import Vault
 from cogate.proxy.app import create_app
 from cogate.proxy.assembly import assemble_pipeline
-from cogate.proxy.egress import EgressGate
+from cogate.proxy.egress.gate import EgressGate
 from cogate.proxy.pipeline import Pipeline
 from cogate.proxy.surfaces import SURFACES
 from cogate.proxy.surfaces.anthropic_messages import SURFACE as MESSAGES

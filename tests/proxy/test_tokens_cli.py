@@ -7,7 +7,8 @@ import stat
 from pathlib import Path
 
 from click.testing import CliRunner
-from cogate.audit.tokens import open_tokens, token_hash
+from cogate.audit.backends import open_tokens
+from cogate.audit.tokens import token_hash
 from cogate.proxy.cli import main
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from cogate.proxy.upstream_conn import UpstreamConnection
-from cogate.proxy.upstream_transport import LeanTransport
+from cogate.proxy.upstream.conn import UpstreamConnection
+from cogate.proxy.upstream.transport import LeanTransport
 
 from tests.tls import self_signed
 

@@ -10,11 +10,11 @@ import pytest
 from cogate.audit.pg_store import PostgresStore
 from cogate.core.exchange import Exchange
 from cogate.core.settings import Settings
-from cogate.policies.chains import StoredIds, open_stored_ids
-from cogate.policies.pg_chains import PostgresStoredIds
-from cogate.policies.pg_vault import PostgresVaultStore
 from cogate.policies.privacy import Privacy
-from cogate.policies.vault import VaultStore
+from cogate.policies.vault.backends import open_vault_backends
+from cogate.policies.vault.chains import StoredIds
+from cogate.policies.vault.pg_chains import PostgresStoredIds
+from cogate.policies.vault.postgres import PostgresVaultStore
 from cogate.proxy.surfaces.openai_responses import SURFACE
 
 from ..pgserver import pg_bin
@@ -47,20 +47,20 @@ def test_a_restarted_gateway_continues_a_chain_for_its_caller_only(chain_db, tmp
 
     restarted = Privacy(settings)  # a new process (or another replica) on the same database
     later = exchange({"previous_response_id": RESPONSE_ID}, identity="alice")
-    assert restarted.conversation_key(later) == turn.notes["vault_key"]
+    assert restarted.conversation_key(later) == turn.vault_key
     assert restarted.vault(later).value("EMAIL", 1) == SECRET  # the placeholder restores
 
     for other in (
         exchange({"previous_response_id": RESPONSE_ID}, identity="mallory"),
         exchange({"previous_response_id": RESPONSE_ID}, identity="alice", app="b"),
     ):
-        assert restarted.conversation_key(other) != turn.notes["vault_key"]
+        assert restarted.conversation_key(other) != turn.vault_key
         assert restarted.vault(other).value("EMAIL", 1) is None
     restarted.vaults.close()  # type: ignore[attr-defined]
 
 
-def test_without_a_database_chains_stay_in_memory():
-    assert isinstance(open_stored_ids(VaultStore()), StoredIds)
+def test_without_a_database_chains_stay_in_memory(tmp_path):
+    assert isinstance(open_vault_backends(None, tmp_path / "keys").stored, StoredIds)
 
 
 def test_entries_expire_and_are_bounded(chain_db, tmp_path):

@@ -13,8 +13,9 @@ import httpx
 import psycopg
 import pytest
 from click.testing import CliRunner
+from cogate.audit.backends import open_tokens
 from cogate.audit.pg_tokens import PostgresTokens
-from cogate.audit.tokens import SQLiteTokens, TokenError, open_tokens, token_hash
+from cogate.audit.tokens import SQLiteTokens, TokenError, token_hash
 from cogate.core.errors import GatewayError
 from cogate.core.settings import Settings
 from cogate.proxy.cli import main

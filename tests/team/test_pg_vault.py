@@ -8,7 +8,7 @@ import time
 
 import pytest
 from cogate.audit.pg_store import PostgresStore
-from cogate.policies.pg_vault import PostgresVaultStore
+from cogate.policies.vault.postgres import PostgresVaultStore
 
 from ..pgserver import pg_bin
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from cogate.proxy.intercept_secret import read_secret, rotate_secret, shared_secret
+from cogate.proxy.intercept.secret import read_secret, rotate_secret, shared_secret
 
 
 def test_a_second_replica_keeps_the_first_ones_secret(tmp_path: Path):

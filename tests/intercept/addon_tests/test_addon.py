@@ -1,4 +1,4 @@
-"""Unit tests of proxy/mitm_addon.py with mitmproxy's own test helpers.
+"""Unit tests of proxy/intercept/mitm_addon.py with mitmproxy's own test helpers.
 
 They run inside mitmproxy's environment (.mitm-venv), started by ../test_addon_suite.py.
 """
@@ -16,7 +16,7 @@ from mitmproxy.addons.proxyserver import Proxyserver
 from mitmproxy.proxy import server_hooks
 from mitmproxy.test import taddons, tflow, tutils
 
-ADDON_PATH = Path(__file__).resolve().parents[3] / "proxy" / "mitm_addon.py"
+ADDON_PATH = Path(__file__).resolve().parents[3] / "proxy" / "intercept" / "mitm_addon.py"
 spec = importlib.util.spec_from_file_location("cogate_mitm_addon", ADDON_PATH)
 addon_mod = importlib.util.module_from_spec(spec)
 # Loaded like mitmproxy's script loader does: not registered in sys.modules.

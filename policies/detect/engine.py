@@ -1,0 +1,214 @@
+"""Detection: Presidio's AnalyzerEngine on a NER-only spaCy pipeline, built once per process.
+
+Texts are normalised (NFKC, invisible characters removed) before analysis and spans are
+mapped back. Results are cached by the text's content hash, so a chat app that resends
+the whole history every turn pays detection on its new text only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+
+from cachetools import LRUCache
+from cogate.policies.detect.analyzer import NerIsolation, SegmentedSpacyEngine, shared_analyzer
+from cogate.policies.detect.free_cores import FreeCores
+from cogate.policies.detect.ner_process import NerProcess
+from cogate.policies.detect.normalize import normalize
+from cogate.policies.recognizers.project import custom_recognizers
+from cogate.policies.schema import Policy
+
+
+@dataclass(frozen=True)
+class Span:
+    """A detected entity in a text: offsets, type, score and recognizer, never the value."""
+
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    recognizer: str
+
+
+class AnalysisCache:
+    """Content-addressed, bounded (LRU) store of analyses: text hash → spans."""
+
+    def __init__(self, max_entries: int = 8192) -> None:
+        self.max_entries = max_entries
+        self._items: LRUCache[str, tuple[Span, ...]] = LRUCache(maxsize=max_entries)
+        # cachetools caches are not thread-safe, and detection runs in worker threads.
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> tuple[Span, ...] | None:
+        with self._lock:
+            spans = self._items.get(key)
+            if spans is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            return spans
+
+    def put(self, key: str, spans: tuple[Span, ...]) -> None:
+        with self._lock:
+            self._items[key] = spans
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Detector:
+    """Everything a policy detects in a text, after its thresholds and allow list."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        cache: AnalysisCache | None = None,
+        *,
+        all_types: bool = False,
+        ner: NerIsolation = "inline",
+    ) -> None:
+        self.policy = policy
+        self.analyzer = shared_analyzer(policy.spacy_model, tuple(policy.phone_regions), ner)
+        self.custom = custom_recognizers(policy.custom)
+        self.cache = cache if cache is not None else AnalysisCache()
+        entities = set(self.analyzer.get_supported_entities("en"))
+        entities.update(spec.entity for spec in policy.custom)
+        if not all_types:
+            # Types the policy keeps are not looked for at all: their recognizers cost time.
+            entities = {e for e in entities if policy.action_for(e) != "keep"}
+            if policy.entities is not None:
+                entities &= set(policy.entities)
+        self.entities = sorted(entities)
+        self._key = (
+            policy.detection_key()
+            + hashlib.sha256(",".join(self.entities).encode()).hexdigest()[:8]
+        )
+        self._allow = {value.strip().casefold() for value in policy.allow_list}
+        self._lock = _ANALYZE_LOCK
+
+    @property
+    def ner_worker(self) -> NerProcess | None:
+        """NER's worker process, when this detector's analyzer runs NER in one."""
+        engine = self.analyzer.nlp_engine
+        return engine.ner if isinstance(engine, SegmentedSpacyEngine) else None
+
+    @property
+    def free_cores(self) -> FreeCores | None:
+        """Under `auto`, what decides for each text whether the worker reads it."""
+        engine = self.analyzer.nlp_engine
+        return engine.free_cores if isinstance(engine, SegmentedSpacyEngine) else None
+
+    def raw(self, text: str) -> tuple[Span, ...]:
+        """Every candidate span (original offsets), cached by content."""
+        if not text.strip():
+            return ()
+        key = self._key + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        norm = normalize(text)
+        with self._lock:  # spaCy pipelines are not documented as thread-safe
+            results = self.analyzer.analyze(
+                text=norm.text,
+                language="en",
+                entities=self.entities,
+                ad_hoc_recognizers=self.custom or None,
+            )
+        spans = []
+        for result in results:
+            start, end = norm.span(result.start, result.end)
+            if end <= start:
+                continue
+            name = (result.recognition_metadata or {}).get("recognizer_name", "unknown")
+            spans.append(Span(result.entity_type, start, end, float(result.score), name))
+        found = tuple(sorted(spans, key=lambda s: (s.start, s.end, s.entity_type)))
+        self.cache.put(key, found)
+        return found
+
+    def detect(self, text: str, *, acting_only: bool = True) -> list[Span]:
+        """The spans the policy acts on: above threshold, not allowed, not `keep`, merged.
+
+        `acting_only=False` keeps the types the policy keeps (for measurement).
+        """
+        policy = self.policy
+        chosen = []
+        for span in self.raw(text):
+            if span.score < policy.threshold_for(span.entity_type):
+                continue
+            if policy.entities is not None and span.entity_type not in policy.entities:
+                continue
+            if acting_only and policy.action_for(span.entity_type) == "keep":
+                continue
+            if self._allow and text[span.start : span.end].strip().casefold() in self._allow:
+                continue
+            chosen.append(span)
+        return merge_overlaps(chosen, rank=lambda t: policy.action_for(t) == "block")
+
+    def analyze_parts(
+        self, texts: list[str], *, sep: str = "", acting_only: bool = True
+    ) -> list[list[Span]]:
+        """Spans per piece for text split over several pieces (content parts of a message).
+
+        The pieces are scanned joined by `sep` (a name or number split across two parts
+        is whole there) and each piece alone; a span crossing a boundary is cut into the
+        part inside each piece it touches, so every piece loses its share of the value.
+        """
+        per_piece: list[list[Span]] = [list(self.detect(t, acting_only=acting_only)) for t in texts]
+        if len(texts) > 1:
+            joined = sep.join(texts)
+            bounds, offset = [], 0
+            for text in texts:
+                bounds.append((offset, offset + len(text)))
+                offset += len(text) + len(sep)
+            for span in self.detect(joined, acting_only=acting_only):
+                for index, (lo, hi) in enumerate(bounds):
+                    start, end = max(span.start, lo), min(span.end, hi)
+                    if end > start:
+                        per_piece[index].append(
+                            Span(
+                                span.entity_type, start - lo, end - lo, span.score, span.recognizer
+                            )
+                        )
+        policy = self.policy
+        return [
+            merge_overlaps(spans, rank=lambda t: policy.action_for(t) == "block")
+            for spans in per_piece
+        ]
+
+
+_ANALYZE_LOCK = threading.Lock()
+
+
+def merge_overlaps(spans: list[Span], rank=lambda entity_type: 0) -> list[Span]:
+    """Overlapping spans become one covering their union, typed by the strongest member.
+
+    A union rather than a winner: the part of a weaker span outside the stronger one
+    would otherwise leave in clear. `rank` puts types the policy blocks first, so a
+    blocked entity is never hidden inside a placeholder of another type; then a pattern
+    (an email, a number) types the span rather than the statistical NER around it.
+    """
+    ordered = sorted(spans, key=lambda s: (s.start, s.end))
+    merged: list[list[Span]] = []
+    for span in ordered:
+        if merged and span.start < max(s.end for s in merged[-1]):
+            merged[-1].append(span)
+        else:
+            merged.append([span])
+    out = []
+    for group in merged:
+        best = max(
+            group,
+            key=lambda s: (
+                rank(s.entity_type),
+                s.recognizer != "SpacyRecognizer",
+                s.score,
+                s.end - s.start,
+            ),
+        )
+        start = min(s.start for s in group)
+        end = max(s.end for s in group)
+        out.append(Span(best.entity_type, start, end, best.score, best.recognizer))
+    return out

@@ -1,0 +1,139 @@
+"""The vocabulary of PERSON detection: common and tool words, name particles, the first
+and last name lists and the helpers the name recognizers share.
+
+The lists are the US Census first and last names shipped by the `names` package (public
+domain data, read from the installed package, nothing downloaded).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+import regex
+from presidio_analyzer import RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
+
+# A word as names are spelled: letters of any script, inner hyphens, O'Connor (a possessive
+# "'s" is not part of it).
+WORD = regex.compile(r"\p{L}+(?:-\p{L}+)*(?:['\u2019]\p{L}{2,})?")
+TITLE_WORD = regex.compile(r"(?<!\p{L})\p{Lu}\p{L}*(?:-\p{L}+)*(?:['\u2019]\p{L}{2,})?")
+LOWER_WORD = regex.compile(r"(?<!\p{L})\p{Ll}+(?:-\p{Ll}+)*(?:['\u2019]\p{Ll}{2,})?")
+# First names that are everyday words, months, places or sentence openers.
+_COMMON_WORDS = """
+will may june april august mark bill grant faith hope joy grace rose lily ivy dawn summer
+autumn sunny ray art rich rob sue pat don jack jan chase max page paris georgia virginia
+carolina florida jordan china india asia an in is it as so my me we he she be do go no
+or on at by to of the and but for not all can see sky star love major king queen prince
+princess earl duke baron young long white black brown green gray grey early dear son sonny
+day night morning christian christmas easter monday friday sunday rock stone river lake hill
+dale glen wood forest field clay bay cliff gay guy dean miles frank noble royal sterling
+price may-day mercy patience prudence charity honor honour justice liberty harmony melody
+destiny trinity crystal amber ruby pearl jade coral jewel diamond ginger olive hazel violet
+iris daisy holly heather willow autumn rain storm shadow angel god lord man men woman women
+major general captain doctor nurse judge page sandy rusty dusty buck carol deb eve lane
+"""
+# First names that are also tools and words of code ("echo", "git", "Chef", "Sage"): never a
+# name in lower case nor alone at the start of an instruction, but a capitalised one after a
+# determiner mid-sentence is used as a proper noun ("the Sage novel").
+_TOOL_NAMES_TEXT = "echo sha git bash chef puppet sage cookie token"
+TOOL_NAMES = frozenset(_TOOL_NAMES_TEXT.split())
+COMMON = frozenset(_COMMON_WORDS.split()) | TOOL_NAMES
+# Words that are never a name on their own: function words, honorifics, nobility, and the
+# particles of surnames ("van", "de"), which only count inside a name.
+NEVER_FIRST = (
+    frozenset(STOP_WORDS)
+    | {"lady", "lord", "sir", "dame", "king", "queen", "prince", "princess", "saint", "st"}
+    | {"san", "santa", "santo", "são", "sao"}
+    | {"van", "von", "de", "del", "della", "der", "den", "da", "di", "du", "la", "le", "el"}
+)
+# Words that end a name when they follow it: street, unit and company words.
+_NOT_SURNAME = """street st avenue ave road rd lane ln drive dr court ct place pl way square sq
+    boulevard blvd apt apartment suite unit box floor building inc ltd llc llp plc corp co
+    group company bank university college school hospital hotel street station airport
+    park center centre city county state river lake mount heights beach bay island islands
+    hills springs falls country club md phd dds dvm jr sr"""
+NOT_SURNAME = frozenset(_NOT_SURNAME.split())
+PARTICLES = ("van der", "van den", "van de", "de la", "van", "von", "de", "del", "da", "di", "du")
+PARTICLE_SET = frozenset(PARTICLES)
+# Words before which a name is part of a place or a street: "San Luis", "Rue Victor Hugo".
+_PLACE_PREFIXES = """el la los las san santa santo são sao st saint ste via rue rua calle c
+    avenida avda av avenue cours vila villa travessa alameda zona port fort mount mt lake
+    ciudad colonia ul ulica str piazza plaza praça largo"""
+PLACE_PREFIXES = frozenset(_PLACE_PREFIXES.split())
+_MONTHS = """january february march april may june july august september october november
+    december jan feb mar apr jun jul aug sep sept oct nov dec"""
+MONTHS = frozenset(_MONTHS.split())
+_HOUSE_NUMBER = re.compile(r"\d+[A-Za-z]?[ \t]*$")
+
+
+@lru_cache(maxsize=1)
+def name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """(first names, last names), upper-cased, from the installed `names` package."""
+    try:
+        package = resources.files("names")
+    except ModuleNotFoundError:
+        raise RuntimeError(
+            "cogate's PERSON name lists come from the `names` package, which is not "
+            "installed; install it (pip install names) or reinstall cogate"
+        ) from None
+
+    def read(name: str) -> frozenset[str]:
+        text = package.joinpath(name).read_bytes().decode("ascii", errors="ignore")
+        return frozenset(line.split()[0] for line in text.splitlines() if line.strip())
+
+    first = read("dist.female.first") | read("dist.male.first")
+    return frozenset(n for n in first if len(n) > 1), read("dist.all.last")
+
+
+@lru_cache(maxsize=1)
+def country_names() -> frozenset[str]:
+    """Lower-cased English names of countries, from phonenumbers' bundled data (offline)."""
+    from phonenumbers import geocoder
+    from phonenumbers.phonenumberutil import SUPPORTED_REGIONS
+
+    names = (geocoder._region_display_name(region, "en") for region in SUPPORTED_REGIONS)
+    return frozenset(name.lower() for name in names if name)
+
+
+def is_capitalised(word: str) -> bool:
+    """Name case: "Anna", "McKenzie", "DeRose", not "ANNA" nor "anna"."""
+    return word[0].isupper() and any(c.islower() for c in word[1:])
+
+
+def is_uncased(text: str) -> bool:
+    """Typed all in lower case, where capitals are no cue to a name."""
+    return not any(c.isupper() for c in text)
+
+
+def in_address(text: str, start: int) -> bool:
+    """Whether the words ending at `start` belong to a street: after a house number or a
+    street word on the same line ("92 Eusebio Dávila", "Via Carlo Cattaneo", "San Luis")."""
+    line_start = max(text.rfind("\n", 0, start) + 1, start - 60)
+    before = text[line_start:start]
+    words = list(WORD.finditer(before))
+    # The capitalised run the name sits in, then what comes before it.
+    k = len(words)
+    while k > 0 and before[words[k - 1].end() :].strip(" .,/") == "":
+        word = words[k - 1].group()
+        if word.lower() in PLACE_PREFIXES:
+            return True
+        if word.lower() in MONTHS or (not word[0].isupper() and word.lower() not in PARTICLES):
+            break  # "on 3 May John Smith..." is a date before a name
+        before = before[: words[k - 1].start()]
+        k -= 1
+    return bool(_HOUSE_NUMBER.search(before))
+
+
+def name_result(entity: str, start: int, end: int, score: float, name: str, ident: str):
+    return RecognizerResult(
+        entity,
+        start,
+        end,
+        score,
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: ident,
+        },
+    )

@@ -1,0 +1,72 @@
+"""spaCy's entities cleaned: the small model misses many plain names, types lone foreign
+names as places or organisations, and takes street names for people."""
+
+from __future__ import annotations
+
+from cogate.policies.recognizers.names import NOT_SURNAME, in_address
+from cogate.policies.recognizers.not_names import (
+    ACRONYM,
+    QUOTE_TAIL,
+    TRAILING,
+    attribute_of,
+    not_a_person,
+    not_a_place,
+    other_script_guess,
+    other_script_street,
+    place_context,
+)
+from presidio_analyzer import RecognizerResult
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+
+def _retyped(result: RecognizerResult, entity: str, entities) -> RecognizerResult | None:
+    """`result` as `entity`, or None when that type is not looked for."""
+    if entity not in entities:
+        return None
+    result.entity_type = entity
+    return result
+
+
+class PersonSpacyRecognizer(SpacyRecognizer):
+    """spaCy's entities, with its PERSON spans cleaned: unit numbers and degrees run into a
+    name ("Diana Weöres Apt") cut off, street names ("92 Eusebio Dávila 57") typed as the
+    places they are."""
+
+    def analyze(self, text: str, entities, nlp_artifacts=None):
+        out = []
+        for result in super().analyze(text, entities, nlp_artifacts):
+            kept = clean_entity(text, result, entities)
+            if kept is not None:
+                out.append(kept)
+        return out
+
+
+def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerResult | None:
+    """One spaCy entity kept, retyped or cut; None when it is no name and no place."""
+    tail = QUOTE_TAIL.search(text, result.start, result.end)
+    if tail is not None and tail.start() > result.start:
+        result.end = tail.start()  # "Katherine Acevedo\n>": the name, not the quote marker
+    value = text[result.start : result.end]
+    if other_script_guess(value):
+        if other_script_street(text, result.start, result.end):
+            return _retyped(result, "LOCATION", entities)
+        return None  # the English model guessing at another script ("Напиши")
+    if not any(c.isalnum() for c in value):
+        return None  # a symbol ("¦") is nobody's name and no place
+    if result.entity_type == "LOCATION":
+        return None if not_a_place(text, result.start, value) else result
+    if result.entity_type != "PERSON":
+        return result
+    if not_a_person(text, result.start, result.end):
+        if ACRONYM.match(value.strip()) and place_context(text, result.start):
+            return _retyped(result, "LOCATION", entities)  # "home city DOLE"
+        # "the Valencia trip", "the Acme office" a place; code and tool words nothing.
+        kind = attribute_of(text, result.start, result.end)
+        return _retyped(result, kind, entities) if kind else None
+    first = value.split(None, 1)[0].lower().rstrip(".")
+    if any(c.isdigit() for c in value) or first in NOT_SURNAME or in_address(text, result.start):
+        return _retyped(result, "LOCATION", entities)
+    trailing = TRAILING.search(text, result.start, result.end)
+    if trailing is not None and trailing.start() > result.start:
+        result.end = trailing.start()
+    return result

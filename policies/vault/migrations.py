@@ -1,0 +1,78 @@
+"""The shared vaults' schema in PostgreSQL, applied when a vault store opens (so a vault opens
+without the ledger), as an append-only list of named steps recorded in `_vault_migrations`.
+
+Databases created before these steps had the tables from the ledger's m003_vaults and
+m005_stored_ids: the steps create only what is missing. Never edit or reorder a shipped
+step: add a new one at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+Step = Callable[[Any], None]  # a psycopg connection inside a transaction
+
+# Any fixed 64-bit number other than the ledger's; every cogate process on a database agrees.
+VAULT_MIGRATION_LOCK = 0x636F67617465_02
+
+
+def v001_vaults(db: Any) -> None:
+    # Pseudonym vaults: keys are HMAC tags, values AES-GCM sealed (postgres.py).
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS vaults (key TEXT PRIMARY KEY, last_used TIMESTAMPTZ NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS vaults_last_used ON vaults (last_used)")
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS vault_entries (
+            id BIGSERIAL PRIMARY KEY,
+            vault TEXT NOT NULL REFERENCES vaults (key) ON DELETE CASCADE,
+            label TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            tag TEXT NOT NULL,
+            value BYTEA NOT NULL,
+            UNIQUE (vault, label, number),
+            UNIQUE (vault, tag)
+        )"""
+    )
+
+
+def v002_stored_ids(db: Any) -> None:
+    # Responses chains that survive a restart (pg_chains.py): the caller and the stored id
+    # only as HMAC tags, the vault key AES-GCM sealed.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS stored_ids (
+            owner TEXT NOT NULL,
+            object TEXT NOT NULL,
+            vault_key BYTEA NOT NULL,
+            last_used TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (owner, object)
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS stored_ids_last_used ON stored_ids (last_used)")
+
+
+STEPS: list[Step] = [v001_vaults, v002_stored_ids]
+
+
+def migrate_vaults(conn: Any, steps: list[Step] | None = None) -> list[str]:
+    """Apply pending steps in one transaction under an advisory lock; the names applied."""
+    ran: list[str] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (VAULT_MIGRATION_LOCK,))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS _vault_migrations "
+            "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = {r[0] for r in conn.execute("SELECT name FROM _vault_migrations")}
+        for step in steps if steps is not None else STEPS:
+            if step.__name__ in done:
+                continue
+            step(conn)
+            conn.execute(
+                "INSERT INTO _vault_migrations (name, applied_at) VALUES (%s, %s)",
+                (step.__name__, datetime.now(UTC).isoformat()),
+            )
+            ran.append(step.__name__)
+    return ran
