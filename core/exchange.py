@@ -131,6 +131,8 @@ class Exchange:
 
     # Filled by the stages.
     policy: PolicyFacts | None = None
+    # The policy route that applied (its name, or `routes[i]`); None: the base policy.
+    policy_route: str | None = None
     policy_id: str = "none"
     policy_hash: str = ""
     mode: str = "passthrough"

@@ -129,11 +129,14 @@ class Privacy:
             return ex.destination_host.lower()
         return (urlsplit(self.settings.upstream_for(None)).hostname or "").lower()
 
-    def choose(self, app: str | None, host: str, model: str | None) -> tuple[str, Policy]:
-        for route, policy_id, policy in self.routes:
+    def choose(
+        self, app: str | None, host: str, model: str | None
+    ) -> tuple[str | None, str, Policy]:
+        """(the route that applied, or None for the base policy; policy id; policy)."""
+        for index, (route, policy_id, policy) in enumerate(self.routes):
             if _matches(route.match, app=app, host=host, model=model):
-                return policy_id, policy
-        return self.policy.name, self.policy
+                return route.name or f"routes[{index}]", policy_id, policy
+        return None, self.policy.name, self.policy
 
     def resolve(self, ex: Exchange) -> None:
         """Scan the exchange's labels; choose its policy and mode."""
@@ -144,7 +147,7 @@ class Privacy:
         if ex.bound_apps is not None:
             ex.identity = self.labels.clean(ex.identity, detector)
         app = routing_app(declared, ex.bound_apps)
-        policy_id, policy = self.choose(app, self.destination_host(ex), ex.model)
+        ex.policy_route, policy_id, policy = self.choose(app, self.destination_host(ex), ex.model)
         ex.policy = policy
         ex.policy_id = policy_id
         ex.policy_hash = self._hashes[id(policy)]
