@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from cogate.core.database import apply_migrations
+
 SQLiteStep = Callable[[sqlite3.Connection], None]
 PostgresStep = Callable[[Any], None]  # a psycopg connection inside a transaction
 
@@ -213,30 +215,11 @@ MIGRATION_LOCK = 0x636F67617465_01
 
 
 def migrate_postgres(conn: Any, migrations: list[Migration] | None = None) -> list[str]:
-    """Apply pending migrations on PostgreSQL in one transaction; returns the names applied.
-
-    A transaction-scoped advisory lock makes replicas that start together take turns: the
-    first applies everything, the others then find nothing left to do. DDL is transactional
-    in PostgreSQL, so a replica killed half-way leaves the schema as it was.
-    """
+    """Apply pending migrations on PostgreSQL in one transaction, advisory-locked so that
+    replicas starting together take turns; returns the names applied."""
     todo = migrations if migrations is not None else MIGRATIONS
-    ran: list[str] = []
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS _migrations "
-            "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-        )
-        done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
-        for step in todo:
-            if step.__name__ in done:
-                continue
-            if step.postgres_step is None:
-                raise RuntimeError(f"migration {step.__name__} has no PostgreSQL body")
-            step.postgres_step(conn)
-            conn.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (%s, %s)",
-                (step.__name__, datetime.now(UTC).isoformat()),
-            )
-            ran.append(step.__name__)
-    return ran
+    for step in todo:
+        if step.postgres_step is None:
+            raise RuntimeError(f"migration {step.__name__} has no PostgreSQL body")
+    steps = [(step.__name__, step.postgres_step) for step in todo if step.postgres_step]
+    return apply_migrations(conn, MIGRATION_LOCK, "_migrations", steps)

@@ -8,6 +8,9 @@ its own (a CLI command) opens and owns one. Errors name the database without its
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from psycopg_pool import ConnectionPool
@@ -87,3 +90,32 @@ class DatabaseUse:
     def close(self) -> None:
         if self.owned:
             self.database.close()
+
+
+def apply_migrations(
+    conn: Any, lock: int, table: str, steps: Sequence[tuple[str, Callable[[Any], None]]]
+) -> list[str]:
+    """Apply the named steps not yet recorded in `table`, in one transaction; the names
+    applied.
+
+    A transaction-scoped advisory lock makes replicas that start together take turns: the
+    first applies everything, the others then find nothing left to do. DDL is transactional
+    in PostgreSQL, so a replica killed half-way leaves the schema as it was.
+    """
+    ran: list[str] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = {r[0] for r in conn.execute(f"SELECT name FROM {table}")}
+        for name, step in steps:
+            if name in done:
+                continue
+            step(conn)
+            conn.execute(
+                f"INSERT INTO {table} (name, applied_at) VALUES (%s, %s)",
+                (name, datetime.now(UTC).isoformat()),
+            )
+            ran.append(name)
+    return ran

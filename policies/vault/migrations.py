@@ -9,8 +9,9 @@ step: add a new one at the end.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
+
+from cogate.core.database import apply_migrations
 
 Step = Callable[[Any], None]  # a psycopg connection inside a transaction
 
@@ -58,21 +59,7 @@ STEPS: list[Step] = [v001_vaults, v002_stored_ids]
 
 def migrate_vaults(conn: Any, steps: list[Step] | None = None) -> list[str]:
     """Apply pending steps in one transaction under an advisory lock; the names applied."""
-    ran: list[str] = []
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (VAULT_MIGRATION_LOCK,))
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS _vault_migrations "
-            "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-        )
-        done = {r[0] for r in conn.execute("SELECT name FROM _vault_migrations")}
-        for step in steps if steps is not None else STEPS:
-            if step.__name__ in done:
-                continue
-            step(conn)
-            conn.execute(
-                "INSERT INTO _vault_migrations (name, applied_at) VALUES (%s, %s)",
-                (step.__name__, datetime.now(UTC).isoformat()),
-            )
-            ran.append(step.__name__)
-    return ran
+    todo = steps if steps is not None else STEPS
+    return apply_migrations(
+        conn, VAULT_MIGRATION_LOCK, "_vault_migrations", [(s.__name__, s) for s in todo]
+    )
