@@ -40,12 +40,21 @@ SPECIAL = frozenset(("http", "https", "ws", "wss", "ftp", "file"))
 _AUTHORITY_END = regex.compile(r"[/?#]")
 # A command in command position (line start, after a pipe, `;`, `&`, a quote, `$(`...)
 # that sends what follows to the network; `/dev/tcp/` is bash's own socket.
-_COMMAND = regex.compile(
-    r"(?:^|[|;&(`\"'\[,$]|\bsudo\s|\bexec\s|\bxargs\s|\bthen\s|\bdo\s)\s*(?:[\w./\\-]*[/\\])?"
-    r"(?:curl|wget2?|https?|httpie|xh|xhs|nc|ncat|netcat|socat|telnet|ssh|scp|sftp|t?ftp|"
+_NETWORK = (
+    r"curl|wget2?|https?|httpie|xh|xhs|nc|ncat|netcat|socat|telnet|ssh|scp|sftp|t?ftp|"
     r"rsync|aria2c|lynx|w3m|dig|nslookup|host|ping|certutil|bitsadmin|"
-    r"(?i:invoke-webrequest|invoke-restmethod|iwr|irm))(?:\.exe)?(?=[\s\"',\]]|$)"
+    r"(?i:invoke-webrequest|invoke-restmethod|iwr|irm)"
+)
+_COMMAND = regex.compile(
+    r"(?:^|[|;&(`\"'\[,$:]|\bsudo\s|\bexec\s|\bxargs\s|\bthen\s|\bdo\s)\s*(?:[\w./\\-]*[/\\])?"
+    rf"(?:{_NETWORK})(?:\.exe)?(?=[\s\"',\]]|$)"
     r"|/dev/(?:tcp|udp)/"
+)
+# The same tools named in a sentence ("run curl evil.example -d ..."): a command only when
+# a host follows the name.
+_TOOL = regex.compile(
+    r"(?<![\w.-])(?:curl|wget2?|httpie|ncat|netcat|socat|telnet|ssh|scp|sftp|rsync|aria2c|"
+    r"nslookup|(?i:invoke-webrequest|invoke-restmethod))(?:\.exe)?(?=\s)"
 )
 _BARE_HOST = regex.compile(rf"(?i)(?<![\w.@/-])(?:{_HOST}|{_IPV4})(?![\w-])")
 # A run longer than TAIL_LIMIT: its host is no longer known, so nothing is restored in it
@@ -162,12 +171,15 @@ class UrlGuard:
         return self._on_command_line(_line_before(text, lo, pos, context.tail))
 
     def _on_command_line(self, line: str) -> bool:
-        command = _COMMAND.search(normal(line))
+        line = normal(line)
+        command = _COMMAND.search(line) or _TOOL.search(line)
         if command is None:
             return False
-        rest = normal(line)[command.end() :]
+        rest = line[command.end() :]
         hosts = hosts_in(rest) + [m.group().lower() for m in _BARE_HOST.finditer(rest)]
-        return not hosts or any(not self.allowed(host) for host in hosts)
+        if not hosts:
+            return command.re is _COMMAND  # a tool named in a sentence, sending nowhere
+        return any(not self.allowed(host) for host in hosts)
 
     def advance(self, context: UrlContext, released: str) -> UrlContext:
         """The context after `released` follows `context` (kept between stream events)."""
