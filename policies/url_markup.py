@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import regex
@@ -37,6 +38,7 @@ _MD.disable(["code", "fence", "html_block", "backticks"])
 # may end (nested parentheses go up to markdown-it's limit).
 _CLOSERS = (")" * 33, ">" + ")" * 33, ">")
 _BLANK_LINE = regex.compile(r"\n[ \t]*\n")
+_BLANK_LINE_BEFORE = regex.compile(r"\n[ \t]*\n", regex.REVERSE)
 # Attributes whose value is a URL (or a list of them) in HTML and SVG.
 URL_ATTRIBUTES = frozenset(
     {
@@ -61,10 +63,44 @@ def markers(prefix: str, count: int) -> list[str]:
     return [f"{prefix}{n}z" for n in range(count)]
 
 
-def places(before: str, text: str, spots: list[tuple[int, int]]) -> dict[int, list[Place]]:
+@dataclass(frozen=True)
+class HtmlState:
+    """Where an HTML tokenizer stands after the text released so far: the construct still
+    open (a tag being written, kept from its `<`) and the raw-text element it is in
+    (`script`, `style`). Carried between events, so each event is tokenized once."""
+
+    open: str = ""
+    cdata: str | None = None
+
+
+CLOSED = HtmlState()
+# A tag left open longer than this is read as an attribute of unknown name, which keeps
+# URL runs in it (the tokenizer's memory stays bounded whatever the upstream sends).
+OPEN_LIMIT = 65536
+_UNKNOWN_TAG = '<x data-cogate-overflow="'
+
+
+def html_after(state: HtmlState, released: str) -> HtmlState:
+    """The tokenizer's state once `released` followed `state`."""
+    if state == CLOSED and "<" not in released:
+        return state
+    parser = HTMLParser(convert_charrefs=False)
+    if state.cdata is not None:
+        parser.set_cdata_mode(state.cdata)
+    parser.feed(state.open + released)
+    rest = parser.rawdata
+    if len(rest) > OPEN_LIMIT:
+        rest = _UNKNOWN_TAG
+    return HtmlState(rest, parser.cdata_elem)
+
+
+def places(
+    before: str, text: str, spots: list[tuple[int, int]], html: HtmlState = CLOSED
+) -> dict[int, list[Place]]:
     """For each spot (a placeholder's span in `text`) read inside a link or image
     destination or an HTML attribute or script: where it was read. `before` is the text
-    the app sees just before `text` (earlier events or parts of the same answer)."""
+    the app sees just before `text` (earlier events or parts of the same answer), `html`
+    the tokenizer's state after it."""
     if not spots:
         return {}
     prefix = new_marker_prefix()
@@ -74,12 +110,12 @@ def places(before: str, text: str, spots: list[tuple[int, int]]) -> dict[int, li
         pieces += [text[last:start], mark]
         last = end
     pieces.append(text[last:])
-    doc = before + "".join(pieces)
+    marked = "".join(pieces)
     found: dict[int, list[Place]] = {}
-    for number, place in _markdown(doc, prefix):
+    for number, place in _markdown(before + marked, prefix):
         found.setdefault(number, []).append(place)
-    if "<" in doc:
-        for number, place in _html(doc, prefix):
+    if html != CLOSED or "<" in marked:
+        for number, place in _html(html, marked, prefix):
             found.setdefault(number, []).append(place)
     return found
 
@@ -103,8 +139,10 @@ def _numbers(value: str, prefix: str) -> Iterator[int]:
 def _paragraphs(doc: str, prefix: str) -> Iterator[tuple[str, bool]]:
     """The paragraphs holding a marker, and whether each is the last one (which may
     continue). A destination never crosses a blank line, so each is read on its own."""
-    begin = 0
-    for blank in [*_BLANK_LINE.finditer(doc), None]:
+    first = doc.find(prefix)
+    earlier = _BLANK_LINE_BEFORE.search(doc, 0, first)
+    begin = earlier.end() if earlier is not None else 0
+    for blank in [*_BLANK_LINE.finditer(doc, begin), None]:
         end = blank.start() if blank is not None else len(doc)
         chunk = doc[begin:end]
         if prefix in chunk and ("](" in chunk or "]:" in chunk or "<" in chunk):
@@ -118,17 +156,38 @@ def _markdown(doc: str, prefix: str) -> Iterator[tuple[int, Place]]:
     each of its markers is read as if the text were cut right after it and closed there:
     a destination holding the marker stays one whatever follows (a title, more path)."""
     for chunk, last in _paragraphs(doc, prefix):
-        if not last:
-            sources = [chunk]
-        else:
-            ends = [
-                at + chunk[at:].index("z", len(prefix)) + 1 for _, at in _occurrences(chunk, prefix)
-            ]
-            sources = [chunk[:end] + closer for end in ends for closer in _CLOSERS]
+        ends = [
+            at + chunk[at:].index("z", len(prefix)) + 1
+            for _, at in _occurrences(chunk, prefix)
+            if _may_be_destination(chunk, at)
+        ]
+        if not ends:
+            continue
+        last_ones = [chunk[:end] + closer for end in ends for closer in _CLOSERS]
+        sources = last_ones if last else [chunk]
         for source in sources:
             for url in _destinations(source):
                 for number in _numbers(url, prefix):
                     yield number, (URL, url)
+
+
+_OPENERS = ("](", "]:", "<")
+
+
+def _may_be_destination(chunk: str, at: int) -> bool:
+    """False when no destination can hold text[at] (the parser need not be asked): a plain
+    destination or autolink has no space in it, so its opener is in the word before `at`
+    or just before that word; an angle destination has no line break or `>` in it."""
+    start = at
+    while start > 0 and not chunk[start - 1].isspace():
+        start -= 1
+    word = chunk[start:at]
+    if any(opener in word for opener in _OPENERS):
+        return True
+    if chunk[:start].rstrip().endswith(("](", "]:")):
+        return True
+    angle = chunk.rfind("<", 0, at)
+    return angle >= 0 and "\n" not in chunk[angle:at] and ">" not in chunk[angle:at]
 
 
 def _destinations(source: str) -> Iterator[str]:
@@ -171,9 +230,11 @@ class _Attributes(HTMLParser):
             self.found += [(number, (URL, _SCRIPT)) for number in _numbers(data, self.prefix)]
 
 
-def _html(doc: str, prefix: str) -> Iterator[tuple[int, Place]]:
+def _html(state: HtmlState, marked: str, prefix: str) -> Iterator[tuple[int, Place]]:
     parser = _Attributes(prefix)
-    parser.feed(doc)
+    if state.cdata is not None:
+        parser.set_cdata_mode(state.cdata)
+    parser.feed(state.open + marked)
     yield from parser.found
     rest = parser.rawdata  # a tag (or script) still open where the text ends
     if prefix not in rest.lower():

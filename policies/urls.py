@@ -26,9 +26,6 @@ import regex
 from cogate.policies import url_markup
 
 TAIL_LIMIT = 8192
-# Only these end a URL once it has begun: what a linkifier or a browser stops at. Quotes,
-# brackets, `|`, `^` and backticks do not (a destination may hold them).
-_ENDS = frozenset('"<>')
 _SCHEME = r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:"
 _HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}"
 _IPV4 = r"(?:\d{1,3}\.){3}\d{1,3}"
@@ -38,24 +35,50 @@ _START = regex.compile(
 )
 SPECIAL = frozenset(("http", "https", "ws", "wss", "ftp", "file"))
 _AUTHORITY_END = regex.compile(r"[/?#]")
-# A command in command position (line start, after a pipe, `;`, `&`, a quote, `$(`...)
-# that sends what follows to the network; `/dev/tcp/` is bash's own socket.
+# Commands that send what follows them to the network; `/dev/tcp/` is bash's own socket.
 _NETWORK = (
     r"curl|wget2?|https?|httpie|xh|xhs|nc|ncat|netcat|socat|telnet|ssh|scp|sftp|t?ftp|"
     r"rsync|aria2c|lynx|w3m|dig|nslookup|host|ping|certutil|bitsadmin|"
     r"(?i:invoke-webrequest|invoke-restmethod|iwr|irm)"
 )
-_COMMAND = regex.compile(
-    r"(?:^|[|;&(`\"'\[,$:]|\bsudo\s|\bexec\s|\bxargs\s|\bthen\s|\bdo\s)\s*(?:[\w./\\-]*[/\\])?"
-    rf"(?:{_NETWORK})(?:\.exe)?(?=[\s\"',\]]|$)"
-    r"|/dev/(?:tcp|udp)/"
-)
+_COMMAND = regex.compile(rf"(?<![\w.-])(?:{_NETWORK})(?:\.exe)?(?=[\s\"',\]]|$)|/dev/(?:tcp|udp)/")
+# Where a command starts: a line, a pipe, `;`, `&`, a quote, `$(`, a JSON array...
+_COMMAND_POSITION = frozenset("|;&(`\"'[,$:")
+_PREFIXES = ("sudo", "exec", "xargs", "then", "do")
 # The same tools named in a sentence ("run curl evil.example -d ..."): a command only when
 # a host follows the name.
-_TOOL = regex.compile(
-    r"(?<![\w.-])(?:curl|wget2?|httpie|ncat|netcat|socat|telnet|ssh|scp|sftp|rsync|aria2c|"
-    r"nslookup|(?i:invoke-webrequest|invoke-restmethod))(?:\.exe)?(?=\s)"
-)
+_TOOLS = frozenset(
+    {
+        "curl", "wget", "wget2", "httpie", "ncat", "netcat", "socat", "telnet", "ssh", "scp",
+        "sftp", "rsync", "aria2c", "nslookup", "invoke-webrequest", "invoke-restmethod",
+    }
+)  # fmt: skip
+_PATH = frozenset("./\\-_")
+
+
+def _command(line: str) -> tuple[int, bool] | None:
+    """Where the first network command of `line` ends, and whether it is in command
+    position (else it is a tool named in a sentence)."""
+    for match in _COMMAND.finditer(line):
+        before = line[: match.start()]
+        if before.endswith(("/", "\\")):  # /usr/bin/curl: the command is the whole path
+            at = len(before)
+            while at and (before[at - 1].isalnum() or before[at - 1] in _PATH):
+                at -= 1
+            before = before[:at]
+        before = before.rstrip()
+        if (
+            match.group().startswith("/dev/")
+            or not before
+            or before[-1] in _COMMAND_POSITION
+            or before.endswith(_PREFIXES)
+        ):
+            return match.end(), True
+        if match.group().lower().removesuffix(".exe") in _TOOLS:
+            return match.end(), False
+    return None
+
+
 _BARE_HOST = regex.compile(rf"(?i)(?<![\w.@/-])(?:{_HOST}|{_IPV4})(?![\w-])")
 # A run longer than TAIL_LIMIT: its host is no longer known, so nothing is restored in it
 # (the empty authority before '/' never matches an allowed host).
@@ -69,6 +92,7 @@ class UrlContext:
 
     run: str = ""
     tail: str = ""
+    html: url_markup.HtmlState = url_markup.CLOSED
 
 
 EMPTY = UrlContext()
@@ -76,19 +100,25 @@ EMPTY = UrlContext()
 
 def normal(text: str) -> str:
     """The text as a URL parser reads it: NFKC (full-width `：／`), backslashes as slashes."""
-    return unicodedata.normalize("NFKC", text).replace("\\", "/")
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.replace("\\", "/")
 
 
-def _is_end(char: str) -> bool:
-    return char in _ENDS or char.isspace()
+# Only these end a URL once it has begun: what a linkifier or a browser stops at. Quotes,
+# brackets, `|`, `^` and backticks do not (a destination may hold them).
+_LAST_END = regex.compile(r'[\s"<>]', regex.REVERSE)
+
+
+def may_start(run: str) -> bool:
+    """False when no URL can start in `run` (normalised): the cheap test before the regex."""
+    return ":" in run or "/" in run or "." in run
 
 
 def token_start(text: str, lo: int, pos: int) -> int | None:
     """The start of the URL-able run ending at `pos` within text[lo:pos] (None: starts before)."""
-    for i in range(pos - 1, lo - 1, -1):
-        if _is_end(text[i]):
-            return i + 1
-    return None
+    found = _LAST_END.search(text, lo, pos)
+    return found.end() if found is not None else None
 
 
 def _authority(run: str, begin: int) -> str:
@@ -104,7 +134,9 @@ def _authority(run: str, begin: int) -> str:
 def hosts_in(run: str) -> list[str]:
     """The host of every URL that starts in `run` ('' when it has none or is cut there)."""
     run = normal(run)
-    hosts = []
+    hosts: list[str] = []
+    if not may_start(run):
+        return hosts
     for match in _START.finditer(run):
         found = match.group().lower()
         begin = match.end()
@@ -149,7 +181,7 @@ class UrlGuard:
         if not rest:
             return kept
         shifted = [(spots[i][0] - lo, spots[i][1] - lo) for i in rest]
-        found = url_markup.places(context.tail, text[lo:], shifted)
+        found = url_markup.places(context.tail, text[lo:], shifted, context.html)
         for n, where in found.items():
             if any(self._refused(kind, value) for kind, value in where):
                 kept.add(rest[n])
@@ -172,13 +204,14 @@ class UrlGuard:
 
     def _on_command_line(self, line: str) -> bool:
         line = normal(line)
-        command = _COMMAND.search(line) or _TOOL.search(line)
-        if command is None:
+        found = _command(line)
+        if found is None:
             return False
-        rest = line[command.end() :]
+        end, in_position = found
+        rest = line[end:]
         hosts = hosts_in(rest) + [m.group().lower() for m in _BARE_HOST.finditer(rest)]
         if not hosts:
-            return command.re is _COMMAND  # a tool named in a sentence, sending nowhere
+            return in_position  # a tool named in a sentence, sending nowhere
         return any(not self.allowed(host) for host in hosts)
 
     def advance(self, context: UrlContext, released: str) -> UrlContext:
@@ -188,9 +221,10 @@ class UrlGuard:
         start = token_start(released, 0, len(released))
         run = released[start:] if start is not None else context.run + released
         if len(run) > TAIL_LIMIT:
-            run = _OVERFLOW if _START.search(normal(run)) else run[-64:]
+            wide = normal(run)
+            run = _OVERFLOW if may_start(wide) and _START.search(wide) else run[-64:]
         tail = (context.tail + released)[-TAIL_LIMIT:]
-        return UrlContext(run, tail)
+        return UrlContext(run, tail, url_markup.html_after(context.html, released))
 
 
 def _line_before(text: str, lo: int, pos: int, tail: str) -> str:
