@@ -19,7 +19,9 @@ Streams and the parts of one answer carry a `UrlContext` from one text to the ne
 
 from __future__ import annotations
 
+import functools
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import regex
@@ -56,9 +58,15 @@ _TOOLS = frozenset(
 _PATH = frozenset("./\\-_")
 
 
-def _command(line: str) -> tuple[int, bool] | None:
-    """Where the first network command of `line` ends, and whether it is in command
-    position (else it is a tool named in a sentence)."""
+@functools.lru_cache(maxsize=256)
+def _commands(line: str) -> tuple[tuple[int, bool], ...]:
+    """Where each network command of `line` ends, and whether it is in command position
+    (else it is a tool named in a sentence). Cached: the placeholders of one line ask
+    about the same line."""
+    return tuple(_each_command(line))
+
+
+def _each_command(line: str) -> Iterator[tuple[int, bool]]:
     for match in _COMMAND.finditer(line):
         before = line[: match.start()]
         if before.endswith(("/", "\\")):  # /usr/bin/curl: the command is the whole path
@@ -73,10 +81,9 @@ def _command(line: str) -> tuple[int, bool] | None:
             or before[-1] in _COMMAND_POSITION
             or before.endswith(_PREFIXES)
         ):
-            return match.end(), True
-        if match.group().lower().removesuffix(".exe") in _TOOLS:
-            return match.end(), False
-    return None
+            yield match.end(), True
+        elif match.group().lower().removesuffix(".exe") in _TOOLS:
+            yield match.end(), False
 
 
 _BARE_HOST = regex.compile(rf"(?i)(?<![\w.@/-])(?:{_HOST}|{_IPV4})(?![\w-])")
@@ -200,15 +207,15 @@ class UrlGuard:
         run = text[start:pos] if start is not None else context.run + text[lo:pos]
         if any(not self.allowed(host) for host in hosts_in(run)):
             return True
-        return self._on_command_line(_line_before(text, lo, pos, context.tail))
+        return self._on_command_line(*_line_around(text, lo, pos, context.tail))
 
-    def _on_command_line(self, line: str) -> bool:
-        line = normal(line)
-        found = _command(line)
+    def _on_command_line(self, line: str, at: int) -> bool:
+        """Whether line[at] follows a network command whose hosts are not all allowed."""
+        found = next(((end, first) for end, first in _commands(line) if end <= at), None)
         if found is None:
             return False
         end, in_position = found
-        rest = line[end:]
+        rest = normal(line[end:at])
         hosts = hosts_in(rest) + [m.group().lower() for m in _BARE_HOST.finditer(rest)]
         if not hosts:
             return in_position  # a tool named in a sentence, sending nowhere
@@ -227,14 +234,19 @@ class UrlGuard:
         return UrlContext(run, tail, url_markup.html_after(context.html, released))
 
 
-def _line_before(text: str, lo: int, pos: int, tail: str) -> str:
-    """The logical line (backslash-newline continues it) that ends at `pos`."""
-    line = text[max(lo, pos - TAIL_LIMIT) : pos]
-    at = _line_start(line)
-    if at <= 0:  # the line (or the backslash continuing it) began in earlier text
-        line = tail + line
-        at = _line_start(line)
-    return line[at + 1 :]
+def _line_around(text: str, lo: int, pos: int, tail: str) -> tuple[str, int]:
+    """The logical line (backslash-newline continues it) around `pos`, and where `pos` is
+    in it: the line's text after `pos` lets its placeholders share one reading of it."""
+    begin = max(lo, pos - TAIL_LIMIT)
+    end = text.find("\n", pos)
+    end = len(text) if end < 0 else end
+    at = _line_start(text[begin:pos])
+    if at > 0:
+        return text[begin + at + 1 : end], pos - begin - at - 1
+    # the line (or the backslash continuing it) began in earlier text
+    before = tail + text[begin:pos]
+    at = _line_start(before)
+    return before[at + 1 :] + text[pos:end], len(before) - at - 1
 
 
 def _line_start(line: str) -> int:
