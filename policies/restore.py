@@ -89,6 +89,8 @@ class TextRestorer:
             if value is not None:
                 found.append((match, value))
         kept = self.urls.blocked(text, start, [m.span() for m, _ in found], context)
+        if not found and upto is None and start == 0:
+            return text
         self.withheld += len(kept)
         out, last = [], start
         for n, (match, value) in enumerate(found):

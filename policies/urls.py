@@ -183,6 +183,8 @@ class UrlGuard:
         self, text: str, lo: int, spots: list[tuple[int, int]], context: UrlContext = EMPTY
     ) -> set[int]:
         """Which `spots` (placeholder spans in text[lo:]) must stay placeholders."""
+        if not spots:
+            return set()
         kept = {i for i, (pos, _) in enumerate(spots) if self.withholds(text, lo, pos, context)}
         rest = [i for i in range(len(spots)) if i not in kept]
         if not rest:
