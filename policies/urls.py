@@ -28,7 +28,7 @@ import regex
 from cogate.policies import url_markup
 
 TAIL_LIMIT = 8192
-_SCHEME = r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:"
+_SCHEME = r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{1,31}:"  # two letters at least: `C:\\` is a drive
 _HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}"
 _IPV4 = r"(?:\d{1,3}\.){3}\d{1,3}"
 _START = regex.compile(

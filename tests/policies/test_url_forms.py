@@ -141,6 +141,8 @@ PROSE = [
     ("Use curl to fetch it, then ask [PERSON_1].", 0),
     ("| name | mail |\n|---|---|\n| [PERSON_1] | [EMAIL_1] |", 0),
     ("**[PERSON_1]** wrote `[EMAIL_1]` in (parens) and {braces}", 0),
+    ("Saved to C:\\Users\\[PERSON_1]\\Documents\\notes.txt", 0),  # a drive, not a scheme
+    ('{"name":"[PERSON_1]","mail":"[EMAIL_1]"}', 0),
 ]
 
 
