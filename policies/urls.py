@@ -51,7 +51,7 @@ _PREFIXES = ("sudo", "exec", "xargs", "then", "do")
 # a host follows the name.
 _TOOLS = frozenset(
     {
-        "curl", "wget", "wget2", "httpie", "ncat", "netcat", "socat", "telnet", "ssh", "scp",
+        "curl", "wget", "wget2", "httpie", "nc", "ncat", "netcat", "socat", "telnet", "ssh", "scp",
         "sftp", "rsync", "aria2c", "nslookup", "invoke-webrequest", "invoke-restmethod",
     }
 )  # fmt: skip
@@ -59,15 +59,18 @@ _PATH = frozenset("./\\-_")
 
 
 @functools.lru_cache(maxsize=256)
-def _commands(line: str) -> tuple[tuple[int, bool], ...]:
-    """Where each network command of `line` ends, and whether it is in command position
-    (else it is a tool named in a sentence). Cached: the placeholders of one line ask
-    about the same line."""
+def _commands(line: str) -> tuple[tuple[int, bool, bool], ...]:
+    """Where each network command of `line` ends, whether it is in command position (else
+    it is a tool named in a sentence), and whether it is a tool that is never anything but
+    a network client (not `host`, `ping`, `http`...). Cached: the placeholders of one line
+    ask about the same line."""
     return tuple(_each_command(line))
 
 
-def _each_command(line: str) -> Iterator[tuple[int, bool]]:
+def _each_command(line: str) -> Iterator[tuple[int, bool, bool]]:
     for match in _COMMAND.finditer(line):
+        name = match.group().lower().removesuffix(".exe")
+        strong = name in _TOOLS or name.startswith("/dev/")
         before = line[: match.start()]
         if before.endswith(("/", "\\")):  # /usr/bin/curl: the command is the whole path
             at = len(before)
@@ -81,9 +84,9 @@ def _each_command(line: str) -> Iterator[tuple[int, bool]]:
             or before[-1] in _COMMAND_POSITION
             or before.endswith(_PREFIXES)
         ):
-            yield match.end(), True
-        elif match.group().lower().removesuffix(".exe") in _TOOLS:
-            yield match.end(), False
+            yield match.end(), True, strong
+        elif name in _TOOLS:
+            yield match.end(), False, strong
 
 
 _BARE_HOST = regex.compile(rf"(?i)(?<![\w.@/-])(?:{_HOST}|{_IPV4})(?![\w-])")
@@ -212,10 +215,18 @@ class UrlGuard:
         return self._on_command_line(*_line_around(text, lo, pos, context.tail))
 
     def _on_command_line(self, line: str, at: int) -> bool:
-        """Whether line[at] follows a network command whose hosts are not all allowed."""
-        found = next(((end, first) for end, first in _commands(line) if end <= at), None)
+        """Whether line[at] follows a network command whose hosts are not all allowed, or is
+        piped into one later on the line (`echo [SSN_1] | curl -d @- host`: seen as far as
+        the line has arrived, so a stream may not see it yet)."""
+        commands = _commands(line)
+        found = next(((end, first) for end, first, _ in commands if end <= at), None)
         if found is None:
-            return False
+            later = next(
+                (end for end, first, strong in commands if end > at and first and strong), None
+            )
+            if later is None:
+                return False
+            found, at = (later, True), len(line)
         end, in_position = found
         rest = normal(line[end:at])
         hosts = hosts_in(rest) + [m.group().lower() for m in _BARE_HOST.finditer(rest)]
