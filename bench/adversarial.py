@@ -7,7 +7,10 @@ would send), and stream cases end to end: `cogate serve` in front of an upstream
 sends oversized SSE events, with the gateway's health probed meanwhile. Prints leaks by
 class, class 5's share caught, and precision on a set of texts with no personal data.
 
-Run: .venv/bin/python bench/adversarial.py [--json FILE] [--skip-stream] [-v]
+The URL-restore forms of issue 25 (bench/adversarial_urls.py) follow: placeholders an
+upstream puts in URLs, on Chat Completions, Responses and Messages, whole and streamed.
+
+Run: .venv/bin/python bench/adversarial.py [--json FILE] [--skip-stream] [--skip-urls] [-v]
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
+import adversarial_urls  # noqa: E402
 from adversarial_cases import ALL, NO_PII, Case  # noqa: E402
 
 NAMES = {
@@ -284,6 +288,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--skip-stream", action="store_true", help="skip the class 9 cases")
+    parser.add_argument("--skip-urls", action="store_true", help="skip the URL-restore forms")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every leak")
     parser.add_argument("--sse-upstream", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -311,10 +316,11 @@ def main() -> None:
             stream_cases, run_stream_cases(stream_cases, work), strict=True
         ):
             outcomes[9].append((leak, detail, case))
-    report(outcomes, precision(privacy), args)
+    urls = None if args.skip_urls else adversarial_urls.run(work)
+    report(outcomes, precision(privacy), args, urls)
 
 
-def report(outcomes, prec: dict[str, Any], args) -> None:
+def report(outcomes, prec: dict[str, Any], args, urls: dict[str, Any] | None = None) -> None:
     total = sum(len(v) for v in outcomes.values())
     print(f"adversarial suite: {total} cases, default policy")
     print(f"{'class':<34} {'cases':>5} {'leaks':>5} {'caught':>7}")
@@ -347,6 +353,9 @@ def report(outcomes, prec: dict[str, Any], args) -> None:
         f"source code (audit/*.py, {prec['code_chars']} chars): {prec['code_findings']} findings "
         f"({per_10k:.1f} per 10k chars) {prec['code_by_type']}"
     )
+    if urls is not None:  # issue 25: URL-restore forms
+        adversarial_urls.report(urls, args.verbose)
+        figures["url_restore"] = {k: v for k, v in urls.items() if k != "runs"}
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
 

@@ -59,11 +59,29 @@ class PlainText:
 class PlainHeld:
     """Held text of a request from which nothing was replaced: nothing is held back."""
 
-    def release(self, key: tuple[Any, ...], piece: str, *, final: bool, json_escape: bool) -> str:
+    def release(
+        self,
+        key: tuple[Any, ...],
+        piece: str,
+        *,
+        final: bool,
+        json_escape: bool,
+        lane: tuple[Any, ...] | None = None,
+    ) -> str:
         return piece
 
     def holds(self, key: tuple[Any, ...]) -> bool:
         return False
+
+    def snapshot(
+        self,
+        key: tuple[Any, ...],
+        whole: str,
+        *,
+        json_escape: bool,
+        lane: tuple[Any, ...] | None = None,
+    ) -> str:
+        return whole
 
 
 class NoRestore:

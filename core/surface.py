@@ -52,14 +52,39 @@ class TextRestore(Protocol):
     def restore(self, text: str, *, json_escape: bool = False) -> str: ...
 
 
+def chained(text: TextRestore) -> TextRestore:
+    """A restorer for the texts of one answer in order (its `chain()`, if it has one): each
+    text is read as the continuation of the one before, since an app may join them."""
+    chain = getattr(text, "chain", None)
+    return chain() if chain is not None else text
+
+
 class Held(Protocol):
-    """Per-key hold-back restoration of streamed text."""
+    """Per-key hold-back restoration of streamed text. Keys of one `lane` (default: the key
+    itself) continue each other's text: the parts and blocks of one answer."""
 
     def release(
-        self, key: tuple[Any, ...], piece: str, *, final: bool, json_escape: bool
+        self,
+        key: tuple[Any, ...],
+        piece: str,
+        *,
+        final: bool,
+        json_escape: bool,
+        lane: tuple[Any, ...] | None = None,
     ) -> str: ...
 
     def holds(self, key: tuple[Any, ...]) -> bool: ...
+
+    def snapshot(
+        self,
+        key: tuple[Any, ...],
+        whole: str,
+        *,
+        json_escape: bool,
+        lane: tuple[Any, ...] | None = None,
+    ) -> str:
+        """The whole text of `key` (a `.done` snapshot) restored as its pieces were."""
+        ...
 
 
 @dataclass

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import regex
-from cogate.policies.urls import UrlGuard
+from cogate.policies.urls import EMPTY, UrlContext, UrlGuard
 from cogate.policies.vault.memory import Vault
 
 _OPEN = r"(?:\\?\[|&\#0{0,4}91;|&lsqb;|&lbrack;|\\?<|&lt;|&\#0{0,4}60;)"
@@ -79,17 +79,22 @@ class TextRestorer:
         json_escape: bool = False,
         upto: int | None = None,
         start: int = 0,
-        context: str = "",
+        context: UrlContext = EMPTY,
     ):
-        out, last = [], start
+        found = []
         for match in matches:
             if upto is not None and match.end() > upto:
                 break
             value = self.value_of(match)
-            if value is None:
-                continue
-            if self.urls.withholds(text, start, match.start(), context):
-                self.withheld += 1
+            if value is not None:
+                found.append((match, value))
+        kept = self.urls.blocked(text, start, [m.span() for m, _ in found], context)
+        if not found and upto is None and start == 0:
+            return text
+        self.withheld += len(kept)
+        out, last = [], start
+        for n, (match, value) in enumerate(found):
+            if n in kept:
                 continue
             begin = match.start()
             if json_escape:
@@ -102,12 +107,34 @@ class TextRestorer:
         out.append(text[last:upto])
         return "".join(out)
 
-    def restore(self, text: str, *, json_escape: bool = False) -> str:
+    def restore(self, text: str, *, json_escape: bool = False, context: UrlContext = EMPTY) -> str:
         if not text:
             return text
         return self.replace(
-            text, PLACEHOLDER.finditer(text, concurrent=True), json_escape=json_escape
+            text,
+            PLACEHOLDER.finditer(text, concurrent=True),
+            json_escape=json_escape,
+            context=context,
         )
+
+    def chain(self) -> ChainedText:
+        """A restorer for the texts of one answer in order (parts, items, blocks)."""
+        return ChainedText(self)
+
+
+class ChainedText:
+    """Restores the texts of one answer in order, each read as the continuation of the
+    one before: an app may join them (the SDKs' `output_text` does), so a URL begun in
+    one part stays a URL in the next."""
+
+    def __init__(self, text: TextRestorer, context: UrlContext = EMPTY) -> None:
+        self.text = text
+        self.context = context
+
+    def restore(self, text: str, *, json_escape: bool = False) -> str:
+        out = self.text.restore(text, json_escape=json_escape, context=self.context)
+        self.context = self.text.urls.advance(self.context, text)
+        return out
 
 
 def _kept_backslash(placeholder: str) -> bool:
@@ -155,7 +182,8 @@ class HeldText:
 
     Holds back only a tail that could still grow into a placeholder; every surface's
     stream restorer keys it by its own field identity (choice index and field name, item id
-    and content index, content-block index).
+    and content index, content-block index). Keys of one `lane` (the text parts and blocks
+    of one answer) share the URL context: each continues the text released before it.
     """
 
     def __init__(self, text: TextRestorer) -> None:
@@ -163,15 +191,22 @@ class HeldText:
         self.pending: dict[tuple, str] = {}
         # The last character released per key: the bare form's look-behind must see it.
         self.before: dict[tuple, str] = {}
-        # The URL-able run released so far per key: a URL may begin events before its
+        # What the app saw before, per lane: a URL may begin events (or parts) before its
         # placeholder arrives.
-        self.url_run: dict[tuple, str] = {}
+        self.contexts: dict[tuple, UrlContext] = {}
+        # The context each key began in, for whole snapshots of it (`.done` events).
+        self.started: dict[tuple, UrlContext] = {}
 
     def holds(self, key: tuple) -> bool:
         return key in self.pending
 
-    def release(self, key: tuple, piece: str, *, final: bool, json_escape: bool) -> str:
+    def release(
+        self, key: tuple, piece: str, *, final: bool, json_escape: bool, lane: tuple | None = None
+    ) -> str:
         """The restored text of `piece` that can be given out now (all of it when `final`)."""
+        lane = key if lane is None else lane
+        context = self.contexts.get(lane, EMPTY)
+        self.started.setdefault(key, context)
         before = self.before.get(key, "")
         buffer = before + self.pending.pop(key, "") + piece
         lo = len(before)
@@ -184,14 +219,22 @@ class HeldText:
             json_escape=json_escape,
             upto=hold,
             start=lo,
-            context=self.url_run.get(key, ""),
+            context=context,
         )
-        self.url_run[key] = self.text.urls.advance(self.url_run.get(key, ""), buffer[lo:hold])
+        self.contexts[lane] = self.text.urls.advance(context, buffer[lo:hold])
         if hold < len(buffer):
             self.pending[key] = buffer[hold:]
         if hold > lo:
             self.before[key] = buffer[hold - 1]
         return out
+
+    def snapshot(
+        self, key: tuple, whole: str, *, json_escape: bool, lane: tuple | None = None
+    ) -> str:
+        """`whole` (a `.done` event's text of `key`) restored in the context `key` began in
+        (a key never streamed: its lane's), so it withholds what its deltas withheld."""
+        context = self.started.get(key) or self.contexts.get(key if lane is None else lane, EMPTY)
+        return self.text.restore(whole, json_escape=json_escape, context=context)
 
 
 class StreamRestorer:

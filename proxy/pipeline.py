@@ -203,8 +203,17 @@ def _restore_event(restorer: EventRestorer, event: bytes) -> tuple[object, bytes
     if not isinstance(data, dict):
         return data, b""
     parsed = SSEEvent(sse.event_name(event), data)
+    try:
+        events = restorer.feed(parsed)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        # An event of a shape the restorer cannot read (a list where an index belongs): end
+        # the stream with an error event rather than cut it mid-body.
+        raise UpstreamUnreachable(
+            "the upstream sent a stream event cogate could not read, so the stream was ended",
+            code="upstream_bad_event",
+        ) from exc
     # An event the restorer passed on untouched keeps its exact bytes.
-    restored = (event + b"\n\n" if out is parsed else _encode(out) for out in restorer.feed(parsed))
+    restored = (event + b"\n\n" if out is parsed else _encode(out) for out in events)
     return data, b"".join(restored)
 
 

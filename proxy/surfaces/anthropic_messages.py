@@ -24,6 +24,7 @@ from cogate.core.surface import (
     SSEEvent,
     TextRestore,
     Turn,
+    chained,
 )
 
 from .anthropic_request import VERBATIM_BLOCKS, rewrite_request
@@ -83,7 +84,9 @@ class MessagesSurface:
         content = body.get("content")
         if op != CREATE or not isinstance(content, list):
             return body
-        return {**body, "content": [_restore_block(b, text) for b in content]}
+        # The text blocks of one answer are read in order, as an app that joins them does.
+        prose = chained(text)
+        return {**body, "content": [_restore_block(b, text, prose) for b in content]}
 
     def restore_bytes(self, op: str, raw: bytes, text: TextRestore) -> bytes:
         """`restore_json` on the upstream's bytes; signed blocks keep their exact bytes."""
@@ -153,12 +156,12 @@ class MessagesSurface:
         return Reply(status=200, body=_encode(_message(model, text, answer)))
 
 
-def _restore_block(block: Any, text: TextRestore) -> Any:
+def _restore_block(block: Any, text: TextRestore, prose: TextRestore) -> Any:
     if not isinstance(block, dict):
         return block
     kind = block.get("type")
     if kind == "text":
-        out = {**block, "text": text.restore(block.get("text") or "")}
+        out = {**block, "text": prose.restore(block.get("text") or "")}
         if isinstance(block.get("citations"), list):
             out["citations"] = [restore_citation(c, text) for c in block["citations"]]
         return out
