@@ -1,4 +1,5 @@
-"""`cogate policy check|test`: validate a policy file, try a policy on a text."""
+"""`cogate policy check|test|types`: validate a policy file, try a policy on a text, list the
+entity types a policy may name."""
 
 from __future__ import annotations
 
@@ -100,3 +101,39 @@ def test(policy_file: Path | None, as_json: bool, text: str) -> None:
         click.echo(f"the request would be refused: {', '.join(blocked)} blocked")
     click.echo("sanitized:")
     click.echo(sanitized)
+
+
+@policy.command()
+@click.option(
+    "--policy",
+    "policy_file",
+    help="Policy YAML or shipped name, whose `custom` types are listed too.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+def types(policy_file: str | None, as_json: bool) -> None:
+    """List every entity type a policy may name in `actions`, `thresholds` and routes, with
+    its recognizer family, languages and one example. Names are exact: there are no aliases."""
+    from cogate.policies.detect.types import registered_types
+    from cogate.policies.schema import PolicyError, load_policy
+
+    try:
+        loaded = load_policy(policy_file)
+    except PolicyError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    rows = registered_types(tuple(loaded.phone_regions), loaded.custom)
+    if as_json:
+        listed = [
+            {
+                "type": t.name,
+                "family": t.family,
+                "languages": list(t.languages),
+                "example": t.example,
+            }
+            for t in sorted(rows.values(), key=lambda t: (t.family, t.name))
+        ]
+        click.echo(json.dumps(listed, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{'TYPE':<20} {'FAMILY':<12} {'LANGUAGES':<10} EXAMPLE")
+    for t in sorted(rows.values(), key=lambda t: (t.family, t.name)):
+        click.echo(f"{t.name:<20} {t.family:<12} {','.join(t.languages):<10} {t.example}")

@@ -19,6 +19,7 @@ import rfc8785
 import yaml
 from cogate.core.exchange import Exchange
 from cogate.core.modes import Mode
+from cogate.policies.vocabulary import known_types, unknown_type_errors
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -289,16 +290,32 @@ def policy_from_data(
 ) -> Policy:
     merged = merge(_default_data() if base is None else base, data)
     try:
-        return Policy.model_validate(merged)
+        policy = Policy.model_validate(merged)
     except ValidationError as exc:
         raise PolicyError(explain(exc, source)) from None
+    errors = vocabulary_errors(policy)
+    if errors:
+        raise PolicyError("\n".join([f"policy {source} is invalid:", *errors]))
+    return policy
+
+
+def vocabulary_errors(policy: Policy) -> list[str]:
+    """Every entity type the policy names that no recognizer produces (an action for `IBAN`
+    would never apply: IBANs are `IBAN_CODE`), one line each. A route key that lists types
+    (`match.found`) is checked with `unknown_type_errors(..., listed=True)` the same way."""
+    known = known_types(spec.entity for spec in policy.custom)
+    errors = unknown_type_errors(policy.actions, "actions", known)
+    errors += unknown_type_errors(policy.thresholds, "thresholds", known)
+    if policy.entities is not None:
+        errors += unknown_type_errors(policy.entities, "entities", known, listed=True)
+    return errors
 
 
 def load_policy(path: Path | str | None = None) -> Policy:
     """The shipped default, or the default with the changes a policy file lists."""
     if path is None:
         return policy_from_data({}, "default")
-    path = Path(path)
+    path = resolve_reference(str(path), None)  # a shipped name (`strict`, `hipaa`) or a path
     data = _read_yaml(path)
     policy = policy_from_data(data, str(path))
     if "name" not in data:

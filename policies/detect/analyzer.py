@@ -262,7 +262,21 @@ def build_analyzer(
         worker = nlp_engine.ner = NerProcess(spacy_package(spacy_model))
         if ner == "auto":
             nlp_engine.free_cores = FreeCores(lambda: worker.pid)
-    recognizers = [
+    recognizers = recognizer_roster(phone_regions)
+    registry = NerLastRegistry(recognizers=recognizers, supported_languages=["en"])
+    return LeanAnalyzerEngine(
+        registry=registry,
+        nlp_engine=nlp_engine,
+        supported_languages=["en"],
+        context_aware_enhancer=LeanContextEnhancer(),
+    )
+
+
+def recognizer_roster(phone_regions: tuple[str, ...]) -> list[Any]:
+    """Every recognizer the analyzer registers, in its order (Presidio's predefined ones,
+    configured as its registry would, then cogate's own); no spaCy pipeline is loaded, so
+    the entity-type vocabulary can be read from it (`policies/detect/types.py`)."""
+    recognizers: list[Any] = [
         PersonSpacyRecognizer(
             supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"],
             name="SpacyRecognizer",
@@ -295,13 +309,7 @@ def build_analyzer(
     ours: list[Any] = [*project_recognizers(), *secret_recognizers(), *number_recognizers()]
     ours += [*identifier_recognizers(), ScriptNameRecognizer(), AddressedNameRecognizer()]
     recognizers += ours
-    registry = NerLastRegistry(recognizers=recognizers, supported_languages=["en"])
-    return LeanAnalyzerEngine(
-        registry=registry,
-        nlp_engine=nlp_engine,
-        supported_languages=["en"],
-        context_aware_enhancer=LeanContextEnhancer(),
-    )
+    return recognizers
 
 
 class _NoExplanation:
