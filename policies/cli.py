@@ -19,18 +19,10 @@ def policy() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def check(file: Path) -> None:
     """Validate FILE (the changes to the shipped default policy). Exit 0 ok, 2 invalid."""
-    from cogate.policies.schema import PolicyError, load_policy, resolve_reference
+    from cogate.policies.schema import PolicyError, check_policy
 
     try:
-        loaded = load_policy(file)
-        for index, route in enumerate(loaded.routes):
-            if route.policy is not None:
-                try:
-                    load_policy(resolve_reference(route.policy, file))
-                except PolicyError as exc:
-                    raise PolicyError(
-                        f"key `routes.{index}.policy`: bad value {route.policy!r}: {exc}"
-                    ) from None
+        loaded = check_policy(file)
     except PolicyError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)

@@ -323,6 +323,22 @@ def load_policy(path: Path | str | None = None) -> Policy:
     return policy
 
 
+def check_policy(path: Path | str | None) -> Policy:
+    """The policy at `path` (a file or shipped name) with every policy its routes name loaded
+    too: what `cogate policy check` and `serve`'s start-up check before anything heavy."""
+    loaded = load_policy(path)
+    where = None if path is None else resolve_reference(str(path), None)
+    for index, route in enumerate(loaded.routes):
+        if route.policy is not None:
+            try:
+                load_policy(resolve_reference(route.policy, where))
+            except PolicyError as exc:
+                raise PolicyError(
+                    f"key `routes.{index}.policy`: bad value {route.policy!r}: {exc}"
+                ) from None
+    return loaded
+
+
 def resolve_reference(reference: str, relative_to: Path | None) -> Path:
     """A route's `policy`: a shipped policy name or a path (relative to the routing file)."""
     if reference in SHIPPED:

@@ -35,7 +35,11 @@ def main() -> None:
     "--anthropic-upstream",
     help="Anthropic base URL, without /v1 (default https://api.anthropic.com).",
 )
-@click.option("--policy", type=click.Path(dir_okay=False, path_type=Path), help="Policy YAML.")
+@click.option(
+    "--policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy YAML, or a shipped policy's name (default, strict, hipaa, gdpr, pci).",
+)
 @click.option(
     "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Audit data dir."
 )
@@ -45,7 +49,7 @@ def main() -> None:
     "(COGATE_DATABASE_URL; default SQLite in the data dir).",
 )
 @click.option("--token", help="Access token clients send in x-cogate-token (or COGATE_TOKEN).")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--log-level", help="debug, info, warning (warn), error or critical.")
 @click.option("--log-json", is_flag=True, default=None, help="Log JSON lines (COGATE_LOG_JSON).")
 @click.option(
     "--intercept-upstream",
@@ -71,14 +75,16 @@ def main() -> None:
 )
 def serve(**flags: Any) -> None:
     """Run the gateway. Point apps at http://HOST:PORT/v1 (OPENAI_BASE_URL)."""
+    for name in ("public_hosts", "allowed_origins"):
+        flags[name] = list(flags[name]) or None  # none given: the COGATE_* variable, else []
+    settings = build_settings(**flags)
+    _check_policy_or_exit(settings)  # seconds before spaCy and the local model load
+    # Imported after the checks: Presidio pulls in transformers and torch (seconds).
     import uvicorn
     from cogate.proxy.app import create_app
     from cogate.proxy.local_gate import LocalRuntimeBroken, check_local_runtime
     from cogate.proxy.logs import configure_logging
 
-    for name in ("public_hosts", "allowed_origins"):
-        flags[name] = list(flags[name]) or None  # none given: the COGATE_* variable, else []
-    settings = build_settings(**flags)
     private_dir(settings.data_dir)
     if not settings.binds_loopback and settings.token is None and not _tokens_issued(settings):
         click.echo(
@@ -102,6 +108,17 @@ def serve(**flags: Any) -> None:
         access_log=False,  # access lines can carry query strings; our own log carries ids only
         timeout_graceful_shutdown=30,
     )
+
+
+def _check_policy_or_exit(settings: Settings) -> None:
+    from cogate.policies.schema import PolicyError, check_policy
+
+    try:
+        check_policy(settings.policy)
+    except PolicyError as exc:
+        source = "--policy/COGATE_POLICY"
+        click.echo(f"cogate: {source}={settings.policy}: {exc}", err=True)
+        sys.exit(2)
 
 
 def _tokens_issued(settings: Settings) -> bool:
