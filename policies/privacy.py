@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cogate.core.app_headers import SCANNED as SCANNED_HEADERS
 from cogate.core.errors import BadRequest, PolicyBlocked
 from cogate.core.exchange import Exchange
 from cogate.core.modes import stricter
@@ -21,7 +22,7 @@ from cogate.core.settings import Settings
 from cogate.core.surface import holds_credentials
 from cogate.policies.detect.analyzer import ner_isolation
 from cogate.policies.detect.engine import AnalysisCache, Detector
-from cogate.policies.labels import LabelGuard
+from cogate.policies.labels import LabelGuard, check_header_text
 from cogate.policies.redact import Outcome, Redaction
 from cogate.policies.restore import VaultRestorer
 from cogate.policies.schema import (
@@ -144,6 +145,7 @@ class Privacy:
         declared, ex.app = ex.app, "(unscanned)"
         detector = self.detector(self.policy)
         ex.app = self.labels.clean(declared, detector)
+        check_header_text(ex.app_headers, SCANNED_HEADERS, detector)
         if ex.bound_apps is not None:
             ex.identity = self.labels.clean(ex.identity, detector)
         app = routing_app(declared, ex.bound_apps)

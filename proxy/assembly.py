@@ -28,6 +28,7 @@ from cogate.proxy.egress.gate import EgressGate
 from cogate.proxy.intercept.secret import rotate_secret, shared_secret
 from cogate.proxy.metrics import Metrics
 from cogate.proxy.pipeline import ForwardRunner, Pipeline, never
+from cogate.proxy.reach import UpstreamProbe
 from cogate.proxy.upstream.client import build_client
 
 
@@ -98,6 +99,8 @@ async def assemble_pipeline(
             metrics=metrics,
             local_status=collab.model.status,
             detection_status=detection_status,
+            # The real network's upstreams; a replaced `transport` has none to probe.
+            upstream_status=UpstreamProbe(settings).status if transport is None else None,
         )
     finally:
         await collab.aclose()

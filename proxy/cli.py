@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from cogate.audit.backends import open_tokens
@@ -19,6 +20,9 @@ from cogate.proxy.intercept.cli import intercept
 from cogate.proxy.intercept.secret import parse_intercept_upstreams
 from cogate.proxy.options import build_settings
 from cogate.proxy.tokens_cli import tokens
+
+if TYPE_CHECKING:
+    from cogate.policies.schema import Policy
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,14 +81,9 @@ def serve(**flags: Any) -> None:
     """Run the gateway. Point apps at http://HOST:PORT/v1 (OPENAI_BASE_URL)."""
     for name in ("public_hosts", "allowed_origins"):
         flags[name] = list(flags[name]) or None  # none given: the COGATE_* variable, else []
+    started = time.monotonic()
     settings = build_settings(**flags)
-    _check_policy_or_exit(settings)  # seconds before spaCy and the local model load
-    # Imported after the checks: Presidio pulls in transformers and torch (seconds).
-    import uvicorn
-    from cogate.proxy.app import create_app
-    from cogate.proxy.local_gate import LocalRuntimeBroken, check_local_runtime
-    from cogate.proxy.logs import configure_logging
-
+    policy = _check_policy_or_exit(settings)  # seconds before spaCy and the local model load
     private_dir(settings.data_dir)
     if not settings.binds_loopback and settings.token is None and not _tokens_issued(settings):
         click.echo(
@@ -94,14 +93,33 @@ def serve(**flags: Any) -> None:
             err=True,
         )
         sys.exit(2)
+    # Imported after the checks: Presidio pulls in transformers and torch (seconds).
+    click.echo("cogate: starting (loading the detection stack)…", err=True)
+    import uvicorn
+    from cogate.proxy.app import create_app
+    from cogate.proxy.banner import banner_lines
+    from cogate.proxy.local_gate import LocalRuntimeBroken, check_local_runtime
+    from cogate.proxy.logs import configure_logging
+
     configure_logging(settings)
+    click.echo("cogate: checking the local model runtime…", err=True)
     try:
         settings, local = check_local_runtime(settings)
     except LocalRuntimeBroken as exc:
         click.echo(str(exc), err=True)
         sys.exit(3)
+    click.echo("\n".join(banner_lines(settings, policy, local)), err=True)
+    click.echo(
+        f"cogate: loading spaCy ({policy.spacy_model}), Presidio and the policy; "
+        "opening the ledger…",
+        err=True,
+    )
+
+    def ready() -> None:
+        click.echo(f"cogate: ready in {time.monotonic() - started:.1f} s", err=True)
+
     uvicorn.run(
-        create_app(settings, local=local),
+        create_app(settings, local=local, on_ready=ready),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -110,11 +128,12 @@ def serve(**flags: Any) -> None:
     )
 
 
-def _check_policy_or_exit(settings: Settings) -> None:
+def _check_policy_or_exit(settings: Settings) -> Policy:
+    """The policy serve will run (with its routes' policies), or exit 2 naming the error."""
     from cogate.policies.schema import PolicyError, check_policy
 
     try:
-        check_policy(settings.policy)
+        return check_policy(settings.policy)
     except PolicyError as exc:
         source = "--policy/COGATE_POLICY"
         click.echo(f"cogate: {source}={settings.policy}: {exc}", err=True)
