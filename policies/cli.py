@@ -129,3 +129,51 @@ def types(policy_file: str | None, as_json: bool) -> None:
     click.echo(f"{'TYPE':<20} {'FAMILY':<12} {'LANGUAGES':<10} EXAMPLE")
     for t in sorted(rows.values(), key=lambda t: (t.family, t.name)):
         click.echo(f"{t.name:<20} {t.family:<12} {','.join(t.languages):<10} {t.example}")
+
+
+@policy.command()
+@click.option(
+    "--policy",
+    "policy_file",
+    default="hipaa",
+    show_default=True,
+    help="A preset's name (hipaa, gdpr, pci) or a policy YAML that sets `standard:`.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def coverage(policy_file: str, as_json: bool) -> None:
+    """List each identifier of the standard the policy claims, covered or not, with the
+    action and the recognizer; each is checked live with a built-in example through the
+    engine. Exit 0 when all are covered, 1 when one is not, 2 when the policy is invalid."""
+    from cogate.policies.coverage import coverage as check_coverage
+    from cogate.policies.detect.engine import Detector
+    from cogate.policies.schema import PolicyError, check_policy
+
+    try:
+        loaded = check_policy(policy_file)
+    except PolicyError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    if loaded.standard is None:
+        click.echo(
+            f"policy {loaded.name!r} claims no standard; give --policy hipaa, gdpr or pci, or "
+            "set `standard: hipaa|gdpr|pci` in the policy",
+            err=True,
+        )
+        sys.exit(2)
+    rows = check_coverage(loaded, loaded.standard, Detector(loaded))
+    ok = all(row.covered for row in rows)
+    if as_json:
+        out = {"policy": loaded.name, "standard": loaded.standard, "covered": ok}
+        out["identifiers"] = [row.as_dict() for row in rows]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"policy {loaded.name} ({loaded.content_hash()}), standard {loaded.standard}")
+        for number, row in enumerate(rows, 1):
+            state = "covered" if row.covered else "not covered"
+            click.echo(f"{number:>2}. {row.title}")
+            click.echo(f"    {state}; {row.action}; by {row.recognizer}")
+            if row.detail and not row.covered:
+                click.echo(f"    {row.detail}")
+        count = sum(row.covered for row in rows)
+        click.echo(f"{count} of {len(rows)} identifiers covered")
+    sys.exit(0 if ok else 1)

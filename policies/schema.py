@@ -31,7 +31,9 @@ from pydantic import (
 
 Action = Literal["pseudonymize", "mask", "hash", "drop", "block", "keep"]
 ACTIONS = ("pseudonymize", "mask", "hash", "drop", "block", "keep")
-SHIPPED = ("default", "strict", "example-routes")
+SHIPPED = ("default", "strict", "example-routes", "hipaa", "gdpr", "pci")
+# The standards a shipped preset may claim (`cogate policy coverage` lists their identifiers).
+STANDARDS = ("hipaa", "gdpr", "pci")
 
 
 class PolicyError(ValueError):
@@ -145,6 +147,8 @@ class Policy(_Model):
 
     name: str = "default"
     description: str = ""
+    # The regulation whose identifiers this policy claims to cover (`cogate policy coverage`).
+    standard: Literal["hipaa", "gdpr", "pci"] | None = None
     mode: Mode = "redact"
     actions: dict[str, Action] = Field(default_factory=lambda: {"default": "pseudonymize"})  # type: ignore[arg-type]
     score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)

@@ -71,6 +71,23 @@ _TABLE: list[EntityType] = [
         ("MEDICAL_LICENSE", "DEA BB1388568"),
     ),
     *_rows("secret", ("SECRET", "AKIAIOSFODNN7EXAMPLE")),
+    *_rows(
+        "health",  # HIPAA Safe Harbor identifiers (policies/recognizers/regulated.py)
+        ("MEDICAL_RECORD_NUMBER", "MRN: 00482913"),
+        ("HEALTH_PLAN_NUMBER", "member ID XJH448120931"),
+        ("FAX_NUMBER", "fax (617) 555-0199"),
+        ("VEHICLE_ID", "VIN 1HGCM82633A004352"),
+        ("DEVICE_ID", "pacemaker serial no. PM-7731-0042"),
+        ("AGE_OVER_89", "a 93-year-old"),
+        ("PRECISE_DATE", "03/14/2021"),
+        ("ID_NUMBER", "claim number CLM-2024-118834"),
+    ),
+    *_rows(
+        "payment",  # PCI DSS sensitive authentication data
+        ("CARD_CVV", "CVV 737"),
+        ("CARD_EXPIRY", "exp 09/27"),
+        ("CARD_TRACK_DATA", ";4111111111111111=27091010000000000?"),
+    ),
 ]
 
 TYPES: dict[str, EntityType] = {row.name: row for row in _TABLE}

@@ -33,6 +33,7 @@ from cogate.policies.recognizers.identifiers import identifier_recognizers
 from cogate.policies.recognizers.numbers import number_recognizers
 from cogate.policies.recognizers.phones import FastPhoneRecognizer
 from cogate.policies.recognizers.project import project_recognizers
+from cogate.policies.recognizers.regulated import regulated_recognizers
 from cogate.policies.recognizers.scripts import ScriptNameRecognizer
 from cogate.policies.recognizers.secrets import secret_recognizers
 from cogate.policies.recognizers.spacy_names import PersonSpacyRecognizer
@@ -308,6 +309,7 @@ def recognizer_roster(phone_regions: tuple[str, ...]) -> list[Any]:
     # list as LocalRecognizer, which they are at run time.
     ours: list[Any] = [*project_recognizers(), *secret_recognizers(), *number_recognizers()]
     ours += [*identifier_recognizers(), ScriptNameRecognizer(), AddressedNameRecognizer()]
+    ours += regulated_recognizers()
     recognizers += ours
     return recognizers
 
