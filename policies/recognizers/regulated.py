@@ -97,7 +97,13 @@ _VIN = r"([A-HJ-NPR-Z0-9]{17})(?![A-Za-z0-9])"
 VEHICLE_RULES = [
     Rule("vin", re.compile(rf"(?<![A-Za-z0-9]){_VIN}"), 0.9, group=1, validate=vin_check_digit_ok),
     # After the word VIN the check digit is not required (VINs outside North America).
-    Rule("vin_cued", re.compile(rf"(?i:\bvin){_GAP}{_VIN}"), 0.8, group=1, cues=("vin",)),
+    Rule(
+        "vin_cued",
+        re.compile(rf"(?i:\b(?:vin|vehicle|chassis))(?![A-Za-z]){_GAP}{_VIN}"),
+        0.8,
+        group=1,
+        cues=("vin", "vehicle", "chassis"),
+    ),
     _cued(
         "licence_plate",
         r"licen[cs]e[ \t]+plate|plate|registration|reg\.?",
