@@ -60,9 +60,7 @@ class Privacy:
         self._hash_lock = threading.Lock()
         self.labels = LabelGuard(self.hash_key())
         # Each route's effective policy, loaded now so a broken route fails at start-up.
-        self.routes: list[tuple[Route, str, Policy]] = []
-        for index, route in enumerate(self.policy.routes):
-            self.routes.append((route, *self._route_policy(index, route)))
+        self.routes = route_policies(self.policy, settings.policy)
         # Content hashes of the policies this engine holds (asked for on every request).
         self._hashes = {
             id(p): p.content_hash() for p in [self.policy, *(r[2] for r in self.routes)]
@@ -73,17 +71,6 @@ class Privacy:
         self.labels.clean("default", self.detector(self.policy))  # the label most requests carry
 
     # -- policies ---------------------------------------------------------------------
-
-    def _route_policy(self, index: int, route: Route) -> tuple[str, Policy]:
-        label = route.name or f"routes[{index}]"
-        target = self.policy
-        if route.policy is not None:
-            target = load_policy(resolve_reference(route.policy, self.settings.policy))
-        changes: dict[str, Any] = {"routes": [], "name": f"{self.policy.name}/{label}"}
-        if route.mode is not None:
-            changes["mode"] = route.mode
-        effective = Policy.model_validate({**target.model_dump(), **changes})
-        return effective.name, effective
 
     def detector(self, policy: Policy, *, all_types: bool = False) -> Detector:
         """The policy's detector (one per policy content); `all_types` finds every type the
@@ -134,10 +121,7 @@ class Privacy:
         self, app: str | None, host: str, model: str | None
     ) -> tuple[str | None, str, Policy]:
         """(the route that applied, or None for the base policy; policy id; policy)."""
-        for index, (route, policy_id, policy) in enumerate(self.routes):
-            if _matches(route.match, app=app, host=host, model=model):
-                return route.name or f"routes[{index}]", policy_id, policy
-        return None, self.policy.name, self.policy
+        return choose_route(self.policy, self.routes, app, host, model)
 
     def resolve(self, ex: Exchange) -> None:
         """Scan the exchange's labels; choose its policy and mode."""
@@ -237,6 +221,38 @@ def routing_app(declared: str, bound: tuple[str, ...] | None) -> str | None:
         f"this token is bound to the apps {', '.join(bound)}; send x-cogate-app naming one",
         param="x-cogate-app",
     )
+
+
+def route_policies(policy: Policy, where: Path | str | None) -> list[tuple[Route, str, Policy]]:
+    """Each route of `policy` with its effective policy (id, policy), loaded now so a broken
+    route fails at start-up; `where` is the policy's file (routes name files beside it)."""
+    out = []
+    for index, route in enumerate(policy.routes):
+        label = route.name or f"routes[{index}]"
+        target = policy
+        if route.policy is not None:
+            base = None if where is None else resolve_reference(str(where), None)
+            target = load_policy(resolve_reference(route.policy, base))
+        changes: dict[str, Any] = {"routes": [], "name": f"{policy.name}/{label}"}
+        if route.mode is not None:
+            changes["mode"] = route.mode
+        effective = Policy.model_validate({**target.model_dump(), **changes})
+        out.append((route, effective.name, effective))
+    return out
+
+
+def choose_route(
+    base: Policy,
+    routes: list[tuple[Route, str, Policy]],
+    app: str | None,
+    host: str,
+    model: str | None,
+) -> tuple[str | None, str, Policy]:
+    """(the route that applied, or None for the base policy; policy id; policy)."""
+    for index, (route, policy_id, policy) in enumerate(routes):
+        if _matches(route.match, app=app, host=host, model=model):
+            return route.name or f"routes[{index}]", policy_id, policy
+    return None, base.name, base
 
 
 def _matches(match: RouteMatch, *, app: str | None, host: str, model: str | None) -> bool:

@@ -343,6 +343,13 @@ def check_policy(path: Path | str | None) -> Policy:
     return loaded
 
 
+def read_policy_data(path: Path | str | None) -> dict[str, Any]:
+    """What a policy file itself says (its changes to the default), as parsed YAML."""
+    if path is None:
+        return _default_data()
+    return _read_yaml(resolve_reference(str(path), None))
+
+
 def resolve_reference(reference: str, relative_to: Path | None) -> Path:
     """A route's `policy`: a shipped policy name or a path (relative to the routing file)."""
     if reference in SHIPPED:

@@ -14,6 +14,7 @@ accepting it silently would make a policy mean something its author cannot see.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -140,9 +141,10 @@ def unknown_type_errors(
             continue
         near = closest(name, known)
         fix = f"use {' or '.join(near)}" if near else "use a known type"
-        where = f"key `{key}`: bad value {name!r}" if listed else f"key `{key}.{name}`"
+        where = f"key `{key}`" if listed else f"key `{key}.{name}`"
         errors.append(
-            f"  {where}: unknown entity type {name!r}; fix: {fix} (names are exact; "
-            "`cogate policy types` lists them, a `custom` recognizer defines new ones)"
+            f"  {where}: bad value {json.dumps(name, ensure_ascii=False)}: unknown entity "
+            f"type; fix: {fix} (names are exact; `cogate policy types` lists them, a "
+            "`custom` recognizer defines new ones)"
         )
     return errors

@@ -28,7 +28,7 @@ BAD = [
     ("type_iban", ["actions.IBAN", "unknown entity type", "use IBAN_CODE"]),
     ("type_typo", ["actions.PERSN", "use PERSON"]),
     ("type_threshold", ["thresholds.SSN", "use US_SSN"]),
-    ("type_entities", ["`entities`", "'EMAIL'", "use EMAIL_ADDRESS"]),
+    ("type_entities", ["`entities`", '"EMAIL"', "use EMAIL_ADDRESS"]),
 ]
 
 
