@@ -320,7 +320,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
     if path is None:
         return policy_from_data({}, "default")
     path = resolve_reference(str(path), None)  # a shipped name (`strict`, `hipaa`) or a path
-    data = _read_yaml(path)
+    data = expand_deny_list_files(_read_yaml(path), path)
     policy = policy_from_data(data, str(path))
     if "name" not in data:
         policy = policy.model_copy(update={"name": path.stem})
@@ -341,6 +341,37 @@ def check_policy(path: Path | str | None) -> Policy:
                     f"key `routes.{index}.policy`: bad value {route.policy!r}: {exc}"
                 ) from None
     return loaded
+
+
+def expand_deny_list_files(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """`custom[].deny_list_file` (one word or phrase a line, `#` comments; relative to the
+    policy file) read into `deny_list`, so the words are part of the policy's content hash."""
+    custom = data.get("custom")
+    if not isinstance(custom, list):
+        return data
+    expanded = []
+    for index, item in enumerate(custom):
+        if isinstance(item, dict) and "deny_list_file" in item:
+            item = dict(item)
+            name = item.pop("deny_list_file")
+            key = f"custom.{index}.deny_list_file"
+            if "deny_list" in item or not isinstance(name, str):
+                raise PolicyError(
+                    f"policy {path} is invalid:\n  key `{key}`: bad value {name!r}: give a "
+                    "file name as a string, and either `deny_list` or `deny_list_file`"
+                )
+            words_path = (path.parent / name).expanduser()
+            try:
+                lines = words_path.read_text(encoding="utf-8").splitlines()
+            except (OSError, ValueError) as exc:
+                raise PolicyError(
+                    f"policy {path} is invalid:\n  key `{key}`: bad value {name!r}: cannot "
+                    f"read {words_path} ({type(exc).__name__}); fix: give a text file, one "
+                    "entry a line, relative to the policy file"
+                ) from None
+            item["deny_list"] = [w.strip() for w in lines if w.strip() and not w.startswith("#")]
+        expanded.append(item)
+    return {**data, "custom": expanded}
 
 
 def read_policy_data(path: Path | str | None) -> dict[str, Any]:

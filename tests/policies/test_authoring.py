@@ -83,3 +83,27 @@ def test_show_a_shipped_preset_and_a_broken_file(tmp_path: Path) -> None:
     path.write_text("actions:\n  IBAN: block\n")
     bad = CliRunner().invoke(policy_cli, ["show", "--policy", str(path)])
     assert bad.exit_code == 2 and "IBAN_CODE" in bad.output
+
+
+def test_deny_list_file_is_read_beside_the_policy(tmp_path: Path) -> None:
+    (tmp_path / "customers.txt").write_text("# customers\nNorthwind Traders\n\nBluebird Ventures\n")
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "custom:\n  - name: customers\n    entity: CUSTOMER\n    deny_list_file: customers.txt\n"
+        "allow_list: [Acme Cloud]\n"
+    )
+    code, out = run("--policy", str(path), "Northwind Traders on Acme Cloud")
+    assert code == 0
+    assert out["sanitized"] == "[CUSTOMER_1] on Acme Cloud"
+    before = CliRunner().invoke(policy_cli, ["check", str(path)]).output
+    (tmp_path / "customers.txt").write_text("Northwind Traders\nContoso\n")
+    after = CliRunner().invoke(policy_cli, ["check", str(path)]).output
+    assert before.split("sha256:")[1] != after.split("sha256:")[1]  # the words are content
+
+
+def test_a_missing_deny_list_file_names_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("custom:\n  - name: c\n    entity: CUSTOMER\n    deny_list_file: nope.txt\n")
+    result = CliRunner().invoke(policy_cli, ["check", str(path)])
+    assert result.exit_code == 2
+    assert "custom.0.deny_list_file" in result.output and "nope.txt" in result.output
