@@ -29,6 +29,7 @@ from cogate.policies.schema import (
     Policy,
     Route,
     RouteMatch,
+    check_policy,
     load_policy,
     policy_of,
     resolve_reference,
@@ -71,6 +72,18 @@ class Privacy:
         self.labels.clean("default", self.detector(self.policy))  # the label most requests carry
 
     # -- policies ---------------------------------------------------------------------
+
+    def reload(self) -> Policy:
+        """Load the policy file again (with its routes' policies) and apply it to the next
+        request; raises PolicyError and keeps the policy in force when the file is invalid."""
+        policy = check_policy(self.settings.policy)
+        routes = route_policies(policy, self.settings.policy)
+        hashes = {id(p): p.content_hash() for p in [policy, *(r[2] for r in routes)]}
+        # Old entries stay: a request resolved just before the swap still finds its hash.
+        self._hashes = {**self._hashes, **hashes}
+        self.detector(policy).raw("Warm-up: Jane Doe (jane.doe@example.com) in Paris.")
+        self.routes, self.policy = routes, policy
+        return policy
 
     def detector(self, policy: Policy, *, all_types: bool = False) -> Detector:
         """The policy's detector (one per policy content); `all_types` finds every type the

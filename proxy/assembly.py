@@ -7,6 +7,7 @@ every other part as `cogate serve` builds it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,6 +30,7 @@ from cogate.proxy.intercept.secret import rotate_secret, shared_secret
 from cogate.proxy.metrics import Metrics
 from cogate.proxy.pipeline import ForwardRunner, Pipeline, never
 from cogate.proxy.reach import UpstreamProbe
+from cogate.proxy.reload import PolicyReloader
 from cogate.proxy.upstream.client import build_client
 
 
@@ -86,6 +88,12 @@ async def assemble_pipeline(
         fallbacks = {name: modes[name] for name in ("sketch", "local") if name in modes}
         options = {"fallbacks": fallbacks, **(logits or {})}
         modes["logits"] = LogitsRunner(settings, collab.model, engine, **options)
+    # The policy file is watched (and SIGHUP reloads it) while the gateway runs.
+    watcher = None
+    if isinstance(engine, Privacy):
+        reloader = PolicyReloader(engine, settings.policy)
+        reloader.on_sighup()
+        watcher = asyncio.get_running_loop().create_task(reloader.watch())
     try:
         yield Pipeline(
             gate,
@@ -103,6 +111,9 @@ async def assemble_pipeline(
             upstream_status=UpstreamProbe(settings).status if transport is None else None,
         )
     finally:
+        if watcher is not None:
+            watcher.cancel()
+            reloader.off_sighup()
         await collab.aclose()
         await gate.drain()
         await client.aclose()
