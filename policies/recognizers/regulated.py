@@ -106,9 +106,9 @@ VEHICLE_RULES = [
     ),
     _cued(
         "licence_plate",
-        r"licen[cs]e[ \t]+plate|plate|registration|reg\.?",
+        r"licen[cs]e[ \t]+plate|number[ \t]+plate|plate",
         0.7,
-        ("plate", "registration", "reg"),
+        ("plate",),
     ),
 ]
 
