@@ -3,29 +3,48 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from cogate.audit.backends import open_tokens
-from cogate.audit.cli import audit
-from cogate.collab.logits.cli import collab
 from cogate.core.private_files import private_dir
 from cogate.core.settings import Settings
-from cogate.policies.cli import policy
 from cogate.proxy import __version__
-from cogate.proxy.intercept.cli import intercept
 from cogate.proxy.intercept.secret import parse_intercept_upstreams
 from cogate.proxy.options import build_settings
-from cogate.proxy.tokens_cli import tokens
 
 if TYPE_CHECKING:
     from cogate.policies.schema import Policy
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Command groups imported when named: `cogate serve` and `cogate policy check` must
+    answer a bad setting in about a second, not after importing every other command's
+    dependencies (the collaboration tools alone pull in scipy)."""
+
+    lazy = {
+        "policy": "cogate.policies.cli:policy",
+        "collab": "cogate.collab.logits.cli:collab",
+        "audit": "cogate.audit.cli:audit",
+        "intercept": "cogate.proxy.intercept.cli:intercept",
+        "tokens": "cogate.proxy.tokens_cli:tokens",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, name = self.lazy[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), name)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cogate")
 def main() -> None:
     """cogate: a local privacy gateway between your apps and cloud LLM APIs."""
@@ -141,15 +160,10 @@ def _check_policy_or_exit(settings: Settings) -> Policy:
 
 
 def _tokens_issued(settings: Settings) -> bool:
+    from cogate.audit.backends import open_tokens
+
     store = open_tokens(settings.data_dir, settings.database_url)
     try:
         return store.any_issued()
     finally:
         store.close()
-
-
-main.add_command(policy)
-main.add_command(collab)
-main.add_command(audit)
-main.add_command(intercept)
-main.add_command(tokens)
