@@ -129,14 +129,68 @@ PCI: dict[str, list[tuple[str, str]]] = {
     ),
 }
 
+GDPR_ART4: dict[str, list[tuple[str, str]]] = {
+    "name": _cases(["Write to {v} about the contract.", "Forward this to {v}."], NAMES),
+    "phone": _cases(["Call me on {v} tonight.", "My number is {v}."], PHONES),
+    "email": _cases(
+        ["Mail {v} the minutes.", "Her address is {v}."],
+        [f"{n.split()[0].lower()}.{i}@example.org" for i, n in enumerate(NAMES)],
+    ),
+    "iban": _cases(
+        ["Pay the invoice to {v}.", "Refund to IBAN {v}."],
+        [
+            "DE89 3704 0044 0532 0130 00",
+            "GB82 WEST 1234 5698 7654 32",
+            "FR1420041010050500013M02606",
+        ]
+        + ["NL91ABNA0417164300", "ES9121000418450200051332", "IT60X0542811101000000123456"]
+        + ["BE68539007547034", "AT611904300234573201", "CH9300762011623852957"]
+        + ["DE44500105175407324931"],
+    ),
+    "ip": _cases(
+        ["Session from {v} expired.", "Our router is {v}."],
+        [f"172.16.{i}.{30 + i}" for i in range(5)] + [f"10.0.{i}.{7 + i}" for i in range(5)],
+    ),
+}
+
+# Art. 9: tasks that state a special category, in the words people use (5 templates x 2).
+_ART9_TERMS = {
+    "health": ["bipolar disorder", "chemotherapy", "diabetes", "PTSD", "a miscarriage"]
+    + ["my HIV status", "depression", "epilepsy", "an eating disorder", "rehab"],
+    "sexuality": ["being gay", "coming out", "being bisexual", "being transgender", "my sex life"]
+    + [
+        "being lesbian",
+        "being non-binary",
+        "my sexual orientation",
+        "being queer",
+        "being asexual",
+    ],
+    "religion": ["my Muslim faith", "converting to Judaism", "my Catholic parish", "Ramadan"]
+    + ["my Hindu temple", "leaving my church", "my Buddhist practice", "being an atheist"]
+    + ["Sabbath observance", "my mosque"],
+    "affiliation": ["my trade union dues", "my union membership", "my party membership"]
+    + ["my political views", "who I voted for", "the union steward", "my political affiliation"]
+    + ["trade union elections", "union representative duties", "my party member card"],
+    "origin": ["my ethnic background", "my ethnicity", "my racial origin", "my ethnic origin"]
+    + ["my racial background", "my ethnicity forms", "an ethnic background question"]
+    + ["racial origin data", "my ethnic background check", "ethnicity statistics about me"],
+    "genetic": ["my BRCA1 mutation", "my genetic test", "a DNA test", "genome sequencing"]
+    + ["my genetic predisposition", "a BRCA2 gene result", "my genetic condition"]
+    + ["genetic testing results", "my genetic disorder", "a genetic marker"],
+    "biometric": ["my fingerprint", "a retina scan", "my voiceprint", "an iris scan"]
+    + ["facial recognition data", "my fingerprints", "a face print", "a voice print"]
+    + ["facial geometry", "a retinal scan"],
+}
+_ART9_TEMPLATES = [
+    "Help me write a note about {t}.",
+    "Draft an email to HR mentioning {t}.",
+    "Summarise what I should know about {t}.",
+    "Plan my week around {t}.",
+    "Explain {t} to my manager politely.",
+]
 GDPR_ART9 = {
-    "health": ["Help me cope with my bipolar disorder.", "My chemo starts Monday, plan meals."],
-    "sexuality": ["How do I tell my parents I am gay?", "Write a coming out letter for me."],
-    "religion": ["As a practising Muslim, plan my week.", "I converted to Judaism last year."],
-    "affiliation": ["Draft a letter about my trade union dues.", "My political views are leftist."],
-    "genetic": ["My BRCA1 mutation test came back.", "Explain my genetic test results."],
-    "biometric": ["Store my fingerprint for the lock.", "Is a retina scan safe for login?"],
-    "origin": ["Given my ethnic background, reply.", "Write about my racial origin."],
+    category: [_ART9_TEMPLATES[i % 5].format(t=t) for i, t in enumerate(terms)]
+    for category, terms in _ART9_TERMS.items()
 }
 
 
@@ -151,7 +205,7 @@ def caught(detector: Detector, text: str, value: str) -> bool:
 
 def run(verbose: bool) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
-    for preset, table in (("hipaa", HIPAA), ("pci", PCI)):
+    for preset, table in (("hipaa", HIPAA), ("pci", PCI), ("gdpr", GDPR_ART4)):
         detector = Detector(load_policy(preset))
         out[preset] = {}
         for key, cases in table.items():
@@ -165,6 +219,10 @@ def run(verbose: bool) -> dict[str, dict[str, float]]:
     for category, texts in GDPR_ART9.items():
         hits = [category in {t.category for t in sensitive_topics(text)} for text in texts]
         out["gdpr-art9"][category] = sum(hits) / len(hits)
+        if verbose:
+            for text, hit in zip(texts, hits, strict=True):
+                if not hit:
+                    print(f"  missed [gdpr-art9/{category}] {text}", file=sys.stderr)
     return out
 
 
