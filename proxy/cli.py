@@ -102,7 +102,8 @@ def serve(**flags: Any) -> None:
         flags[name] = list(flags[name]) or None  # none given: the COGATE_* variable, else []
     started = time.monotonic()
     settings = build_settings(**flags)
-    policy = _check_policy_or_exit(settings)  # seconds before spaCy and the local model load
+    # Seconds before spaCy and the local model load.
+    policy = _check_policy_or_exit(settings, "--policy" if flags.get("policy") else "COGATE_POLICY")
     private_dir(settings.data_dir)
     if not settings.binds_loopback and settings.token is None and not _tokens_issued(settings):
         click.echo(
@@ -147,15 +148,15 @@ def serve(**flags: Any) -> None:
     )
 
 
-def _check_policy_or_exit(settings: Settings) -> Policy:
+def _check_policy_or_exit(settings: Settings, source: str) -> Policy:
     """The policy serve will run (with its routes' policies), or exit 2 naming the error."""
     from cogate.policies.schema import PolicyError, check_policy
 
     try:
         return check_policy(settings.policy)
     except PolicyError as exc:
-        source = "--policy/COGATE_POLICY"
-        click.echo(f"cogate: {source}={settings.policy}: {exc}", err=True)
+        sep = " " if source.startswith("--") else "="
+        click.echo(f"cogate: {source}{sep}{settings.policy}: {exc}", err=True)
         sys.exit(2)
 
 

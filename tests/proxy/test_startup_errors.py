@@ -37,7 +37,7 @@ def assert_one_line(result: subprocess.CompletedProcess[str], *parts: str) -> No
 
 def test_missing_policy_exits_2_without_loading_models(tmp_path: Path) -> None:
     result = serve(tmp_path, "--policy", "missing.yaml")
-    assert_one_line(result, "--policy", "missing.yaml", "no policy at", "cogate policy check")
+    assert_one_line(result, "--policy missing.yaml", "no policy at", "cogate policy check")
 
 
 def test_invalid_policy_names_each_key(tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ def test_invalid_policy_names_each_key(tmp_path: Path) -> None:
 
 def test_policy_from_the_environment_is_checked_too(tmp_path: Path) -> None:
     result = serve(tmp_path, COGATE_POLICY=str(tmp_path / "gone.yaml"))
-    assert_one_line(result, "COGATE_POLICY", "gone.yaml", "no policy at")
+    assert_one_line(result, "COGATE_POLICY=", "gone.yaml", "no policy at")
 
 
 def test_bare_host_upstream_names_the_url_to_use(tmp_path: Path) -> None:
