@@ -140,6 +140,9 @@ class Exchange:
     authorization: str | None = field(default=None, repr=False)  # forwarded, never logged
     # Headers a surface forwards as the app sent them (x-api-key, anthropic-*), never logged.
     upstream_headers: dict[str, str] = field(default_factory=dict, repr=False)
+    # The app's own headers forwarded to its API's upstream, held to their shapes
+    # (OpenAI-Organization, OpenAI-Project, OpenAI-Beta, HTTP-Referer, X-Title, User-Agent).
+    app_headers: dict[str, str] = field(default_factory=dict, repr=False)
     app: str = "default"
     conversation: str | None = None
     requested_mode: str | None = None

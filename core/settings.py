@@ -6,12 +6,19 @@ Built once at the edge (CLI or test) and passed down; nothing reads the environm
 from __future__ import annotations
 
 import ipaddress
+import typing
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 DEFAULT_UPSTREAM = "https://api.openai.com/v1"
 DEFAULT_ANTHROPIC_UPSTREAM = "https://api.anthropic.com"
@@ -21,11 +28,33 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("cogate", appauthor=False))
 
 
+# Log levels as operators spell them; uvicorn and logging know the values.
+LOG_LEVELS = {"debug": "debug", "info": "info", "warning": "warning", "warn": "warning"}
+LOG_LEVELS |= {"error": "error", "critical": "critical", "fatal": "critical"}
+
+
+class CommaListEnv(EnvSettingsSource):
+    """`COGATE_*` variables where a list may be written as `a,b` (and a mapping as
+    `k=v,k=v`) as well as JSON: `COGATE_PUBLIC_HOSTS=gw.example.com` means one host."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        if not isinstance(value, str) or value.lstrip().startswith(("[", "{")):
+            return super().decode_complex_value(field_name, field, value)
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        if typing.get_origin(field.annotation) is dict:
+            pairs = [item.partition("=") for item in items]
+            bad = [item for item, (_, sep, _) in zip(items, pairs, strict=True) if not sep]
+            if bad:
+                raise ValueError(f"{bad[0]!r} is not KEY=VALUE; write k=v,k=v or a JSON object")
+            return {key.strip(): val.strip() for key, _, val in pairs}
+        return items
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COGATE_", extra="ignore", populate_by_name=True)
 
     host: str = "127.0.0.1"
-    port: int = 8787
+    port: int = Field(default=8787, ge=0, le=65535)
     upstream: str = DEFAULT_UPSTREAM  # OpenAI-compatible surfaces (base URL ends in /v1)
     anthropic_upstream: str = DEFAULT_ANTHROPIC_UPSTREAM  # Anthropic surfaces (no /v1)
     # When set, replaces the app's Authorization header towards the upstream.
@@ -84,6 +113,25 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the gateway; a request from any other Origin gets 403.
     allowed_origins: list[str] = Field(default_factory=list)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, CommaListEnv(settings_cls), dotenv_settings, file_secret_settings
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_spelling(cls, value: object) -> object:
+        level = LOG_LEVELS.get(str(value).strip().lower())
+        if level is None:
+            raise ValueError("log_level must be one of debug, info, warning, error, critical")
+        return level
+
     @field_validator("database_url")
     @classmethod
     def _database_is_postgres(cls, value: str | None) -> str | None:
@@ -96,10 +144,17 @@ class Settings(BaseSettings):
 
     @field_validator("upstream", "anthropic_upstream")
     @classmethod
-    def _upstream_is_http(cls, value: str) -> str:
+    def _upstream_is_http(cls, value: str, info: ValidationInfo) -> str:
         if not value.startswith(("http://", "https://")):
+            example = (
+                DEFAULT_UPSTREAM if info.field_name == "upstream" else DEFAULT_ANTHROPIC_UPSTREAM
+            )
+            guess = ""
+            if "://" not in value and "/" not in value:  # a bare host: its base URL
+                guess = f"https://{value}" + ("/v1" if info.field_name == "upstream" else "")
             raise ValueError(
-                f"upstream must be an http(s) URL such as {DEFAULT_UPSTREAM}, got {value!r}"
+                f"{info.field_name} must be an http(s) URL"
+                + (f"; use {guess}" if guess else f" such as {example}")
             )
         return value.rstrip("/")
 

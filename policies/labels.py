@@ -13,6 +13,7 @@ import re
 import threading
 from collections import OrderedDict
 
+from cogate.core.errors import BadRequest
 from cogate.policies.detect.engine import Detector
 
 MAX_LABEL = 64
@@ -54,3 +55,19 @@ class LabelGuard:
             while len(self._seen) > self.cache_size:
                 self._seen.popitem(last=False)
         return shown
+
+
+def check_header_text(headers: dict[str, str], names: tuple[str, ...], detector: Detector) -> None:
+    """Refuse a request whose free-text header (`X-Title`) holds what the policy removes:
+    a header cannot carry a placeholder back, so it leaves whole or not at all."""
+    for name in names:
+        value = headers.get(name)
+        if not value:
+            continue
+        found = sorted({span.entity_type for span in detector.detect(value)})
+        if found:
+            raise BadRequest(
+                f"header {name} holds {', '.join(found)}, which the policy removes; "
+                "send an app name without it",
+                param=name,
+            )

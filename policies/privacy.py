@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cogate.core.app_headers import SCANNED as SCANNED_HEADERS
 from cogate.core.errors import BadRequest, PolicyBlocked
 from cogate.core.exchange import Exchange
 from cogate.core.modes import stricter
@@ -21,13 +22,14 @@ from cogate.core.settings import Settings
 from cogate.core.surface import holds_credentials
 from cogate.policies.detect.analyzer import ner_isolation
 from cogate.policies.detect.engine import AnalysisCache, Detector
-from cogate.policies.labels import LabelGuard
+from cogate.policies.labels import LabelGuard, check_header_text
 from cogate.policies.redact import Outcome, Redaction
 from cogate.policies.restore import VaultRestorer
 from cogate.policies.schema import (
     Policy,
     Route,
     RouteMatch,
+    check_policy,
     load_policy,
     policy_of,
     resolve_reference,
@@ -59,9 +61,7 @@ class Privacy:
         self._hash_lock = threading.Lock()
         self.labels = LabelGuard(self.hash_key())
         # Each route's effective policy, loaded now so a broken route fails at start-up.
-        self.routes: list[tuple[Route, str, Policy]] = []
-        for index, route in enumerate(self.policy.routes):
-            self.routes.append((route, *self._route_policy(index, route)))
+        self.routes = route_policies(self.policy, settings.policy)
         # Content hashes of the policies this engine holds (asked for on every request).
         self._hashes = {
             id(p): p.content_hash() for p in [self.policy, *(r[2] for r in self.routes)]
@@ -73,16 +73,17 @@ class Privacy:
 
     # -- policies ---------------------------------------------------------------------
 
-    def _route_policy(self, index: int, route: Route) -> tuple[str, Policy]:
-        label = route.name or f"routes[{index}]"
-        target = self.policy
-        if route.policy is not None:
-            target = load_policy(resolve_reference(route.policy, self.settings.policy))
-        changes: dict[str, Any] = {"routes": [], "name": f"{self.policy.name}/{label}"}
-        if route.mode is not None:
-            changes["mode"] = route.mode
-        effective = Policy.model_validate({**target.model_dump(), **changes})
-        return effective.name, effective
+    def reload(self) -> Policy:
+        """Load the policy file again (with its routes' policies) and apply it to the next
+        request; raises PolicyError and keeps the policy in force when the file is invalid."""
+        policy = check_policy(self.settings.policy)
+        routes = route_policies(policy, self.settings.policy)
+        hashes = {id(p): p.content_hash() for p in [policy, *(r[2] for r in routes)]}
+        # Old entries stay: a request resolved just before the swap still finds its hash.
+        self._hashes = {**self._hashes, **hashes}
+        self.detector(policy).raw("Warm-up: Jane Doe (jane.doe@example.com) in Paris.")
+        self.routes, self.policy = routes, policy
+        return policy
 
     def detector(self, policy: Policy, *, all_types: bool = False) -> Detector:
         """The policy's detector (one per policy content); `all_types` finds every type the
@@ -133,10 +134,7 @@ class Privacy:
         self, app: str | None, host: str, model: str | None
     ) -> tuple[str | None, str, Policy]:
         """(the route that applied, or None for the base policy; policy id; policy)."""
-        for index, (route, policy_id, policy) in enumerate(self.routes):
-            if _matches(route.match, app=app, host=host, model=model):
-                return route.name or f"routes[{index}]", policy_id, policy
-        return None, self.policy.name, self.policy
+        return choose_route(self.policy, self.routes, app, host, model)
 
     def resolve(self, ex: Exchange) -> None:
         """Scan the exchange's labels; choose its policy and mode."""
@@ -144,6 +142,7 @@ class Privacy:
         declared, ex.app = ex.app, "(unscanned)"
         detector = self.detector(self.policy)
         ex.app = self.labels.clean(declared, detector)
+        check_header_text(ex.app_headers, SCANNED_HEADERS, detector)
         if ex.bound_apps is not None:
             ex.identity = self.labels.clean(ex.identity, detector)
         app = routing_app(declared, ex.bound_apps)
@@ -235,6 +234,38 @@ def routing_app(declared: str, bound: tuple[str, ...] | None) -> str | None:
         f"this token is bound to the apps {', '.join(bound)}; send x-cogate-app naming one",
         param="x-cogate-app",
     )
+
+
+def route_policies(policy: Policy, where: Path | str | None) -> list[tuple[Route, str, Policy]]:
+    """Each route of `policy` with its effective policy (id, policy), loaded now so a broken
+    route fails at start-up; `where` is the policy's file (routes name files beside it)."""
+    out = []
+    for index, route in enumerate(policy.routes):
+        label = route.name or f"routes[{index}]"
+        target = policy
+        if route.policy is not None:
+            base = None if where is None else resolve_reference(str(where), None)
+            target = load_policy(resolve_reference(route.policy, base))
+        changes: dict[str, Any] = {"routes": [], "name": f"{policy.name}/{label}"}
+        if route.mode is not None:
+            changes["mode"] = route.mode
+        effective = Policy.model_validate({**target.model_dump(), **changes})
+        out.append((route, effective.name, effective))
+    return out
+
+
+def choose_route(
+    base: Policy,
+    routes: list[tuple[Route, str, Policy]],
+    app: str | None,
+    host: str,
+    model: str | None,
+) -> tuple[str | None, str, Policy]:
+    """(the route that applied, or None for the base policy; policy id; policy)."""
+    for index, (route, policy_id, policy) in enumerate(routes):
+        if _matches(route.match, app=app, host=host, model=model):
+            return route.name or f"routes[{index}]", policy_id, policy
+    return None, base.name, base
 
 
 def _matches(match: RouteMatch, *, app: str | None, host: str, model: str | None) -> bool:

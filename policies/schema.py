@@ -19,6 +19,7 @@ import rfc8785
 import yaml
 from cogate.core.exchange import Exchange
 from cogate.core.modes import Mode
+from cogate.policies.vocabulary import known_types, unknown_type_errors
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,7 +31,9 @@ from pydantic import (
 
 Action = Literal["pseudonymize", "mask", "hash", "drop", "block", "keep"]
 ACTIONS = ("pseudonymize", "mask", "hash", "drop", "block", "keep")
-SHIPPED = ("default", "strict", "example-routes")
+SHIPPED = ("default", "strict", "example-routes", "hipaa", "gdpr", "pci")
+# The standards a shipped preset may claim (`cogate policy coverage` lists their identifiers).
+STANDARDS = ("hipaa", "gdpr", "pci")
 
 
 class PolicyError(ValueError):
@@ -144,6 +147,8 @@ class Policy(_Model):
 
     name: str = "default"
     description: str = ""
+    # The regulation whose identifiers this policy claims to cover (`cogate policy coverage`).
+    standard: Literal["hipaa", "gdpr", "pci"] | None = None
     mode: Mode = "redact"
     actions: dict[str, Action] = Field(default_factory=lambda: {"default": "pseudonymize"})  # type: ignore[arg-type]
     score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -289,21 +294,91 @@ def policy_from_data(
 ) -> Policy:
     merged = merge(_default_data() if base is None else base, data)
     try:
-        return Policy.model_validate(merged)
+        policy = Policy.model_validate(merged)
     except ValidationError as exc:
         raise PolicyError(explain(exc, source)) from None
+    errors = vocabulary_errors(policy)
+    if errors:
+        raise PolicyError("\n".join([f"policy {source} is invalid:", *errors]))
+    return policy
+
+
+def vocabulary_errors(policy: Policy) -> list[str]:
+    """Every entity type the policy names that no recognizer produces (an action for `IBAN`
+    would never apply: IBANs are `IBAN_CODE`), one line each. A route key that lists types
+    (`match.found`) is checked with `unknown_type_errors(..., listed=True)` the same way."""
+    known = known_types(spec.entity for spec in policy.custom)
+    errors = unknown_type_errors(policy.actions, "actions", known)
+    errors += unknown_type_errors(policy.thresholds, "thresholds", known)
+    if policy.entities is not None:
+        errors += unknown_type_errors(policy.entities, "entities", known, listed=True)
+    return errors
 
 
 def load_policy(path: Path | str | None = None) -> Policy:
     """The shipped default, or the default with the changes a policy file lists."""
     if path is None:
         return policy_from_data({}, "default")
-    path = Path(path)
-    data = _read_yaml(path)
+    path = resolve_reference(str(path), None)  # a shipped name (`strict`, `hipaa`) or a path
+    data = expand_deny_list_files(_read_yaml(path), path)
     policy = policy_from_data(data, str(path))
     if "name" not in data:
         policy = policy.model_copy(update={"name": path.stem})
     return policy
+
+
+def check_policy(path: Path | str | None) -> Policy:
+    """The policy at `path` (a file or shipped name) with every policy its routes name loaded
+    too: what `cogate policy check` and `serve`'s start-up check before anything heavy."""
+    loaded = load_policy(path)
+    where = None if path is None else resolve_reference(str(path), None)
+    for index, route in enumerate(loaded.routes):
+        if route.policy is not None:
+            try:
+                load_policy(resolve_reference(route.policy, where))
+            except PolicyError as exc:
+                raise PolicyError(
+                    f"key `routes.{index}.policy`: bad value {route.policy!r}: {exc}"
+                ) from None
+    return loaded
+
+
+def expand_deny_list_files(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """`custom[].deny_list_file` (one word or phrase a line, `#` comments; relative to the
+    policy file) read into `deny_list`, so the words are part of the policy's content hash."""
+    custom = data.get("custom")
+    if not isinstance(custom, list):
+        return data
+    expanded = []
+    for index, item in enumerate(custom):
+        if isinstance(item, dict) and "deny_list_file" in item:
+            item = dict(item)
+            name = item.pop("deny_list_file")
+            key = f"custom.{index}.deny_list_file"
+            if "deny_list" in item or not isinstance(name, str):
+                raise PolicyError(
+                    f"policy {path} is invalid:\n  key `{key}`: bad value {name!r}: give a "
+                    "file name as a string, and either `deny_list` or `deny_list_file`"
+                )
+            words_path = (path.parent / name).expanduser()
+            try:
+                lines = words_path.read_text(encoding="utf-8").splitlines()
+            except (OSError, ValueError) as exc:
+                raise PolicyError(
+                    f"policy {path} is invalid:\n  key `{key}`: bad value {name!r}: cannot "
+                    f"read {words_path} ({type(exc).__name__}); fix: give a text file, one "
+                    "entry a line, relative to the policy file"
+                ) from None
+            item["deny_list"] = [w.strip() for w in lines if w.strip() and not w.startswith("#")]
+        expanded.append(item)
+    return {**data, "custom": expanded}
+
+
+def read_policy_data(path: Path | str | None) -> dict[str, Any]:
+    """What a policy file itself says (its changes to the default), as parsed YAML."""
+    if path is None:
+        return _default_data()
+    return _read_yaml(resolve_reference(str(path), None))
 
 
 def resolve_reference(reference: str, relative_to: Path | None) -> Path:

@@ -184,6 +184,33 @@ _TERMS: dict[str, tuple[str, ...]] = {
         r"on bail|bail hearing",
         r"indicted|indictment",
     ),
+    # GDPR art. 9: trade union membership, political opinions, racial or ethnic origin, and
+    # genetic or biometric data stated as such.
+    "affiliation": (
+        r"trade union",
+        r"union (?:member(?:ship)?|rep(?:resentative)?|dues|steward)",
+        r"party member(?:ship)?",
+        r"(?:i|he|she|they) vot(?:e|ed) for",
+        r"political (?:views|opinions?|affiliation)",
+    ),
+    "origin": (
+        r"ethnic(?:ity| origin| background)",
+        r"racial (?:origin|background)",
+        r"my race",
+    ),
+    "genetic": (
+        r"genetic (?:test(?:ing)?|disorder|condition|predisposition|data|marker)s?",
+        r"brca[12]?(?: mutation| gene)?",
+        r"dna test",
+        r"genome sequencing",
+        r"carrier (?:of|for) (?:the )?\w+ gene",
+    ),
+    "biometric": (
+        r"fingerprints?",
+        r"face ?print|facial (?:geometry|recognition (?:data|template))",
+        r"retina(?:l)? scan|iris scan",
+        r"voice ?print",
+    ),
 }
 
 # What a generalised term becomes: the kind of matter, not the matter.
@@ -193,6 +220,10 @@ GENERAL = {
     "religion": "a personal belief",
     "finances": "a financial matter",
     "legal": "a legal matter",
+    "affiliation": "a personal affiliation",
+    "origin": "a personal background",
+    "genetic": "a health matter",
+    "biometric": "a personal identifier",
 }
 CATEGORIES = tuple(_TERMS)
 

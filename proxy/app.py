@@ -42,10 +42,12 @@ def create_app(
     surfaces: Sequence[Surface] = SURFACES,
     *,
     local: LocalStatus | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> FastAPI:
     """Build the gateway: each surface's routes over one pipeline. `assemble` builds the
     pipeline and its parts for the app's lifetime; `local` is what serve's start-up probe
-    found about the local model (for /cogate/health)."""
+    found about the local model (for /cogate/health); `on_ready` is called once start-up has
+    loaded everything (serve's "ready in N s")."""
     local = local or LocalStatus("ok" if settings.local_enabled else "disabled")
 
     @asynccontextmanager
@@ -62,6 +64,8 @@ def create_app(
                 # for the process's life; out of the collector's sight, a full collection
                 # during a large request takes milliseconds, not a second with the GIL held.
                 gc.freeze()
+                if on_ready is not None:
+                    on_ready()
                 yield
         finally:
             store.close()
@@ -99,9 +103,14 @@ def create_app(
         pipeline: Pipeline | None = getattr(request.app.state, "pipeline", None)
         serving = pipeline.local_status() if pipeline is not None else {}
         detection = pipeline.detection_status() if pipeline is not None else {}
+        upstreams = await pipeline.upstream_status() if pipeline is not None else []
+        down = [u["name"] for u in upstreams if not u["reachable"]]
         return {
-            "status": "ok",
+            # degraded: the gateway answers, but requests to an upstream that is down fail.
+            "status": "degraded" if down else "ok",
+            **({"unreachable": down} if down else {}),
             "version": __version__,
+            "upstreams": upstreams,
             "local_model": local.as_dict() | serving,
             "detection": detection,
         }

@@ -7,6 +7,7 @@ every other part as `cogate serve` builds it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,6 +29,8 @@ from cogate.proxy.egress.gate import EgressGate
 from cogate.proxy.intercept.secret import rotate_secret, shared_secret
 from cogate.proxy.metrics import Metrics
 from cogate.proxy.pipeline import ForwardRunner, Pipeline, never
+from cogate.proxy.reach import UpstreamProbe
+from cogate.proxy.reload import PolicyReloader
 from cogate.proxy.upstream.client import build_client
 
 
@@ -85,6 +88,12 @@ async def assemble_pipeline(
         fallbacks = {name: modes[name] for name in ("sketch", "local") if name in modes}
         options = {"fallbacks": fallbacks, **(logits or {})}
         modes["logits"] = LogitsRunner(settings, collab.model, engine, **options)
+    # The policy file is watched (and SIGHUP reloads it) while the gateway runs.
+    watcher = None
+    if isinstance(engine, Privacy):
+        reloader = PolicyReloader(engine, settings.policy)
+        reloader.on_sighup()
+        watcher = asyncio.get_running_loop().create_task(reloader.watch())
     try:
         yield Pipeline(
             gate,
@@ -98,8 +107,13 @@ async def assemble_pipeline(
             metrics=metrics,
             local_status=collab.model.status,
             detection_status=detection_status,
+            # The real network's upstreams; a replaced `transport` has none to probe.
+            upstream_status=UpstreamProbe(settings).status if transport is None else None,
         )
     finally:
+        if watcher is not None:
+            watcher.cancel()
+            reloader.off_sighup()
         await collab.aclose()
         await gate.drain()
         await client.aclose()

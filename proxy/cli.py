@@ -3,25 +3,48 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from cogate.audit.backends import open_tokens
-from cogate.audit.cli import audit
-from cogate.collab.logits.cli import collab
 from cogate.core.private_files import private_dir
 from cogate.core.settings import Settings
-from cogate.policies.cli import policy
 from cogate.proxy import __version__
-from cogate.proxy.intercept.cli import intercept
 from cogate.proxy.intercept.secret import parse_intercept_upstreams
 from cogate.proxy.options import build_settings
-from cogate.proxy.tokens_cli import tokens
+
+if TYPE_CHECKING:
+    from cogate.policies.schema import Policy
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Command groups imported when named: `cogate serve` and `cogate policy check` must
+    answer a bad setting in about a second, not after importing every other command's
+    dependencies (the collaboration tools alone pull in scipy)."""
+
+    lazy = {
+        "policy": "cogate.policies.cli:policy",
+        "collab": "cogate.collab.logits.cli:collab",
+        "audit": "cogate.audit.cli:audit",
+        "intercept": "cogate.proxy.intercept.cli:intercept",
+        "tokens": "cogate.proxy.tokens_cli:tokens",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, name = self.lazy[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), name)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cogate")
 def main() -> None:
     """cogate: a local privacy gateway between your apps and cloud LLM APIs."""
@@ -35,7 +58,11 @@ def main() -> None:
     "--anthropic-upstream",
     help="Anthropic base URL, without /v1 (default https://api.anthropic.com).",
 )
-@click.option("--policy", type=click.Path(dir_okay=False, path_type=Path), help="Policy YAML.")
+@click.option(
+    "--policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy YAML, or a shipped policy's name (default, strict, hipaa, gdpr, pci).",
+)
 @click.option(
     "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Audit data dir."
 )
@@ -45,7 +72,7 @@ def main() -> None:
     "(COGATE_DATABASE_URL; default SQLite in the data dir).",
 )
 @click.option("--token", help="Access token clients send in x-cogate-token (or COGATE_TOKEN).")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--log-level", help="debug, info, warning (warn), error or critical.")
 @click.option("--log-json", is_flag=True, default=None, help="Log JSON lines (COGATE_LOG_JSON).")
 @click.option(
     "--intercept-upstream",
@@ -71,14 +98,12 @@ def main() -> None:
 )
 def serve(**flags: Any) -> None:
     """Run the gateway. Point apps at http://HOST:PORT/v1 (OPENAI_BASE_URL)."""
-    import uvicorn
-    from cogate.proxy.app import create_app
-    from cogate.proxy.local_gate import LocalRuntimeBroken, check_local_runtime
-    from cogate.proxy.logs import configure_logging
-
     for name in ("public_hosts", "allowed_origins"):
         flags[name] = list(flags[name]) or None  # none given: the COGATE_* variable, else []
+    started = time.monotonic()
     settings = build_settings(**flags)
+    # Seconds before spaCy and the local model load.
+    policy = _check_policy_or_exit(settings, "--policy" if flags.get("policy") else "COGATE_POLICY")
     private_dir(settings.data_dir)
     if not settings.binds_loopback and settings.token is None and not _tokens_issued(settings):
         click.echo(
@@ -88,14 +113,33 @@ def serve(**flags: Any) -> None:
             err=True,
         )
         sys.exit(2)
+    # Imported after the checks: Presidio pulls in transformers and torch (seconds).
+    click.echo("cogate: starting (loading the detection stack)…", err=True)
+    import uvicorn
+    from cogate.proxy.app import create_app
+    from cogate.proxy.banner import banner_lines
+    from cogate.proxy.local_gate import LocalRuntimeBroken, check_local_runtime
+    from cogate.proxy.logs import configure_logging
+
     configure_logging(settings)
+    click.echo("cogate: checking the local model runtime…", err=True)
     try:
         settings, local = check_local_runtime(settings)
     except LocalRuntimeBroken as exc:
         click.echo(str(exc), err=True)
         sys.exit(3)
+    click.echo("\n".join(banner_lines(settings, policy, local)), err=True)
+    click.echo(
+        f"cogate: loading spaCy ({policy.spacy_model}), Presidio and the policy; "
+        "opening the ledger…",
+        err=True,
+    )
+
+    def ready() -> None:
+        click.echo(f"cogate: ready in {time.monotonic() - started:.1f} s", err=True)
+
     uvicorn.run(
-        create_app(settings, local=local),
+        create_app(settings, local=local, on_ready=ready),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -104,16 +148,23 @@ def serve(**flags: Any) -> None:
     )
 
 
+def _check_policy_or_exit(settings: Settings, source: str) -> Policy:
+    """The policy serve will run (with its routes' policies), or exit 2 naming the error."""
+    from cogate.policies.schema import PolicyError, check_policy
+
+    try:
+        return check_policy(settings.policy)
+    except PolicyError as exc:
+        sep = " " if source.startswith("--") else "="
+        click.echo(f"cogate: {source}{sep}{settings.policy}: {exc}", err=True)
+        sys.exit(2)
+
+
 def _tokens_issued(settings: Settings) -> bool:
+    from cogate.audit.backends import open_tokens
+
     store = open_tokens(settings.data_dir, settings.database_url)
     try:
         return store.any_issued()
     finally:
         store.close()
-
-
-main.add_command(policy)
-main.add_command(collab)
-main.add_command(audit)
-main.add_command(intercept)
-main.add_command(tokens)

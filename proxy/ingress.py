@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from cogate.core.app_headers import app_headers
 from cogate.core.errors import BadRequest, GatewayError
 from cogate.core.exchange import Exchange
 from cogate.core.modes import MODES, is_mode
@@ -149,6 +150,7 @@ def build_exchange(
         query=check_query(request),
         authorization=request.headers.get("authorization"),
         upstream_headers={k: v for k in forwarded if (v := request.headers.get(k))},
+        app_headers=app_headers(request.headers),
         app=app or "default",
         conversation=_header(request, "x-cogate-conversation"),
         requested_mode=mode,

@@ -232,6 +232,10 @@ def _is_async(stage: Stage) -> bool:
     return inspect.iscoroutinefunction(stage) or inspect.iscoroutinefunction(call)
 
 
+async def _no_upstreams() -> list[dict[str, Any]]:
+    return []
+
+
 class Pipeline:
     def __init__(
         self,
@@ -243,12 +247,15 @@ class Pipeline:
         metrics: Metrics | None = None,
         local_status: Callable[[], dict[str, Any]] | None = None,
         detection_status: Callable[[], dict[str, Any]] | None = None,
+        upstream_status: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
     ) -> None:
         self.gate = gate
         # What the local model's runtime and detection say while serving (their worker
         # processes), for health.
         self.local_status = local_status or dict
         self.detection_status = detection_status or dict
+        # Each upstream's reachability (`proxy/reach.py`); none when the network is replaced.
+        self.upstream_status = upstream_status or _no_upstreams
         self.stages = [(step[0], step[1], step[2] if len(step) > 2 else always) for step in stages]
         # Asked once here rather than for every request (inspect's checks are not free).
         self._async = {id(stage): _is_async(stage) for _, stage, _ in self.stages}

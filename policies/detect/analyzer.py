@@ -33,6 +33,7 @@ from cogate.policies.recognizers.identifiers import identifier_recognizers
 from cogate.policies.recognizers.numbers import number_recognizers
 from cogate.policies.recognizers.phones import FastPhoneRecognizer
 from cogate.policies.recognizers.project import project_recognizers
+from cogate.policies.recognizers.regulated import regulated_recognizers
 from cogate.policies.recognizers.scripts import ScriptNameRecognizer
 from cogate.policies.recognizers.secrets import secret_recognizers
 from cogate.policies.recognizers.spacy_names import PersonSpacyRecognizer
@@ -262,7 +263,21 @@ def build_analyzer(
         worker = nlp_engine.ner = NerProcess(spacy_package(spacy_model))
         if ner == "auto":
             nlp_engine.free_cores = FreeCores(lambda: worker.pid)
-    recognizers = [
+    recognizers = recognizer_roster(phone_regions)
+    registry = NerLastRegistry(recognizers=recognizers, supported_languages=["en"])
+    return LeanAnalyzerEngine(
+        registry=registry,
+        nlp_engine=nlp_engine,
+        supported_languages=["en"],
+        context_aware_enhancer=LeanContextEnhancer(),
+    )
+
+
+def recognizer_roster(phone_regions: tuple[str, ...]) -> list[Any]:
+    """Every recognizer the analyzer registers, in its order (Presidio's predefined ones,
+    configured as its registry would, then cogate's own); no spaCy pipeline is loaded, so
+    the entity-type vocabulary can be read from it (`policies/detect/types.py`)."""
+    recognizers: list[Any] = [
         PersonSpacyRecognizer(
             supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"],
             name="SpacyRecognizer",
@@ -294,14 +309,9 @@ def build_analyzer(
     # list as LocalRecognizer, which they are at run time.
     ours: list[Any] = [*project_recognizers(), *secret_recognizers(), *number_recognizers()]
     ours += [*identifier_recognizers(), ScriptNameRecognizer(), AddressedNameRecognizer()]
+    ours += regulated_recognizers()
     recognizers += ours
-    registry = NerLastRegistry(recognizers=recognizers, supported_languages=["en"])
-    return LeanAnalyzerEngine(
-        registry=registry,
-        nlp_engine=nlp_engine,
-        supported_languages=["en"],
-        context_aware_enhancer=LeanContextEnhancer(),
-    )
+    return recognizers
 
 
 class _NoExplanation:

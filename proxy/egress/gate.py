@@ -167,6 +167,8 @@ class EgressGate:
             "content-type": "application/json",
             "accept": "application/json, text/event-stream",
         }
+        if own:  # the app's account, beta and name headers are for its own API only
+            headers.update(ex.app_headers)
         headers.update(self._auth_headers(ex, own))
         request = self.client.build_request(method, url, content=content or None, headers=headers)
         return await self._forward_recorded(ex, request, audit_id, stream)

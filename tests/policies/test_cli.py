@@ -14,7 +14,7 @@ TEXT = "Hi, my name is Isabel Martinez, mail isabel.martinez@example.com, card 4
 
 def test_policy_test_json_has_no_raw_values() -> None:
     result = CliRunner().invoke(policy_cli, ["test", "--json", TEXT])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the card is blocked: the request is refused
     out = json.loads(result.output)
     types = {f["type"] for f in out["findings"]}
     assert {"PERSON", "EMAIL_ADDRESS", "CREDIT_CARD"} <= types
@@ -40,7 +40,7 @@ def test_policy_test_reads_stdin_and_a_policy_file() -> None:
 
 def test_policy_test_human_output_and_bad_policy() -> None:
     result = CliRunner().invoke(policy_cli, ["test", TEXT])
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # refused: a card number
     assert "sanitized:" in result.output and "CREDIT_CARD" in result.output
     bad = CliRunner().invoke(
         policy_cli, ["test", "--policy", str(FIXTURES / "bad" / "bad_mode.yaml"), "x"]

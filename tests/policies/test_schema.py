@@ -25,6 +25,10 @@ BAD = [
     ("markers", ["private_context.markers.0"]),
     ("not_mapping", ["must be a YAML mapping"]),
     ("yaml_syntax", ["not valid YAML", "line"]),
+    ("type_iban", ["actions.IBAN", "unknown entity type", "use IBAN_CODE"]),
+    ("type_typo", ["actions.PERSN", "use PERSON"]),
+    ("type_threshold", ["thresholds.SSN", "use US_SSN"]),
+    ("type_entities", ["`entities`", '"EMAIL"', "use EMAIL_ADDRESS"]),
 ]
 
 
