@@ -124,6 +124,9 @@ def _route(app: FastAPI, settings: Settings, surface: Surface, operation: Operat
             body = parse_json_object(raw) if raw or operation.scanned else {}
         ex = build_exchange(surface, operation, raw, body, request)
         ex.identity, ex.bound_apps = caller.identity, caller.bound_apps
+        if caller.bearer:  # the gateway's token: the configured upstream key goes instead
+            ex.authorization = None
+            ex.upstream_headers.pop("authorization", None)
         pipeline: Pipeline = request.app.state.pipeline
         return to_response(await pipeline.handle(ex))
 
