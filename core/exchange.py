@@ -149,6 +149,10 @@ class Exchange:
     # placeholders are numbered above a floor).
     vault_key: str | None = None
     continues_unknown: bool = False
+    # It names stored state at all (known or not), and its vault serves this request only
+    # (no conversation to continue: never held by the store).
+    continues_state: bool = False
+    vault_ephemeral: bool = False
     # The conversation's vault already held values before this request (a later turn of a
     # chain the upstream stores), so an answer may quote placeholders of earlier turns.
     vault_in_use: bool = False

@@ -84,6 +84,20 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the gateway; a request from any other Origin gets 403.
     allowed_origins: list[str] = Field(default_factory=list)
 
+    # -- per-identity quotas (issue 27): one caller never evicts another's state ----------
+    # Conversation vaults one identity may hold at once, and stored ids (responses,
+    # conversations, compaction items) it may have cogate remember; past either: 429.
+    vaults_per_identity: int = Field(default=1_000, ge=1)
+    stored_ids_per_identity: int = Field(default=10_000, ge=1)
+    # The whole process's bound in memory mode (PostgreSQL holds identities × quota rows).
+    max_vaults: int = Field(default=100_000, ge=1)
+    max_stored_ids: int = Field(default=500_000, ge=1)
+    # Slow clients (proxy/servers.py): a request's headers must arrive within
+    # `header_timeout_s` of the connection's first byte, and each read of its body within
+    # `body_timeout_s`; a client that stalls longer is disconnected.
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=30.0, gt=0)
+
     @field_validator("database_url")
     @classmethod
     def _database_is_postgres(cls, value: str | None) -> str | None:

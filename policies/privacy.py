@@ -36,6 +36,7 @@ from cogate.policies.vault.backends import VaultBackends, open_vault_backends
 from cogate.policies.vault.chains import StoredIdsBackend
 from cogate.policies.vault.conversations import ConversationVaults
 from cogate.policies.vault.memory import Vault, VaultBackend
+from cogate.policies.vault.quotas import Quotas
 
 HASH_KEY_FILE = "pseudonym-hash.key"
 
@@ -49,7 +50,9 @@ class Privacy:
         self.cache = AnalysisCache()
         self.ner = ner_isolation(settings.ner_isolation)
         if backends is None:
-            backends = open_vault_backends(settings.database_url, settings.data_dir / "keys")
+            backends = open_vault_backends(
+                settings.database_url, settings.data_dir / "keys", Quotas.from_settings(settings)
+            )
         self.vaults: VaultBackend = backends.vaults
         self.stored: StoredIdsBackend = backends.stored
         self.conversations = ConversationVaults(backends)
@@ -155,6 +158,8 @@ class Privacy:
         # A credential the request carries for a third party (an MCP server's token) is
         # forwarded but never stored: the ledger keeps the body's hash and size only.
         ex.store_body = policy.store_body and not holds_credentials(ex.surface, ex.op, ex.body)
+        # Whatever the mode: stored ids named must be the caller's, new ones within quota.
+        self.conversations.admit(ex)
 
     # -- sanitising -------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ never passed through unread.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -117,13 +118,22 @@ class OpenAIResponses:
             conversation = conversation.get("id")
         if isinstance(conversation, str):
             ids.append(conversation)
+        items = body.get("input")
+        if isinstance(items, list):
+            ids.extend(compaction_ids(items))
         return ids
 
     def stored_ids(self, op: str, answer: Any) -> list[str]:
-        """A response or conversation object's id (whole, or in a stream's envelope)."""
+        """A response or conversation object's id (whole, or in a stream's envelope), and
+        the digest of each compaction item a compact answer hands back: the caller keeps
+        that item (store=false) and sends it in a later turn, which must keep numbering."""
         if isinstance(answer, dict) and answer.get("type") == "response.created":
             answer = answer.get("response")
-        if isinstance(answer, dict) and answer.get("object") in ("response", "conversation"):
+        if not isinstance(answer, dict):
+            return []
+        if answer.get("object") == "response.compaction" and isinstance(answer.get("output"), list):
+            return compaction_ids(answer["output"])
+        if answer.get("object") in ("response", "conversation"):
             object_id = answer.get("id")
             return [object_id] if isinstance(object_id, str) else []
         return []
@@ -141,6 +151,20 @@ class OpenAIResponses:
         inner = error.get("error", error)
         fields = {k: inner.get(k) for k in ("code", "message", "param")}
         return SSEEvent("error", {"type": "error", **fields, "error": inner})
+
+
+def compaction_ids(items: list[Any]) -> list[str]:
+    """A stored id for each compaction item: a digest of its `encrypted_content`, never the
+    blob itself (the stores key it again: an HMAC tag in PostgreSQL). Newest first, like
+    the other ids a request continues."""
+    found = [
+        "compaction:" + hashlib.sha256(item["encrypted_content"].encode()).hexdigest()
+        for item in items
+        if isinstance(item, dict)
+        and item.get("type") == "compaction"
+        and isinstance(item.get("encrypted_content"), str)
+    ]
+    return found[::-1]
 
 
 TEXT_ONLY = "the sketch, logits and local modes read text only, so send text or use redact mode"

@@ -128,7 +128,7 @@ def test_a_lost_database_refuses_instead_of_opening_the_gateway(postgres, databa
     store = PostgresTokens(database_url)
     token = store.add("alice", ())
     identities = Identities(Settings(data_dir=tmp_path, database_url=database_url), store)
-    assert identities.authenticate(Headers({"x-cogate-token": token})).identity == "alice"
+    assert identities.authenticate(Headers({"x-cogate-token": token})).identity.startswith("alice:")
     name = database_url.rsplit("/", 1)[1]
     with psycopg.connect(postgres, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
