@@ -92,11 +92,11 @@ class Settings(BaseSettings):
     # The whole process's bound in memory mode (PostgreSQL holds identities × quota rows).
     max_vaults: int = Field(default=100_000, ge=1)
     max_stored_ids: int = Field(default=500_000, ge=1)
-    # Slow clients (proxy/servers.py): a request's headers must arrive within
-    # `header_timeout_s` of the connection's first byte, and each read of its body within
-    # `body_timeout_s`; a client that stalls longer is disconnected.
+    # Slow clients (proxy/slow_clients.py): a request's headers must arrive within
+    # `header_timeout_s` of its first byte (or of the connection's opening), its whole body
+    # within `body_timeout_s` of the headers' end; a slower client is disconnected.
     header_timeout_s: float = Field(default=10.0, gt=0)
-    body_timeout_s: float = Field(default=30.0, gt=0)
+    body_timeout_s: float = Field(default=60.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

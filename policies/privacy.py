@@ -243,12 +243,24 @@ def routing_app(declared: str, bound: tuple[str, ...] | None) -> str | None:
 
 
 def _matches(match: RouteMatch, *, app: str | None, host: str, model: str | None) -> bool:
-    for pattern, value in ((match.app, app), (match.host, host), (match.model, model)):
+    for pattern, value in ((match.app, app), (match.host, host)):
         if pattern is None:
             continue
         if value is None or not fnmatch.fnmatchcase(value.lower(), pattern.lower()):
             return False
-    return True
+    if match.model is None:
+        return True
+    pattern = match.model.lower()
+    return model is not None and any(fnmatch.fnmatchcase(m, pattern) for m in model_names(model))
+
+
+def model_names(model: str) -> list[str]:
+    """The names a `model` route pattern is tried against: the model as sent, then without
+    each leading provider prefix (`azure/openai/gpt-4o` → `openai/gpt-4o`, `gpt-4o`), so a
+    prefix the upstream ignores or routes by cannot step around a route written for the
+    bare name. Lower-cased, as every route match is."""
+    parts = model.lower().split("/")
+    return ["/".join(parts[i:]) for i in range(len(parts)) if parts[i]]
 
 
 def _load_or_create_key(path: Path) -> bytes:

@@ -96,17 +96,39 @@ def create_app(
 
     @app.get("/cogate/health")
     async def health(request: Request) -> dict[str, Any]:
+        status = "ok"
+        if not await _may_see_details(request):
+            # A shared gateway tells a caller without a token only that it is up: worker
+            # pids, versions and detection figures are for its users and operators.
+            return {"status": status}
         pipeline: Pipeline | None = getattr(request.app.state, "pipeline", None)
         serving = pipeline.local_status() if pipeline is not None else {}
         detection = pipeline.detection_status() if pipeline is not None else {}
         return {
-            "status": "ok",
+            "status": status,
             "version": __version__,
             "local_model": local.as_dict() | serving,
             "detection": detection,
         }
 
     return app
+
+
+async def _may_see_details(request: Request) -> bool:
+    """Personal mode, or a shared gateway's caller with a valid token."""
+    identities: Identities | None = getattr(request.app.state, "identities", None)
+    if identities is None:
+        return False
+
+    def check() -> bool:
+        if identities.shared():
+            identities.authenticate(request.headers)
+        return True
+
+    try:
+        return check() if identities.local else await run_in_threadpool(check)
+    except Exception:  # noqa: BLE001 - no token, a wrong one, or the store down: status only
+        return False
 
 
 def _route(app: FastAPI, settings: Settings, surface: Surface, operation: Operation) -> Endpoint:

@@ -94,8 +94,11 @@ def serve(**flags: Any) -> None:
     except LocalRuntimeBroken as exc:
         click.echo(str(exc), err=True)
         sys.exit(3)
+    from cogate.proxy.slow_clients import guarded_protocol
+
     uvicorn.run(
         create_app(settings, local=local),
+        http=guarded_protocol(settings.header_timeout_s, settings.body_timeout_s),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

@@ -8,6 +8,7 @@ never passed through unread.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -58,6 +59,12 @@ class OpenAIResponses:
     upstream = "openai"
     strip_prefix = "/v1"
     operations: Sequence[Operation] = OPERATIONS
+    # The shapes of the ids the upstream hands out (checked by the gateway's ingress); no
+    # '-', so a dashed number (an SSN) can never stand in a URL's id.
+    path_ids: Mapping[str, re.Pattern[str]] = {
+        "response_id": re.compile(r"resp_[A-Za-z0-9_]{1,200}"),
+        "conversation_id": re.compile(r"conv_[A-Za-z0-9_]{1,200}"),
+    }
 
     def rewrite(self, op: str, raw: bytes, body: dict[str, Any], scanner: Scanner) -> bytes:
         # Opaque values (encrypted_content, ids) are kept as the parsed strings, which JSON

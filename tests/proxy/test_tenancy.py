@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from cogate.audit.backends import open_tokens
 from cogate.core.settings import Settings
 from cogate.proxy.app import create_app
@@ -227,3 +228,60 @@ def test_a_compaction_item_continues_its_vault(tmp_path):
     sent = json.dumps(upstream.requests[-1][2])
     assert "[PERSON_2]" in sent and "[PERSON_1]" not in sent  # a new person, a new number
     assert "Bob Smith" in reply.text and "Eleanor" not in reply.text
+
+
+# -- exposure --------------------------------------------------------------------------------
+
+
+def test_health_without_a_token_says_only_ok_on_a_shared_gateway(tmp_path):
+    with gateway(tmp_path / "personal", Upstream()) as client:
+        personal = client.get("/cogate/health").json()
+    token = add(tmp_path, "ops")
+    with gateway(tmp_path, Upstream()) as client:
+        anonymous = client.get("/cogate/health")
+        wrong = client.get("/cogate/health", headers={"x-cogate-token": "cgt_wrong"})
+        operator = client.get("/cogate/health", headers={"x-cogate-token": token}).json()
+    assert "local_model" in personal and "detection" in personal
+    assert anonymous.status_code == 200 and anonymous.json() == {"status": "ok"}
+    assert wrong.json() == {"status": "ok"}
+    assert operator["status"] == "ok" and "detection" in operator
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/responses/536-22-8841",
+        "/v1/responses/536228841/input_items",
+        "/v1/conversations/536-22-8841/items",
+        "/v1/responses/resp-536-22-8841",
+    ],
+)
+def test_path_ids_are_held_to_the_apis_id_shapes(tmp_path, path):
+    upstream = Upstream()
+    with gateway(tmp_path, upstream) as client:
+        reply = client.get(path)
+    assert reply.status_code == 400 and reply.json()["error"]["param"] in (
+        "response_id",
+        "conversation_id",
+    )
+    assert "536" not in reply.text and upstream.requests == []
+
+
+def test_a_provider_prefix_does_not_step_around_a_model_route(tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("routes:\n  - {match: {model: 'gpt-4*'}, mode: block}\n")
+    upstream = Upstream()
+    with gateway(tmp_path / "data", upstream, policy=policy) as client:
+        replies = {
+            model: client.post(
+                "/v1/chat/completions",
+                json={"model": model, "messages": [{"role": "user", "content": "hi"}]},
+            ).status_code
+            for model in ("gpt-4o", "openai/gpt-4o", "azure/OpenAI/GPT-4o-mini", "gpt-3.5")
+        }
+    assert replies == {
+        "gpt-4o": 403,
+        "openai/gpt-4o": 403,
+        "azure/OpenAI/GPT-4o-mini": 403,
+        "gpt-3.5": 200,
+    }
