@@ -172,6 +172,9 @@ class Exchange:
     # upstream credential (personal mode). `bound_apps` is None in personal mode.
     identity: str = "personal"
     bound_apps: tuple[str, ...] | None = None
+    # The app the policy routes saw: on a shared gateway the token's bound app (the header
+    # is a label only), in personal mode the header. Set with the policy.
+    routed_app: str | None = None
 
     @property
     def stream(self) -> bool:

@@ -149,7 +149,7 @@ class Privacy:
         ex.app = self.labels.clean(declared, detector)
         if ex.bound_apps is not None:
             ex.identity = self.labels.clean(ex.identity, detector)
-        app = routing_app(declared, ex.bound_apps)
+        app = ex.routed_app = routing_app(declared, ex.bound_apps)
         ex.policy_route, policy_id, policy = self.choose(app, self.destination_host(ex), ex.model)
         ex.policy = policy
         ex.policy_id = policy_id

@@ -285,3 +285,42 @@ def test_a_provider_prefix_does_not_step_around_a_model_route(tmp_path):
         "azure/OpenAI/GPT-4o-mini": 403,
         "gpt-3.5": 200,
     }
+
+
+# -- the ledger says who, under which app and route ------------------------------------------
+
+
+def test_the_ledger_records_identity_bound_app_label_and_route(tmp_path):
+    from click.testing import CliRunner
+    from cogate.proxy.cli import main
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("routes:\n  - {name: notes-route, match: {app: Notes}, mode: redact}\n")
+    store = open_tokens(tmp_path / "data")
+    token = store.add("notes-bot", ("notes",))  # a person's name would be shown as a tag
+    store.close()
+    with gateway(tmp_path / "data", Upstream(), policy=policy) as client:
+        reply = client.post(
+            "/v1/chat/completions",
+            json=chat(FIRST),
+            headers={"x-cogate-token": token, "x-cogate-app": "My-Label"},
+        )
+    assert reply.status_code == 200
+
+    def listed(*args: str) -> list[dict]:
+        out = CliRunner().invoke(
+            main, ["audit", "list", "--json", "--data-dir", str(tmp_path / "data"), *args]
+        )
+        assert out.exit_code == 0, out.output
+        return [json.loads(line) for line in out.output.splitlines()]
+
+    (entry,) = listed()
+    assert entry["app"] == "My-Label" and entry["identity"].startswith("notes-bot:")
+    shown = CliRunner().invoke(
+        main, ["audit", "show", entry["id"], "--json", "--data-dir", str(tmp_path / "data")]
+    )
+    note = json.loads(shown.output)["entry"]["note"]
+    assert note["caller"] == {"route": "notes-route", "bound_app": "notes"}
+    # `--app` matches as routes do: any case, * and ? as wildcards, nothing else
+    assert len(listed("--app", "my-label")) == 1 and len(listed("--app", "MY-*")) == 1
+    assert listed("--app", "my_label") == [] and listed("--app", "notes") == []
