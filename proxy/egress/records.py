@@ -46,7 +46,9 @@ def with_caller(ex: Exchange, note: dict[str, Any] | None) -> dict[str, Any]:
     caller's token is bound to (the entry's `app` is the label it sent) and the policy
     route that applied. Kept in the note so the entry format stays as it is."""
     out = dict(note or {})
-    caller = {"route": ex.policy_route} if ex.policy_route is not None else {}
+    caller: dict[str, str | None] = {}
+    if ex.policy_route is not None:
+        caller["route"] = ex.policy_route
     if ex.bound_apps is not None:
         caller["bound_app"] = ex.routed_app
     if caller:
