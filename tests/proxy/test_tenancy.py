@@ -324,3 +324,24 @@ def test_the_ledger_records_identity_bound_app_label_and_route(tmp_path):
     # `--app` matches as routes do: any case, * and ? as wildcards, nothing else
     assert len(listed("--app", "my-label")) == 1 and len(listed("--app", "MY-*")) == 1
     assert listed("--app", "my_label") == [] and listed("--app", "notes") == []
+
+
+def test_stored_responses_over_an_identitys_quota_get_429_before_leaving(tmp_path):
+    upstream = Upstream()
+    alice, bob = add(tmp_path, "alice"), add(tmp_path, "bob")
+    create = {"model": "m", "input": "hello"}
+    with gateway(tmp_path, upstream, stored_ids_per_identity=2) as client:
+        a, b = {"x-cogate-token": alice}, {"x-cogate-token": bob}
+        made = [client.post("/v1/responses", json=create, headers=a) for _ in range(2)]
+        sent = len(upstream.requests)
+        over = client.post("/v1/responses", json=create, headers=a)
+        assert len(upstream.requests) == sent  # refused before it left
+        others = client.post("/v1/responses", json=create, headers=b)
+        # alice's remembered ids were not evicted: she still reaches both
+        kept = [client.get(f"/v1/responses/{r.json()['id']}", headers=a) for r in made]
+    assert [r.status_code for r in made] == [200, 200]
+    assert over.status_code == 429
+    assert over.json()["error"]["code"] == "stored_id_quota_exceeded"
+    assert "stored_ids_per_identity" in over.json()["error"]["message"]
+    assert others.status_code == 200
+    assert [r.status_code for r in kept] == [200, 200]
