@@ -69,5 +69,8 @@ class PostgresTokens:
     def any_issued(self) -> bool:
         return bool(self._all("SELECT 1 FROM tokens LIMIT 1"))
 
+    def reset(self) -> int:
+        return len(self._all("DELETE FROM tokens RETURNING name"))
+
     def close(self) -> None:
         self.use.close()

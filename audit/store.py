@@ -289,11 +289,21 @@ class SQLiteStore:
 ENTITY_SQLITE = "EXISTS (SELECT 1 FROM json_each(entry, '$.entities') WHERE key = ?)"
 
 
+def app_pattern(app: str) -> str:
+    """A route-style app pattern (`Notes-*`) as a lower-cased SQL LIKE pattern."""
+    escaped = app.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
+
+
 def _where(f: Filters, mark: str = "?", entity: str = ENTITY_SQLITE) -> tuple[str, list[Any]]:
     """The WHERE clause of a filtered listing; `mark` and `entity` carry the dialect."""
     clauses = [f"kind IN ({','.join([mark] * len(f.kinds))})"]
     args: list[Any] = list(f.kinds)
-    for column, value in [("app", f.app), ("host", f.host), ("mode", f.mode)]:
+    if f.app is not None:
+        # As policy routes match apps: case-insensitively, with * and ? as wildcards.
+        clauses.append(f"lower(app) LIKE {mark} ESCAPE '\\'")
+        args.append(app_pattern(f.app))
+    for column, value in [("host", f.host), ("mode", f.mode)]:
         if value is not None:
             clauses.append(f"{column} = {mark}")
             args.append(value)

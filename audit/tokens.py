@@ -47,6 +47,18 @@ def token_hash(token: str) -> str:
     return HASH_PREFIX + hashlib.sha256(token.encode()).hexdigest()
 
 
+def identity_id(name: str, digest: str) -> str:
+    """The identity one issuance of a token stands for: its name and a mark derived from the
+    token's hash, so a name revoked and added again is a new identity (its vaults, chains and
+    stored ids are not the old holder's). Letters only after the colon: the id is a label
+    that logs and the ledger show, and digits could read as a number to the detectors."""
+    mark = hashlib.sha256(b"cogate identity|" + digest.encode()).hexdigest()[:12]
+    return f"{name}:" + mark.translate(_LETTERS)
+
+
+_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+
+
 def check_name(name: str) -> str:
     if not NAME.fullmatch(name):
         raise TokenError(
@@ -95,6 +107,10 @@ class TokenStore(Protocol):
 
     def any_issued(self) -> bool:
         """Whether a token was ever issued (revoked ones count: the gateway stays shared)."""
+        ...
+
+    def reset(self) -> int:
+        """Forget every token, active and revoked (personal mode again); how many there were."""
         ...
 
     def close(self) -> None: ...
@@ -165,6 +181,10 @@ class SQLiteTokens:
         with self._lock:
             row = self.db.execute("SELECT 1 FROM tokens LIMIT 1").fetchone()
         return row is not None
+
+    def reset(self) -> int:
+        with self._lock:
+            return self.db.execute("DELETE FROM tokens").rowcount
 
     def close(self) -> None:
         with self._lock:

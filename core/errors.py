@@ -93,5 +93,20 @@ class Overloaded(GatewayError):
     code = "overloaded"
 
 
+class QuotaExceeded(GatewayError):
+    """One caller reached its own share of the gateway's state (vaults, stored ids); other
+    callers are not affected, and nothing of theirs is evicted to make room."""
+
+    status = 429
+    type = "cogate_quota_exceeded"
+    code = "quota_exceeded"
+
+
+class NotFound(GatewayError):
+    status = 404
+    type = "invalid_request_error"
+    code = "not_found"
+
+
 def error_body(message: str, type: str, code: str, param: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": type, "code": code, "param": param}}

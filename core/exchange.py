@@ -170,6 +170,10 @@ class Exchange:
     # placeholders are numbered above a floor).
     vault_key: str | None = None
     continues_unknown: bool = False
+    # It names stored state at all (known or not), and its vault serves this request only
+    # (no conversation to continue: never held by the store).
+    continues_state: bool = False
+    vault_ephemeral: bool = False
     # The conversation's vault already held values before this request (a later turn of a
     # chain the upstream stores), so an answer may quote placeholders of earlier turns.
     vault_in_use: bool = False
@@ -189,6 +193,9 @@ class Exchange:
     # upstream credential (personal mode). `bound_apps` is None in personal mode.
     identity: str = "personal"
     bound_apps: tuple[str, ...] | None = None
+    # The app the policy routes saw: on a shared gateway the token's bound app (the header
+    # is a label only), in personal mode the header. Set with the policy.
+    routed_app: str | None = None
 
     @property
     def stream(self) -> bool:

@@ -113,6 +113,20 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the gateway; a request from any other Origin gets 403.
     allowed_origins: list[str] = Field(default_factory=list)
 
+    # -- per-identity quotas (issue 27): one caller never evicts another's state ----------
+    # Conversation vaults one identity may hold at once, and stored ids (responses,
+    # conversations, compaction items) it may have cogate remember; past either: 429.
+    vaults_per_identity: int = Field(default=1_000, ge=1)
+    stored_ids_per_identity: int = Field(default=10_000, ge=1)
+    # The whole process's bound in memory mode (PostgreSQL holds identities × quota rows).
+    max_vaults: int = Field(default=100_000, ge=1)
+    max_stored_ids: int = Field(default=500_000, ge=1)
+    # Slow clients (proxy/slow_clients.py): a request's headers must arrive within
+    # `header_timeout_s` of its first byte (or of the connection's opening), its whole body
+    # within `body_timeout_s` of the headers' end; a slower client is disconnected.
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=60.0, gt=0)
+
     @classmethod
     def settings_customise_sources(
         cls,

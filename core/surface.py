@@ -198,6 +198,11 @@ def stored_ids(surface: Surface | None, op: str, answer: Any) -> list[str]:
     return list(method(op, answer)) if method is not None else []
 
 
+def keeps_state(surface: Surface | None) -> bool:
+    """Whether the surface's upstream stores answers under ids (see `Stateful`)."""
+    return getattr(surface, "stored_ids", None) is not None
+
+
 def holds_credentials(surface: Surface | None, op: str, body: dict[str, Any]) -> bool:
     method = getattr(surface, "holds_credentials", None)
     return bool(method(op, body)) if method is not None else False

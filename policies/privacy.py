@@ -38,6 +38,7 @@ from cogate.policies.vault.backends import VaultBackends, open_vault_backends
 from cogate.policies.vault.chains import StoredIdsBackend
 from cogate.policies.vault.conversations import ConversationVaults
 from cogate.policies.vault.memory import Vault, VaultBackend
+from cogate.policies.vault.quotas import Quotas
 
 HASH_KEY_FILE = "pseudonym-hash.key"
 
@@ -51,7 +52,9 @@ class Privacy:
         self.cache = AnalysisCache()
         self.ner = ner_isolation(settings.ner_isolation)
         if backends is None:
-            backends = open_vault_backends(settings.database_url, settings.data_dir / "keys")
+            backends = open_vault_backends(
+                settings.database_url, settings.data_dir / "keys", Quotas.from_settings(settings)
+            )
         self.vaults: VaultBackend = backends.vaults
         self.stored: StoredIdsBackend = backends.stored
         self.conversations = ConversationVaults(backends)
@@ -145,7 +148,7 @@ class Privacy:
         check_header_text(ex.app_headers, SCANNED_HEADERS, detector)
         if ex.bound_apps is not None:
             ex.identity = self.labels.clean(ex.identity, detector)
-        app = routing_app(declared, ex.bound_apps)
+        app = ex.routed_app = routing_app(declared, ex.bound_apps)
         ex.policy_route, policy_id, policy = self.choose(app, self.destination_host(ex), ex.model)
         ex.policy = policy
         ex.policy_id = policy_id
@@ -154,6 +157,8 @@ class Privacy:
         # A credential the request carries for a third party (an MCP server's token) is
         # forwarded but never stored: the ledger keeps the body's hash and size only.
         ex.store_body = policy.store_body and not holds_credentials(ex.surface, ex.op, ex.body)
+        # Whatever the mode: stored ids named must be the caller's, new ones within quota.
+        self.conversations.admit(ex)
 
     # -- sanitising -------------------------------------------------------------------
 
@@ -269,12 +274,24 @@ def choose_route(
 
 
 def _matches(match: RouteMatch, *, app: str | None, host: str, model: str | None) -> bool:
-    for pattern, value in ((match.app, app), (match.host, host), (match.model, model)):
+    for pattern, value in ((match.app, app), (match.host, host)):
         if pattern is None:
             continue
         if value is None or not fnmatch.fnmatchcase(value.lower(), pattern.lower()):
             return False
-    return True
+    if match.model is None:
+        return True
+    pattern = match.model.lower()
+    return model is not None and any(fnmatch.fnmatchcase(m, pattern) for m in model_names(model))
+
+
+def model_names(model: str) -> list[str]:
+    """The names a `model` route pattern is tried against: the model as sent, then without
+    each leading provider prefix (`azure/openai/gpt-4o` → `openai/gpt-4o`, `gpt-4o`), so a
+    prefix the upstream ignores or routes by cannot step around a route written for the
+    bare name. Lower-cased, as every route match is."""
+    parts = model.lower().split("/")
+    return ["/".join(parts[i:]) for i in range(len(parts)) if parts[i]]
 
 
 def _load_or_create_key(path: Path) -> bytes:

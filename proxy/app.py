@@ -100,6 +100,11 @@ def create_app(
 
     @app.get("/cogate/health")
     async def health(request: Request) -> dict[str, Any]:
+        status = "ok"
+        if not await _may_see_details(request):
+            # A shared gateway tells a caller without a token only that it is up: worker
+            # pids, versions and detection figures are for its users and operators.
+            return {"status": status}
         pipeline: Pipeline | None = getattr(request.app.state, "pipeline", None)
         serving = pipeline.local_status() if pipeline is not None else {}
         detection = pipeline.detection_status() if pipeline is not None else {}
@@ -118,6 +123,23 @@ def create_app(
     return app
 
 
+async def _may_see_details(request: Request) -> bool:
+    """Personal mode, or a shared gateway's caller with a valid token."""
+    identities: Identities | None = getattr(request.app.state, "identities", None)
+    if identities is None:
+        return False
+
+    def check() -> bool:
+        if identities.shared():
+            identities.authenticate(request.headers)
+        return True
+
+    try:
+        return check() if identities.local else await run_in_threadpool(check)
+    except Exception:  # noqa: BLE001 - no token, a wrong one, or the store down: status only
+        return False
+
+
 def _route(app: FastAPI, settings: Settings, surface: Surface, operation: Operation) -> Endpoint:
     """Serve one operation of a surface through the pipeline; returns its endpoint."""
 
@@ -133,6 +155,9 @@ def _route(app: FastAPI, settings: Settings, surface: Surface, operation: Operat
             body = parse_json_object(raw) if raw or operation.scanned else {}
         ex = build_exchange(surface, operation, raw, body, request)
         ex.identity, ex.bound_apps = caller.identity, caller.bound_apps
+        if caller.bearer:  # the gateway's token: the configured upstream key goes instead
+            ex.authorization = None
+            ex.upstream_headers.pop("authorization", None)
         pipeline: Pipeline = request.app.state.pipeline
         return to_response(await pipeline.handle(ex))
 

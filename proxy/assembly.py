@@ -25,6 +25,7 @@ from cogate.core.exchange import Exchange, Sanitizer
 from cogate.core.settings import Settings
 from cogate.policies import Privacy
 from cogate.policies.vault.backends import open_vault_backends
+from cogate.policies.vault.quotas import Quotas
 from cogate.proxy.egress.gate import EgressGate
 from cogate.proxy.intercept.secret import rotate_secret, shared_secret
 from cogate.proxy.metrics import Metrics
@@ -59,7 +60,11 @@ async def assemble_pipeline(
     # Loading the policy and spaCy takes seconds: keep the event loop free meanwhile. A
     # broken policy stops start-up here rather than failing requests later.
     if privacy is None:
-        vaults = open_vault_backends(database or settings.database_url, settings.data_dir / "keys")
+        vaults = open_vault_backends(
+            database or settings.database_url,
+            settings.data_dir / "keys",
+            Quotas.from_settings(settings),
+        )
         engine: Sanitizer = await anyio.to_thread.run_sync(Privacy, settings, vaults)
     else:
         engine = privacy

@@ -138,8 +138,11 @@ def serve(**flags: Any) -> None:
     def ready() -> None:
         click.echo(f"cogate: ready in {time.monotonic() - started:.1f} s", err=True)
 
+    from cogate.proxy.slow_clients import guarded_protocol
+
     uvicorn.run(
         create_app(settings, local=local, on_ready=ready),
+        http=guarded_protocol(settings.header_timeout_s, settings.body_timeout_s),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

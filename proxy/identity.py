@@ -1,7 +1,10 @@
 """Who is calling: a token's identity on a shared gateway, a credential's hash otherwise.
 
 Once any token was issued (or `COGATE_TOKEN`, the identity `default`) every request must
-carry a valid `x-cogate-token`. Without tokens (personal mode) the identity is a keyed hash
+carry a valid token: in `x-cogate-token`, or as `Authorization: Bearer <token>` when the
+gateway holds the upstream credential itself (`COGATE_UPSTREAM_API_KEY`), the habit of apps
+that can set only a base URL and an API key. Each issuance is an identity of its own
+(`audit.tokens.identity_id`). Without tokens (personal mode) the identity is a keyed hash
 of the caller's upstream credential, so two API keys never share a pseudonym vault; a
 request with no credential is an identity of its own.
 """
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cogate.audit.paths import LedgerPaths
-from cogate.audit.tokens import TokenStore, token_hash
+from cogate.audit.tokens import TOKEN_PREFIX, TokenStore, identity_id, token_hash
 from cogate.core.errors import GatewayError, Unauthorized
 from cogate.core.private_files import create_once, private_dir
 from cogate.core.settings import Settings
@@ -32,6 +35,9 @@ class Caller:
     # Apps whose routes this caller may use; None in personal mode (the header selects).
     bound_apps: tuple[str, ...] | None
     metrics_label: str
+    # The token came as `Authorization: Bearer`: that header is the gateway's, not the app's
+    # upstream credential, and must never be forwarded.
+    bearer: bool = False
 
 
 def identity_key(data_dir: Path) -> bytes:
@@ -75,19 +81,48 @@ class Identities:
     def _authenticate(self, headers: Headers) -> Caller:
         if not self.shared():
             return self._personal(headers)
-        sent = headers.get(TOKEN_HEADER, "")
+        sent, bearer = self._presented(headers)
         configured = self.settings.token
         if configured is not None and hmac.compare_digest(
             sent.encode(), configured.get_secret_value().encode()
         ):
-            return Caller(DEFAULT_IDENTITY, (), DEFAULT_IDENTITY)
-        found = self.store.lookup_by_hash(token_hash(sent)) if sent else None
+            return Caller(DEFAULT_IDENTITY, (), DEFAULT_IDENTITY, bearer)
+        digest = token_hash(sent)
+        found = self.store.lookup_by_hash(digest) if sent else None
         if found is None:
             raise Unauthorized(
                 "this gateway requires an access token: send a valid one in the x-cogate-token "
-                "header (its operator creates them with `cogate tokens add NAME`)"
+                "header, or as `Authorization: Bearer <token>` when the gateway holds the "
+                "upstream key (its operator creates tokens with `cogate tokens add NAME`)"
             )
-        return Caller(found.name, found.apps, found.name)
+        return Caller(identity_id(found.name, digest), found.apps, found.name, bearer)
+
+    def _presented(self, headers: Headers) -> tuple[str, bool]:
+        """The token the request presents, and whether it came as the Bearer credential."""
+        sent = headers.get(TOKEN_HEADER, "")
+        if sent:
+            return sent, False
+        scheme, _, value = headers.get("authorization", "").partition(" ")
+        value = value.strip()
+        if scheme.lower() != "bearer" or not value or not self._is_gateway_token(value):
+            return "", False
+        if self.settings.upstream_api_key is None:
+            # Accepting it would leave the request without an upstream credential, and
+            # forwarding it would hand the gateway's token to the upstream.
+            raise Unauthorized(
+                "a cogate token was sent as the Bearer credential, but this gateway holds no "
+                "upstream key to send in its place: send the token in x-cogate-token and the "
+                "upstream key as Bearer, or have the operator set COGATE_UPSTREAM_API_KEY"
+            )
+        return value, True
+
+    def _is_gateway_token(self, value: str) -> bool:
+        configured = self.settings.token
+        if configured is not None and hmac.compare_digest(
+            value.encode(), configured.get_secret_value().encode()
+        ):
+            return True
+        return value.startswith(TOKEN_PREFIX)
 
     def _personal(self, headers: Headers) -> Caller:
         credential = headers.get("authorization") or headers.get("x-api-key")

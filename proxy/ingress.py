@@ -177,6 +177,13 @@ def check_path_params(surface: Surface, method: str, values: dict[str, Any]) -> 
             raise BadRequest(
                 f"{name} must be an id of letters, digits, '_' and '-'; check the URL", param=name
             )
+        # The API's own id shape where the surface declares one (`resp_…`): anything else
+        # in that place (an SSN typed into a URL) is never sent to the upstream's URL.
+        shape = getattr(surface, "path_ids", {}).get(name)
+        if shape is not None and not shape.fullmatch(value):
+            raise BadRequest(
+                f"{name} is not an id of this API ({shape.pattern}); check the URL", param=name
+            )
         params[name] = value
     return params
 

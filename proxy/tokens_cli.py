@@ -1,4 +1,4 @@
-"""`cogate tokens add|list|revoke`: the identities a shared gateway accepts."""
+"""`cogate tokens add|list|revoke|reset`: the identities a shared gateway accepts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from cogate.audit.backends import open_tokens
+from cogate.audit.backends import open_tokens, open_writer
 from cogate.audit.tokens import TokenError, TokenStore
 from cogate.core.private_files import private_dir
 from cogate.proxy.options import build_settings
@@ -46,14 +46,35 @@ def tokens() -> None:
     """Identities of a shared gateway: with any token present, every request needs one."""
 
 
+FIRST_TOKEN = (
+    "warning: this gateway has no tokens yet (personal mode). Once this one exists, EVERY "
+    "request needs a token, so every app now using the gateway gets 401 until it sends one "
+    "(x-cogate-token, or Authorization: Bearer when COGATE_UPSTREAM_API_KEY is set). "
+    "`cogate tokens reset --yes` returns to personal mode."
+)
+
+
 @tokens.command("add")
 @click.argument("name")
 @click.option("--app", "apps", multiple=True, help="An app whose policy routes this token may use.")
+@click.option("--yes", is_flag=True, help="Confirm turning a personal gateway into a shared one.")
 @_where
-def add(name: str, apps: tuple[str, ...], data_dir: Path | None, database_url: str | None) -> None:
-    """Create identity NAME and print its token once, as the last line."""
+def add(
+    name: str, apps: tuple[str, ...], yes: bool, data_dir: Path | None, database_url: str | None
+) -> None:
+    """Create identity NAME and print its token once, as the last line.
+
+    Each add is a new identity, even under a name used before: a revoked holder's vaults and
+    stored ids never pass to the next one. The first token turns the gateway shared, which
+    needs --yes (or a yes at the prompt).
+    """
     store = _open(data_dir, database_url)
     try:
+        if not store.any_issued():
+            click.echo(FIRST_TOKEN, err=True)
+            if not yes and not (sys.stdin.isatty() and click.confirm("Continue?", err=True)):
+                click.echo("no token added; pass --yes to confirm", err=True)
+                sys.exit(2)
         token = store.add(name, apps)
     except TokenError as exc:
         click.echo(str(exc), err=True)
@@ -61,9 +82,39 @@ def add(name: str, apps: tuple[str, ...], data_dir: Path | None, database_url: s
     finally:
         store.close()
     bound = ", ".join(sorted(set(apps))) or "none"
-    click.echo(f"identity {name} (apps: {bound}); clients send this in x-cogate-token.")
+    click.echo(
+        f"identity {name} (apps: {bound}); clients send this in x-cogate-token, or as "
+        "`Authorization: Bearer` when the gateway has COGATE_UPSTREAM_API_KEY."
+    )
     click.echo("It is shown only now; cogate keeps only its hash.")
     click.echo(token)
+
+
+@tokens.command("reset")
+@click.option("--yes", is_flag=True, required=True, help="Confirm forgetting every token.")
+@_where
+def reset(yes: bool, data_dir: Path | None, database_url: str | None) -> None:
+    """Forget every token (active and revoked): the gateway returns to personal mode.
+
+    Recorded in the audit ledger. Personal mode serves loopback only; a gateway started with
+    COGATE_TOKEN stays shared until that is unset.
+    """
+    settings = build_settings(data_dir=data_dir, database_url=database_url)
+    store = _open(data_dir, database_url)
+    try:
+        forgotten = store.reset()
+    finally:
+        store.close()
+    directory = settings.data_dir if settings.database_url else private_dir(settings.data_dir)
+    ledger = open_writer(directory, settings.database_url)
+    try:
+        seq = ledger.append({"v": 1, "kind": "tokens_reset", "forgotten": forgotten})
+    finally:
+        ledger.close()
+    click.echo(
+        f"forgot {forgotten} tokens; the gateway is in personal mode from the next request "
+        f"(recorded as ledger entry {seq})"
+    )
 
 
 @tokens.command("list")

@@ -1,17 +1,24 @@
 """The pseudonym vault: value ↔ placeholder, one vault per conversation.
 
 The same value always maps to the same placeholder within a conversation (across turns,
-messages and tool calls) and two values never share one. Vaults are bounded in number and
-expire when unused. In memory by default (nothing persisted); replicas on one database share
-them through `postgres.py`, which stores each value encrypted.
+messages and tool calls) and two values never share one. A vault is held only once it holds
+a value (a request with no findings creates none); each identity holds at most its quota of
+them, they expire when unused, and none is ever evicted for another identity (quotas.py). In
+memory by default (nothing persisted); replicas on one database share them through
+`postgres.py`, which stores each value encrypted.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Protocol
+
+from cogate.policies.vault.quotas import Quotas, capacity, vault_quota
 
 # Short labels models copy faithfully; other types use their own name.
 LABELS = {
@@ -55,6 +62,9 @@ class Vault:
         self._counters: dict[str, int] = {}
         self.floor = 0  # placeholder numbers start above this
         self.last_used = time.monotonic()
+        # A vault not yet held by its store: called before its first value is assigned, it
+        # registers the vault under its owner's quota (and may refuse with 429).
+        self.on_first: Callable[[], None] | None = None
 
     def pseudonym(self, entity_type: str, value: str, avoid: str = "") -> str:
         """The placeholder of `value`, assigning the next free one on first sight.
@@ -73,6 +83,9 @@ class Vault:
                         f"this conversation holds {self.max_values} pseudonyms, the vault's "
                         "limit; start a new conversation (x-cogate-conversation)"
                     )
+                if self.on_first is not None:
+                    self.on_first()
+                    self.on_first = None
                 label = label_for(entity_type)
                 number = self._next_free(label, avoid)
                 if self._claim(label, number, value):
@@ -124,44 +137,86 @@ class Vault:
 
 
 class VaultBackend(Protocol):
-    """Where the vaults live: `get` the vault of a conversation key (a new, empty one when
-    unknown or expired). In memory by default; PostgreSQL for replicas (postgres.py)."""
+    """Where the vaults live: `get` the vault of a conversation key for its owner (the
+    caller's identity); a new one when unknown or expired, held only once it gets a value.
+    `ephemeral`: a vault for one request only, never held. In memory by default; PostgreSQL
+    for replicas (postgres.py)."""
 
-    def get(self, key: str) -> Vault: ...
+    def get(self, key: str, owner: str = "", *, ephemeral: bool = False) -> Vault: ...
 
 
 class VaultStore:
-    """Vaults by conversation key in memory: bounded in number, expiring after `ttl` seconds
-    unused."""
+    """Vaults by owner and conversation key in memory: each owner holds at most its quota,
+    the process at most `max_vaults`; unused ones expire after `ttl` seconds."""
 
-    def __init__(self, max_conversations: int = 10_000, ttl: float = 24 * 3600.0) -> None:
-        self.max_conversations = max_conversations
+    def __init__(self, quotas: Quotas | None = None, ttl: float = 24 * 3600.0) -> None:
+        self.quotas = quotas or Quotas()
         self.ttl = ttl
-        self._vaults: OrderedDict[str, Vault] = OrderedDict()
+        self._owners: dict[str, OrderedDict[str, Vault]] = {}
+        # Vaults handed out but holding no value yet: the same object while a request holds
+        # it (two calls of one request, or two requests at once, share it), gone after.
+        self._pending: weakref.WeakValueDictionary[tuple[str, str], Vault] = (
+            weakref.WeakValueDictionary()
+        )
+        self._count = 0
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> Vault:
+    def get(self, key: str, owner: str = "", *, ephemeral: bool = False) -> Vault:
         now = time.monotonic()
         with self._lock:
-            vault = self._vaults.get(key)
-            if vault is not None and now - vault.last_used > self.ttl:
-                del self._vaults[key]
-                vault = None
+            vaults = self._owners.get(owner)
+            vault = vaults.get(key) if vaults is not None else None
+            if vault is not None and vaults is not None:
+                if now - vault.last_used <= self.ttl:
+                    vault.last_used = now
+                    vaults.move_to_end(key)
+                    return vault
+                del vaults[key]
+                self._count -= 1
+            if ephemeral:
+                return Vault()
+            vault = self._pending.get((owner, key))
             if vault is None:
                 vault = Vault()
-                self._vaults[key] = vault
-            vault.last_used = now
-            self._vaults.move_to_end(key)
-            self._evict(now)
+                vault.on_first = functools.partial(self._hold, owner, key, weakref.ref(vault))
+                self._pending[(owner, key)] = vault
             return vault
 
-    def _evict(self, now: float) -> None:
-        while self._vaults:
-            oldest_key, oldest = next(iter(self._vaults.items()))
-            if len(self._vaults) > self.max_conversations or now - oldest.last_used > self.ttl:
-                del self._vaults[oldest_key]
-            else:
+    def _hold(self, owner: str, key: str, ref: weakref.ref[Vault]) -> None:
+        """Hold a vault that is getting its first value, within its owner's quota."""
+        now = time.monotonic()
+        vault = ref()
+        if vault is None:  # cannot happen while its own pseudonym() runs
+            return
+        with self._lock:
+            vaults = self._owners.setdefault(owner, OrderedDict())
+            if key in vaults:
+                return
+            self._expire(vaults, now)
+            if len(vaults) >= self.quotas.vaults_per_identity:
+                raise vault_quota(self.quotas.vaults_per_identity)
+            if self._count >= self.quotas.max_vaults:
+                for other in list(self._owners.values()):
+                    self._expire(other, now)
+                if self._count >= self.quotas.max_vaults:
+                    raise capacity("vaults", self.quotas.max_vaults, "MAX_VAULTS")
+            vault.last_used = now
+            vaults[key] = vault
+            self._count += 1
+            self._pending.pop((owner, key), None)
+
+    def _expire(self, vaults: OrderedDict[str, Vault], now: float) -> None:
+        """Drop this owner's vaults unused for longer than the ttl (oldest first)."""
+        while vaults:
+            oldest_key, oldest = next(iter(vaults.items()))
+            if now - oldest.last_used <= self.ttl:
                 break
+            del vaults[oldest_key]
+            self._count -= 1
+
+    def held(self, owner: str) -> int:
+        with self._lock:
+            return len(self._owners.get(owner, ()))
 
     def __len__(self) -> int:
-        return len(self._vaults)
+        return self._count

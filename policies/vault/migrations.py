@@ -54,7 +54,18 @@ def v002_stored_ids(db: Any) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS stored_ids_last_used ON stored_ids (last_used)")
 
 
-STEPS: list[Step] = [v001_vaults, v002_stored_ids]
+def v003_owners(db: Any) -> None:
+    # Each identity's quota (quotas.py): a vault's and a stored id's owner, as an HMAC tag.
+    # Rows from before have none and count against nobody's quota until they expire.
+    db.execute("ALTER TABLE vaults ADD COLUMN IF NOT EXISTS owner TEXT")
+    db.execute("CREATE INDEX IF NOT EXISTS vaults_owner ON vaults (owner, last_used)")
+    db.execute("ALTER TABLE stored_ids ADD COLUMN IF NOT EXISTS quota_owner TEXT")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS stored_ids_quota_owner ON stored_ids (quota_owner, last_used)"
+    )
+
+
+STEPS: list[Step] = [v001_vaults, v002_stored_ids, v003_owners]
 
 
 def migrate_vaults(conn: Any, steps: list[Step] | None = None) -> list[str]:

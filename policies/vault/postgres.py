@@ -10,6 +10,7 @@ when the store first connects.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -23,6 +24,7 @@ from cogate.core.database import Database, DatabaseUse
 from cogate.core.private_files import create_once, private_dir
 from cogate.policies.vault.memory import Vault
 from cogate.policies.vault.migrations import migrate_vaults
+from cogate.policies.vault.quotas import Quotas, vault_quota
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg_pool import ConnectionPool
 
@@ -62,6 +64,7 @@ class SharedVault(Vault):
         self.store = store
         self.row_key = row_key
         self._seen = 0  # highest vault_entries.id loaded
+        self.held = True  # its `vaults` row exists (else it is created with the first value)
 
     def _aad(self, label: str, number: int) -> str:
         return f"{self.row_key}|{label}|{number}"
@@ -108,20 +111,22 @@ class SharedVault(Vault):
 
 
 class PostgresVaultStore:
-    """`VaultBackend` on PostgreSQL; bounded in number and expiring after `ttl` unused."""
+    """`VaultBackend` on PostgreSQL: each owner holds at most its quota of vaults (a row is
+    written with a vault's first value, never for a request with no findings); unused ones
+    expire after `ttl`; none is evicted for another owner."""
 
     def __init__(
         self,
         database: Database | str,
         keys_dir: Path,
         *,
-        max_conversations: int = 10_000,
+        quotas: Quotas | None = None,
         ttl: float = 24 * 3600.0,
         cache: int = 1_000,
     ) -> None:
         self.use = DatabaseUse(database, "vault", 8)
         self.cipher = VaultCipher.from_keys_dir(keys_dir)
-        self.max_conversations = max_conversations
+        self.quotas = quotas or Quotas()
         self.ttl = ttl
         self._cache: OrderedDict[str, SharedVault] = OrderedDict()
         self._cache_size = cache
@@ -140,41 +145,80 @@ class PostgresVaultStore:
                 self._migrated = True
         return pool
 
-    def get(self, key: str) -> Vault:
+    def get(self, key: str, owner: str = "", *, ephemeral: bool = False) -> Vault:
+        if ephemeral:
+            return Vault()  # one request's vault: no replica will ever ask for it
         row_key = self.cipher.tag("conversation", key)
-        fresh = self._touch(row_key)
+        held = self._touch(row_key)
         with self._lock:
-            vault = None if fresh else self._cache.get(row_key)
-            if vault is None:
+            vault = self._cache.get(row_key)
+            if vault is None or vault.held != held or (not held and vault.on_first is None):
                 vault = SharedVault(self, row_key)
+                vault.held = held
+                if not held:
+                    vault.on_first = functools.partial(self._hold, row_key, owner)
                 self._cache[row_key] = vault
             self._cache.move_to_end(row_key)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        vault.refresh()
+        if held:
+            vault.refresh()
         self._sweep()
         return vault
 
     def _touch(self, row_key: str) -> bool:
-        """Mark the conversation used; True when it is new or had expired (then emptied)."""
+        """Mark the conversation used; False when it has no row (new, or expired and then
+        dropped with its values)."""
         with self.pool.connection() as conn, conn.transaction():
             row = conn.execute(
-                "SELECT extract(epoch FROM now() - last_used) FROM vaults WHERE key = %s "
-                "FOR UPDATE",
-                (row_key,),
+                "UPDATE vaults SET last_used = now() WHERE key = %s "
+                "AND last_used >= now() - make_interval(secs => %s) RETURNING key",
+                (row_key, self.ttl),
             ).fetchone()
-            expired = row is not None and float(row[0]) > self.ttl
-            if expired:
-                conn.execute("DELETE FROM vault_entries WHERE vault = %s", (row_key,))
+            if row is None:
+                conn.execute(
+                    "DELETE FROM vaults WHERE key = %s "
+                    "AND last_used < now() - make_interval(secs => %s)",
+                    (row_key, self.ttl),
+                )
+        return row is not None
+
+    def _hold(self, row_key: str, owner: str) -> None:
+        """Write the vault's row as it gets its first value, within its owner's quota. The
+        owner's count is serialised by an advisory lock, so replicas cannot overshoot it."""
+        tag = self.cipher.tag("owner", owner)
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_id(tag),))
+            held = conn.execute(
+                "SELECT count(*) FROM vaults WHERE owner = %s AND key <> %s "
+                "AND last_used >= now() - make_interval(secs => %s)",
+                (tag, row_key, self.ttl),
+            ).fetchone()
+            if held is not None and held[0] >= self.quotas.vaults_per_identity:
+                raise vault_quota(self.quotas.vaults_per_identity)
             conn.execute(
-                "INSERT INTO vaults (key, last_used) VALUES (%s, now()) "
+                "INSERT INTO vaults (key, owner, last_used) VALUES (%s, %s, now()) "
                 "ON CONFLICT (key) DO UPDATE SET last_used = now()",
-                (row_key,),
+                (row_key, tag),
             )
-        return row is None or expired
+        with self._lock:
+            cached = self._cache.get(row_key)
+            if cached is not None:
+                cached.held = True
+
+    def held(self, owner: str) -> int:
+        """The owner's live vaults (for tests and the soak bench)."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM vaults WHERE owner = %s "
+                "AND last_used >= now() - make_interval(secs => %s)",
+                (self.cipher.tag("owner", owner), self.ttl),
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def _sweep(self) -> None:
-        """Drop expired conversations and the least recently used beyond the bound."""
+        """Drop expired conversations with their values (never a live one: owners are held
+        to their quotas instead of a global eviction)."""
         now = time.monotonic()
         if now - self._swept < SWEEP_EVERY_S:
             return
@@ -184,13 +228,13 @@ class PostgresVaultStore:
                 "DELETE FROM vaults WHERE last_used < now() - make_interval(secs => %s)",
                 (self.ttl,),
             )
-            conn.execute(
-                "DELETE FROM vaults WHERE key IN (SELECT key FROM vaults "
-                "ORDER BY last_used DESC OFFSET %s)",
-                (self.max_conversations,),
-            )
 
     def close(self) -> None:
         with self._lock:
             self.use.close()
             self._migrated = False
+
+
+def _lock_id(tag: str) -> int:
+    """A signed 64-bit advisory lock number from a hex tag."""
+    return int(tag[:16], 16) - (1 << 63)

@@ -36,9 +36,24 @@ def egress_record(
         removed_values=ex.removed,
         body=body,
         store_body=ex.store_body,
-        note=note or {},
+        note=with_caller(ex, note),
         identity=ex.identity,
     )
+
+
+def with_caller(ex: Exchange, note: dict[str, Any] | None) -> dict[str, Any]:
+    """The entry's note, with what decided its treatment on a shared gateway: the app the
+    caller's token is bound to (the entry's `app` is the label it sent) and the policy
+    route that applied. Kept in the note so the entry format stays as it is."""
+    out = dict(note or {})
+    caller: dict[str, str | None] = {}
+    if ex.policy_route is not None:
+        caller["route"] = ex.policy_route
+    if ex.bound_apps is not None:
+        caller["bound_app"] = ex.routed_app
+    if caller:
+        out["caller"] = caller
+    return out
 
 
 def local_record(ex: Exchange, note: dict[str, Any] | None) -> EgressRecord:
@@ -57,7 +72,7 @@ def local_record(ex: Exchange, note: dict[str, Any] | None) -> EgressRecord:
         removed_values=[],
         body=b"",
         kind="local",
-        note=note or {},
+        note=with_caller(ex, note),
         identity=ex.identity,
     )
 

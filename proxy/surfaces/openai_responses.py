@@ -7,6 +7,8 @@ never passed through unread.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,6 +59,12 @@ class OpenAIResponses:
     upstream = "openai"
     strip_prefix = "/v1"
     operations: Sequence[Operation] = OPERATIONS
+    # The shapes of the ids the upstream hands out (checked by the gateway's ingress); no
+    # '-', so a dashed number (an SSN) can never stand in a URL's id.
+    path_ids: Mapping[str, re.Pattern[str]] = {
+        "response_id": re.compile(r"resp_[A-Za-z0-9_]{1,200}"),
+        "conversation_id": re.compile(r"conv_[A-Za-z0-9_]{1,200}"),
+    }
 
     def rewrite(self, op: str, raw: bytes, body: dict[str, Any], scanner: Scanner) -> bytes:
         # Opaque values (encrypted_content, ids) are kept as the parsed strings, which JSON
@@ -117,13 +125,22 @@ class OpenAIResponses:
             conversation = conversation.get("id")
         if isinstance(conversation, str):
             ids.append(conversation)
+        items = body.get("input")
+        if isinstance(items, list):
+            ids.extend(compaction_ids(items))
         return ids
 
     def stored_ids(self, op: str, answer: Any) -> list[str]:
-        """A response or conversation object's id (whole, or in a stream's envelope)."""
+        """A response or conversation object's id (whole, or in a stream's envelope), and
+        the digest of each compaction item a compact answer hands back: the caller keeps
+        that item (store=false) and sends it in a later turn, which must keep numbering."""
         if isinstance(answer, dict) and answer.get("type") == "response.created":
             answer = answer.get("response")
-        if isinstance(answer, dict) and answer.get("object") in ("response", "conversation"):
+        if not isinstance(answer, dict):
+            return []
+        if answer.get("object") == "response.compaction" and isinstance(answer.get("output"), list):
+            return compaction_ids(answer["output"])
+        if answer.get("object") in ("response", "conversation"):
             object_id = answer.get("id")
             return [object_id] if isinstance(object_id, str) else []
         return []
@@ -141,6 +158,20 @@ class OpenAIResponses:
         inner = error.get("error", error)
         fields = {k: inner.get(k) for k in ("code", "message", "param")}
         return SSEEvent("error", {"type": "error", **fields, "error": inner})
+
+
+def compaction_ids(items: list[Any]) -> list[str]:
+    """A stored id for each compaction item: a digest of its `encrypted_content`, never the
+    blob itself (the stores key it again: an HMAC tag in PostgreSQL). Newest first, like
+    the other ids a request continues."""
+    found = [
+        "compaction:" + hashlib.sha256(item["encrypted_content"].encode()).hexdigest()
+        for item in items
+        if isinstance(item, dict)
+        and item.get("type") == "compaction"
+        and isinstance(item.get("encrypted_content"), str)
+    ]
+    return found[::-1]
 
 
 TEXT_ONLY = "the sketch, logits and local modes read text only, so send text or use redact mode"

@@ -166,7 +166,7 @@ def shared(llama_upstream: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "  - {match: {app: internal-*}, mode: passthrough}\n"
         "  - {match: {app: blocked-app}, mode: block}\n"
     )
-    ops = cogate("tokens", "add", "ops-team", "--data-dir", str(data)).splitlines()[-1]
+    ops = cogate("tokens", "add", "ops-team", "--yes", "--data-dir", str(data)).splitlines()[-1]
     legacy = cogate(
         "tokens", "add", "legacy", "--app", "blocked-app", "--data-dir", str(data)
     ).splitlines()[-1]
@@ -195,7 +195,7 @@ def test_tokens_are_required_and_identities_recorded(shared) -> None:
         for line in cogate("audit", "list", "--json", "--data-dir", data).splitlines()
     ]
     assert len(listed) == 1  # the refused requests left nothing
-    assert listed[0]["identity"] == "ops-team" and listed[0]["app"] == "internal-x"
+    assert listed[0]["identity"].startswith("ops-team:") and listed[0]["app"] == "internal-x"
     assert "ops-team" in cogate("audit", "show", listed[0]["id"], "--json", "--data-dir", data)
     cogate("audit", "verify", "--data-dir", data)  # entries with identities still verify
 

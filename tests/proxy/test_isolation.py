@@ -324,12 +324,14 @@ def test_tokens_are_required_once_any_exists(privacy, tmp_path, caplog):
     ]
     assert missing.json()["error"]["code"] == "cogate_token_required"
     assert len(upstream.requests) == 1 and len(ledger.egress) == 1
-    assert ledger.egress[0].identity == "ci-bot" and ledger.completions[0].identity == "ci-bot"
+    # The identity is this issuance of the token: its name and a mark of the token.
+    identity = ledger.egress[0].identity
+    assert identity.startswith("ci-bot:") and ledger.completions[0].identity == identity
     served = [
         sample.value
         for family in text_string_to_metric_families(metrics)
         for sample in family.samples
-        if sample.name == "cogate_requests_total" and sample.labels["identity"] == "ci-bot"
+        if sample.name == "cogate_requests_total" and sample.labels["identity"] == identity
     ]
     assert served == [1]
     assert "identity=ci-bot" in caplog.text
@@ -454,3 +456,26 @@ def test_app_labels_carrying_private_values_are_tagged(privacy, tmp_path, caplog
     assert apps[3] == "billing-bot"
     assert too_long.status_code == 400
     assert "eleanor" not in caplog.text.lower()
+
+
+def test_bearer_token_needs_the_gateway_to_hold_the_upstream_key(privacy, tmp_path):
+    token = add_token(tmp_path, "notes")
+    sent: list[str | None] = []
+    upstream = Attacker()
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("authorization"))
+        return upstream(request)
+
+    bearer = {"authorization": f"Bearer {token}"}
+    client, _ = gateway(privacy, recording, tmp_path)
+    with client:
+        refused = client.post("/v1/chat/completions", json=chat(("user", "hi")), headers=bearer)
+    assert refused.status_code == 401 and "COGATE_UPSTREAM_API_KEY" in refused.text
+    assert token not in refused.text and sent == []
+    client, ledger = gateway(privacy, recording, tmp_path, upstream_api_key="sk-held")
+    with client:
+        ok = client.post("/v1/chat/completions", json=chat(("user", "hi")), headers=bearer)
+    assert ok.status_code == 200
+    assert sent == ["Bearer sk-held"]  # the gateway's key, never the app's cogate token
+    assert ledger.egress[0].identity.startswith("notes:")

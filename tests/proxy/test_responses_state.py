@@ -8,11 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cogate.core.errors import QuotaExceeded
 from cogate.core.exchange import Exchange
 from cogate.core.settings import Settings
 from cogate.policies.privacy import Privacy
 from cogate.policies.vault.chains import StoredIds
 from cogate.policies.vault.memory import Vault
+from cogate.policies.vault.quotas import Quotas
 from cogate.proxy.surfaces.openai_responses import SURFACE
 
 
@@ -85,14 +87,23 @@ def test_errors_and_other_objects_are_not_stored_ids() -> None:
     assert SURFACE.continues("responses.create", {"input": "hi"}, {}) == []
 
 
-def test_entries_are_bounded_and_expire() -> None:
-    chains = StoredIds(max_entries=2)
-    for i in range(3):
-        chains.remember("a", f"resp_{i}", f"k{i}")
-    assert chains.lookup("a", "resp_0") is None and chains.lookup("a", "resp_2") == "k2"
+def test_entries_are_held_to_each_owners_quota_and_expire() -> None:
+    # Behaviour changed by issue 27: no global eviction; each owner has its own quota.
+    chains = StoredIds(Quotas(stored_ids_per_identity=2))
+    chains.remember("b", "b", "resp_b", "kb")
+    for i in range(2):
+        chains.room("a")
+        chains.remember("a", "a", f"resp_{i}", f"k{i}")
+    with pytest.raises(QuotaExceeded) as refused:
+        chains.room("a")
+    assert refused.value.status == 429 and "stored_ids_per_identity" in refused.value.message
+    chains.remember("a", "a", "resp_2", "k2")  # an answer already under way: own oldest goes
+    assert chains.lookup("a", "a", "resp_0") is None and chains.lookup("a", "a", "resp_2") == "k2"
+    assert chains.lookup("b", "b", "resp_b") == "kb"  # never another owner's
+    chains.room("b")
     stale = StoredIds(ttl=0.0)
-    stale.remember("a", "resp_1", "k")
-    assert stale.lookup("a", "resp_1") is None
+    stale.remember("a", "a", "resp_1", "k")
+    assert stale.lookup("a", "a", "resp_1") is None
 
 
 def test_a_vault_for_an_unknown_chain_numbers_above_the_old_history() -> None:

@@ -62,6 +62,7 @@ class Upstream(http.server.ThreadingHTTPServer):
         self.received: list[dict[str, Any]] = []  # (method, path, body) of every request
         self.stored: dict[str, dict[str, Any]] = {}  # response id -> response
         self.inputs: dict[str, list[dict[str, Any]]] = {}  # response id -> all input items
+        self.credentials: list[str | None] = []  # the Authorization of every request
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), Handler)
 
@@ -161,6 +162,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = json.loads(raw) if raw else {}
         with self.server.lock:
             self.server.received.append({"method": self.command, "path": self.path, "body": body})
+            self.server.credentials.append(self.headers.get("authorization"))
         return body
 
     def _json(self, status: int, obj: Any) -> None:

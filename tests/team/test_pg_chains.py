@@ -8,6 +8,7 @@ import time
 
 import pytest
 from cogate.audit.pg_store import PostgresStore
+from cogate.core.errors import QuotaExceeded
 from cogate.core.exchange import Exchange
 from cogate.core.settings import Settings
 from cogate.policies.privacy import Privacy
@@ -15,6 +16,7 @@ from cogate.policies.vault.backends import open_vault_backends
 from cogate.policies.vault.chains import StoredIds
 from cogate.policies.vault.pg_chains import PostgresStoredIds
 from cogate.policies.vault.postgres import PostgresVaultStore
+from cogate.policies.vault.quotas import Quotas
 from cogate.proxy.surfaces.openai_responses import SURFACE
 
 from ..pgserver import pg_bin
@@ -63,18 +65,26 @@ def test_without_a_database_chains_stay_in_memory(tmp_path):
     assert isinstance(open_vault_backends(None, tmp_path / "keys").stored, StoredIds)
 
 
-def test_entries_expire_and_are_bounded(chain_db, tmp_path):
+def test_entries_expire_and_are_held_to_each_owners_quota(chain_db, tmp_path):
+    # Behaviour changed by issue 27: no global eviction; each owner has its own quota.
     vaults = PostgresVaultStore(chain_db, tmp_path / "keys")
     stale = PostgresStoredIds(vaults, ttl=0.05)
-    stale.remember("alice", "resp_1", "k1")
-    assert stale.lookup("alice", "resp_1") == "k1"
+    stale.remember("alice", "alice", "resp_1", "k1")
+    assert stale.lookup("alice", "alice", "resp_1") == "k1"
     time.sleep(0.2)
-    assert stale.lookup("alice", "resp_1") is None
-    bounded = PostgresStoredIds(vaults, max_entries=2, sweep_every=0.0)
-    for i in range(3):
-        bounded.remember("bob", f"resp_{i}", f"k{i}")
-    assert bounded.lookup("bob", "resp_0") is None
-    assert bounded.lookup("bob", "resp_2") == "k2"
+    assert stale.lookup("alice", "alice", "resp_1") is None
+    bounded = PostgresStoredIds(vaults, Quotas(stored_ids_per_identity=2), sweep_every=0.0)
+    bounded.remember("carol", "carol", "resp_c", "kc")
+    for i in range(2):
+        bounded.room("bob")
+        bounded.remember("bob", "bob", f"resp_{i}", f"k{i}")
+    with pytest.raises(QuotaExceeded):
+        bounded.room("bob")
+    bounded.remember("bob", "bob", "resp_2", "k2")  # under way when it filled: own oldest goes
+    assert bounded.lookup("bob", "bob", "resp_0") is None
+    assert bounded.lookup("bob", "bob", "resp_2") == "k2"
+    assert bounded.lookup("carol", "carol", "resp_c") == "kc"  # never another owner's
+    bounded.room("carol")
     vaults.close()
 
 
@@ -82,7 +92,7 @@ def test_the_database_holds_no_response_id_caller_or_vault_key_in_clear(chain_db
     vaults = PostgresVaultStore(chain_db, tmp_path / "keys")
     chains = PostgresStoredIds(vaults)
     vault_key = "9f2c4e7a1b3d5f6081a2c3e4f5061728394a5b6c7d8e9f00112233445566778"
-    chains.remember('["alice-identity", "billing-app"]', RESPONSE_ID, vault_key)
+    chains.remember("alice-identity", '["alice-identity", "billing-app"]', RESPONSE_ID, vault_key)
     vaults.close()
     dump = subprocess.run(
         [pg_bin("pg_dump"), "--data-only", chain_db], capture_output=True, check=True

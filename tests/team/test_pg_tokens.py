@@ -98,7 +98,7 @@ def test_two_operators_adding_one_name_at_once_get_one_token(database_url):
 
 
 def test_cli_takes_the_database_from_the_flag_or_the_environment(database_url, tmp_path):
-    added = tokens("add", "alice", "--app", "notes", "--database-url", database_url)
+    added = tokens("add", "alice", "--app", "notes", "--yes", "--database-url", database_url)
     assert added.exit_code == 0, added.output
     token = added.output.strip().splitlines()[-1]
     listed = tokens("list", "--json", env={"COGATE_DATABASE_URL": database_url})
@@ -128,7 +128,7 @@ def test_a_lost_database_refuses_instead_of_opening_the_gateway(postgres, databa
     store = PostgresTokens(database_url)
     token = store.add("alice", ())
     identities = Identities(Settings(data_dir=tmp_path, database_url=database_url), store)
-    assert identities.authenticate(Headers({"x-cogate-token": token})).identity == "alice"
+    assert identities.authenticate(Headers({"x-cogate-token": token})).identity.startswith("alice:")
     name = database_url.rsplit("/", 1)[1]
     with psycopg.connect(postgres, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
@@ -163,7 +163,7 @@ def test_a_token_added_on_one_replica_holds_on_both_until_revoked(
 ):
     data = tmp_path / "shared-data"
     db = ["--database-url", database_url]
-    first = cli("tokens", "add", "ops", *db, "--data-dir", str(data))
+    first = cli("tokens", "add", "ops", "--yes", *db, "--data-dir", str(data))
     assert first.returncode == 0, first.stderr
     with (
         cogate_server(tmp_path, llama_upstream, args=db, data_dir=data) as a,
@@ -199,6 +199,6 @@ def test_serve_counts_tokens_on_the_database_before_binding_off_loopback(databas
         env={"COGATE_DATABASE_URL": database_url},
     )  # fmt: skip
     assert refused.exit_code == 2 and "refusing to bind 0.0.0.0" in refused.output
-    tokens("add", "ops", "--database-url", database_url)
+    tokens("add", "ops", "--yes", "--database-url", database_url)
     assert _tokens_issued(settings)
     assert not _tokens_issued(Settings(data_dir=tmp_path, host="0.0.0.0"))  # SQLite: none
