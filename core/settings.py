@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     # The whole process's bound in memory mode (PostgreSQL holds identities × quota rows).
     max_vaults: int = Field(default=100_000, ge=1)
     max_stored_ids: int = Field(default=500_000, ge=1)
-    # Slow clients (proxy/slow_clients.py): a request's headers must arrive within
+    # Slow clients (proxy/defences/slow_clients.py): a request's headers must arrive within
     # `header_timeout_s` of its first byte (or of the connection's opening), its whole body
     # within `body_timeout_s` of the headers' end; a slower client is disconnected.
     header_timeout_s: float = Field(default=10.0, gt=0)

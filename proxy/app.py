@@ -16,7 +16,7 @@ from cogate.core.settings import Settings
 from cogate.core.surface import Operation, Surface
 from cogate.proxy import __version__
 from cogate.proxy.assembly import assemble_pipeline
-from cogate.proxy.browser import BrowserGuard
+from cogate.proxy.defences.browser import BrowserGuard
 from cogate.proxy.identity import Identities
 from cogate.proxy.ingress import build_exchange, parse_json_object, read_body
 from cogate.proxy.lean import Endpoint, LeanRoutes, gateway_error

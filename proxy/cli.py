@@ -138,7 +138,7 @@ def serve(**flags: Any) -> None:
     def ready() -> None:
         click.echo(f"cogate: ready in {time.monotonic() - started:.1f} s", err=True)
 
-    from cogate.proxy.slow_clients import guarded_protocol
+    from cogate.proxy.defences.slow_clients import guarded_protocol
 
     uvicorn.run(
         create_app(settings, local=local, on_ready=ready),

@@ -12,7 +12,7 @@ from cogate.core.exchange import Exchange
 from cogate.core.modes import MODES, is_mode
 from cogate.core.settings import Settings
 from cogate.core.surface import Operation, Surface, forward_headers
-from cogate.proxy.body_encoding import decode_body
+from cogate.proxy.defences.body_encoding import decode_body
 from cogate.proxy.intercept.secret import destination_hint
 from cogate.proxy.shape import check_shape
 from cogate.proxy.surfaces import upstream_route

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 
 from cogate.core.errors import GatewayError
-from cogate.proxy.browser import ASGIApp, Receive, Scope, Send
+from cogate.proxy.defences.browser import ASGIApp, Receive, Scope, Send
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 

@@ -7,7 +7,7 @@ import gzip
 import brotli
 import pytest
 import zstandard
-from cogate.proxy.body_encoding import DecodedTooLarge, UnsupportedEncoding, decode_body
+from cogate.proxy.defences.body_encoding import DecodedTooLarge, UnsupportedEncoding, decode_body
 
 BODY = b'{"model":"m","input":"hello"}'
 CODECS = {
