@@ -17,6 +17,7 @@ from typing import Protocol
 
 import anyio
 import numpy as np
+from cogate.collab.runtime_api import Prompt
 from scipy.special import log_softmax, softmax
 
 from .align import Draft, view_at
@@ -42,7 +43,7 @@ class LogitsOptions:
 class Stepper(Protocol):
     """The local model as the decoder sees it (blocking calls, run in a worker thread)."""
 
-    def start(self, prompt: list[int]) -> np.ndarray: ...
+    def start(self, prompt: Prompt) -> np.ndarray: ...
     def step(self, token: int) -> np.ndarray: ...
     def piece(self, token: int) -> bytes | None: ...  # None: end of generation
     def first_token(self, text: bytes) -> int | None: ...
@@ -92,7 +93,7 @@ class Sampler:
 
 async def decode(
     stepper: Stepper,
-    prompt: list[int],
+    prompt: Prompt,
     drafter: Drafter | None,
     gate: Gate,
     options: LogitsOptions,
