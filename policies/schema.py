@@ -117,11 +117,25 @@ class RestoreOptions(_Model):
 
 
 class RouteMatch(_Model):
-    """Glob patterns (`*`, `?`); an absent key matches anything."""
+    """Glob patterns (`*`, `?`); an absent key matches anything. `found`: entity types
+    (`US_SSN`) and sensitive-matter categories (`HEALTH`; policies/sensitive.py
+    FOUND_CATEGORIES), one of which the request must hold."""
 
     app: str | None = None
     host: str | None = None
     model: str | None = None
+    found: list[str] | None = None
+
+    @field_validator("found")
+    @classmethod
+    def _found_names(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("`found` is empty; list entity types or categories")
+            for name in value:
+                if not isinstance(name, str) or not name.strip():
+                    raise ValueError("`found` lists entity types (US_SSN) or categories (HEALTH)")
+        return value
 
 
 class Route(_Model):
@@ -131,6 +145,8 @@ class Route(_Model):
     match: RouteMatch = Field(default_factory=RouteMatch)
     mode: Mode | None = None
     policy: str | None = None  # a shipped policy name or a path relative to this file
+    # Once this route applied to a conversation, its later turns take it too.
+    sticky: bool = False
 
     @model_validator(mode="after")
     def _does_something(self) -> Route:

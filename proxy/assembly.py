@@ -94,8 +94,9 @@ async def assemble_pipeline(
         yield Pipeline(
             gate,
             stages=[
-                # Choosing a policy is a few dictionary look-ups: inline.
-                ("resolve policy", engine.resolve, never),
+                # Choosing a policy is a few dictionary look-ups (inline), unless a route
+                # matches on findings or sticks to a conversation.
+                ("resolve policy", engine.resolve, getattr(engine, "resolve_detects", never)),
                 ("detect and transform", engine.sanitize, _detects),
             ],
             runners=modes,

@@ -10,6 +10,13 @@ from cogate.audit.records import CompletionRecord, EgressRecord
 from cogate.core.exchange import Exchange
 
 
+def route_note(ex: Exchange, note: dict[str, Any] | None) -> dict[str, Any]:
+    """The runner's note, with the policy route that applied and why (`x-cogate-route`)."""
+    if ex.policy_route is None:
+        return note or {}
+    return {**(note or {}), "route": ex.policy_route, "route_reason": ex.policy_route_reason}
+
+
 def egress_record(
     ex: Exchange,
     *,
@@ -36,7 +43,7 @@ def egress_record(
         removed_values=ex.removed,
         body=body,
         store_body=ex.store_body,
-        note=note or {},
+        note=route_note(ex, note),
         identity=ex.identity,
     )
 
@@ -57,7 +64,7 @@ def local_record(ex: Exchange, note: dict[str, Any] | None) -> EgressRecord:
         removed_values=[],
         body=b"",
         kind="local",
-        note=note or {},
+        note=route_note(ex, note),
         identity=ex.identity,
     )
 
