@@ -59,8 +59,7 @@ def test_a_diagnosis_takes_the_route_and_the_conversation_sticks(make_privacy) -
 
 def test_found_combines_with_the_other_keys(make_privacy) -> None:
     privacy = make_privacy(
-        "routes:\n"
-        "  - name: ssn-notes\n    match: {app: notes, found: [US_SSN]}\n    mode: block\n"
+        "routes:\n  - name: ssn-notes\n    match: {app: notes, found: [US_SSN]}\n    mode: block\n"
     )
     body = chat(("user", "My SSN is 536-22-8751, file it."))
     assert resolved(privacy, body, app="notes").mode == "block"
