@@ -11,6 +11,7 @@ of the draft (the local model's own text is never undone).
 from __future__ import annotations
 
 import codecs
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -128,7 +129,7 @@ async def decode(
             draft = None
         else:
             _extend_pool(stepper, ids, pieces, view)
-        cands = Candidates(ids, pieces, logprobs[ids])
+        cands = Candidates(ids, pieces, _ranked(logprobs, ids))
         fused = fuse(cands, view, gate, stats.tokens)
         index = sampler.choose(fused.logprobs)
         token, piece = ids[index], pieces[index]
@@ -171,6 +172,25 @@ def _local_logprobs(logits: np.ndarray, recent: list[int], options: LogitsOption
     return log_softmax(logits)
 
 
+# Below this a stepper gives a token no probability at all: a runtime over HTTP reports
+# only its top-k (collab/logits/remote.py); the embedded model ranks every token above it.
+NOT_RANKED = -1.0e3
+FLOOR_SHARE = math.log(2.0)
+
+
+def _ranked(logprobs: np.ndarray, ids: list[int]) -> np.ndarray:
+    """The local log-probabilities of the candidates; one the local side did not rank (a
+    cloud option outside a runtime's top-k) gets half the least likely ranked one, so the
+    pool is the union of both sides' top-k."""
+    size = len(logprobs)
+    known = [float(logprobs[i]) for i in ids if i < size and logprobs[i] > NOT_RANKED]
+    floor = (min(known) if known else 0.0) - FLOOR_SHARE
+    return np.array(
+        [float(logprobs[i]) if i < size and logprobs[i] > NOT_RANKED else floor for i in ids],
+        dtype=np.float64,
+    )
+
+
 def _pool(
     stepper: Stepper, logprobs: np.ndarray, size: int
 ) -> tuple[list[int], list[bytes | None]]:
@@ -180,6 +200,8 @@ def _pool(
     ids: list[int] = []
     pieces: list[bytes | None] = []
     for token in best.tolist():
+        if logprobs[token] <= NOT_RANKED:
+            break  # sorted: the rest are not ranked either
         piece = stepper.piece(token)
         if piece == b"":
             continue  # a control token that writes nothing
