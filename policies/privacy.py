@@ -198,6 +198,7 @@ class Privacy:
             ex.response_headers["x-cogate-route"] = why.header()
             if key is not None and self._is_sticky(why.route):
                 self.sticky.keep(key, why.route)
+                self.conversations.follow(ex)  # a Responses chain of its answers sticks too
         ex.policy = policy
         ex.policy_id = policy_id
         ex.policy_hash = self._hashes[id(policy)]

@@ -75,3 +75,20 @@ def test_a_request_that_stays_in_redact_is_not_detected_twice(make_privacy) -> N
     privacy.sanitize(ex)
     assert privacy.cache.misses == misses  # every analysis came from the resolve stage
     assert {f.entity_type for f in ex.findings} == {"PERSON"}
+
+
+def test_a_responses_chain_of_local_answers_sticks(make_privacy) -> None:
+    privacy = make_privacy(HEALTH_LOCAL)
+    first = exchange("responses", {"model": "gpt-x", "input": DIAGNOSIS})
+    privacy.resolve(first)
+    assert first.mode == "local" and first.on_stored is not None
+    first.on_stored(["resp_local_1"])  # what the pipeline does with a local answer's id
+    later = exchange(
+        "responses",
+        {"model": "gpt-x", "input": "What should I cook?", "previous_response_id": "resp_local_1"},
+    )
+    privacy.resolve(later)
+    assert (later.mode, later.policy_route_reason) == ("local", "sticky")
+    elsewhere = exchange("responses", {"model": "gpt-x", "input": "What should I cook?"})
+    privacy.resolve(elsewhere)
+    assert elsewhere.mode == "redact"

@@ -191,6 +191,30 @@ def test_the_health_local_route_keeps_a_conversation_local(gateway: str, door: C
     assert door.count() == before + 1
 
 
+def test_a_responses_chain_that_went_local_stays_off_the_cloud(
+    gateway: str, door: CloudDoor
+) -> None:
+    client = openai_client(gateway)
+    before = door.count()
+    first = client.responses.with_raw_response.create(
+        model="gpt-x",
+        input="My psychiatrist changed my lithium dose. Any advice?",
+        max_output_tokens=8,
+    )
+    assert first.headers["x-cogate-route"] == "health-local; reason=found:HEALTH"
+    # The next turn continues the local answer: it stays local, where the stored history
+    # cannot be read, so it is refused naming the field; it never reaches the cloud.
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.responses.create(
+            model="gpt-x",
+            input="Thanks. Anything else?",
+            max_output_tokens=8,
+            previous_response_id=first.parse().id,
+        )
+    assert "previous_response_id" in str(refused.value)
+    assert door.count() == before
+
+
 def test_a_runtime_off_this_device_is_refused_naming_the_rule(tmp_path: Path) -> None:
     url = "http://10.0.0.5:11434/v1"  # never contacted: refused before anything starts
     cmd = [str(BIN / "cogate"), "serve", "--data-dir", str(tmp_path), "--local-url", url]
