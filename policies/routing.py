@@ -66,6 +66,8 @@ def findings_of(ex: Exchange, detector: Detector) -> frozenset[str]:
     """Entity types (`US_SSN`) and categories (`category:health`) anywhere in the request."""
     if ex.surface is None:
         raise TypeError("the exchange has no surface to walk its fields; ingress sets one")
+    if not ex.raw:
+        return frozenset()  # a request without a body (GET) holds nothing
     finder = Finder(detector)
     ex.surface.rewrite(ex.op, ex.raw, ex.body, finder)
     return frozenset(finder.found)
