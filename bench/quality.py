@@ -16,6 +16,10 @@ of the user's own earlier writing. Small models make all numbers low; they are r
 they come.
 
     .venv/bin/python bench/quality.py --limit 8
+
+`--local-url URL` puts the local side (local only, sketch) on your own runtime, as
+`cogate serve --local-url` does (`--local-url gemma` starts `python -m llama_cpp.server` with
+Gemma 3 270M as that runtime); without it the embedded model serves.
 """
 
 from __future__ import annotations
@@ -46,6 +50,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--cloud-chat-format", help="llama.cpp chat format of the cloud GGUF (gemma by default)"
     )
     parser.add_argument("--local-model", type=Path, help="GGUF for the local model")
+    parser.add_argument(
+        "--local-url",
+        help="the user's runtime (OpenAI-compatible base URL on loopback, or unix:PATH) as the "
+        "local side; `gemma` starts llama_cpp.server with Gemma 3 270M as that runtime",
+    )
     parser.add_argument("--history", type=int, default=1, help="earlier writings per request")
     parser.add_argument("--max-tokens", type=int, default=120)
     parser.add_argument("--threads", type=int, default=1)
@@ -123,14 +132,13 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, list[dict[str, 
     from contextlib import AsyncExitStack
 
     import httpx
-    from cogate.collab import SketchRunner
+    from cogate.collab import SketchRunner, local_runtime
     from cogate.collab.cogenesis import (
         history_texts,
         load_samples,
         reference_of,
         request_messages,
     )
-    from cogate.collab.runtime import LocalModel
     from cogate.core.settings import Settings
     from cogate.policies import Privacy
     from cogate.proxy.assembly import assemble_pipeline
@@ -142,9 +150,10 @@ async def run(args: argparse.Namespace, cloud: str) -> dict[str, list[dict[str, 
         local_model=args.local_model,
         local_threads=args.threads,
         read_timeout=900,
+        local_url=args.local_url,
     )
     privacy = Privacy(settings)
-    model = LocalModel(settings)
+    model = local_runtime(settings)
     # The gateway's own wiring, with the sketch runner's instruction reduction under study.
     sketch = SketchRunner(model, privacy, reduction=args.reduction)
     stack = AsyncExitStack()
@@ -230,11 +239,19 @@ def main(argv: list[str] | None = None) -> None:
             if chat_format:
                 extra += ["--chat_format", chat_format]
             cloud = str(stack.enter_context(llama_server(work, model, extra=extra)))
+        if args.local_url == "gemma":
+            from cogate.proxy.servers import llama_server
+
+            work = Path(tempfile.mkdtemp(prefix="cogate-runtime-"))
+            print("starting the user's runtime (Gemma 3 270M, llama_cpp.server)", file=sys.stderr)
+            extra = ["--n_threads", str(args.threads), "--chat_format", "gemma"]
+            args.local_url = str(stack.enter_context(llama_server(work, gemma_path(), extra=extra)))
         scores = asyncio.run(run(args, cloud))
     n = len(next(iter(scores.values())))
     print(
         f"quality on {n} CoGenesis samples (history {args.history}, max_tokens "
-        f"{args.max_tokens}, reduction {args.reduction})\n"
+        f"{args.max_tokens}, reduction {args.reduction}, local side "
+        f"{args.local_url or 'embedded'})\n"
     )
     print("| system | ROUGE-L F1 (mean) | similarity to own writing (mean) |")
     print("|---|---|---|")

@@ -21,7 +21,7 @@ import re
 from cogate.core.exchange import Exchange, Sanitizer
 
 from .guard import PrivateGuard
-from .runtime import LocalModel, Sampling
+from .runtime_api import LocalRuntime, Sampling
 
 REDUCTIONS = ("none", "title", "rewrite")
 DEFAULT_REDUCTION = "title"
@@ -52,7 +52,7 @@ def task_title(text: str) -> str:
     return _SENTENCE_END.split(first, maxsplit=1)[0].strip()
 
 
-async def rewrite_task(model: LocalModel, text: str) -> str:
+async def rewrite_task(model: LocalRuntime, text: str) -> str:
     """The local model's general version of the task; the title when it produces nothing usable."""
     text = strip_headings(text)
     prompt = model.chat_prompt([{"role": "user", "content": REWRITE_PROMPT.format(task=text)}])
@@ -73,7 +73,7 @@ async def sanitize_instruction(
     privacy: Sanitizer,
     *,
     reduction: str = DEFAULT_REDUCTION,
-    model: LocalModel | None = None,
+    model: LocalRuntime | None = None,
     guard: PrivateGuard | None = None,
 ) -> str:
     """The instruction as it may leave: reduced to the general task, entity-redacted, and

@@ -14,7 +14,7 @@ from cogate.core.reply import Reply
 from cogate.core.surface import Turn
 
 from .replies import render, sampling_from_body, turns_of
-from .runtime import LocalModel
+from .runtime_api import LocalRuntime, Prompt
 
 
 def chat_messages(turns: list[Turn]) -> list[dict[str, str]]:
@@ -30,7 +30,7 @@ def chat_messages(turns: list[Turn]) -> list[dict[str, str]]:
     return out
 
 
-def prompt_for(model: LocalModel, messages: list[dict[str, str]]) -> list[int]:
+def prompt_for(model: LocalRuntime, messages: list[dict[str, str]]) -> Prompt:
     """Token ids of `messages`; a template that refuses a system role gets it merged into the
     first user turn, as such models expect."""
     try:
@@ -44,7 +44,7 @@ def prompt_for(model: LocalModel, messages: list[dict[str, str]]) -> list[int]:
         return model.chat_prompt(rest)
 
 
-def models_reply(model: LocalModel) -> Reply:
+def models_reply(model: LocalRuntime) -> Reply:
     listing = {
         "object": "list",
         "data": [{"id": model.name, "object": "model", "created": 0, "owned_by": "cogate-local"}],
@@ -55,7 +55,7 @@ def models_reply(model: LocalModel) -> Reply:
 class LocalRunner:
     """Answer a conversation with the local model; nothing is sent upstream."""
 
-    def __init__(self, model: LocalModel) -> None:
+    def __init__(self, model: LocalRuntime) -> None:
         self.model = model
 
     async def run(self, ex: Exchange, gate: Egress) -> Reply:
@@ -64,14 +64,15 @@ class LocalRunner:
             return models_reply(self.model)
         messages = chat_messages(turns_of(ex))  # the surface refuses what it cannot answer
         sampling = sampling_from_body(ex.body)
-        await self.model.ready()
-        prompt = prompt_for(self.model, messages)
-        gen = self.model.generate(prompt, sampling)  # Overloaded here, before anything is recorded
+        model = self.model.bound(ex, gate)
+        await model.ready()
+        prompt = prompt_for(model, messages)
+        gen = model.generate(prompt, sampling)  # Overloaded here, before anything is recorded
         try:
             await gate.record_local(
-                ex, note={"local_model": self.model.name, "prompt_tokens": len(prompt)}
+                ex, note={"local_model": model.name, "prompt_tokens": len(prompt)}
             )
         except BaseException:
             await gen.aclose()
             raise
-        return await render(ex, gen, self.model.name)
+        return await render(ex, gen, model.name)

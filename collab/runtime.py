@@ -38,10 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cogate.core.egress import Egress
 from cogate.core.errors import BadRequest, GatewayError, Overloaded
+from cogate.core.exchange import Exchange
 from cogate.core.settings import Settings
 
 from .model_files import embedded_model_path
+from .runtime_api import ChatPrompt, Completion, Prompt, Sampling
 from .supervisor import ModelWorker
 from .worker import decode, eval_prompt, eval_token
 
@@ -60,27 +63,6 @@ class LocalModelUnavailable(GatewayError):
     status = 503
     type = "cogate_error"
     code = "local_model_unavailable"
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """Decoding parameters of one generation (OpenAI names where there is one)."""
-
-    max_tokens: int = 512
-    temperature: float = 0.7
-    top_p: float = 0.95
-    top_k: int = 40
-    repeat_penalty: float = 1.1
-    stop: tuple[str, ...] = ()
-    seed: int | None = None
-
-
-@dataclass
-class Completion:
-    text: str
-    prompt_tokens: int
-    completion_tokens: int
-    finish_reason: str  # "stop" | "length"
 
 
 @dataclass(frozen=True)
@@ -247,6 +229,13 @@ class LocalModel:
         raw = self.load().detokenize(list(tokens), special=special)
         return raw.decode("utf-8", errors="replace")
 
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def bound(self, ex: Exchange, gate: Egress) -> LocalModel:
+        """The embedded model is on this device: nothing to record per exchange."""
+        return self
+
     def chat_prompt(self, messages: list[dict[str, str]]) -> list[int]:
         """Token ids of `messages` through the GGUF's chat template, ready to generate."""
         llama = self.load()
@@ -306,8 +295,10 @@ class LocalModel:
 
     # Generation ----------------------------------------------------------------------
 
-    def generate(self, prompt: Sequence[int], sampling: Sampling) -> Generation:
+    def generate(self, prompt: Prompt, sampling: Sampling) -> Generation:
         """Start generating after `prompt` (from `chat_prompt`); raises Overloaded when full."""
+        if isinstance(prompt, ChatPrompt):
+            raise TypeError("the embedded model generates from token ids (chat_prompt)")
         llama = self.load()
         if len(prompt) >= self.context:
             raise BadRequest(
@@ -319,7 +310,7 @@ class LocalModel:
         max_tokens = max(1, min(sampling.max_tokens, self.room(prompt)))
         return Generation(self, llama, list(prompt), sampling, max_tokens, slot)
 
-    async def complete(self, prompt: Sequence[int], sampling: Sampling) -> Completion:
+    async def complete(self, prompt: Prompt, sampling: Sampling) -> Completion:
         gen = self.generate(prompt, sampling)
         try:
             text = "".join([piece async for piece in gen])

@@ -29,7 +29,7 @@ from .guard import PrivateGuard, guard_for
 from .instruction import DEFAULT_REDUCTION, sanitize_instruction
 from .local import chat_messages, prompt_for
 from .replies import render, sampling_from_body, surface_of
-from .runtime import LocalModel
+from .runtime_api import LocalRuntime, Prompt
 from .screen import Screened, screen_task
 
 log = logging.getLogger("cogate.collab.sketch")
@@ -117,8 +117,8 @@ def final_messages(
 
 
 def fit_prompt(
-    model: LocalModel, build: Callable[[str], list[dict[str, str]]], private: str, reserve: int
-) -> list[int]:
+    model: LocalRuntime, build: Callable[[str], list[dict[str, str]]], private: str, reserve: int
+) -> Prompt:
     """Token ids of `build(private)`, cutting the private context from its end (the writing
     history comes last) until `reserve` tokens remain for the answer."""
     budget = model.context - reserve
@@ -127,7 +127,7 @@ def fit_prompt(
         over = len(prompt) - budget
         if over <= 0 or not private:
             break
-        chars_per_token = len(private) / max(1, len(model.tokenize(private)))
+        chars_per_token = len(private) / max(1, model.count_tokens(private))
         keep = max(0, len(private) - int(over * chars_per_token * 1.1) - 16)
         private = private[:keep].rsplit("\n", 1)[0] if "\n" in private[:keep] else private[:keep]
         prompt = prompt_for(model, build(private))
@@ -147,7 +147,7 @@ class Prepared:
 class SketchRunner:
     def __init__(
         self,
-        model: LocalModel,
+        model: LocalRuntime,
         privacy: Sanitizer,
         *,
         reduction: str = DEFAULT_REDUCTION,
@@ -158,15 +158,16 @@ class SketchRunner:
         self.reduction = reduction
         self.outline_tokens = outline_tokens
 
-    async def prepare(self, ex: Exchange) -> Prepared:
+    async def prepare(self, ex: Exchange, model: LocalRuntime | None = None) -> Prepared:
         """Everything up to the egress: split, sanitize and build the outline request."""
+        model = model or self.model
         split = split_exchange(ex, "sketch")
         instruction = split.instruction
         if self.reduction == "rewrite":
-            await self.model.ready()
+            await model.ready()
         guard = await guard_for(ex, split.private_text, self.privacy)
         task = await sanitize_instruction(
-            ex, instruction, self.privacy, reduction=self.reduction, model=self.model, guard=guard
+            ex, instruction, self.privacy, reduction=self.reduction, model=model, guard=guard
         )
         screened = screen_task(ex, task)
         if screened.local:
@@ -178,15 +179,17 @@ class SketchRunner:
 
     async def run(self, ex: Exchange, gate: Egress) -> Reply:
         sampling = sampling_from_body(ex.body)
-        # Refuse before the cloud is asked for an outline nobody could use.
-        self.model.check_capacity()
-        prepared = await self.prepare(ex)
-        await self.model.ready()
+        model = self.model.bound(ex, gate)
+        # Refuse before the cloud is asked for an outline nobody could use (a runtime that is
+        # down included: 503 naming it, never the cloud alone).
+        model.check_capacity()
+        await model.ready()
+        prepared = await self.prepare(ex, model)
         prepared.screened.mark(ex)
         outline: str | None = None
         if prepared.body is None:  # a sensitive task: nothing leaves
             ex.mode = "local"
-            note = {"local_model": self.model.name, "collab": "sketch", **prepared.screened.note}
+            note = {"local_model": model.name, "collab": "sketch", **prepared.screened.note}
             await gate.record_local(ex, note=note)
         else:
             ex.outbound = encode_json(prepared.body)
@@ -200,15 +203,15 @@ class SketchRunner:
         def build(private: str) -> list[dict[str, str]]:
             return final_messages(prepared.split, prepared.instruction, outline, private)
 
-        reserve = min(sampling.max_tokens, self.model.context // 4)
+        reserve = min(sampling.max_tokens, model.context // 4)
         messages = chat_messages(prepared.split.request)
-        prompt = prompt_for(self.model, with_outline(messages, outline))
-        if len(prompt) > self.model.context - reserve:
+        prompt = prompt_for(model, with_outline(messages, outline))
+        if len(prompt) > model.context - reserve:
             # Too long as sent: rebuild it with the private context cut to fit.
-            prompt = fit_prompt(self.model, build, prepared.split.private_text, reserve)
-        gen = self.model.generate(prompt, sampling)
+            prompt = fit_prompt(model, build, prepared.split.private_text, reserve)
+        gen = model.generate(prompt, sampling)
         ex.notes["local_prompt_tokens"] = len(prompt)
-        return await render(ex, gen, self.model.name)
+        return await render(ex, gen, model.name)
 
     async def _outline(
         self, ex: Exchange, gate: Egress, prepared: Prepared

@@ -51,6 +51,13 @@ class Egress(Protocol):
 
     async def record_local(self, ex: Exchange, note: dict[str, Any] | None = None) -> str: ...
 
+    async def record_egress(
+        self, ex: Exchange, host: str, path: str, body: bytes, note: dict[str, Any]
+    ) -> str:
+        """Record bytes another client sends off the device (the user's model runtime on an
+        allowed non-loopback host); awaited before they are sent."""
+        ...
+
 
 class Runner(Protocol):
     """Runs one mode for an exchange whose policy and findings are settled."""

@@ -154,6 +154,8 @@ class Exchange:
     policy: PolicyFacts | None = None
     # The policy route that applied (its name, or `routes[i]`); None: the base policy.
     policy_route: str | None = None
+    # Why it applied: "match", "found:HEALTH" or "sticky" (x-cogate-route, the ledger's note).
+    policy_route_reason: str = ""
     policy_id: str = "none"
     policy_hash: str = ""
     mode: str = "passthrough"

@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     # "process": llama.cpp runs in a supervised worker process, so its crash fails one request
     # instead of ending the gateway; "thread": in this process (offline tools).
     local_isolation: Literal["process", "thread"] = "process"
+    # --- the user's own runtime (issue 28) ---
+    # An OpenAI-compatible base URL (http://127.0.0.1:11434/v1) or `unix:/path/to/socket`
+    # serving sketch, local and logits instead of the embedded model; None: the embedded one.
+    local_url: str | None = None
+    local_model_name: str | None = None  # None: the first model the runtime's /models lists
+    # Non-loopback hosts the runtime may live on (comma-separated in COGATE_LOCAL_ALLOW_HOSTS);
+    # every call to one is an egress ledger entry.
+    local_allow_hosts: list[str] = Field(default_factory=list)
+    # --- end of the user's own runtime ---
 
     # "process": spaCy's NER runs in a worker process beside the pattern recognizers (less
     # latency when a second core is free); "inline": in this process; "auto": a worker when
@@ -155,6 +164,17 @@ class Settings(BaseSettings):
                 "postgresql://cogate@db.internal:5432/cogate"
             )
         return value or None
+
+    @field_validator("local_url")
+    @classmethod
+    def _local_url_shape(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://", "unix:/")):
+            raise ValueError(
+                "local_url must be an OpenAI-compatible base URL such as "
+                "http://127.0.0.1:11434/v1 or a unix socket such as unix:/run/llm.sock, "
+                f"got {value!r}"
+            )
+        return value.rstrip("/") if value else None
 
     @field_validator("upstream", "anthropic_upstream")
     @classmethod

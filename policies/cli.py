@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -81,7 +82,10 @@ def test(
         click.echo(str(exc), err=True)
         sys.exit(2)
     destination = (host or _DEFAULT_HOSTS[surface]).lower()
-    route, policy_id, loaded = choose_route(base, routes, app or "default", destination, model)
+    why, policy_id, loaded = choose_route(
+        base, routes, app or "default", destination, model, found=lambda: _found(base, text)
+    )
+    route = why.route if why else None
     outcome = Outcome()
     # An ephemeral key: `hash` output here shows the form, not the gateway's real tags.
     redaction = Redaction(
@@ -238,3 +242,13 @@ def coverage(policy_file: str, as_json: bool) -> None:
         count = sum(row.covered for row in rows)
         click.echo(f"{count} of {len(rows)} identifiers covered")
     sys.exit(0 if ok else 1)
+
+
+def _found(policy: Any, text: str) -> frozenset[str]:
+    """What a `found` route would see in TEXT: entity types and sensitive-matter categories."""
+    from cogate.policies.detect.engine import Detector
+    from cogate.policies.sensitive import sensitive_topics
+
+    detector = Detector(policy, all_types=True)
+    types = {span.entity_type for span in detector.detect(text, acting_only=False)}
+    return frozenset(types | {f"category:{t.category}" for t in sensitive_topics(text)})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ from cogate.policies.detect.engine import AnalysisCache, Detector
 from cogate.policies.labels import LabelGuard, check_header_text
 from cogate.policies.redact import Outcome, Redaction
 from cogate.policies.restore import VaultRestorer
+from cogate.policies.routing import StickyRoutes, Why, findings_of, found_name, lazily
 from cogate.policies.schema import (
     Policy,
     Route,
@@ -69,6 +71,14 @@ class Privacy:
         self._hashes = {
             id(p): p.content_hash() for p in [self.policy, *(r[2] for r in self.routes)]
         }
+        self.sticky = StickyRoutes()
+        # Entity types the routes' `found` name beyond what the base policy acts on: then
+        # the findings are read with every type the engine knows.
+        wanted = {found_name(n) for r, _, _ in self.routes for n in (r.match.found or ()) if n}
+        self._found_all_types = bool(
+            {w for w in wanted if not w.startswith("category:")}
+            - set(self.detector(self.policy).entities)
+        )
         # Load everything lazy now (spaCy, the suffix list behind email checks), not on the
         # first request.
         self.detector(self.policy).raw("Warm-up: Jane Doe (jane.doe@example.com) in Paris.")
@@ -133,11 +143,25 @@ class Privacy:
             return ex.destination_host.lower()
         return (urlsplit(self.settings.upstream_for(None)).hostname or "").lower()
 
+    def resolve_detects(self, ex: Exchange) -> bool:
+        """Whether choosing this policy may detect or look a conversation up (then the
+        resolve stage runs off the event loop)."""
+        return any(r.match.found or r.sticky for r, _, _ in self.routes)
+
     def choose(
-        self, app: str | None, host: str, model: str | None
-    ) -> tuple[str | None, str, Policy]:
-        """(the route that applied, or None for the base policy; policy id; policy)."""
-        return choose_route(self.policy, self.routes, app, host, model)
+        self,
+        app: str | None,
+        host: str,
+        model: str | None,
+        found: Callable[[], frozenset[str]] | None = None,
+        sticky: str | None = None,
+    ) -> tuple[Why | None, str, Policy]:
+        """(why a route applied, or None for the base policy; policy id; policy)."""
+        return choose_route(self.policy, self.routes, app, host, model, found, sticky)
+
+    def _found(self, ex: Exchange) -> frozenset[str]:
+        detector = self.detector(self.policy, all_types=self._found_all_types)
+        return findings_of(ex, detector)
 
     def resolve(self, ex: Exchange) -> None:
         """Scan the exchange's labels; choose its policy and mode."""
@@ -149,7 +173,21 @@ class Privacy:
         if ex.bound_apps is not None:
             ex.identity = self.labels.clean(ex.identity, detector)
         app = ex.routed_app = routing_app(declared, ex.bound_apps)
-        ex.policy_route, policy_id, policy = self.choose(app, self.destination_host(ex), ex.model)
+        key = self.conversation_key(ex) if self.resolve_detects(ex) else None
+        why, policy_id, policy = self.choose(
+            app,
+            self.destination_host(ex),
+            ex.model,
+            found=lazily(lambda: self._found(ex)),
+            sticky=self.sticky.get(key) if key is not None else None,
+        )
+        ex.policy_route = why.route if why else None
+        if why is not None:
+            ex.policy_route_reason = why.reason
+            ex.response_headers["x-cogate-route"] = why.header()
+            if key is not None and self._is_sticky(why.route):
+                self.sticky.keep(key, why.route)
+                self.conversations.follow(ex)  # a Responses chain of its answers sticks too
         ex.policy = policy
         ex.policy_id = policy_id
         ex.policy_hash = self._hashes[id(policy)]
@@ -159,6 +197,12 @@ class Privacy:
         ex.store_body = policy.store_body and not holds_credentials(ex.surface, ex.op, ex.body)
         # Whatever the mode: stored ids named must be the caller's, new ones within quota.
         self.conversations.admit(ex)
+
+    def _is_sticky(self, name: str) -> bool:
+        return any(
+            route.sticky and (route.name or f"routes[{i}]") == name
+            for i, (route, _, _) in enumerate(self.routes)
+        )
 
     # -- sanitising -------------------------------------------------------------------
 
@@ -265,11 +309,26 @@ def choose_route(
     app: str | None,
     host: str,
     model: str | None,
-) -> tuple[str | None, str, Policy]:
-    """(the route that applied, or None for the base policy; policy id; policy)."""
+    found: Callable[[], frozenset[str]] | None = None,
+    sticky: str | None = None,
+) -> tuple[Why | None, str, Policy]:
+    """(why a route applied, or None for the base policy; policy id; policy). `found` gives
+    what the request holds (called only when a route asks); `sticky` is the sticky route
+    its conversation took before, which wins over every other route."""
     for index, (route, policy_id, policy) in enumerate(routes):
-        if _matches(route.match, app=app, host=host, model=model):
-            return route.name or f"routes[{index}]", policy_id, policy
+        name = route.name or f"routes[{index}]"
+        if sticky is not None and name == sticky:
+            return Why(name, "sticky"), policy_id, policy
+    for index, (route, policy_id, policy) in enumerate(routes):
+        name = route.name or f"routes[{index}]"
+        if not _matches(route.match, app=app, host=host, model=model):
+            continue
+        if route.match.found is None:
+            return Why(name, "match"), policy_id, policy
+        held = found() if found is not None else frozenset()
+        hits = [n for n in route.match.found if found_name(n) in held]
+        if hits:
+            return Why(name, "found:" + ",".join(hits)), policy_id, policy
     return None, base.name, base
 
 

@@ -19,6 +19,7 @@ import rfc8785
 import yaml
 from cogate.core.exchange import Exchange
 from cogate.core.modes import Mode
+from cogate.policies.sensitive import FOUND_CATEGORIES
 from cogate.policies.vocabulary import known_types, unknown_type_errors
 from pydantic import (
     BaseModel,
@@ -120,11 +121,25 @@ class RestoreOptions(_Model):
 
 
 class RouteMatch(_Model):
-    """Glob patterns (`*`, `?`); an absent key matches anything."""
+    """Glob patterns (`*`, `?`); an absent key matches anything. `found`: entity types
+    (`US_SSN`) and sensitive-matter categories (`HEALTH`; policies/sensitive.py
+    FOUND_CATEGORIES), one of which the request must hold."""
 
     app: str | None = None
     host: str | None = None
     model: str | None = None
+    found: list[str] | None = None
+
+    @field_validator("found")
+    @classmethod
+    def _found_names(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("`found` is empty; list entity types or categories")
+            for name in value:
+                if not isinstance(name, str) or not name.strip():
+                    raise ValueError("`found` lists entity types (US_SSN) or categories (HEALTH)")
+        return value
 
 
 class Route(_Model):
@@ -134,6 +149,8 @@ class Route(_Model):
     match: RouteMatch = Field(default_factory=RouteMatch)
     mode: Mode | None = None
     policy: str | None = None  # a shipped policy name or a path relative to this file
+    # Once this route applied to a conversation, its later turns take it too.
+    sticky: bool = False
 
     @model_validator(mode="after")
     def _does_something(self) -> Route:
@@ -312,6 +329,14 @@ def vocabulary_errors(policy: Policy) -> list[str]:
     errors += unknown_type_errors(policy.thresholds, "thresholds", known)
     if policy.entities is not None:
         errors += unknown_type_errors(policy.entities, "entities", known, listed=True)
+    # `found` also names sensitive-matter categories, in any case (`HEALTH`, `health`).
+    categories = {c for name in FOUND_CATEGORIES for c in (name, name.upper())}
+    for index, route in enumerate(policy.routes):
+        if route.match.found:
+            key = f"routes.{index}.match.found"
+            errors += unknown_type_errors(
+                route.match.found, key, known, categories=categories, listed=True
+            )
     return errors
 
 

@@ -226,6 +226,16 @@ GENERAL = {
     "biometric": "a personal identifier",
 }
 CATEGORIES = tuple(_TERMS)
+# The category names a route's `match.found` may list (any case), and the category each
+# means; every other entry of `found` is an entity type.
+FOUND_CATEGORIES: dict[str, str] = {
+    "health": "health",
+    "sexuality": "sexuality",
+    "religion": "religion",
+    "finance": "finances",
+    "finances": "finances",
+    "legal": "legal",
+}
 
 _PATTERNS = {
     category: re.compile(r"(?<![\w-])(?:" + "|".join(terms) + r")(?![\w-])", re.IGNORECASE)

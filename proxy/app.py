@@ -56,7 +56,7 @@ def create_app(
         database = Database(settings.database_url) if settings.database_url else None
         store = open_tokens(settings.data_dir, settings.database_url, database)
         app.state.identities = Identities(settings, store)
-        factory = assemble or partial(assemble_pipeline, database=database)
+        factory = assemble or partial(assemble_pipeline, database=database, endpoint=local.endpoint)
         try:
             async with factory(settings) as pipeline:
                 app.state.pipeline = pipeline

@@ -16,9 +16,8 @@ import anyio
 import httpx
 from cogate.audit import open_ledger
 from cogate.audit.records import Ledger
-from cogate.collab import build_collab
+from cogate.collab import Endpoint, HttpModel, LocalRuntime, build_collab
 from cogate.collab.logits import LogitsRunner
-from cogate.collab.runtime import LocalModel
 from cogate.core.database import Database
 from cogate.core.egress import Runner
 from cogate.core.exchange import Exchange, Sanitizer
@@ -47,16 +46,18 @@ async def assemble_pipeline(
     transport: httpx.AsyncBaseTransport | None = None,
     ledger: Ledger | None = None,
     privacy: Sanitizer | None = None,
-    model: LocalModel | None = None,
+    model: LocalRuntime | None = None,
     runners: Mapping[str, Runner] | None = None,
     logits: Mapping[str, Any] | None = None,
     database: Database | None = None,
+    endpoint: Endpoint | None = None,
 ) -> AsyncIterator[Pipeline]:
     """Everything a gateway process needs. `transport` replaces the network, `ledger` the
     audit store, `privacy` the privacy engine, `model` the local model (shared, not closed
     here), `runners` the runner of a mode; `logits` are LogitsRunner keyword arguments
     (its `fallbacks` default to the sketch and local runners); `database` is the shared
-    database's pool, opened by the app beside the tokens."""
+    database's pool, opened by the app beside the tokens; `endpoint` is the user's runtime
+    as serve checked and pinned it (`--local-url`)."""
     # Loading the policy and spaCy takes seconds: keep the event loop free meanwhile. A
     # broken policy stops start-up here rather than failing requests later.
     if privacy is None:
@@ -76,7 +77,11 @@ async def assemble_pipeline(
     metrics = Metrics()
     gate = EgressGate(settings, client, ledger, metrics)
     # The local model loads on first use of a collaboration mode, not at start-up.
-    collab = build_collab(settings, engine, model=model)
+    collab = build_collab(settings, engine, model=model, endpoint=endpoint)
+    if isinstance(collab.model, HttpModel) and model is None:
+        # The user's runtime is probed once now (health shows what it can do); one that is
+        # down is probed again by the first request that needs it, which gets 503 meanwhile.
+        await collab.model.ready_quietly()
     metrics.queue_depth = lambda: collab.model.in_use
     metrics.worker_deaths(lambda: collab.model.status().get("worker", {}).get("deaths", 0))
     # Detection's health: a sanitizer without a NER worker (another Sanitizer) reports none.
@@ -103,8 +108,9 @@ async def assemble_pipeline(
         yield Pipeline(
             gate,
             stages=[
-                # Choosing a policy is a few dictionary look-ups: inline.
-                ("resolve policy", engine.resolve, never),
+                # Choosing a policy is a few dictionary look-ups (inline), unless a route
+                # matches on findings or sticks to a conversation.
+                ("resolve policy", engine.resolve, getattr(engine, "resolve_detects", never)),
                 ("detect and transform", engine.sanitize, _detects),
             ],
             runners=modes,

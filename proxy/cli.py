@@ -96,9 +96,30 @@ def main() -> None:
     metavar="ORIGIN",
     help="A browser Origin allowed to call the gateway, e.g. https://app.example (repeatable).",
 )
+# --- the user's own runtime (issue 28) ---
+@click.option(
+    "--local-url",
+    help="Your model runtime for sketch/local/logits: an OpenAI-compatible base URL on "
+    "loopback (Ollama http://127.0.0.1:11434/v1) or unix:/path (COGATE_LOCAL_URL).",
+)
+@click.option(
+    "--local-model",
+    "local_model_name",
+    metavar="NAME",
+    help="Model to ask the runtime for (default: the first its /models lists).",
+)
+@click.option(
+    "--local-allow-host",
+    "local_allow_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="Allow --local-url on this non-loopback host; each call is then an egress entry "
+    "(repeatable; COGATE_LOCAL_ALLOW_HOSTS).",
+)
+# --- end of the user's own runtime ---
 def serve(**flags: Any) -> None:
     """Run the gateway. Point apps at http://HOST:PORT/v1 (OPENAI_BASE_URL)."""
-    for name in ("public_hosts", "allowed_origins"):
+    for name in ("public_hosts", "allowed_origins", "local_allow_hosts"):
         flags[name] = list(flags[name]) or None  # none given: the COGATE_* variable, else []
     started = time.monotonic()
     settings = build_settings(**flags)
@@ -118,7 +139,7 @@ def serve(**flags: Any) -> None:
     import uvicorn
     from cogate.proxy.app import create_app
     from cogate.proxy.banner import banner_lines
-    from cogate.proxy.local_gate import LocalRuntimeBroken, check_local_runtime
+    from cogate.proxy.local_gate import LocalRuntimeBroken, RuntimeNotAllowed, check_local_runtime
     from cogate.proxy.logs import configure_logging
 
     configure_logging(settings)
@@ -128,6 +149,9 @@ def serve(**flags: Any) -> None:
     except LocalRuntimeBroken as exc:
         click.echo(str(exc), err=True)
         sys.exit(3)
+    except RuntimeNotAllowed as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
     click.echo("\n".join(banner_lines(settings, policy, local)), err=True)
     click.echo(
         f"cogate: loading spaCy ({policy.spacy_model}), Presidio and the policy; "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cogate.collab.endpoint import Endpoint, RuntimeNotLocal, resolve_endpoint
 from cogate.core.settings import Settings
 
 log = logging.getLogger("cogate.local")
@@ -26,9 +27,31 @@ class LocalStatus:
 
     status: str  # "ok" | "disabled" | "missing" (no model file: local modes answer 503)
     reason: str = ""
+    # The user's runtime (--local-url) as checked and pinned at start-up; None: embedded.
+    endpoint: Endpoint | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, **({"reason": self.reason} if self.reason else {})}
+
+
+class RuntimeNotAllowed(Exception):
+    """--local-url leaves the device and its host was not allowed: serve must not start."""
+
+
+def check_runtime_url(settings: Settings) -> LocalStatus:
+    """Resolve and pin the user's runtime once; raises RuntimeNotAllowed naming the rule."""
+    assert settings.local_url is not None
+    try:
+        endpoint = resolve_endpoint(settings.local_url, settings.local_allow_hosts)
+    except RuntimeNotLocal as exc:
+        raise RuntimeNotAllowed(f"cogate serve: not starting. {exc}") from None
+    if endpoint.remote:
+        log.warning(
+            "the local model runtime %s is not on this device; every call to it is recorded "
+            "in the ledger as an egress",
+            endpoint.netloc,
+        )
+    return LocalStatus("ok", endpoint=endpoint)
 
 
 class LocalRuntimeBroken(Exception):
@@ -59,6 +82,8 @@ def check_local_runtime(settings: Settings) -> tuple[Settings, LocalStatus]:
     faulthandler.enable(file=sys.stderr, all_threads=True)
     if not settings.local_enabled:
         return settings, LocalStatus("disabled", "COGATE_LOCAL_ENABLED is off")
+    if settings.local_url:
+        return settings, check_runtime_url(settings)  # no embedded model to probe
     from cogate.collab.model_files import embedded_model_path
     from cogate.collab.runtime_check import probe
 

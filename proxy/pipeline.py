@@ -156,6 +156,38 @@ def _remember(ex: Exchange, surface: Surface, answer: object) -> None:
         ex.on_stored(ids)
 
 
+def _remember_answer(ex: Exchange, reply: Reply) -> None:
+    """The ids a locally written answer is stored under (a Responses answer's id), so a
+    request continuing it follows this exchange's conversation."""
+    if ex.surface is None or reply.status >= 400:
+        return
+    if reply.stream is None:
+        answer = _json_or_none(reply.body)
+        if answer is not None:
+            _remember(ex, ex.surface, answer)
+        return
+    reply.stream = _watching(ex, ex.surface, reply.stream)
+
+
+async def _watching(
+    ex: Exchange, surface: Surface, stream: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    seen = False
+    try:
+        async for chunk in stream:
+            if not seen and chunk.startswith((b"event:", b"data:")):
+                data = sse.event_data(chunk)
+                if isinstance(data, dict) and stored_ids(surface, ex.op, data):
+                    seen = True
+                    _remember(ex, surface, data)
+            yield chunk
+    finally:
+        # A client that went away closes this stream: the generation under it must stop.
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
+
+
 def _encode(event: SSEEvent) -> bytes:
     if isinstance(event.data, bytes):
         return event.data + b"\n\n"
@@ -306,6 +338,8 @@ class Pipeline:
                 f"{sorted(self.runners)} in the policy"
             )
         reply = await runner.run(ex, self.gate)
+        if ex.on_stored is not None and not isinstance(runner, ForwardRunner):
+            _remember_answer(ex, reply)  # an answer written here, under the id it was given
         reply.headers["x-cogate-mode"] = ex.mode
         if ex.audit_ids:
             reply.headers["x-cogate-audit-id"] = ex.audit_ids[0]

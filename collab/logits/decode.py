@@ -11,12 +11,14 @@ of the draft (the local model's own text is never undone).
 from __future__ import annotations
 
 import codecs
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import anyio
 import numpy as np
+from cogate.collab.runtime_api import Prompt
 from scipy.special import log_softmax, softmax
 
 from .align import Draft, view_at
@@ -42,7 +44,7 @@ class LogitsOptions:
 class Stepper(Protocol):
     """The local model as the decoder sees it (blocking calls, run in a worker thread)."""
 
-    def start(self, prompt: list[int]) -> np.ndarray: ...
+    def start(self, prompt: Prompt) -> np.ndarray: ...
     def step(self, token: int) -> np.ndarray: ...
     def piece(self, token: int) -> bytes | None: ...  # None: end of generation
     def first_token(self, text: bytes) -> int | None: ...
@@ -92,7 +94,7 @@ class Sampler:
 
 async def decode(
     stepper: Stepper,
-    prompt: list[int],
+    prompt: Prompt,
     drafter: Drafter | None,
     gate: Gate,
     options: LogitsOptions,
@@ -127,7 +129,7 @@ async def decode(
             draft = None
         else:
             _extend_pool(stepper, ids, pieces, view)
-        cands = Candidates(ids, pieces, logprobs[ids])
+        cands = Candidates(ids, pieces, _ranked(logprobs, ids))
         fused = fuse(cands, view, gate, stats.tokens)
         index = sampler.choose(fused.logprobs)
         token, piece = ids[index], pieces[index]
@@ -170,6 +172,25 @@ def _local_logprobs(logits: np.ndarray, recent: list[int], options: LogitsOption
     return log_softmax(logits)
 
 
+# Below this a stepper gives a token no probability at all: a runtime over HTTP reports
+# only its top-k (collab/logits/remote.py); the embedded model ranks every token above it.
+NOT_RANKED = -1.0e3
+FLOOR_SHARE = math.log(2.0)
+
+
+def _ranked(logprobs: np.ndarray, ids: list[int]) -> np.ndarray:
+    """The local log-probabilities of the candidates; one the local side did not rank (a
+    cloud option outside a runtime's top-k) gets half the least likely ranked one, so the
+    pool is the union of both sides' top-k."""
+    size = len(logprobs)
+    known = [float(logprobs[i]) for i in ids if i < size and logprobs[i] > NOT_RANKED]
+    floor = (min(known) if known else 0.0) - FLOOR_SHARE
+    return np.array(
+        [float(logprobs[i]) if i < size and logprobs[i] > NOT_RANKED else floor for i in ids],
+        dtype=np.float64,
+    )
+
+
 def _pool(
     stepper: Stepper, logprobs: np.ndarray, size: int
 ) -> tuple[list[int], list[bytes | None]]:
@@ -179,6 +200,8 @@ def _pool(
     ids: list[int] = []
     pieces: list[bytes | None] = []
     for token in best.tolist():
+        if logprobs[token] <= NOT_RANKED:
+            break  # sorted: the rest are not ranked either
         piece = stepper.piece(token)
         if piece == b"":
             continue  # a control token that writes nothing

@@ -17,9 +17,11 @@ from typing import Any
 
 from cogate.collab.context import split_exchange
 from cogate.collab.guard import guard_for
+from cogate.collab.http_model import HttpModel
 from cogate.collab.instruction import DEFAULT_REDUCTION, sanitize_instruction
 from cogate.collab.replies import render, sampling_from_body
 from cogate.collab.runtime import LocalModel
+from cogate.collab.runtime_api import LocalRuntime, Prompt
 from cogate.collab.screen import Screened, screen_task
 from cogate.collab.sketch import final_messages, fit_prompt
 from cogate.core.egress import Egress, Runner
@@ -33,6 +35,7 @@ from .cloud import CLOUD_TEMPLATE, CloudDrafter
 from .decode import LogitsOptions, Sampler, Stats, Stepper, decode
 from .fusion import FixedGate, MlpGate, load_gate
 from .probe import CapabilityProbe
+from .remote import RemoteStepper
 from .stepper import LlamaStepper
 
 log = logging.getLogger("cogate.collab.logits")
@@ -75,6 +78,11 @@ class _NotingGate:
     async def record_local(self, ex: Exchange, note: dict[str, Any] | None = None) -> str:
         return await self._gate.record_local(ex, {**self._note, **(note or {})})
 
+    async def record_egress(
+        self, ex: Exchange, host: str, path: str, body: bytes, note: dict[str, Any]
+    ) -> str:
+        return await self._gate.record_egress(ex, host, path, body, {**self._note, **note})
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._gate, name)
 
@@ -116,7 +124,7 @@ class LogitsRunner:
     def __init__(
         self,
         settings: Settings,
-        local_model: LocalModel,
+        local_model: LocalRuntime,
         privacy: Sanitizer,
         *,
         fallbacks: dict[str, Runner] | None = None,
@@ -143,16 +151,20 @@ class LogitsRunner:
         sampling = sampling_from_body(ex.body)
         split = split_exchange(ex, "logits")
         instruction = split.instruction
-        self.model.check_capacity()
+        model = self.model.bound(ex, gate)
+        model.check_capacity()
+        await model.ready()  # a runtime that is down: 503 naming it, before the cloud is asked
+        local_reason = _runtime_reason(model)
+        if local_reason:  # a runtime without top-k logprobs falls back like such an upstream
+            return await self._fall_back(ex, gate, local_reason)
         capability = await self.probe.capability(ex, gate, ex.model)
         if not capability.usable:
             return await self._fall_back(ex, gate, capability.reason)
-        await self.model.ready()
 
         # Proper nouns of the writing history count too where the task does not use them.
         guard = await guard_for(ex, split.private_text, self.privacy, public=instruction)
         task = await sanitize_instruction(
-            ex, instruction, self.privacy, reduction=self.reduction, model=self.model, guard=guard
+            ex, instruction, self.privacy, reduction=self.reduction, model=model, guard=guard
         )
         screened = screen_task(ex, task)
         screened.mark(ex)
@@ -174,15 +186,15 @@ class LogitsRunner:
         def build(private: str) -> list[dict[str, str]]:
             return final_messages(split, instruction, None, private)
 
-        reserve = min(sampling.max_tokens, self.model.context // 4)
-        prompt = fit_prompt(self.model, build, split.private_text, reserve)
-        max_tokens = max(1, min(sampling.max_tokens, self.model.context - len(prompt)))
+        reserve = min(sampling.max_tokens, model.context // 4)
+        prompt = fit_prompt(model, build, split.private_text, reserve)
+        max_tokens = max(1, min(sampling.max_tokens, model.context - len(prompt)))
         sampler = Sampler(temperature=_temperature(ex.body), seed=sampling.seed)
         stats = Stats()
         ex.notes["local_prompt_tokens"] = len(prompt)
         ex.response_headers["x-cogate-logits-gate"] = self.gate.describe()
-        pieces = self._generate(prompt, drafter, sampler, stats, max_tokens)
-        reply = await render(ex, FusedAnswer(pieces, stats, len(prompt), ex.notes), self.model.name)
+        pieces = self._generate(model, prompt, drafter, sampler, stats, max_tokens)
+        reply = await render(ex, FusedAnswer(pieces, stats, len(prompt), ex.notes), model.name)
         if reply.stream is None:  # read whole: the statistics are final
             ex.response_headers[STATS_HEADER] = str(stats.calls)
             ex.response_headers[ACCEPTED_HEADER] = str(stats.accepted)
@@ -190,17 +202,28 @@ class LogitsRunner:
 
     async def _generate(
         self,
-        prompt: list[int],
+        model: LocalRuntime,
+        prompt: Prompt,
         drafter: CloudDrafter,
         sampler: Sampler,
         stats: Stats,
         max_tokens: int,
     ) -> AsyncGenerator[str, None]:
-        async with self.model.exclusive() as scorer:
-            stepper = self.stepper(scorer)
-            async for text in decode(
-                stepper, prompt, drafter, self.gate, self.options, max_tokens, sampler, stats
-            ):
+        args = (drafter, self.gate, self.options, max_tokens, sampler, stats)
+        if isinstance(model, HttpModel):
+            # The user's runtime: its top-k log-probabilities, one queue slot meanwhile.
+            slot = model.admit()
+            try:
+                top_k = model.capabilities.top_k if model.capabilities else 0
+                async for text in decode(RemoteStepper(model, top_k), prompt, *args):
+                    yield text
+            finally:
+                slot.release()
+            return
+        if not isinstance(model, LocalModel):
+            raise TypeError(f"logits mode cannot step {type(model).__name__}")
+        async with model.exclusive() as scorer:
+            async for text in decode(self.stepper(scorer), prompt, *args):
                 yield text
 
     async def _sensitive(self, ex: Exchange, gate: Egress, screened: Screened) -> Reply:
@@ -236,6 +259,14 @@ class LogitsRunner:
         ex.response_headers[LOGITS_FALLBACK_HEADER] = f"{choice}; reason={reason}"
         noted = _NotingGate(gate, {"logits_fallback": choice, "logits_fallback_reason": reason})
         return await runner.run(ex, noted)
+
+
+def _runtime_reason(model: LocalRuntime) -> str:
+    """Why the user's runtime cannot lead logits mode ("" when it can, or is embedded)."""
+    if not isinstance(model, HttpModel):
+        return ""
+    caps = model.capabilities
+    return caps.logits_reason if caps is not None else "the local runtime was not probed"
 
 
 def _temperature(body: dict[str, Any]) -> float:

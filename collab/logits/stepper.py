@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from cogate.collab.runtime import Scorer
+from cogate.collab.runtime_api import ChatPrompt, Prompt
 
 
 class LlamaStepper:
@@ -24,8 +25,10 @@ class LlamaStepper:
         self._pieces: dict[int, bytes | None] = {}
         self._first: dict[bytes, int | None] = {}
 
-    def start(self, prompt: list[int]) -> np.ndarray:
-        return self.scorer.start(prompt)
+    def start(self, prompt: Prompt) -> np.ndarray:
+        if isinstance(prompt, ChatPrompt):
+            raise TypeError("the embedded model's stepper reads token ids")
+        return self.scorer.start(list(prompt))
 
     def step(self, token: int) -> np.ndarray:
         return self.scorer.step(token)

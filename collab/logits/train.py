@@ -24,6 +24,7 @@ from cogate.collab.context import split_turns
 from cogate.collab.guard import build_guard
 from cogate.collab.instruction import task_title
 from cogate.collab.runtime import Scorer
+from cogate.collab.runtime_api import ChatPrompt
 from cogate.collab.sketch import final_messages, fit_prompt
 from cogate.policies.schema import PrivateContext
 
@@ -140,7 +141,8 @@ def collect(
         c_prompt = cloud_llama.tokenize(cloud_prompt.encode(), add_bos=True, special=False)
         c_answer = cloud_llama.tokenize(answer_text + b" ", add_bos=False, special=False)
         draft = cloud_draft(cloud_step, c_prompt, c_answer)
-        positions.extend(local_positions(local_step, prompt, answer, draft, index, options))
+        assert not isinstance(prompt, ChatPrompt)  # the embedded model: token ids
+        positions.extend(local_positions(local_step, list(prompt), answer, draft, index, options))
         if progress:
             progress(index + 1)
     return positions

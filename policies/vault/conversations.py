@@ -82,6 +82,13 @@ class ConversationVaults:
             ex.on_stored = functools.partial(self._remember, owner(ex), caller(ex), key)
         return vault
 
+    def follow(self, ex: Exchange) -> None:
+        """Requests that continue the ids this exchange's answer is stored under (a local
+        answer's response id too) take its key: how a sticky route follows a chain."""
+        key = self.key(ex)
+        if ex.on_stored is None:
+            ex.on_stored = functools.partial(self._remember, owner(ex), caller(ex), key)
+
     def _remember(self, quota_owner: str, who: str, key: str, ids: list[str]) -> None:
         for object_id in ids:
             self.stored.remember(quota_owner, who, object_id, key)

@@ -236,6 +236,18 @@ class EgressGate:
         ex.audit_ids.append(audit_id)
         return audit_id
 
+    async def record_egress(
+        self, ex: Exchange, host: str, path: str, body: bytes, note: dict[str, Any]
+    ) -> str:
+        """The write-ahead entry of a call the local model runtime's client makes to an
+        allowed non-loopback host: what leaves, to whom; the call waits for it."""
+        record = egress_record(
+            ex, host=host, path=path, method="POST", model=ex.model, body=body, note=note
+        )
+        audit_id = await self._append(self.ledger.append_egress, record)
+        ex.audit_ids.append(audit_id)
+        return audit_id
+
     async def _append(self, fn: Any, record: Any) -> str:
         start = time.perf_counter()
         try:

@@ -49,6 +49,8 @@ def with_caller(ex: Exchange, note: dict[str, Any] | None) -> dict[str, Any]:
     caller: dict[str, str | None] = {}
     if ex.policy_route is not None:
         caller["route"] = ex.policy_route
+        if ex.policy_route_reason:
+            caller["route_reason"] = ex.policy_route_reason
     if ex.bound_apps is not None:
         caller["bound_app"] = ex.routed_app
     if caller:

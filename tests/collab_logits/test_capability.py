@@ -44,6 +44,9 @@ class FakeModel:
     def status(self) -> dict:
         return {}
 
+    def bound(self, ex, gate) -> FakeModel:
+        return self  # on this device: nothing to record per exchange
+
 
 class SketchDouble:
     """Stands in for the sketch runner: sends its outline request through the gate it gets."""

@@ -320,7 +320,7 @@ def test_the_ledger_records_identity_bound_app_label_and_route(tmp_path):
         main, ["audit", "show", entry["id"], "--json", "--data-dir", str(tmp_path / "data")]
     )
     note = json.loads(shown.output)["entry"]["note"]
-    assert note["caller"] == {"route": "notes-route", "bound_app": "notes"}
+    assert note["caller"] == {"route": "notes-route", "route_reason": "match", "bound_app": "notes"}
     # `--app` matches as routes do: any case, * and ? as wildcards, nothing else
     assert len(listed("--app", "my-label")) == 1 and len(listed("--app", "MY-*")) == 1
     assert listed("--app", "my_label") == [] and listed("--app", "notes") == []
