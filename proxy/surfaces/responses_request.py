@@ -27,7 +27,7 @@ SETTINGS = {
 }  # fmt: skip
 # Top-level fields that carry text the app wrote.
 TEXT = {"instructions", "input", "tools", "text", "prompt", "metadata", "user",
-        "safety_identifier", "prompt_cache_key", "items"}  # fmt: skip
+        "safety_identifier", "prompt_cache_key", "items", "client_metadata"}  # fmt: skip
 # Keys whose values are identity or structure, relayed as they are wherever they appear.
 OPAQUE = {
     "type", "id", "call_id", "status", "role", "approval_request_id", "encrypted_content",
@@ -55,9 +55,10 @@ def rewrite_body(body: dict[str, Any], scanner: Scanner) -> dict[str, Any]:
             out[key] = _tools(value, scanner)
         elif key == "text":
             out[key] = generic(value, key, scanner)
-        elif key == "metadata" and isinstance(value, dict):
-            # Keys are the app's own labels (code); values are text.
-            out[key] = {k: generic(v, f"metadata.{k}", scanner, key=k) for k, v in value.items()}
+        elif key in ("metadata", "client_metadata") and isinstance(value, dict):
+            # A map of strings (Codex CLI sends its session and turn ids in
+            # `client_metadata`): keys and values both scanned.
+            out[key] = generic(value, key, scanner)
         elif key in TEXT:
             out[key] = generic(value, key, scanner, key=key)
         elif _carries_no_text(value):

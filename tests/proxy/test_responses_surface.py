@@ -582,3 +582,11 @@ async def test_render_whole_is_a_response_object() -> None:
     out = Response.model_validate_json(reply.body)
     assert reply.stream is None and answer.closed
     assert out.output_text == "AB" and out.status == "completed"
+
+
+def test_codex_client_metadata_is_a_scanned_map() -> None:
+    """Codex CLI's first request carries `client_metadata` (a map of strings): accepted,
+    its values and keys scanned."""
+    body = {"model": "gpt-5", "input": "hi", "client_metadata": {"session_id": SECRET, SECRET: "x"}}
+    out = rewrite(body)
+    assert out["client_metadata"] == {"session_id": "[EMAIL_1]", "[EMAIL_1]": "x"}
