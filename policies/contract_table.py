@@ -1,0 +1,139 @@
+"""A contract declared as a table: field paths (relative to where the table is used) to
+the nodes of `contract.py`; shared shapes (a tool, an input item) are tables used twice."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .contract import Alt, Arr, Lazy, Node, Number, Obj, Union
+
+__all__ = ["load", "read_rows", "split", "table"]
+
+
+_STEP = re.compile(r"\[\]|\{\*\}|\{[a-z_]+=[^}]*\}|[^.\[{]+")
+
+
+def split(path: str) -> list[str]:
+    """`input[]{type=message}.content` -> ['input', '[]', '{type=message}', 'content']."""
+    return _STEP.findall(path)
+
+
+@dataclass
+class _Trie:
+    leaf: Node | None = None
+    kids: dict[str, _Trie] = field(default_factory=dict)
+
+
+def table(entries: Mapping[str, Node], **options: Any) -> Node:
+    """A contract from a table of paths (relative to where it is used) to nodes; a node may
+    be another table, so shared shapes (a tool, an input item) are declared once.
+
+    `options`: `missing` ({path: variant} for objects without their `type`), `enter`
+    ({path: hook} run on an object before its members).
+    """
+    root = _Trie()
+    for path, node in entries.items():
+        spot = root
+        for step in split(path):
+            spot = spot.kids.setdefault(step, _Trie())
+        spot.leaf = node
+    return _build(root, "", options)
+
+
+def _build(spot: _Trie, path: str, options: Mapping[str, Any]) -> Node:
+    if not spot.kids:
+        assert spot.leaf is not None, path
+        return spot.leaf
+    tagged = {s: t for s, t in spot.kids.items() if s.startswith("{") and s != "{*}"}
+    members = {s: t for s, t in spot.kids.items() if s not in tagged and s not in ("[]", "{*}")}
+    structure: Node | None = None
+    if tagged:
+        by = next(iter(tagged))[1:].split("=", 1)[0]
+        variants = {}
+        for step, sub in tagged.items():
+            merged = _Trie(sub.leaf, {**members, **sub.kids})
+            variants[step[len(by) + 2 : -1]] = _build(merged, path + step, options)
+        structure = Union(by, variants, (options.get("missing") or {}).get(path))
+    elif members or "{*}" in spot.kids:
+        extra = spot.kids.get("{*}")
+        structure = Obj(
+            {
+                name: _build(t, f"{path}.{name}" if path else name, options)
+                for name, t in members.items()
+            },
+            _build(extra, path + "{*}", options) if extra is not None else None,
+            (options.get("enter") or {}).get(path),
+        )
+    items = spot.kids.get("[]")
+    listed = Arr(_build(items, path + "[]", options)) if items is not None else None
+    return _alt(spot.leaf, listed, structure)
+
+
+def _alt(leaf: Node | None, listed: Node | None, structure: Node | None) -> Node:
+    if leaf is None and listed is None and structure is not None:
+        return structure
+    if leaf is None and structure is None and listed is not None:
+        return listed
+    if isinstance(leaf, Alt):
+        return Alt(leaf.text, listed or leaf.many, structure or leaf.obj, leaf.num, leaf.flag)
+    alt = Alt(many=listed, obj=structure)
+    if leaf is not None:
+        if getattr(leaf, "shape", "") == "true or false":
+            alt.flag = leaf
+        elif isinstance(leaf, Number):
+            alt.num = leaf
+        else:
+            alt.text = leaf
+    return alt
+
+
+def read_rows(text: str) -> dict[str, str]:
+    """`path<TAB>CLASS` lines (blank lines and `#` comments skipped)."""
+    rows: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        path, sep, name = line.partition("\t")
+        if not sep:
+            raise ValueError(f"line {number}: expected `path<TAB>CLASS`, got {line!r}")
+        rows[path] = name.strip()
+    return rows
+
+
+def load(
+    read: Callable[[str], str],
+    name: str,
+    classes: Mapping[str, Node],
+    overrides: Mapping[str, Mapping[str, Node]] | None = None,
+    **options: Any,
+) -> Node:
+    """The contract in table `name` (read(name) gives its text): each row's class is looked
+    up in `classes`; `@FRAGMENT` uses the table `name.fragment` (loaded once, shared);
+    `overrides[table]` adds or replaces rows of that table with nodes."""
+    fragments: dict[str, Node] = {}
+
+    def build(table_name: str) -> Node:
+        entries: dict[str, Node] = {}
+        replaced = (overrides or {}).get(table_name, {})
+        for path, cls in read_rows(read(table_name)).items():
+            if any(path != r and path.startswith(r) and path[len(r)] in ".[{" for r in replaced):
+                continue  # a row below a hand-written node: that node walks it
+            if cls.startswith("@"):
+                entries[path] = fragment(f"{name}.{cls[1:].lower()}")
+            elif cls in classes:
+                entries[path] = classes[cls]
+            else:
+                raise ValueError(f"{table_name}: {path} has an unknown class {cls!r}")
+        entries.update(replaced)
+        return table(entries, **options.get(table_name, {}))
+
+    def fragment(table_name: str) -> Node:
+        if table_name not in fragments:
+            fragments[table_name] = Lazy(lambda: build(table_name))
+        return fragments[table_name]
+
+    return build(name)
