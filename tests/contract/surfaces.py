@@ -1,0 +1,36 @@
+"""The contracts under test and the SDK request types each is checked against."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from anthropic.types import message_count_tokens_params, message_create_params
+from cogate.policies.contract import Node
+from cogate.proxy.surfaces import responses_request
+from openai.types import completion_create_params, embedding_create_params
+from openai.types.chat import completion_create_params as chat_params
+from openai.types.responses import (
+    input_token_count_params,
+    response_compact_params,
+    response_create_params,
+)
+
+CONTRACTS: dict[str, Callable[[], Node]] = {
+    "openai.responses": responses_request.CONTRACT,
+}
+SDK_TYPES: dict[str, tuple[str, Any]] = {
+    "responses.create": ("openai.responses", response_create_params.ResponseCreateParamsBase),
+    "responses.compact": ("openai.responses", response_compact_params.ResponseCompactParams),
+    "responses.input_tokens": (
+        "openai.responses",
+        input_token_count_params.InputTokenCountParams,
+    ),
+}
+UNUSED = (
+    chat_params,
+    completion_create_params,
+    embedding_create_params,
+    message_create_params,
+    message_count_tokens_params,
+)
