@@ -21,7 +21,7 @@ from typing import Any
 from cogate.core.errors import BadRequest
 from cogate.core.surface import Scanner
 
-from .fields import MIN_NUMBER_DIGITS, generic, json_text, number, object_key, refuse
+from .fields import MIN_NUMBER_DIGITS, WIRE_WORDS, generic, json_text, number, refuse
 
 __all__ = [
     "DROP",
@@ -35,6 +35,7 @@ __all__ = [
     "Number",
     "Obj",
     "Opaque",
+    "Positional",
     "Refused",
     "Setting",
     "Text",
@@ -126,6 +127,34 @@ class Free(Node):
 
     def walk(self, value: Any, w: Walk) -> Any:
         return generic(value, w.path(), w.scanner, key=w.key())
+
+
+@dataclass(eq=False)
+class Positional(Node):
+    """Data an app or a model wrote whose keys are data too (tool input and examples):
+    every string, number and key scanned, and paths (which findings keep) name members by
+    position, never by a key that may itself be private."""
+
+    cls = "text"
+
+    def walk(self, value: Any, w: Walk) -> Any:
+        return positional(value, w.path(), w.scanner)
+
+
+def positional(value: Any, path: str, scanner: Scanner) -> Any:
+    if isinstance(value, str):
+        return scanner.text(value, path)
+    if isinstance(value, dict):
+        out = {}
+        for n, (k, v) in enumerate(value.items()):
+            name = scanner.text(k, f"{path}.<key {n}>") if isinstance(k, str) else k
+            out[name] = positional(v, f"{path}.<value {n}>", scanner)
+        return out
+    if isinstance(value, list):
+        return [positional(v, f"{path}[{i}]", scanner) for i, v in enumerate(value)]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number(value, path, scanner, None)
+    return value
 
 
 @dataclass(eq=False)
@@ -287,7 +316,10 @@ class Obj(Node):
             if node is not None:
                 name, sent = key, node.walk(item, w)
             else:
-                name = object_key(key, w.path(), w.scanner)
+                # A key may itself be private: paths (which findings keep) name it by position.
+                w.trail[-1] = f"<key {len(out)}>"
+                name = key if key in WIRE_WORDS else w.scanner.text(key, w.path(), words=True)
+                w.trail[-1] = key if name == key else f"<value {len(out)}>"
                 sent = self.extra.walk(item, w) if self.extra is not None else _unknown(item, w)
                 if name in out:
                     raise refuse(w.path(), "a key that stays distinct once redacted")
@@ -353,7 +385,11 @@ class Union(Node):
             raise BadRequest(
                 f"`{w.path()}` is a {self.by} {shown!r} cogate does not know how to scan; "
                 f"use one of: {', '.join(sorted(self.variants))}",
-                param=f"{w.path()}.{self.by}",
+                # An unknown block type names the block; a bad role or a type that is not
+                # a word names the member.
+                param=w.path()
+                if self.by == "type" and isinstance(tag, str)
+                else f"{w.path()}.{self.by}",
             )
         return node
 

@@ -32,7 +32,8 @@ def table(entries: Mapping[str, Node], **options: Any) -> Node:
     be another table, so shared shapes (a tool, an input item) are declared once.
 
     `options`: `missing` ({path: variant} for objects without their `type`), `enter`
-    ({path: hook} run on an object before its members).
+    ({path: hook} run on an object before its members), `wrap` ({path: node -> node}: a
+    surface's rule around the node the table builds there, e.g. signed blocks).
     """
     root = _Trie()
     for path, node in entries.items():
@@ -46,7 +47,8 @@ def table(entries: Mapping[str, Node], **options: Any) -> Node:
 def _build(spot: _Trie, path: str, options: Mapping[str, Any]) -> Node:
     if not spot.kids:
         assert spot.leaf is not None, path
-        return spot.leaf
+        leaf_wrap = (options.get("wrap") or {}).get(path)
+        return leaf_wrap(spot.leaf) if leaf_wrap is not None else spot.leaf
     tagged = {s: t for s, t in spot.kids.items() if s.startswith("{") and s != "{*}"}
     members = {s: t for s, t in spot.kids.items() if s not in tagged and s not in ("[]", "{*}")}
     structure: Node | None = None
@@ -69,7 +71,9 @@ def _build(spot: _Trie, path: str, options: Mapping[str, Any]) -> Node:
         )
     items = spot.kids.get("[]")
     listed = Arr(_build(items, path + "[]", options)) if items is not None else None
-    return _alt(spot.leaf, listed, structure)
+    node = _alt(spot.leaf, listed, structure)
+    wrap = (options.get("wrap") or {}).get(path)
+    return wrap(node) if wrap is not None else node
 
 
 def _alt(leaf: Node | None, listed: Node | None, structure: Node | None) -> Node:

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from anthropic.types import message_count_tokens_params, message_create_params
+from anthropic.types.beta import message_count_tokens_params as beta_count
+from anthropic.types.beta import message_create_params as beta_create
 from cogate.policies.contract import Node
-from cogate.proxy.surfaces import responses_request
+from cogate.proxy.surfaces import anthropic_request, responses_request
 from openai.types import completion_create_params, embedding_create_params
 from openai.types.chat import completion_create_params as chat_params
 from openai.types.responses import (
@@ -18,6 +20,7 @@ from openai.types.responses import (
 
 CONTRACTS: dict[str, Callable[[], Node]] = {
     "openai.responses": responses_request.CONTRACT,
+    "anthropic.messages": anthropic_request.CONTRACT,
 }
 SDK_TYPES: dict[str, tuple[str, Any]] = {
     "responses.create": ("openai.responses", response_create_params.ResponseCreateParamsBase),
@@ -26,11 +29,17 @@ SDK_TYPES: dict[str, tuple[str, Any]] = {
         "openai.responses",
         input_token_count_params.InputTokenCountParams,
     ),
+    "messages.create": ("anthropic.messages", message_create_params.MessageCreateParamsBase),
+    "messages.count_tokens": (
+        "anthropic.messages",
+        message_count_tokens_params.MessageCountTokensParams,
+    ),
+    # Claude Code speaks the beta Messages API (`?beta=true`): its fields too.
+    "beta.messages.create": ("anthropic.messages", beta_create.MessageCreateParamsBase),
+    "beta.messages.count_tokens": ("anthropic.messages", beta_count.MessageCountTokensParams),
 }
 UNUSED = (
     chat_params,
     completion_create_params,
     embedding_create_params,
-    message_create_params,
-    message_count_tokens_params,
 )

@@ -274,7 +274,7 @@ def test_mcp_authorization_is_forwarded_unscanned() -> None:
     assert out["tools"][0] == tool
     # Issue 25: header names are scanned, credentials never.
     assert "tools[0].authorization" not in scanner.paths
-    assert not any(p.startswith("tools[0].headers") and "<key>" not in p for p in scanner.paths)
+    assert not any(p.startswith("tools[0].headers") and "<key" not in p for p in scanner.paths)
 
 
 def test_images_and_audio_go_to_the_unscannable_rule() -> None:
@@ -325,7 +325,7 @@ def test_unknown_item_types_are_refused_naming_them() -> None:
     # Issue 25: an item type outside the contract is refused (it was scanned string by string).
     with pytest.raises(BadRequest) as refused:
         rewrite({"input": [{"type": "future_item", "id": "f1", "deep": {"words": [SECRET]}}]})
-    assert refused.value.param == "input[0].type"
+    assert refused.value.param == "input[0]"
     assert SECRET not in refused.value.message
 
 

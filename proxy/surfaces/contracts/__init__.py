@@ -69,6 +69,8 @@ CLASSES: dict[str, Node] = {
     "CRED": Credential(),
     "IMAGE": Unscannable("image_url"),
     "FILE_URL": Unscannable("file_url"),
+    "IMAGE_DATA": Unscannable("image"),
+    "DOC_DATA": Unscannable("document"),
 }
 
 
