@@ -43,9 +43,6 @@ __all__ = [
     "Unscannable",
     "Walk",
     "carries_text",
-    "leaves",
-    "resolve",
-    "walk",
 ]
 
 
@@ -479,42 +476,3 @@ class Lazy(Node):
 
     def steps(self) -> Iterator[tuple[str, Node]]:
         return self.node.steps()
-
-
-def walk(node: Node, value: Any, w: Walk) -> Any:
-    return node.walk(value, w)
-
-
-def _leaf(node: Node) -> bool:
-    return not isinstance(node, Obj | Arr | Union | Alt | Lazy | Custom)
-
-
-def resolve(node: Node, steps: list[str]) -> Node | None:
-    """The node at a path of steps; a leaf that takes any JSON (free text, opaque) covers
-    everything below it."""
-    for step in steps:
-        if _leaf(node):
-            return node if node.cls in ("text", "opaque", "setting", "unscannable") else None
-        found = node.child(step)
-        if found is None:
-            return None
-        node = found
-    return node
-
-
-def leaves(
-    node: Node, prefix: tuple[str, ...] = (), seen: frozenset[int] = frozenset()
-) -> Iterator[tuple[tuple[str, ...], Node]]:
-    """Every leaf path of a contract (a recursive node is followed once per path)."""
-    if _leaf(node):
-        yield prefix, node
-        return
-    if id(node) in seen:
-        return
-    inner = seen | {id(node)}
-    if isinstance(node, Custom | Lazy):
-        inner_node = node.inner if isinstance(node, Custom) else node.node
-        yield from leaves(inner_node, prefix, inner)
-        return
-    for step, child in node.steps():
-        yield from leaves(child, prefix + ((step,) if step else ()), inner)

@@ -4,13 +4,13 @@ the nodes of `contract.py`; shared shapes (a tool, an input item) are tables use
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .contract import Alt, Arr, Lazy, Node, Number, Obj, Union
+from .contract import Alt, Arr, Custom, Lazy, Node, Number, Obj, Union
 
-__all__ = ["load", "read_rows", "split", "table"]
+__all__ = ["leaves", "load", "read_rows", "resolve", "split", "table"]
 
 
 _STEP = re.compile(r"\[\]|\{\*\}|\{[a-z_]+=[^}]*\}|[^.\[{]+")
@@ -141,3 +141,38 @@ def load(
         return fragments[table_name]
 
     return build(name)
+
+
+def _leaf(node: Node) -> bool:
+    return not isinstance(node, Obj | Arr | Union | Alt | Lazy | Custom)
+
+
+def resolve(node: Node, steps: list[str]) -> Node | None:
+    """The node at a path of steps; a leaf that takes any JSON (free text, opaque) covers
+    everything below it."""
+    for step in steps:
+        if _leaf(node):
+            return node if node.cls in ("text", "opaque", "setting", "unscannable") else None
+        found = node.child(step)
+        if found is None:
+            return None
+        node = found
+    return node
+
+
+def leaves(
+    node: Node, prefix: tuple[str, ...] = (), seen: frozenset[int] = frozenset()
+) -> Iterator[tuple[tuple[str, ...], Node]]:
+    """Every leaf path of a contract (a recursive node is followed once per path)."""
+    if _leaf(node):
+        yield prefix, node
+        return
+    if id(node) in seen:
+        return
+    inner = seen | {id(node)}
+    if isinstance(node, Custom | Lazy):
+        inner_node = node.inner if isinstance(node, Custom) else node.node
+        yield from leaves(inner_node, prefix, inner)
+        return
+    for step, child in node.steps():
+        yield from leaves(child, prefix + ((step,) if step else ()), inner)

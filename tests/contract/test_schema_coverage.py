@@ -11,8 +11,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from cogate.policies.contract import Node, leaves, resolve
-from cogate.policies.contract_table import split
+from cogate.policies.contract import Node
+from cogate.policies.contract_table import leaves, resolve, split
 
 from .sdk_paths import sdk_paths
 from .surfaces import CONTRACTS, SDK_TYPES
