@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .contract import Alt, Arr, Custom, Lazy, Node, Number, Obj, Union
+from .contract import Alt, Arr, Credential, Custom, Lazy, Node, Number, Obj, Union
 
-__all__ = ["leaves", "load", "read_rows", "resolve", "split", "table"]
+__all__ = ["credentials", "leaves", "load", "read_rows", "resolve", "split", "table"]
 
 
 _STEP = re.compile(r"\[\]|\{\*\}|\{[a-z_]+=[^}]*\}|[^.\[{]+")
@@ -176,3 +176,28 @@ def leaves(
         return
     for step, child in node.steps():
         yield from leaves(child, prefix + ((step,) if step else ()), inner)
+
+
+def credentials(node: Node, value: Any) -> list[str]:
+    """The values a body holds at the contract's credential paths (nothing scanned)."""
+    while isinstance(node, Lazy | Custom):
+        node = node.node if isinstance(node, Lazy) else node.inner
+    if isinstance(node, Credential):
+        return [value] if isinstance(value, str) else []
+    if isinstance(node, Alt):
+        branch = node._for(value) if value is not None else None
+        return credentials(branch, value) if branch is not None else []
+    if isinstance(node, Union) and isinstance(value, dict):
+        tag = value.get(node.by, node.missing)
+        variant = node.variants.get(tag) if isinstance(tag, str) else None
+        return credentials(variant, value) if variant is not None else []
+    if isinstance(node, Arr) and isinstance(value, list):
+        return [c for item in value for c in credentials(node.item, item)]
+    if isinstance(node, Obj) and isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            child = node.members.get(key, node.extra)
+            if child is not None:
+                found += credentials(child, item)
+        return found
+    return []

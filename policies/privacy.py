@@ -18,7 +18,7 @@ from cogate.core.exchange import Exchange
 from cogate.core.modes import stricter
 from cogate.core.private_files import create_once, private_dir
 from cogate.core.settings import Settings
-from cogate.core.surface import holds_credentials
+from cogate.core.surface import credentials
 from cogate.policies.detect.analyzer import ner_isolation
 from cogate.policies.detect.engine import AnalysisCache, Detector
 from cogate.policies.labels import LabelGuard
@@ -153,8 +153,9 @@ class Privacy:
         ex.policy_hash = self._hashes[id(policy)]
         ex.mode = stricter(policy.mode, ex.requested_mode)
         # A credential the request carries for a third party (an MCP server's token) is
-        # forwarded but never stored: the ledger keeps the body's hash and size only.
-        ex.store_body = policy.store_body and not holds_credentials(ex.surface, ex.op, ex.body)
+        # forwarded but masked in the ledger's copy of the body, which is still stored.
+        ex.store_body = policy.store_body
+        ex.credentials = credentials(ex.surface, ex.op, ex.body)
 
     # -- sanitising -------------------------------------------------------------------
 
