@@ -127,7 +127,10 @@ class Privacy:
     def destination_host(self, ex: Exchange) -> str:
         if ex.destination_host:
             return ex.destination_host.lower()
-        return (urlsplit(self.settings.upstream_for(None)).hostname or "").lower()
+        # The upstream this surface sends to (Messages: the Anthropic upstream), so a route's
+        # `host` names where the bytes really go.
+        api = ex.surface.upstream if ex.surface is not None else "openai"
+        return (urlsplit(self.settings.upstream_for(None, api)).hostname or "").lower()
 
     def choose(
         self, app: str | None, host: str, model: str | None
