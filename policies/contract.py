@@ -283,8 +283,8 @@ def _unknown(value: Any, w: Walk) -> Any:
     """A member the contract does not know: sent only when it cannot carry text."""
     if carries_text(value):
         raise BadRequest(
-            f"unknown field `{w.path()}` carries text cogate does not know how to scan; "
-            "remove it, or send it as a boolean, null or a short number",
+            f"unknown field `{w.path()}` carries text cogate does not know how to scan. Fix "
+            "the value or remove the field (a boolean, null or a short number may stay)",
             param=w.path(),
         )
     return generic(value, w.path(), w.scanner, key=w.key())  # keys inside scanned

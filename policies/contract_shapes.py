@@ -53,7 +53,9 @@ IDENTS = Arr(IDENT)
 # the names vendors publish, which read as words give false findings ("claude").
 _VENDOR_MODEL = re.compile(
     r"(gpt|o\d|claude|chatgpt|codex|text-embedding|text-moderation|omni|davinci|babbage|"
-    r"computer-use|dall-e|whisper|tts|gemini|llama|mistral|qwen|smollm|phi|gemma)"
+    r"computer-use|dall-e|whisper|tts|gemini|llama|mistral|qwen|smollm|phi|gemma|"
+    r"meta-llama/|mistralai/|google/|microsoft/|huggingfacetb/|deepseek|nvidia/|ibm|"
+    r"tiiuae/|openai/|anthropic/)"
     r"[A-Za-z0-9_.:/-]*",
     re.IGNORECASE,
 )

@@ -23,7 +23,7 @@ from cogate.policies.contract import (
 )
 from cogate.policies.contract_shapes import FLAG, MODEL, cipher
 from cogate.policies.contract_table import load
-from cogate.policies.fields import ID
+from cogate.policies.fields import ID, TOKEN_ID
 
 __all__ = ["CLASSES", "WORD", "contract", "read"]
 
@@ -71,6 +71,24 @@ CLASSES: dict[str, Node] = {
     "FILE_URL": Unscannable("file_url"),
     "IMAGE_DATA": Unscannable("image"),
     "DOC_DATA": Unscannable("document"),
+    "AUDIO": Unscannable("input_audio"),
+    # A participant's name (chat `name`): any string, scanned as words.
+    "NAME": Setting(lambda v: isinstance(v, str), "a string"),
+    "FILE_DATA": Unscannable("file"),
+    "LOGIT_BIAS": Setting(
+        lambda v: (
+            isinstance(v, dict)
+            and all(
+                isinstance(k, str)
+                and TOKEN_ID.fullmatch(k) is not None
+                and isinstance(n, int | float)
+                and not isinstance(n, bool)
+                and abs(n) <= 100
+                for k, n in v.items()
+            )
+        ),
+        "an object of token ids (up to 6 digits) to numbers",
+    ),
 }
 
 
