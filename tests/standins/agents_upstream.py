@@ -341,7 +341,8 @@ class Handler(BaseHTTPRequestHandler):
             if kinds.get("exec_command") == "function":
                 return ("tool", "function", "exec_command", json.dumps({"cmd": TOOL_MARKER}))
             if kinds.get("exec") == "custom":  # code-mode: freeform JavaScript calling nested tools
-                js = f"const r = await tools.exec_command({{cmd: {json.dumps(TOOL_MARKER)}}});\ntext(r);"
+                cmd = json.dumps(TOOL_MARKER)
+                js = f"const r = await tools.exec_command({{cmd: {cmd}}});\ntext(r);"
                 return ("tool", "custom", "exec", js)
             if kinds.get("shell") == "function":
                 return (
