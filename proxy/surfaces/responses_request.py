@@ -15,7 +15,8 @@ from functools import cache
 from typing import Any
 
 from cogate.core.surface import Scanner
-from cogate.policies.contract import DROP, Node, Opaque, Walk
+from cogate.policies.contract import DROP, Custom, Node, Opaque, Walk
+from cogate.policies.fields import refuse
 
 from .contracts import contract
 
@@ -47,6 +48,19 @@ def _file_data_rule(value: Any, w: Walk) -> Any:
     return _file_data(value, w.path(), w.scanner)
 
 
+def _mcp_only(inner: Node) -> Node:
+    """Credentials (`headers`, `authorization`) are accepted on MCP tools only."""
+
+    def run(value: Any, w: Walk) -> Any:
+        if isinstance(value, dict) and value.get("type") != "mcp":
+            for name in ("headers", "authorization"):
+                if name in value:
+                    raise refuse(f"{w.path()}.{name}", "absent: only MCP tools carry credentials")
+        return inner.walk(value, w)
+
+    return Custom(run, inner)
+
+
 @cache
 def CONTRACT() -> Node:  # noqa: N802  (built once, on first use)
     parts = {
@@ -60,7 +74,10 @@ def CONTRACT() -> Node:  # noqa: N802  (built once, on first use)
             "responses.part": parts,
             "responses.item": {"{type=computer_call_output}.output": Opaque(_screenshot, "")},
         },
-        **{"responses.item": {"missing": {"": "message"}}},
+        **{
+            "responses.item": {"missing": {"": "message"}},
+            "responses.tool": {"wrap": {"": _mcp_only}},
+        },
     )
 
 

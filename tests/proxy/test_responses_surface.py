@@ -612,3 +612,11 @@ def test_codex_client_metadata_is_a_scanned_map() -> None:
     body = {"model": "gpt-5", "input": "hi", "client_metadata": {"session_id": SECRET, SECRET: "x"}}
     out = rewrite(body)
     assert out["client_metadata"] == {"session_id": "[EMAIL_1]", "[EMAIL_1]": "x"}
+
+
+@pytest.mark.parametrize("member", [{"headers": {}}, {"authorization": "Bearer x"}])
+def test_credentials_only_on_mcp_tools(member: dict[str, Any]) -> None:
+    # Issue 25: even an empty `headers` on a function tool is refused, naming it.
+    with pytest.raises(BadRequest) as refused:
+        rewrite({"input": "hi", "tools": [{"type": "function", "name": "f", **member}]})
+    assert refused.value.param == f"tools[0].{next(iter(member))}"
