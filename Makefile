@@ -10,10 +10,10 @@ LLAMA_BUILD ?= portable
 LLAMA_WHEELS ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cogate/llama-wheels
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: install demo test test-fast bench lint format check clean system-packages mitm llama runtime-check
+.PHONY: agents install demo test test-fast bench lint format check clean system-packages mitm llama runtime-check
 
 # llama and runtime-check run on every install: both take about a second on a correct venv.
-install: $(VENV)/.installed llama runtime-check $(MITM_VENV)/.installed system-packages
+install: $(VENV)/.installed llama runtime-check $(MITM_VENV)/.installed system-packages agents
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -94,3 +94,13 @@ format: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(MITM_VENV) .pytest_cache .mypy_cache .mypy-src build *.egg-info
+
+# Codex CLI and Claude Code for the agents' end-to-end tests (issue 25), in a repo-local
+# ignored folder; skipped (the tests then install them or skip) when npm is missing.
+AGENTS := .agents
+AGENT_PACKAGES := @openai/codex@0.171.0 @anthropic-ai/claude-code@2.1.197
+agents:
+	@if command -v npm >/dev/null; then \
+		test -x $(AGENTS)/node_modules/.bin/codex -a -x $(AGENTS)/node_modules/.bin/claude || \
+		npm install --silent --no-audit --no-fund --prefix $(AGENTS) $(AGENT_PACKAGES); \
+	else echo "npm not found: the Codex CLI and Claude Code end-to-end tests will be skipped"; fi

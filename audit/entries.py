@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import math
 from typing import Any
 
@@ -74,7 +75,25 @@ def egress_fields(record: EgressRecord, hmac_key: bytes) -> tuple[dict[str, Any]
     }
     if record.identity:
         fields["identity"] = record.identity
-    return fields, (body if fields["body"]["stored"] else None)
+    stored = body
+    if record.masked and fields["body"]["stored"]:
+        # The stored copy has credentials masked; its own hash lets verify check it.
+        stored, count = mask_credentials(body, record.masked)
+        fields["body"].update(masked=count, stored_hash=sha256_text(stored))
+    return fields, (stored if fields["body"]["stored"] else None)
+
+
+def mask_credentials(body: bytes, secrets: list[str]) -> tuple[bytes, int]:
+    """`body` with every credential (as JSON writes it, escaped or not) replaced."""
+    count = 0
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if not secret:
+            continue
+        for form in {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}:
+            raw = form.encode("utf-8")
+            count += body.count(raw)
+            body = body.replace(raw, b"[CREDENTIAL]")
+    return body, count
 
 
 def egress_seq(audit_id: str) -> int:

@@ -25,6 +25,8 @@ class EgressRecord:
     removed_values: list[tuple[str, str]] = field(default_factory=list, repr=False)
     body: bytes = b""  # the sanitized body exactly as it left; b"" when nothing left
     store_body: bool = True  # False: keep only the body's hash
+    # Credentials in the body: the stored copy has each replaced by `[CREDENTIAL]`.
+    masked: list[str] = field(default_factory=list, repr=False)
     kind: str = "egress"  # "egress" (bytes left) | "local" (nothing left)
     note: dict[str, Any] = field(default_factory=dict)
     identity: str = ""  # the caller: a token's name, or a keyed hash in personal mode

@@ -155,7 +155,9 @@ def _scan(report: Report, rows: Iterable[Row], signed, want_sizes: set[int]) -> 
         entry, digest, ok = _read_entry(report, row, prev, prev_ok)
         recorded = entry.get("body")
         body = recorded if isinstance(recorded, dict) else {}
-        if row.body is not None and sha256_text(row.body) != body.get("hash"):
+        if row.body is not None and sha256_text(row.body) != body.get(
+            "stored_hash", body.get("hash")
+        ):
             report.add(seq, f"the stored body of entry {seq} differs from the hash it recorded")
         elif row.body is None and body.get("stored"):
             missing_bodies.append(seq)

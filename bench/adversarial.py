@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import adversarial_urls  # noqa: E402
 from adversarial_cases import ALL, NO_PII, Case  # noqa: E402
+from adversarial_wire import CLASS_10  # noqa: E402
 
 NAMES = {
     1: "numbers in JSON",
@@ -42,6 +43,7 @@ NAMES = {
     7: "restoring typed placeholders",
     8: "over-redaction",
     9: "upstream stalls gateway",
+    10: "wire API fields (Responses, Messages)",
 }
 EVENT_CAP = 1 << 20  # the issue's default cap on one SSE event
 STALL_S = 1.0  # a health probe slower than this while a stream is restored is a stall
@@ -54,12 +56,14 @@ def engine(data: Path):
     return Privacy(Settings(data_dir=data, upstream="https://api.openai.com/v1"))
 
 
-def send(privacy, body: dict[str, Any], conversation: str | None = None):
+def send(
+    privacy, body: dict[str, Any], conversation: str | None = None, route: str = "chat/completions"
+):
     """(blocked, what would leave as JSON text, the exchange)."""
     from cogate.core.errors import GatewayError
     from cogate.proxy.surfaces import exchange_for
 
-    ex = exchange_for("chat/completions", body, app="bench", conversation=conversation)
+    ex = exchange_for(route, body, app="bench", conversation=conversation)
     try:
         privacy.resolve(ex)
         privacy.sanitize(ex)
@@ -89,7 +93,7 @@ def run_engine_case(privacy, case: Case) -> tuple[bool, str]:
         else:
             lost = [word for word in case.tells if word not in outbound]
         return blocked or bool(lost), "blocked" if blocked else f"replaced {lost}" if lost else ""
-    blocked, outbound, _ = send(privacy, body)
+    blocked, outbound, _ = send(privacy, body, route=case.extra.get("route", "chat/completions"))
     if blocked:
         return False, "blocked"
     found = [tell for tell in case.tells if tell in outbound]
@@ -290,6 +294,7 @@ def main() -> None:
     parser.add_argument("--skip-stream", action="store_true", help="skip the class 9 cases")
     parser.add_argument("--skip-urls", action="store_true", help="skip the URL-restore forms")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every leak")
+    parser.add_argument("--classes", help="run only these classes (comma-separated numbers)")
     parser.add_argument("--sse-upstream", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sse_upstream:
@@ -300,8 +305,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="cogate-adversarial-"))
     privacy = engine(work / "data")
     outcomes: dict[int, list[tuple[bool, str, Case]]] = defaultdict(list)
-    stream_cases = [c for c in ALL if c.kind == "stream"]
-    for index, case in enumerate(ALL):
+    chosen = {int(c) for c in args.classes.split(",")} if args.classes else None
+    cases = [c for c in ALL + CLASS_10 if chosen is None or c.leak_class in chosen]
+    stream_cases = [c for c in cases if c.kind == "stream"]
+    for index, case in enumerate(cases):
         if case.kind == "stream":
             continue
         if case.kind == "restore":
@@ -311,7 +318,7 @@ def main() -> None:
         else:
             leak, detail = run_engine_case(privacy, case)
         outcomes[case.leak_class].append((leak, detail, case))
-    if not args.skip_stream:
+    if not args.skip_stream and stream_cases:
         for case, (leak, detail) in zip(
             stream_cases, run_stream_cases(stream_cases, work), strict=True
         ):

@@ -161,6 +161,8 @@ class Exchange:
     mode: str = "passthrough"
     # Whether the ledger keeps the sanitized body that left, or only its hash.
     store_body: bool = True
+    # Third parties' credentials the body forwards: masked in the ledger's copy of it.
+    credentials: list[str] = field(default_factory=list, repr=False)
     findings: list[Finding] = field(default_factory=list)
     # (entity type, raw value) pairs removed from the request; only ever HMAC-tagged.
     removed: list[tuple[str, str]] = field(default_factory=list, repr=False)

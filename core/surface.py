@@ -175,9 +175,10 @@ class Stateful(Protocol):
         event's data); later requests that continue them reuse this request's vault."""
         ...
 
-    def holds_credentials(self, op: str, body: dict[str, Any]) -> bool:
-        """True when the body carries a credential that is forwarded but never stored, so
-        the ledger keeps the outbound body's hash and size only."""
+    def credentials(self, op: str, body: dict[str, Any]) -> list[str]:
+        """The third parties' credentials the body carries (an MCP server's token and
+        headers): forwarded as they are, never scanned, masked in the ledger's copy of the
+        body, which is still stored."""
         ...
 
     def stream_error(self, op: str, error: dict[str, Any]) -> SSEEvent:
@@ -203,9 +204,13 @@ def keeps_state(surface: Surface | None) -> bool:
     return getattr(surface, "stored_ids", None) is not None
 
 
+def credentials(surface: Surface | None, op: str, body: dict[str, Any]) -> list[str]:
+    method = getattr(surface, "credentials", None)
+    return list(method(op, body)) if method is not None else []
+
+
 def holds_credentials(surface: Surface | None, op: str, body: dict[str, Any]) -> bool:
-    method = getattr(surface, "holds_credentials", None)
-    return bool(method(op, body)) if method is not None else False
+    return bool(credentials(surface, op, body))
 
 
 def stream_error(surface: Surface | None, op: str, error: dict[str, Any]) -> SSEEvent:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 from cogate.core.errors import BadRequest
@@ -20,10 +19,8 @@ from cogate.core.surface import Scanner
 
 __all__ = [
     "ID",
-    "SETTINGS",
     "TEXT_PARTS",
     "Scanner",
-    "choice",
     "generic",
     "identifier",
     "inputs",
@@ -32,46 +29,12 @@ __all__ = [
     "number",
     "object_key",
     "refuse",
-    "setting",
-    "tool_schema",
 ]
 
 
-# Top-level settings: each has a strict shape that cannot carry free text. Strings in
-# them are identifiers (ID) and are still scanned as words; numbers are scanned like any
-# JSON number; anything off its shape is refused, naming the field.
+# The identifier shape (tool names, call ids, model names): it cannot carry free text.
 ID = re.compile(r"[A-Za-z0-9_.:/-]{1,128}")
 TOKEN_ID = re.compile(r"\d{1,6}")
-SETTINGS = {
-    # Model names come from a vendor's list; read as words they give false findings
-    # ("claude" as a first name), so `model` is held to the identifier shape only.
-    "model": "model",
-    "service_tier": "id",
-    "reasoning_effort": "id",
-    "verbosity": "id",
-    "encoding_format": "id",
-    "stream": "flag",
-    "store": "flag",
-    "echo": "flag",
-    "parallel_tool_calls": "flag",
-    "logprobs": "flag",  # a boolean in chat, a number in completions
-    "temperature": "number",
-    "top_p": "number",
-    "n": "number",
-    "max_tokens": "number",
-    "max_completion_tokens": "number",
-    "presence_penalty": "number",
-    "frequency_penalty": "number",
-    "top_logprobs": "number",
-    "seed": "number",
-    "dimensions": "number",
-    "best_of": "number",
-    "modalities": "ids",
-    "logit_bias": "logit_bias",
-    "tool_choice": "choice",
-    "function_call": "choice",
-    "stream_options": "choice",
-}
 TEXT_PARTS = {"text", "input_text", "output_text"}
 # Words of the wire formats and of JSON Schema. A string or key that is exactly one of them
 # is kept without a detector call: it is an enumerated word, not free text, and reading it
@@ -258,74 +221,6 @@ def identifier(value: Any, path: str, scanner: Scanner) -> Any:
     return value if value in WIRE_WORDS else scanner.text(value, path, words=True)
 
 
-def setting(key: str, value: Any, scanner: Scanner) -> Any:
-    """A top-level setting: validated against its shape, scanned where it holds text."""
-    kind = SETTINGS[key]
-    if value is None:
-        return value
-    if kind == "id":
-        return identifier(value, key, scanner)
-    if kind == "ids":
-        if isinstance(value, list):
-            return [identifier(v, f"{key}[{i}]", scanner) for i, v in enumerate(value)]
-        raise refuse(key, "a list of identifiers")
-    if kind == "number":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return number(value, key, scanner, key)
-        raise refuse(key, "a number")
-    if kind in _SHAPES:
-        shape, description = _SHAPES[kind]
-        if shape(key, value):
-            return value
-        raise refuse(key, description)
-    return choice(value, key, scanner)
-
-
-def _model_shape(key: str, value: Any) -> bool:
-    return isinstance(value, str) and ID.fullmatch(value) is not None
-
-
-def _flag_shape(key: str, value: Any) -> bool:
-    return isinstance(value, bool) or (key == "logprobs" and isinstance(value, int))
-
-
-def _logit_bias_shape(key: str, value: Any) -> bool:
-    return isinstance(value, dict) and all(
-        isinstance(k, str) and TOKEN_ID.fullmatch(k) and _is_number(v) for k, v in value.items()
-    )
-
-
-# Settings held to a shape alone (never scanned): the check and how the refusal names it.
-_SHAPES: dict[str, tuple[Callable[[str, Any], bool], str]] = {
-    "model": (_model_shape, "a model name (1-128 of A-Z a-z 0-9 _ . : / -)"),
-    "flag": (_flag_shape, "true or false"),
-    "logit_bias": (_logit_bias_shape, "an object of token ids (up to 6 digits) to numbers"),
-}
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= 100
-
-
-def choice(value: Any, path: str, scanner: Scanner) -> Any:
-    """`tool_choice`, `function_call`, `stream_options`: a word, or an object whose `name`s
-    are identifiers and whose other members are scanned."""
-    if isinstance(value, str):
-        return identifier(value, path, scanner)
-    if not isinstance(value, dict):
-        raise refuse(path, "a word or an object")
-    out: dict[str, Any] = {}
-    for k, v in value.items():
-        where = f"{path}.{k}"
-        if k in ("name", "type"):
-            out[k] = identifier(v, where, scanner)
-        elif isinstance(v, dict):
-            out[object_key(k, where, scanner)] = choice(v, where, scanner)
-        else:
-            out[object_key(k, where, scanner)] = generic(v, where, scanner, key=k)
-    return out
-
-
 def _context(key: str | None) -> str:
     # A JSON key in front of its value gives the recognizers their context words back
     # ("email": "...", "phone": "..."); the prefix is never part of a finding.
@@ -343,22 +238,6 @@ def json_text(value: str, path: str, scanner: Scanner) -> str:
     if not isinstance(parsed, dict | list):
         return scanner.text(value, path)
     return json.dumps(generic(parsed, path, scanner), ensure_ascii=False)
-
-
-def tool_schema(tool: Any, path: str, scanner: Scanner) -> Any:
-    """Tool and function definitions: names are identifiers; the rest is scanned."""
-    if not isinstance(tool, dict):
-        return generic(tool, path, scanner)
-    out = {}
-    for key, value in tool.items():
-        where = f"{path}.{key}"
-        if key in ("type", "name") and value is not None:
-            out[key] = identifier(value, where, scanner)
-        elif key == "function" and isinstance(value, dict):
-            out[key] = tool_schema(value, where, scanner)
-        else:
-            out[object_key(key, where, scanner)] = generic(value, where, scanner, key=key)
-    return out
 
 
 def is_tokens(value: Any) -> bool:

@@ -20,7 +20,7 @@ from cogate.core.exchange import Exchange
 from cogate.core.modes import stricter
 from cogate.core.private_files import create_once, private_dir
 from cogate.core.settings import Settings
-from cogate.core.surface import holds_credentials
+from cogate.core.surface import credentials
 from cogate.policies.detect.analyzer import ner_isolation
 from cogate.policies.detect.engine import AnalysisCache, Detector
 from cogate.policies.labels import LabelGuard, check_header_text
@@ -141,7 +141,10 @@ class Privacy:
     def destination_host(self, ex: Exchange) -> str:
         if ex.destination_host:
             return ex.destination_host.lower()
-        return (urlsplit(self.settings.upstream_for(None)).hostname or "").lower()
+        # The upstream this surface sends to (Messages: the Anthropic upstream), so a route's
+        # `host` names where the bytes really go.
+        api = ex.surface.upstream if ex.surface is not None else "openai"
+        return (urlsplit(self.settings.upstream_for(None, api)).hostname or "").lower()
 
     def resolve_detects(self, ex: Exchange) -> bool:
         """Whether choosing this policy may detect or look a conversation up (then the
@@ -193,8 +196,9 @@ class Privacy:
         ex.policy_hash = self._hashes[id(policy)]
         ex.mode = stricter(policy.mode, ex.requested_mode)
         # A credential the request carries for a third party (an MCP server's token) is
-        # forwarded but never stored: the ledger keeps the body's hash and size only.
-        ex.store_body = policy.store_body and not holds_credentials(ex.surface, ex.op, ex.body)
+        # forwarded but masked in the ledger's copy of the body, which is still stored.
+        ex.store_body = policy.store_body
+        ex.credentials = credentials(ex.surface, ex.op, ex.body)
         # Whatever the mode: stored ids named must be the caller's, new ones within quota.
         self.conversations.admit(ex)
 

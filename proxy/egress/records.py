@@ -36,6 +36,7 @@ def egress_record(
         removed_values=ex.removed,
         body=body,
         store_body=ex.store_body,
+        masked=ex.credentials,
         note=with_caller(ex, note),
         identity=ex.identity,
     )

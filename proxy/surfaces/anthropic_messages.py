@@ -26,8 +26,9 @@ from cogate.core.surface import (
     Turn,
     chained,
 )
+from cogate.policies.contract_table import credentials as contract_credentials
 
-from .anthropic_request import VERBATIM_BLOCKS, rewrite_request
+from .anthropic_request import CONTRACT, VERBATIM_BLOCKS, rewrite_request
 from .anthropic_stream import MessagesStreamRestorer, restore_citation, restore_error
 from .anthropic_turns import request_turns
 from .json_spans import Verbatim, spans, splice
@@ -132,6 +133,10 @@ class MessagesSurface:
         if not "".join(texts).strip():
             raise ValueError("the answer holds no text")
         return "".join(texts)
+
+    def credentials(self, op: str, body: dict[str, Any]) -> list[str]:
+        """MCP servers' `authorization_token`s: masked in the ledger's copy of the body."""
+        return contract_credentials(CONTRACT(), body)
 
     def stream_error(self, op: str, error: dict[str, Any]) -> SSEEvent:
         """cogate's error as the Messages API's `error` event, which the SDKs raise."""

@@ -7,14 +7,16 @@ parsed as JSON), then the shared OpenAI fields. Other names come from the privac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from cogate.core.reply import Reply
 from cogate.core.surface import Answer, Operation, Scanner, Turn
-from cogate.policies.fields import TEXT_PARTS, generic, identifier, json_text, object_key, refuse
+from cogate.policies.contract import Node
+from cogate.policies.fields import TEXT_PARTS, generic, identifier, json_text, object_key
 
 from . import chat_answers
-from .openai import OpenAISurface, rewrite_fields
+from .openai import FieldWalk, OpenAISurface, api_contract, rewrite_fields
 
 
 class ChatSurface(OpenAISurface):
@@ -24,7 +26,7 @@ class ChatSurface(OpenAISurface):
     )
 
     def rewrite(self, op: str, raw: bytes, body: dict[str, Any], scanner: Scanner) -> bytes:
-        return rewrite_fields(body, scanner, {"messages": _messages})
+        return rewrite_fields(body, scanner, CONTRACT())
 
     def conversation_seed(self, op: str, body: dict[str, Any]) -> Any:
         """The system/developer messages and the first user message."""
@@ -44,45 +46,6 @@ class ChatSurface(OpenAISurface):
 
     async def render(self, op: str, body: dict[str, Any], answer: Answer, model: str) -> Reply:
         return await chat_answers.render(body, answer, model)
-
-
-def _messages(value: Any, path: str, scanner: Scanner) -> Any:
-    if not isinstance(value, list):
-        return generic(value, path, scanner)
-    return [_message(m, f"{path}[{i}]", scanner) for i, m in enumerate(value)]
-
-
-def _message(message: Any, path: str, scanner: Scanner) -> Any:
-    if not isinstance(message, dict):
-        return generic(message, path, scanner)
-    out: dict[str, Any] = {}
-    role = message.get("role")
-    for key, value in message.items():
-        where = f"{path}.{key}"
-        if value is None:
-            out[key] = value
-        elif key in ("role", "tool_call_id"):
-            out[key] = identifier(value, where, scanner)
-        elif key == "name" and isinstance(value, str):
-            out[key] = scanner.text(value, where, words=True)
-        elif key == "audio":
-            out[key] = _audio(value, where, scanner)
-        elif key == "content":
-            out[key] = _content(value, where, scanner, tool=role in ("tool", "function"))
-        elif key == "tool_calls" and isinstance(value, list):
-            out[key] = [_tool_call(c, f"{where}[{i}]", scanner) for i, c in enumerate(value)]
-        elif key == "function_call" and isinstance(value, dict):
-            out[key] = _function_call(value, where, scanner)
-        else:  # refusal, reasoning fields, anything new
-            out[key] = generic(value, where, scanner)
-    return out
-
-
-def _audio(value: Any, path: str, scanner: Scanner) -> Any:
-    """An assistant's earlier audio answer, referred to by id only."""
-    if not isinstance(value, dict) or set(value) != {"id"}:
-        raise refuse(path, 'an object `{"id": ...}` naming an earlier audio answer')
-    return {"id": identifier(value["id"], f"{path}.id", scanner)}
 
 
 def _content(value: Any, path: str, scanner: Scanner, *, tool: bool) -> Any:
@@ -130,32 +93,19 @@ def _part(part: dict[str, Any], path: str, scanner: Scanner, field: str = "text"
     return out
 
 
-def _tool_call(call: Any, path: str, scanner: Scanner) -> Any:
-    if not isinstance(call, dict):
-        return generic(call, path, scanner)
-    out: dict[str, Any] = {}
-    for key, value in call.items():
-        where = f"{path}.{key}"
-        if key == "function" and isinstance(value, dict):
-            out[key] = _function_call(value, where, scanner)
-        elif key in ("id", "type") and value is not None:
-            out[key] = identifier(value, where, scanner)
-        else:  # index, anything new
-            out[object_key(key, where, scanner)] = generic(value, where, scanner, key=key)
-    return out
+ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
 
-def _function_call(function: dict[str, Any], path: str, scanner: Scanner) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in function.items():
-        where = f"{path}.{key}"
-        if key == "arguments" and isinstance(value, str):
-            out[key] = json_text(value, where, scanner)
-        elif key == "name" and value is not None:
-            out[key] = identifier(value, where, scanner)
-        else:
-            out[object_key(key, where, scanner)] = generic(value, where, scanner, key=key)
-    return out
+def _content_of(role: str) -> FieldWalk:
+    tool = role in ("tool", "function")
+    return lambda value, path, scanner: _content(value, path, scanner, tool=tool)
+
+
+@cache
+def CONTRACT() -> Node:  # noqa: N802  (built once, on first use)
+    """The chat contract; message content keeps its own walk (parts scanned as one text,
+    tool results parsed as JSON, unscannable parts to the policy's rule)."""
+    return api_contract("chat", {f"messages[]{{role={r}}}.content": _content_of(r) for r in ROLES})
 
 
 SURFACE = ChatSurface()

@@ -10,33 +10,28 @@ from cogate.core.errors import BadRequest
 from cogate.core.reply import Reply
 from cogate.core.surface import Answer, EventRestorer, Held, Scanner, SSEEvent, TextRestore, Turn
 from cogate.core.wire import encode_json
-from cogate.policies.fields import SETTINGS, generic, setting, tool_schema
+from cogate.policies.contract import Custom, Node, Walk
 from cogate.policies.restore import StreamRestorer, TextRestorer
 
-# The walk of one top-level field: (value, path, scanner) -> the value to send.
+from .contracts import contract
+
+# The walk of one field a surface writes itself: (value, path, scanner) -> the value to send.
 FieldWalk = Callable[[Any, str, Scanner], Any]
 
 
-def _tools(value: Any, path: str, scanner: Scanner) -> Any:
-    if not isinstance(value, list):
-        return generic(value, path, scanner)
-    return [tool_schema(t, f"{path}[{i}]", scanner) for i, t in enumerate(value)]
+def custom(walk: FieldWalk) -> Callable[[Node], Node]:
+    """Wraps a contract node in a surface's own walk (the node stays for coverage)."""
+    return lambda inner: Custom(lambda value, w: walk(value, w.path(), w.scanner), inner)
 
 
-def rewrite_fields(body: dict[str, Any], scanner: Scanner, walks: Mapping[str, FieldWalk]) -> bytes:
-    """Settings kept, `walks` for the surface's own fields, tool schemas with their
-    structure, every other field scanned string by string."""
-    out: dict[str, Any] = {}
-    for key, value in body.items():
-        if key in SETTINGS:
-            out[key] = setting(key, value, scanner)
-        elif key in walks:
-            out[key] = walks[key](value, key, scanner)
-        elif key in ("tools", "functions"):
-            out[key] = _tools(value, key, scanner)
-        else:
-            out[key] = generic(value, key, scanner)
-    return encode_json(out)
+def api_contract(name: str, walks: Mapping[str, FieldWalk]) -> Node:
+    """The contract in `contracts/<name>.tsv`, with `walks` at the paths they name."""
+    return contract(name, {}, **{name: {"wrap": {p: custom(f) for p, f in walks.items()}}})
+
+
+def rewrite_fields(body: dict[str, Any], scanner: Scanner, contract_node: Node) -> bytes:
+    """The body walked by the surface's field contract, encoded."""
+    return encode_json(contract_node.walk(body, Walk(scanner)))
 
 
 def restore_strings(node: Any, text: TextRestore, key: str | None = None) -> Any:

@@ -24,10 +24,11 @@ from cogate.core.surface import (
     Turn,
 )
 from cogate.core.wire import encode_json
+from cogate.policies.contract_table import credentials as contract_credentials
 
 from . import responses_render
 from .responses_json import restore_node
-from .responses_request import rewrite_body
+from .responses_request import CONTRACT, rewrite_body
 from .responses_stream import ResponsesEventRestorer
 
 OPERATIONS: tuple[Operation, ...] = (
@@ -145,12 +146,9 @@ class OpenAIResponses:
             return [object_id] if isinstance(object_id, str) else []
         return []
 
-    def holds_credentials(self, op: str, body: dict[str, Any]) -> bool:
-        """An MCP tool's `authorization` (or headers) is forwarded, never stored."""
-        tools = body.get("tools")
-        return isinstance(tools, list) and any(
-            isinstance(t, dict) and ("authorization" in t or "headers" in t) for t in tools
-        )
+    def credentials(self, op: str, body: dict[str, Any]) -> list[str]:
+        """An MCP tool's `authorization` and header values: masked in the ledger."""
+        return contract_credentials(CONTRACT(), body)
 
     def stream_error(self, op: str, error: dict[str, Any]) -> SSEEvent:
         """An `error` event with the Responses fields (code, message, param) at its top, and

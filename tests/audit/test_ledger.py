@@ -56,6 +56,23 @@ def test_hash_only_body_is_not_stored(cogate_home):
     assert cli("verify", "--data-dir", cogate_home).exit_code == 0
 
 
+def test_credentials_are_masked_in_a_stored_body(cogate_home):
+    # Issue 25: a body carrying a credential is still stored, the credential masked, and
+    # verify checks the stored copy against the hash of what was stored.
+    record = egress(1)
+    record.body = b'{"tools":[{"authorization":"mcp-tok-91","headers":{"X":"h\\"v"}}]}'
+    record.masked = ["mcp-tok-91", 'h"v']
+    ledger = SQLiteLedger(cogate_home, background=False)
+    ledger.append_egress(record)
+    ledger.close()
+    body, entry = db(cogate_home).execute("SELECT body, entry FROM entries").fetchone()
+    assert body == b'{"tools":[{"authorization":"[CREDENTIAL]","headers":{"X":"[CREDENTIAL]"}}]}'
+    fields = json.loads(entry)["body"]
+    assert fields["stored"] is True and fields["masked"] == 2
+    assert fields["size"] == len(record.body)
+    assert cli("verify", "--data-dir", cogate_home).exit_code == 0
+
+
 def test_equal_values_share_a_tag_without_being_stored(cogate_home):
     ledger = SQLiteLedger(cogate_home, background=False)
     ledger.append_egress(egress(1, removed=[("PERSON", "Ada Lovelace"), ("EMAIL", "a@b.org")]))

@@ -186,12 +186,6 @@ FIELDS = [
         {**msgs({"role": "user", "content": "hi"}), "metadata": {"owner": EMAIL}},
         "metadata.owner",
     ),
-    (
-        "unknown field",
-        "chat/completions",
-        {**msgs({"role": "user", "content": "hi"}), "x_notes": [f"owner {EMAIL}"]},
-        "x_notes[0]",
-    ),
     ("completions prompt", "completions", {"model": "m", "prompt": f"Mail {EMAIL}"}, "prompt"),
     (
         "completions prompt list",

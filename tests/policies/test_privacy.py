@@ -7,8 +7,10 @@ import socket
 
 import pytest
 from cogate.core.errors import PolicyBlocked
+from cogate.core.exchange import Exchange
 from cogate.policies.detect.engine import Detector
 from cogate.policies.schema import load_policy
+from cogate.proxy.surfaces import operation_at
 
 from .conftest import chat, exchange
 
@@ -58,6 +60,22 @@ def test_route_by_intercepted_destination(make_privacy) -> None:
     ex = exchange(body=chat(("user", "hi")))
     privacy.resolve(ex)
     assert ex.mode == "redact"
+
+
+def test_a_route_host_is_the_upstream_the_surface_sends_to(make_privacy) -> None:
+    # Issue 25: Messages traffic goes to the Anthropic upstream, so it meets its host's route.
+    privacy = make_privacy(
+        "routes:\n  - match: {host: 'api.anthropic.com'}\n    mode: local\n",
+        anthropic_upstream="https://api.anthropic.com",
+    )
+    body = {"model": "claude-x", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
+    surface, operation = operation_at("/v1/messages")
+    ex = Exchange(route="messages", body=body, surface=surface, op=operation.name, raw=b"{}")
+    privacy.resolve(ex)
+    assert ex.mode == "local"
+    chat_ex = exchange(body=chat(("user", "hi")))
+    privacy.resolve(chat_ex)
+    assert chat_ex.mode == "redact"
 
 
 def test_a_request_may_tighten_never_loosen(privacy) -> None:

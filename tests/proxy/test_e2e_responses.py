@@ -254,11 +254,17 @@ def test_mcp_credentials_are_forwarded_never_stored(
     token = "mcp-credential-7f3a9c"
     mcp = {
         "type": "mcp", "server_label": "notes", "server_url": "https://mcp.example/sse",
-        "authorization": token, "require_approval": "never",
+        "authorization": token, "headers": {"X-Team": "mcp-header-4e1b"},
+        "require_approval": "never",
     }  # fmt: skip
-    client.responses.create(model="smollm2", input="Say ok.", tools=[mcp], max_output_tokens=4)
+    client.responses.create(
+        model="smollm2", input="Say ok to jane.doe@example.com.", tools=[mcp], max_output_tokens=4
+    )
     assert standin.received[-1]["body"]["tools"][0]["authorization"] == token  # forwarded
     stored = [p.read_bytes() for p in (gateway_dir / "data").rglob("*") if p.is_file()]
     assert stored and not any(token.encode() in data for data in stored)
+    assert not any(b"mcp-header-4e1b" in data for data in stored)
+    # Issue 25: the body is still stored, credentials masked, and its findings counted.
+    assert any(b"[CREDENTIAL]" in data and b"[EMAIL_" in data for data in stored)
     logs = [p.read_bytes() for p in gateway_dir.glob("cogate-*.log")]
     assert not any(token.encode() in data for data in logs)

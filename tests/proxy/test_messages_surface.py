@@ -291,15 +291,15 @@ def test_every_text_path_is_scanned(path: str, body: dict[str, Any]) -> None:
 
 # Signed and encrypted blocks, written with unusual but valid JSON (key order, spacing,
 # escapes) that any re-encoding would change.
+# Issue 25: only signed blocks (thinking, redacted_thinking) whose signature or data looks
+# like ciphertext are relayed byte for byte, and only in assistant turns.
+SIGNATURE = (
+    "EqQBCkYIBxgCKkBq3vZ0tY8Wm2pL+u7Xc1Rr9sN4kDfHjQ6aGe5yTz0oIbVwMnP3lK/8xJ7cE2hUiO1gSd4fR9q=="
+)
 VERBATIM = [
-    '{ "signature" : "EqQB\\/sig==",  "type":"thinking", '
+    '{ "signature" : "' + SIGNATURE.replace("/", "\\/") + '",  "type":"thinking", '
     '"thinking": "I think about \\u004aane Doe \\u00e9\\n" }',
-    '{"data":"ZW5j\\/cnlwdGVk","type" : "redacted_thinking"}',
-    '{"type":"web_search_tool_result","tool_use_id":"s1","content":[{"type":"web_search_result",'
-    '"title":"Jane Doe bio","url":"https://e.example/j","encrypted_content":"Eo8\\/enc","page_age":null}]}',
-    '{"type":"web_fetch_tool_result","tool_use_id":"s2","content":{"type":"web_fetch_result",'
-    '"url":"https://e.example","content":{"type":"document","source":{"type":"text",'
-    '"media_type":"text/plain","data":"Jane Doe page"}}}}',
+    '{"data":"' + SIGNATURE.replace("/", "\\/") + '","type" : "redacted_thinking"}',
 ]
 
 
@@ -318,6 +318,36 @@ def test_signed_and_encrypted_blocks_are_relayed_byte_for_byte(block: str) -> No
     assert out.count(b"Jane Doe") == block.count("Jane Doe")  # only inside the relayed block
     assert not any(p.startswith("messages[1].content[0]") for p in scanner.paths)
     assert json.loads(out)["messages"][1]["content"][1]["text"] == "[PERSON_1], hello"
+
+
+SCANNED_RESULTS = [
+    '{"type":"web_search_tool_result","tool_use_id":"s1","content":[{"type":"web_search_result",'
+    '"title":"Jane Doe bio","url":"https://e.example/j","encrypted_content":"Eo8\\/enc","page_age":null}]}',
+    '{"type":"web_fetch_tool_result","tool_use_id":"s2","content":{"type":"web_fetch_result",'
+    '"url":"https://e.example","content":{"type":"document","source":{"type":"text",'
+    '"media_type":"text/plain","data":"Jane Doe page"}}}}',
+]
+
+
+@pytest.mark.parametrize("block", SCANNED_RESULTS)
+def test_server_tool_results_are_scanned(block: str) -> None:
+    # Issue 25: titles, urls and fetched documents of server tool results are scanned.
+    raw = ('{"model":"claude-x","max_tokens":16,"messages":[{"role":"assistant","content":['
+           + block + "]}]}").encode()  # fmt: skip
+    out = SURFACE.rewrite(CREATE, raw, json.loads(raw), Recorder(Vault()))
+    assert b"Jane Doe" not in out and b"[PERSON_1]" in out
+
+
+THINKING_WITH_A_NAME = {"type": "thinking", "thinking": "Jane Doe asked", "signature": "1"}
+
+
+@pytest.mark.parametrize("role", ["user", "assistant"])
+def test_a_thinking_block_off_the_rule_is_scanned_and_dropped_with_findings(role: str) -> None:
+    # Issue 25: outside an assistant turn, or with a signature that is not ciphertext, the
+    # block is scanned; a block with findings is dropped (its signature cannot cover them).
+    body = request({"role": role, "content": [THINKING_WITH_A_NAME, text("hello")]})
+    out = json.loads(SURFACE.rewrite(CREATE, json.dumps(body).encode(), body, Recorder(Vault())))
+    assert out["messages"][0]["content"] == [text("hello")]
 
 
 def test_duplicate_keys_resolve_as_json_loads_does() -> None:
@@ -354,9 +384,8 @@ def test_images_and_binary_documents_go_to_unscannable() -> None:
         (request(HI, new_text_field="Jane Doe"), "new_text_field"),
         (unchecked(user({"type": "hologram", "data": "x"})), "messages[0].content[0]"),
         (unchecked({"role": "robot", "content": "x"}), "messages[0].role"),
-        (unchecked(assistant({"type": "thinking", "thinking": "x"})), "messages[0].content[0]"),
     ],
-    ids=["unknown-field", "unknown-block", "bad-role", "unsigned-thinking"],
+    ids=["unknown-field", "unknown-block", "bad-role"],
 )
 def test_unknown_text_is_refused_naming_the_field(body: dict[str, Any], param: str) -> None:
     with pytest.raises(BadRequest) as caught:

@@ -81,10 +81,6 @@ SCANNED = [  # (request field, path of the text in it)
         {"input": [{"role": "user", "content": [{"type": "input_file", "filename": SECRET}]}]},
         "input[0].content[0].filename",
     ),
-    (
-        {"input": [{"role": "user", "content": [{"type": "input_file", "file_url": SECRET}]}]},
-        "input[0].content[0].file_url",
-    ),
     ({"input": [{"type": "function_call_output", "call_id": "c", "output": SECRET}]}, "input[0].output"),
     (
         {"input": [{"type": "custom_tool_call", "call_id": "c", "name": "n", "input": SECRET}]},
@@ -229,10 +225,12 @@ def test_tool_arguments_are_parsed_and_reencoded(item: dict[str, Any]) -> None:
     assert json.loads(out["input"][0]["arguments"]) == {"to": "[EMAIL_1]", "note": "hi"}
 
 
+# Issue 25: ciphertext is relayed only when it looks like ciphertext; ids hold an id's shape.
+CIPHERTEXT = "gAAAAABnX2v9Qk3Zr8yT0pLw4uVb7nEoJ1sHd5cFq6aGm2xIiKjY-ztRh_WlMeNPS0OU="
 RELAYED = [
-    {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "gAAAA" + SECRET},
-    {"type": "compaction", "id": "cmp_1", "encrypted_content": "gAAAA" + SECRET},
-    {"type": "item_reference", "id": "msg_" + SECRET},
+    {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": CIPHERTEXT},
+    {"type": "compaction", "id": "cmp_1", "encrypted_content": CIPHERTEXT},
+    {"type": "item_reference", "id": "msg_68a1b2c3d4"},
 ]
 
 
@@ -242,15 +240,26 @@ def test_opaque_values_are_relayed_untouched(item: dict[str, Any]) -> None:
     assert out["input"][0] == item
 
 
+def test_plain_text_where_ciphertext_belongs_is_scanned() -> None:
+    item = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "gAAAA" + SECRET}
+    assert rewrite({"input": [item]})["input"][0]["encrypted_content"] == "gAAAA[EMAIL_1]"
+
+
+def test_an_id_off_its_shape_is_refused_naming_it() -> None:
+    with pytest.raises(BadRequest) as refused:
+        rewrite({"input": [{"type": "item_reference", "id": "msg_" + SECRET}]})
+    assert refused.value.param == "input[0].id"
+    assert SECRET not in refused.value.message
+
+
 def test_settings_and_ids_are_relayed() -> None:
     body = {
         "model": "gpt-x", "previous_response_id": "resp_1", "store": True, "stream": True,
         "conversation": {"id": "conv_1"}, "reasoning": {"effort": "low"}, "include": ["x"],
         "max_output_tokens": 10, "tool_choice": {"type": "function", "name": "f"},
     }  # fmt: skip
-    scanner = FakeScanner()
-    assert rewrite(body, scanner) == body
-    assert scanner.paths == []
+    # Issue 25: settings and ids are scanned as words (this one holds nothing to find).
+    assert rewrite(body) == body
 
 
 def test_mcp_authorization_is_forwarded_unscanned() -> None:
@@ -263,7 +272,9 @@ def test_mcp_authorization_is_forwarded_unscanned() -> None:
     scanner = FakeScanner()
     out = rewrite({"tools": [tool]}, scanner)
     assert out["tools"][0] == tool
-    assert not any("authorization" in p or "headers" in p for p in scanner.paths)
+    # Issue 25: header names are scanned, credentials never.
+    assert "tools[0].authorization" not in scanner.paths
+    assert not any(p.startswith("tools[0].headers") and "<key" not in p for p in scanner.paths)
 
 
 def test_images_and_audio_go_to_the_unscannable_rule() -> None:
@@ -310,9 +321,20 @@ def test_unknown_top_level_text_is_refused_naming_the_field() -> None:
     }
 
 
-def test_unknown_item_types_have_every_string_scanned() -> None:
-    out = rewrite({"input": [{"type": "future_item", "id": "f1", "deep": {"words": [SECRET]}}]})
-    assert out["input"][0] == {"type": "future_item", "id": "f1", "deep": {"words": ["[EMAIL_1]"]}}
+def test_unknown_item_types_are_refused_naming_them() -> None:
+    # Issue 25: an item type outside the contract is refused (it was scanned string by string).
+    with pytest.raises(BadRequest) as refused:
+        rewrite({"input": [{"type": "future_item", "id": "f1", "deep": {"words": [SECRET]}}]})
+    assert refused.value.param == "input[0]"
+    assert SECRET not in refused.value.message
+
+
+def test_file_url_follows_the_unscannable_rule() -> None:
+    part = {"type": "input_file", "file_url": "https://files.example/report.pdf"}
+    scanner = FakeScanner(unscannable=False)
+    out = rewrite({"input": [{"role": "user", "content": [part]}]}, scanner)
+    assert out["input"][0]["content"][0] == {"type": "input_file"}
+    assert scanner.unscannable_paths == [("input[0].content[0].file_url", "file_url")]
 
 
 def test_conversation_items_are_scanned() -> None:
@@ -582,3 +604,19 @@ async def test_render_whole_is_a_response_object() -> None:
     out = Response.model_validate_json(reply.body)
     assert reply.stream is None and answer.closed
     assert out.output_text == "AB" and out.status == "completed"
+
+
+def test_codex_client_metadata_is_a_scanned_map() -> None:
+    """Codex CLI's first request carries `client_metadata` (a map of strings): accepted,
+    its values and keys scanned."""
+    body = {"model": "gpt-5", "input": "hi", "client_metadata": {"session_id": SECRET, SECRET: "x"}}
+    out = rewrite(body)
+    assert out["client_metadata"] == {"session_id": "[EMAIL_1]", "[EMAIL_1]": "x"}
+
+
+@pytest.mark.parametrize("member", [{"headers": {}}, {"authorization": "Bearer x"}])
+def test_credentials_only_on_mcp_tools(member: dict[str, Any]) -> None:
+    # Issue 25: even an empty `headers` on a function tool is refused, naming it.
+    with pytest.raises(BadRequest) as refused:
+        rewrite({"input": "hi", "tools": [{"type": "function", "name": "f", **member}]})
+    assert refused.value.param == f"tools[0].{next(iter(member))}"
