@@ -18,6 +18,8 @@ from .backends import open_store, open_writer
 from .paths import LedgerPaths
 from .store import Filters
 
+LISTED_KINDS = ("egress", "local", "refusal")
+
 data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -68,14 +70,23 @@ def audit() -> None:
 @click.option("--destination", help="Only this destination host ('local': answered on device).")
 @click.option("--mode", help="Only this mode (redact, sketch, logits, local, passthrough, ...).")
 @click.option("--entity", help="Only entries that removed this entity type (e.g. PERSON).")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(LISTED_KINDS),
+    help="Only this kind: egress (bytes left), local (answered on device), refusal "
+    "(refused by the policy). Repeatable; default all three.",
+)
+@click.option("--identity", help="Only requests from this identity (a token's name).")
+@click.option("--route", help="Only requests under this policy route ('-': the base policy).")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--offset", type=int, default=0)
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one entry per line.")
 @_edge
-def list_cmd(
-    data_dir, database_url, since, until, app, destination, mode, entity, limit, offset, as_json
-):
-    """List egress entries, newest first."""
+def list_cmd(data_dir, database_url, since, until, app, destination, mode, entity, **rest):
+    """List egress, local and refusal entries, newest first."""
+    as_json = rest.pop("as_json")
     filters = Filters(
         since=review.parse_time(since),
         until=review.parse_time(until),
@@ -83,8 +94,11 @@ def list_cmd(
         host=destination,
         mode=mode,
         entity=entity,
-        limit=limit,
-        offset=offset,
+        identity=rest["identity"],
+        route=rest["route"],
+        kinds=tuple(rest["kinds"]) or LISTED_KINDS,
+        limit=rest["limit"],
+        offset=rest["offset"],
     )
     store = open_store(_resolve(data_dir), database_url)
     try:
@@ -159,7 +173,7 @@ def show(entry_id, data_dir, database_url, as_json, raw):
         click.echo(f"outcome     {s['outcome']}  status {s['status']}")
         if item["completion"]:
             timings = item["completion"].get("timings") or {}
-            click.echo("timings     " + ", ".join(f"{k}={v}" for k, v in timings.items()))
+            click.echo("timings     " + review.timings_text(timings))
             if item["completion"].get("usage"):
                 click.echo(f"usage       {json.dumps(item['completion']['usage'])}")
         click.echo(

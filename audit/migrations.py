@@ -175,6 +175,35 @@ def _m005_postgres(db: Any) -> None:
     return None
 
 
+_WHO_COLUMNS = [
+    ("identity", "$.identity", "identity"),
+    ("route", "$.route", "route"),
+]
+
+
+@migration
+def m006_who_columns(db: sqlite3.Connection) -> None:
+    # Who sent a request and which policy route applied: filters of the review page and of
+    # `audit list`, derived from the hashed entry like m002's columns. `kind` gets an index
+    # because refusals are listed apart from the rest.
+    for name, path, _ in _WHO_COLUMNS:
+        db.execute(
+            f"ALTER TABLE entries ADD COLUMN {name} "
+            f"GENERATED ALWAYS AS (json_extract(entry, '{path}')) VIRTUAL"
+        )
+    db.execute("CREATE INDEX entries_kind ON entries (kind, seq)")
+
+
+@m006_who_columns.postgres
+def _m006_postgres(db: Any) -> None:
+    for name, _, pg_path in _WHO_COLUMNS:
+        expr = f"(entry::jsonb #>> '{{{pg_path}}}')"
+        db.execute(
+            f"ALTER TABLE entries ADD COLUMN {name} TEXT GENERATED ALWAYS AS ({expr}) STORED"
+        )
+    db.execute("CREATE INDEX entries_kind ON entries (kind, seq)")
+
+
 def applied(db: sqlite3.Connection) -> set[str]:
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"

@@ -19,7 +19,7 @@ from psycopg import Connection
 
 from .merkle import Frontier
 from .migrations import migrate_postgres
-from .store import Filters, Row, _where
+from .store import FACETS, KINDS_LISTED, Filters, Row, _where
 
 ENTITY_PG = "(entry::jsonb -> 'entities') ? %s"
 _COLUMNS = "seq, entry, hash, body"
@@ -211,7 +211,7 @@ class PostgresStore:
         return out
 
     def facets(self) -> dict[str, list[str]]:
-        kinds = "kind IN ('egress', 'local')"
+        kinds = KINDS_LISTED
         out = {
             name: [
                 r[0]
@@ -220,7 +220,7 @@ class PostgresStore:
                     "ORDER BY 1"
                 )
             ]
-            for name in ("app", "host", "mode")
+            for name in FACETS
         }
         out["entity"] = [
             r[0]

@@ -40,6 +40,9 @@ def summary(row: Row, completion: Row | None) -> dict[str, Any]:
     done = json.loads(completion.entry) if completion else None
     dest = e.get("destination", {})
     local = e.get("kind") == "local"
+    refusal = e.get("refusal") if e.get("kind") == "refusal" else None
+    if refusal is not None:
+        return _refusal_summary(row, e, refusal)
     return {
         "id": str(row.seq),
         "seq": row.seq,
@@ -47,6 +50,8 @@ def summary(row: Row, completion: Row | None) -> dict[str, Any]:
         "kind": e.get("kind"),
         "app": e.get("app"),
         "identity": e.get("identity"),
+        "route": e.get("route"),
+        "surface": e.get("surface"),
         "destination": "local (nothing left the device)" if local else dest.get("host"),
         "host": dest.get("host"),
         "path": dest.get("path"),
@@ -59,6 +64,41 @@ def summary(row: Row, completion: Row | None) -> dict[str, Any]:
         "outcome": (
             done.get("outcome") if done else ("answered locally" if local else "outcome unknown")
         ),
+    }
+
+
+def timings_text(timings: dict[str, Any]) -> str:
+    """Timings with their unit: every timing the gateway records is in milliseconds since
+    the request arrived (`upstream_ms`: how long the upstream took)."""
+    parts = []
+    for name, value in timings.items():
+        label = name[: -len("_ms")] if name.endswith("_ms") else name
+        parts.append(f"{label}={value} ms")
+    return ", ".join(parts)
+
+
+def _refusal_summary(row: Row, e: dict[str, Any], refusal: dict[str, Any]) -> dict[str, Any]:
+    """A refused request as the list shows it: nothing left, and why (the error code)."""
+    dest = e.get("destination", {})
+    return {
+        "id": str(row.seq),
+        "seq": row.seq,
+        "time": e.get("time"),
+        "kind": "refusal",
+        "app": e.get("app"),
+        "identity": e.get("identity"),
+        "route": e.get("route"),
+        "surface": e.get("surface"),
+        "destination": "refused (nothing left the device)",
+        "host": dest.get("host"),
+        "path": dest.get("path"),
+        "model": e.get("model"),
+        "mode": e.get("mode"),
+        "policy": e.get("policy", {}).get("id"),
+        "entities": e.get("entities", {}),
+        "bytes": 0,
+        "status": refusal.get("status"),
+        "outcome": f"refused ({refusal.get('code')})",
     }
 
 
@@ -90,13 +130,13 @@ def show_entry(store: LedgerStore, seq: int) -> dict[str, Any]:
         "body_state": _body_state(entry, row),
         "completion": json.loads(done.entry) if done else None,
     }
-    if entry.get("kind") in ("egress", "local"):
+    if entry.get("kind") in ("egress", "local", "refusal"):
         out["summary"] = summary(row, done)
     return out
 
 
 def _body_state(entry: dict[str, Any], row: Row) -> str:
-    if entry.get("kind") == "local":
+    if entry.get("kind") in ("local", "refusal"):
         return "nothing left the device"
     body = entry.get("body", {})
     if row.body is not None:
@@ -205,6 +245,7 @@ def status(data_dir: Path, database_url: str | None = None) -> dict[str, Any]:
             "entries": size,
             "egress": store.total(Filters(kinds=("egress",))),
             "local": store.total(Filters(kinds=("local",))),
+            "refusal": store.total(Filters(kinds=("refusal",))),
             "last_checkpoint": {"size": cp.size, "root": cp.root, "time": cp.time} if cp else None,
             "unsigned_tail": size - (cp.size if cp else 0),
         }

@@ -36,7 +36,9 @@ class Filters:
     host: str | None = None
     mode: str | None = None
     entity: str | None = None
-    kinds: tuple[str, ...] = ("egress", "local")
+    identity: str | None = None
+    route: str | None = None  # "-" : the base policy (no route applied)
+    kinds: tuple[str, ...] = ("egress", "local", "refusal")
     limit: int = 100
     offset: int = 0
 
@@ -265,7 +267,7 @@ class SQLiteStore:
 
     def facets(self) -> dict[str, list[str]]:
         """Distinct values for the review page's filter menus."""
-        kinds = "kind IN ('egress', 'local')"
+        kinds = KINDS_LISTED
         out = {
             name: [
                 r[0]
@@ -274,7 +276,7 @@ class SQLiteStore:
                     "ORDER BY 1"
                 )
             ]
-            for name in ("app", "host", "mode")
+            for name in FACETS
         }
         out["entity"] = [
             r[0]
@@ -286,6 +288,8 @@ class SQLiteStore:
         return out
 
 
+KINDS_LISTED = "kind IN ('egress', 'local', 'refusal')"
+FACETS = ("app", "host", "mode", "identity", "route", "kind")
 ENTITY_SQLITE = "EXISTS (SELECT 1 FROM json_each(entry, '$.entities') WHERE key = ?)"
 
 
@@ -293,10 +297,20 @@ def _where(f: Filters, mark: str = "?", entity: str = ENTITY_SQLITE) -> tuple[st
     """The WHERE clause of a filtered listing; `mark` and `entity` carry the dialect."""
     clauses = [f"kind IN ({','.join([mark] * len(f.kinds))})"]
     args: list[Any] = list(f.kinds)
-    for column, value in [("app", f.app), ("host", f.host), ("mode", f.mode)]:
+    for column, value in [
+        ("app", f.app),
+        ("host", f.host),
+        ("mode", f.mode),
+        ("identity", f.identity),
+    ]:
         if value is not None:
             clauses.append(f"{column} = {mark}")
             args.append(value)
+    if f.route == "-":
+        clauses.append("route IS NULL")
+    elif f.route is not None:
+        clauses.append(f"route = {mark}")
+        args.append(f.route)
     if f.since:
         clauses.append(f"time >= {mark}")
         args.append(f.since)

@@ -255,9 +255,20 @@ class Pipeline:
             return reply
         except GatewayError as exc:
             status = exc.status
+            if exc.refusal:
+                await self._record_refusal(ex, exc)
             raise
         finally:
             self._account(ex, status)
+
+    async def _record_refusal(self, ex: Exchange, exc: GatewayError) -> None:
+        """A request the policy refused is an entry of kind `refusal` in the same chain.
+        It is refused either way: a ledger that cannot record it is logged, not answered
+        with another error (nothing was sent)."""
+        try:
+            exc.headers["x-cogate-audit-id"] = await self.gate.record_refusal(ex, exc)
+        except GatewayError:
+            log.error("request %s was refused but its refusal could not be recorded", ex.id)
 
     def _account(self, ex: Exchange, status: int) -> None:
         """Metrics and one log line per request: ids, mode, status, entity types; no content."""
@@ -270,10 +281,11 @@ class Pipeline:
         if "audit_egress" in ex.timings:
             self.metrics.added_latency(ex.timings["audit_egress"] / 1000)
         log.info(
-            "request %s identity=%s app=%s mode=%s status=%s audit=%s entities=%s",
+            "request %s identity=%s app=%s route=%s mode=%s status=%s audit=%s entities=%s",
             ex.id,
             ex.identity,
             ex.app,
+            ex.policy_route or "-",
             ex.mode,
             status,
             ",".join(ex.audit_ids) or "-",

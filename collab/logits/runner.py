@@ -23,7 +23,7 @@ from cogate.collab.runtime import LocalModel
 from cogate.collab.screen import Screened, screen_task
 from cogate.collab.sketch import final_messages, fit_prompt
 from cogate.core.egress import Egress, Runner
-from cogate.core.errors import BadRequest, GatewayError
+from cogate.core.errors import BadRequest, GatewayError, SensitiveTaskRefused
 from cogate.core.exchange import Exchange, Sanitizer
 from cogate.core.reply import Reply
 from cogate.core.settings import Settings
@@ -208,8 +208,9 @@ class LogitsRunner:
         or the request is refused when this gateway has none."""
         runner = self.fallbacks.get("local")
         if runner is None:
-            await gate.record_local(ex, note={"collab": "logits", **screened.note})
-            raise BadRequest(
+            # The pipeline records the refusal in the ledger (kind `refusal`).
+            ex.notes.update({"collab": "logits", **screened.note})
+            raise SensitiveTaskRefused(
                 "the task states a sensitive matter "
                 f"({', '.join(screened.categories)}) and the policy keeps such tasks local "
                 "(`private_context.sensitive_task: local`), but this gateway has no local "
