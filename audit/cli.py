@@ -5,55 +5,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
-from cogate.core.settings import Settings
 
-from . import review
+from . import cli_proofs, review
 from .backends import open_store, open_writer
+from .cli_common import data_dir_option, database_url_option, edge, resolve_dir
 from .paths import LedgerPaths
 from .store import Filters
 
 LISTED_KINDS = ("egress", "local", "refusal")
-
-data_dir_option = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Data dir of the gateway (default: $COGATE_HOME, else the user data dir).",
-)
-
-
-database_url_option = click.option(
-    "--database-url",
-    envvar="COGATE_DATABASE_URL",
-    help="The replicas' PostgreSQL ledger (postgresql://USER@HOST:PORT/DB; "
-    "COGATE_DATABASE_URL). Keys and checkpoints.jsonl still come from --data-dir.",
-)
-
-
-def _resolve(data_dir: Path | None) -> Path:
-    if data_dir is not None:
-        return data_dir
-    return Settings().data_dir
-
-
-def _edge(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the library's plain exceptions into a message and exit code 2."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (FileNotFoundError, ConnectionError, KeyError, ValueError) as exc:
-            message = exc.args[0] if exc.args else str(exc)
-            click.echo(f"error: {message}", err=True)
-            sys.exit(2)
-
-    return wrapper
 
 
 @click.group()
@@ -83,7 +45,7 @@ def audit() -> None:
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--offset", type=int, default=0)
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one entry per line.")
-@_edge
+@edge
 def list_cmd(data_dir, database_url, since, until, app, destination, mode, entity, **rest):
     """List egress, local and refusal entries, newest first."""
     as_json = rest.pop("as_json")
@@ -100,7 +62,7 @@ def list_cmd(data_dir, database_url, since, until, app, destination, mode, entit
         limit=rest["limit"],
         offset=rest["offset"],
     )
-    store = open_store(_resolve(data_dir), database_url)
+    store = open_store(resolve_dir(data_dir), database_url)
     try:
         items = review.list_entries(store, filters)
     finally:
@@ -131,14 +93,14 @@ def list_cmd(data_dir, database_url, since, until, app, destination, mode, entit
 @database_url_option
 @click.option("--json", "as_json", is_flag=True, help="The entry, its completion and body as JSON.")
 @click.option("--raw", is_flag=True, help="Write only the body that left, byte for byte.")
-@_edge
+@edge
 def show(entry_id, data_dir, database_url, as_json, raw):
     """Show one entry: what left byte for byte, the entity summary, policy and timings."""
     try:
         seq = int(entry_id)
     except ValueError:
         raise ValueError(f"an entry id is a number such as 42, got {entry_id!r}") from None
-    store = open_store(_resolve(data_dir), database_url)
+    store = open_store(resolve_dir(data_dir), database_url)
     try:
         item = review.show_entry(store, seq)
         row = store.get(seq)
@@ -214,7 +176,7 @@ def verify(data_dir, database_url, export_dir, state, no_update_state, as_json):
             report = review.verify_export(export_dir, state)
         else:
             report = review.verify_data_dir(
-                _resolve(data_dir),
+                resolve_dir(data_dir),
                 state,
                 update_state=not no_update_state,
                 database_url=database_url,
@@ -261,10 +223,10 @@ def _print_report(report) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to write (entries.jsonl, checkpoints.jsonl, public-key.txt).",
 )
-@_edge
+@edge
 def export_cmd(data_dir, database_url, out):
     """Export entries, checkpoints and the public key; verify later with --export."""
-    directory = _resolve(data_dir)
+    directory = resolve_dir(data_dir)
     # Fail with a clear message if there is no ledger.
     open_store(directory, database_url).close()
     manifest = review.export(
@@ -278,10 +240,10 @@ def export_cmd(data_dir, database_url, out):
 @data_dir_option
 @database_url_option
 @click.option("--before", required=True, help="Drop bodies of entries before this date (UTC).")
-@_edge
+@edge
 def prune(data_dir, database_url, before):
     """Drop stored bodies older than a date; hashes stay so the ledger still verifies."""
-    directory = _resolve(data_dir)
+    directory = resolve_dir(data_dir)
     open_store(directory, database_url).close()
     ledger = open_writer(directory, database_url)
     try:
@@ -301,7 +263,7 @@ def prune(data_dir, database_url, before):
 @database_url_option
 def path(data_dir, database_url):
     """Print where the ledger's files are."""
-    paths = LedgerPaths(_resolve(data_dir))
+    paths = LedgerPaths(resolve_dir(data_dir))
     if database_url:
         from cogate.core.database import redact_url
 
@@ -317,10 +279,10 @@ def path(data_dir, database_url):
 @data_dir_option
 @database_url_option
 @click.option("--json", "as_json", is_flag=True)
-@_edge
+@edge
 def status(data_dir, database_url, as_json):
     """Entries, last signed checkpoint and unsigned tail."""
-    info = review.status(_resolve(data_dir), database_url)
+    info = review.status(resolve_dir(data_dir), database_url)
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
@@ -335,9 +297,13 @@ def status(data_dir, database_url, as_json):
 @database_url_option
 @click.option("--port", type=int, default=8788, show_default=True, help="0 picks a free port.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
-@_edge
+@edge
 def serve(data_dir, database_url, port, host):
     """Serve the review page on loopback; open the printed URL (it carries the token)."""
     from .web import run
 
-    run(_resolve(data_dir), host=host, port=port, database_url=database_url)
+    run(resolve_dir(data_dir), host=host, port=port, database_url=database_url)
+
+
+for _command in cli_proofs.COMMANDS:
+    audit.add_command(_command)
