@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cogate.audit import proofs
+from cogate.audit.compliance import proofs
 from cogate.audit.ledger import SQLiteLedger
 
 from .helpers import cli, completion, egress, fill

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import checkpoints as cps
-from .hashing import canonical, entry_hash, format_hash, parse_hash
-from .keys import parse_public_key
-from .merkle import consistency_proof, inclusion_proof, verify_consistency, verify_inclusion
-from .store import LedgerStore
+from .. import checkpoints as cps
+from ..hashing import canonical, entry_hash, format_hash, parse_hash
+from ..keys import parse_public_key
+from ..merkle import consistency_proof, inclusion_proof, verify_consistency, verify_inclusion
+from ..store import LedgerStore
 
 INCLUSION = "cogate-inclusion-proof/1"
 CONSISTENCY = "cogate-consistency-proof/1"

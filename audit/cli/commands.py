@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
-from . import cli_proofs, review
-from .backends import open_store, open_writer
-from .cli_common import data_dir_option, database_url_option, edge, resolve_dir
-from .paths import LedgerPaths
-from .store import Filters
+from .. import review
+from ..backends import open_store, open_writer
+from ..paths import LedgerPaths
+from ..store import Filters
+from .common import data_dir_option, database_url_option, edge, resolve_dir
 
 LISTED_KINDS = ("egress", "local", "refusal")
 
@@ -300,10 +300,6 @@ def status(data_dir, database_url, as_json):
 @edge
 def serve(data_dir, database_url, port, host):
     """Serve the review page on loopback; open the printed URL (it carries the token)."""
-    from .web import run
+    from ..web import run
 
     run(resolve_dir(data_dir), host=host, port=port, database_url=database_url)
-
-
-for _command in cli_proofs.COMMANDS:
-    audit.add_command(_command)

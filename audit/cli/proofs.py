@@ -13,11 +13,11 @@ from typing import Any
 
 import click
 
-from . import proofs
-from .backends import open_store, open_writer
-from .cli_common import data_dir_option, database_url_option, edge, resolve_dir
-from .keys import KeyStore
-from .paths import LedgerPaths
+from ..backends import open_store, open_writer
+from ..compliance import proofs
+from ..keys import KeyStore
+from ..paths import LedgerPaths
+from .common import data_dir_option, database_url_option, edge, resolve_dir
 
 out_option = click.option(
     "--out",
