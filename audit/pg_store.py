@@ -210,6 +210,15 @@ class PostgresStore:
             out.setdefault(json.loads(r[1])["egress"], _row(r))
         return out
 
+    def containing(self, needles: list[str]) -> list[Row]:
+        if not needles:
+            return []
+        where = " OR ".join(["strpos(entry, %s) > 0"] * len(needles))
+        rows = self._all(
+            f"SELECT seq, entry, hash, NULL FROM entries WHERE {where} ORDER BY seq", needles
+        )
+        return [_row(r) for r in rows]
+
     def facets(self) -> dict[str, list[str]]:
         kinds = KINDS_LISTED
         out = {

@@ -104,6 +104,11 @@ class LedgerStore(Protocol):
 
     def facets(self) -> dict[str, list[str]]: ...
 
+    def containing(self, needles: list[str]) -> list[Row]:
+        """Entries whose text holds any of `needles` (value tags), in seq order; bodies are
+        not read."""
+        ...
+
 
 def _create_private_file(path: Path) -> None:
     # SQLite gives the -wal and -shm files the mode of the database file, so 0600 here
@@ -264,6 +269,14 @@ class SQLiteStore:
             f"SELECT seq, entry, hash, body FROM entries WHERE egress IN ({marks})", seqs
         )
         return {json.loads(r[1])["egress"]: Row(*r) for r in rows}
+
+    def containing(self, needles: list[str]) -> list[Row]:
+        if not needles:
+            return []
+        # A substring test per row, no JSON parsing: the caller confirms in the parsed tags.
+        where = " OR ".join(["instr(entry, ?) > 0"] * len(needles))
+        sql = f"SELECT seq, entry, hash, NULL FROM entries WHERE {where} ORDER BY seq"
+        return [Row(*r) for r in self.db.execute(sql, needles)]
 
     def facets(self) -> dict[str, list[str]]:
         """Distinct values for the review page's filter menus."""

@@ -1,4 +1,5 @@
-"""`cogate audit prove|verify-proof|consistency`: proofs for a third party (docs/PROOFS.md).
+"""`cogate audit prove|verify-proof|consistency`: proofs for a third party (docs/PROOFS.md);
+`cogate audit find`: data-subject search.
 
 `verify-proof` reads only the proof file (and an optional pinned public key): no data dir,
 no database. Exit codes: 0 valid, 1 invalid, 2 malformed (or cannot read).
@@ -14,7 +15,7 @@ from typing import Any
 import click
 
 from ..backends import open_store, open_writer
-from ..compliance import proofs
+from ..compliance import proofs, subjects
 from ..keys import KeyStore
 from ..paths import LedgerPaths
 from .common import data_dir_option, database_url_option, edge, resolve_dir
@@ -118,4 +119,39 @@ def _say(as_json: bool, status: str, message: str) -> None:
         click.echo(f"{status.upper()}: {message}")
 
 
-COMMANDS = [prove, consistency, verify_proof]
+@click.command("find")
+@click.option("--value", required=True, help="The value to look for (a name, e-mail, number).")
+@click.option("--type", "etype", help="Only where it was found as this entity type (PERSON).")
+@data_dir_option
+@database_url_option
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one entry per line.")
+@edge
+def find_cmd(value, etype, data_dir, database_url, as_json):
+    """Data-subject search: the entries where a value was detected and what was done to it
+    (pseudonymized, blocked, answered locally, ...). Matches the value as detected, case and
+    spacing aside; prints no other value and no body."""
+    directory = resolve_dir(data_dir)
+    key = subjects.hmac_key(LedgerPaths(directory).keys_dir)
+    store = open_store(directory, database_url)
+    try:
+        found = subjects.find(store, key, value, etype)
+    finally:
+        store.close()
+    if as_json:
+        for item in found:
+            click.echo(json.dumps(item, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("not found in any entry")
+        return
+    click.echo(f"{'ID':>6}  {'TIME (UTC)':19}  {'APP':12} {'IDENTITY':12} {'DESTINATION':24} DONE")
+    for it in found:
+        click.echo(
+            f"{it['id']:>6}  {(it['time'] or '')[:19]:19}  {str(it['app'])[:12]:12} "
+            f"{str(it['identity'])[:12]:12} {str(it['destination'])[:24]:24} "
+            f"{', '.join(it['done'])} ({', '.join(it['types'])})"
+        )
+    click.echo(f"{len(found)} entries")
+
+
+COMMANDS = [prove, consistency, verify_proof, find_cmd]

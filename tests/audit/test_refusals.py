@@ -8,59 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
-import httpx
-import pytest
-from cogate.audit.ledger import SQLiteLedger
-from cogate.core.settings import Settings
-from cogate.policies.privacy import Privacy
-from cogate.proxy.app import create_app
-from cogate.proxy.assembly import assemble_pipeline
-from fastapi.testclient import TestClient
+from .helpers import all_files, cli, through_gateway
 
-from .helpers import all_files, cli
-
-POLICY = """
-routes:
-  - name: frozen
-    match: {app: "legacy-*"}
-    mode: block
-"""
 CARD = "4111 1111 1111 1111"
 NAME = "Zorblax Quintavelle"
-
-
-@pytest.fixture(scope="module")
-def privacy(tmp_path_factory: pytest.TempPathFactory) -> Privacy:
-    root = tmp_path_factory.mktemp("refusals")
-    (root / "policy.yaml").write_text(POLICY)
-    return Privacy(
-        Settings(data_dir=root / "data", policy=root / "policy.yaml", upstream="http://up.test/v1")
-    )
-
-
-def _upstream(seen: list[bytes]):
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request.content)
-        message = {"role": "assistant", "content": "ok"}
-        return httpx.Response(200, json={"choices": [{"index": 0, "message": message}]})
-
-    return answer
-
-
-def _post(data_dir: Path, privacy: Privacy, bodies: list[tuple[dict, dict]], seen: list[bytes]):
-    ledger = SQLiteLedger(data_dir, background=False)
-    transport = httpx.MockTransport(_upstream(seen))
-
-    def assemble(settings: Settings):
-        return assemble_pipeline(settings, transport=transport, ledger=ledger, privacy=privacy)
-
-    app = create_app(Settings(upstream="http://up.test/v1", data_dir=data_dir), assemble)
-    with TestClient(app, base_url="http://127.0.0.1") as client:
-        replies = [client.post("/v1/chat/completions", json=b, headers=h) for b, h in bodies]
-    ledger.close()
-    return replies
 
 
 def chat(text: str | list) -> dict:
@@ -68,13 +20,12 @@ def chat(text: str | list) -> dict:
 
 
 def test_refused_requests_are_refusal_entries_in_the_chain(privacy, cogate_home, caplog):
-    seen: list[bytes] = []
     image = [
         {"type": "text", "text": "what is this"},
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
     ]
     with caplog.at_level(logging.INFO, logger="cogate.pipeline"):
-        replies = _post(
+        replies = through_gateway(
             cogate_home,
             privacy,
             [
@@ -83,10 +34,9 @@ def test_refused_requests_are_refusal_entries_in_the_chain(privacy, cogate_home,
                 (chat(image), {}),
                 (chat(f"Say hello to {NAME}"), {"x-cogate-app": "shop"}),
             ],
-            seen,
         )
     assert [r.status_code for r in replies] == [403, 403, 403, 200]
-    assert len(seen) == 1  # only the last request left
+    assert len(replies.upstream) == 1  # only the last request left
     refused_ids = [r.headers["x-cogate-audit-id"] for r in replies[:3]]
 
     listed = cli("list", "--kind", "refusal", "--json", "--data-dir", cogate_home)
