@@ -16,9 +16,11 @@ unknown"; an egress entry is always durable before its caller may send a byte.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,8 @@ from .keys import KeyStore, private_dir
 from .paths import LedgerPaths
 from .records import CompletionRecord, EgressRecord
 from .store import LedgerStore, LedgerWriter, SQLiteStore
+
+log = logging.getLogger("cogate.audit")
 
 
 def now() -> str:
@@ -57,6 +61,8 @@ class ChainLedger:
         checkpoint_seconds: float = 300.0,
         background: bool = True,
         group_commit: bool = False,
+        retention_days: float | None = None,
+        retention_every: float = 3600.0,
     ) -> None:
         self.paths = LedgerPaths(Path(data_dir))
         private_dir(self.paths.data_dir)
@@ -81,8 +87,10 @@ class ChainLedger:
         self._first_unsigned: tuple[int, datetime | None] = (0, None)
         self._closed = False
         self._stop = threading.Event()
+        self.retention_days = retention_days
+        self.retention_every = retention_every
         self._timer: threading.Thread | None = None
-        if background and self.seconds > 0:
+        if background and (self.seconds > 0 or retention_days):
             self._timer = threading.Thread(
                 target=self._tick, name="cogate-audit-checkpoint", daemon=True
             )
@@ -244,18 +252,43 @@ class ChainLedger:
             return cp
 
     def _tick(self) -> None:
-        while not self._stop.wait(self.seconds):
-            try:
-                with self._lock:
-                    if self._closed:
-                        return
-                    with self.store.transaction() as tx:
-                        frontier, _ = tx.head()
-                        due = frontier.size > 0 and self._due(tx, frontier.size)
-                if due:
-                    self.checkpoint()
-            except Exception:  # noqa: BLE001 - a failed timed checkpoint is retried next tick
-                continue
+        periods = [p for p in (self.seconds, self.retention_every) if p > 0]
+        period = min(periods) if self.retention_days else self.seconds
+        next_retention = 0.0  # the first round applies retention at once
+        while True:
+            if self.retention_days and time.monotonic() >= next_retention:
+                next_retention = time.monotonic() + self.retention_every
+                self._timed(self.apply_retention)
+            if self.seconds > 0:
+                self._timed(self._timed_checkpoint)
+            if self._stop.wait(period):
+                return
+
+    def _timed(self, job: Any) -> None:
+        try:
+            job()
+        except Exception:  # noqa: BLE001 - a failed timed job is retried next round
+            log.warning("timed ledger job %s failed; retried later", job.__name__)
+
+    def _timed_checkpoint(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            with self.store.transaction() as tx:
+                frontier, _ = tx.head()
+                due = frontier.size > 0 and self._due(tx, frontier.size)
+        if due:
+            self.checkpoint()
+
+    def apply_retention(self) -> tuple[int, int | None]:
+        """Prune stored bodies older than `retention_days` (the prune is an entry)."""
+        if not self.retention_days or self._closed:
+            return 0, None
+        cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
+        dropped, seq = self.prune(cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        if dropped:
+            log.info("retention: dropped %d stored bodies (entry %s)", dropped, seq)
+        return dropped, seq
 
 
 class SQLiteLedger(ChainLedger):

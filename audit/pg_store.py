@@ -210,6 +210,15 @@ class PostgresStore:
             out.setdefault(json.loads(r[1])["egress"], _row(r))
         return out
 
+    def bodies_before(self, before: str) -> tuple[int, int | None, int | None, int]:
+        row = self._one(
+            "SELECT count(*), min(seq), max(seq), coalesce(sum(octet_length(body)), 0) "
+            "FROM entries WHERE time < %s AND body IS NOT NULL",
+            (before,),
+        )
+        assert row is not None  # an aggregate always has a row
+        return int(row[0]), row[1], row[2], int(row[3])
+
     def containing(self, needles: list[str]) -> list[Row]:
         if not needles:
             return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,20 @@ def parse_time(text: str | None) -> str | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def prune_cutoff(before: str | None, retention_days: float | None) -> str:
+    """The ledger time before which `audit prune` drops bodies: a date, or days ago."""
+    if (before is None) == (retention_days is None):
+        raise ValueError("give either --before DATE or --retention-days N")
+    if retention_days is not None:
+        if retention_days <= 0:
+            raise ValueError("--retention-days must be more than 0")
+        cutoff = datetime.now(UTC) - timedelta(days=retention_days)
+        return cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    parsed = parse_time(before)
+    assert parsed is not None
+    return parsed
 
 
 def summary(row: Row, completion: Row | None) -> dict[str, Any]:

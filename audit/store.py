@@ -104,6 +104,10 @@ class LedgerStore(Protocol):
 
     def facets(self) -> dict[str, list[str]]: ...
 
+    def bodies_before(self, before: str) -> tuple[int, int | None, int | None, int]:
+        """What a prune at `before` would drop: (bodies, first seq, last seq, bytes)."""
+        ...
+
     def containing(self, needles: list[str]) -> list[Row]:
         """Entries whose text holds any of `needles` (value tags), in seq order; bodies are
         not read."""
@@ -269,6 +273,14 @@ class SQLiteStore:
             f"SELECT seq, entry, hash, body FROM entries WHERE egress IN ({marks})", seqs
         )
         return {json.loads(r[1])["egress"]: Row(*r) for r in rows}
+
+    def bodies_before(self, before: str) -> tuple[int, int | None, int | None, int]:
+        row = self.db.execute(
+            "SELECT count(*), min(seq), max(seq), coalesce(sum(length(body)), 0) FROM entries "
+            "WHERE time < ? AND body IS NOT NULL",
+            (before,),
+        ).fetchone()
+        return int(row[0]), row[1], row[2], int(row[3])
 
     def containing(self, needles: list[str]) -> list[Row]:
         if not needles:

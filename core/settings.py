@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # Ledger checkpoints.
     checkpoint_every: int = 256
     checkpoint_seconds: float = 300.0
+    # Stored bodies older than this many days are pruned hourly (hashes, chain and proofs
+    # stay); None keeps them until `cogate audit prune`.
+    retention_days: float | None = Field(default=None, gt=0)
 
     # Longest a detection or policy stage may take before the request is refused.
     stage_budget_s: float = 30.0

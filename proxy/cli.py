@@ -69,6 +69,12 @@ def main() -> None:
     metavar="ORIGIN",
     help="A browser Origin allowed to call the gateway, e.g. https://app.example (repeatable).",
 )
+@click.option(
+    "--retention-days",
+    type=float,
+    help="Prune stored request bodies older than this many days, hourly; the chain, "
+    "checkpoints and proofs keep verifying (COGATE_RETENTION_DAYS).",
+)
 def serve(**flags: Any) -> None:
     """Run the gateway. Point apps at http://HOST:PORT/v1 (OPENAI_BASE_URL)."""
     import uvicorn

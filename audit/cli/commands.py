@@ -239,16 +239,35 @@ def export_cmd(data_dir, database_url, out):
 @audit.command()
 @data_dir_option
 @database_url_option
-@click.option("--before", required=True, help="Drop bodies of entries before this date (UTC).")
+@click.option("--before", help="Drop bodies of entries before this date (UTC).")
+@click.option(
+    "--retention-days",
+    type=float,
+    help="Drop bodies older than this many days (instead of --before).",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would be dropped; change nothing.")
 @edge
-def prune(data_dir, database_url, before):
-    """Drop stored bodies older than a date; hashes stay so the ledger still verifies."""
+def prune(data_dir, database_url, before, retention_days, dry_run):
+    """Drop stored bodies older than a date; hashes stay so the ledger, its checkpoints and
+    proofs still verify. The prune is recorded as an entry."""
+    cutoff = review.prune_cutoff(before, retention_days)
     directory = resolve_dir(data_dir)
-    open_store(directory, database_url).close()
+    store = open_store(directory, database_url)
+    try:
+        count, first, last, size = store.bodies_before(cutoff)
+    finally:
+        store.close()
+    if dry_run:
+        if not count:
+            click.echo(f"dry run: no stored bodies before {cutoff}")
+        else:
+            click.echo(
+                f"dry run: would drop {count} stored bodies ({size} bytes) of entries "
+                f"{first}..{last}, all before {cutoff}; their hashes stay"
+            )
+        return
     ledger = open_writer(directory, database_url)
     try:
-        cutoff = review.parse_time(before)
-        assert cutoff is not None  # --before is required
         dropped, seq = ledger.prune(cutoff)
     finally:
         ledger.close()
