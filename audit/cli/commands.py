@@ -11,6 +11,7 @@ import click
 
 from .. import review
 from ..backends import open_store, open_writer
+from ..compliance import tabular
 from ..paths import LedgerPaths
 from ..store import Filters
 from .common import data_dir_option, database_url_option, edge, resolve_dir
@@ -220,13 +221,43 @@ def _print_report(report) -> None:
 @click.option(
     "--out",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Directory to write (entries.jsonl, checkpoints.jsonl, public-key.txt).",
+    type=click.Path(path_type=Path),
+    help="Without --format: a directory that verifies offline (entries.jsonl, "
+    "checkpoints.jsonl, public-key.txt). With --format: the file to write.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    help="Entry metadata (no bodies, no values) as JSON Lines or CSV, oldest first.",
+)
+@click.option("--since", help="With --format: entries at or after this UTC date/time.")
+@click.option("--until", help="With --format: entries before this UTC date/time.")
+@click.option(
+    "--kind", "kinds", multiple=True, type=click.Choice(LISTED_KINDS), help="With --format."
 )
 @edge
-def export_cmd(data_dir, database_url, out):
-    """Export entries, checkpoints and the public key; verify later with --export."""
+def export_cmd(data_dir, database_url, out, fmt, since, until, kinds):
+    """Export entries, checkpoints and the public key (verify later with --export), or
+    with --format the entries' metadata for a spreadsheet or a SIEM."""
     directory = resolve_dir(data_dir)
+    if fmt is not None:
+        filters = Filters(
+            since=review.parse_time(since),
+            until=review.parse_time(until),
+            kinds=tuple(kinds) or LISTED_KINDS,
+        )
+        store = open_store(directory, database_url)
+        try:
+            with open(out, "w", encoding="utf-8", newline="") as fh:
+                write = tabular.write_csv if fmt == "csv" else tabular.write_jsonl
+                count = write(tabular.items(store, filters), fh)
+        finally:
+            store.close()
+        click.echo(f"exported {count} entries ({fmt}, metadata only) to {out}")
+        return
+    if since or until or kinds:
+        raise ValueError("--since, --until and --kind go with --format jsonl|csv")
     # Fail with a clear message if there is no ledger.
     open_store(directory, database_url).close()
     manifest = review.export(
