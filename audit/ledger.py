@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,6 +88,9 @@ class ChainLedger:
         self._first_unsigned: tuple[int, datetime | None] = (0, None)
         self._closed = False
         self._stop = threading.Event()
+        # Called with (entry, hash) of each committed entry, in chain order, under the append
+        # lock: they must not block (the audit sink queues a line).
+        self.listeners: list[Callable[[dict[str, Any], str], None]] = []
         self.retention_days = retention_days
         self.retention_every = retention_every
         self._timer: threading.Thread | None = None
@@ -160,10 +164,12 @@ class ChainLedger:
                 if self._closed:
                     raise RuntimeError("the audit ledger is closed")
                 durable = any(p.durable for p in batch)
+                done: list[tuple[dict[str, Any], str]] | None = [] if self.listeners else None
                 with self.store.transaction(durable) as tx:
-                    seqs = [self._insert(tx, p.fields, p.body) for p in batch]
+                    seqs = [self._insert(tx, p.fields, p.body, done) for p in batch]
                     due = self._due(tx, seqs[-1])
                 self.commits += 1
+                self._notify(done)
             for p, seq in zip(batch, seqs, strict=True):
                 p.seq = seq
             batch[-1].due = due
@@ -174,8 +180,15 @@ class ChainLedger:
             for p in batch:
                 p.done = True
 
-    def _insert(self, tx: LedgerWriter, fields: dict[str, Any], body: bytes | None) -> int:
-        """Chain and insert one entry; the caller holds a write transaction."""
+    def _insert(
+        self,
+        tx: LedgerWriter,
+        fields: dict[str, Any],
+        body: bytes | None,
+        done: list[tuple[dict[str, Any], str]] | None = None,
+    ) -> int:
+        """Chain and insert one entry; the caller holds a write transaction. `done` collects
+        the entries for the listeners once committed."""
         frontier, last = tx.head()
         seq = frontier.size + 1
         entry = {**fields, "seq": seq, "prev": last or GENESIS, "time": now()}
@@ -183,12 +196,23 @@ class ChainLedger:
         digest = entry_hash(text)
         frontier.append(parse_hash(digest))
         tx.insert(seq, text.decode(), digest, body, frontier)
+        if done is not None:
+            done.append((entry, digest))
         return seq
+
+    def _notify(self, done: list[tuple[dict[str, Any], str]] | None) -> None:
+        for entry, digest in done or ():
+            for listener in self.listeners:
+                try:
+                    listener(entry, digest)
+                except Exception:  # noqa: BLE001 - a listener never fails a committed append
+                    log.exception("ledger listener failed")
 
     def prune(self, before: str) -> tuple[int, int | None]:
         """Drop stored bodies older than `before` (hashes stay, so the chain still verifies)
         and record the prune as an entry; returns (bodies dropped, prune entry seq)."""
         with self._lock:
+            done: list[tuple[dict[str, Any], str]] | None = [] if self.listeners else None
             with self.store.transaction() as tx:
                 seqs = tx.drop_bodies(before)
                 if not seqs:
@@ -200,7 +224,8 @@ class ChainLedger:
                     "through": max(seqs),
                     "dropped": len(seqs),
                 }
-                seq = self._insert(tx, fields, None)
+                seq = self._insert(tx, fields, None, done)
+            self._notify(done)
             self.store.reclaim()
         self.checkpoint()
         return len(seqs), seq

@@ -28,7 +28,9 @@ from cogate.proxy.egress.gate import EgressGate
 from cogate.proxy.intercept.secret import rotate_secret, shared_secret
 from cogate.proxy.metrics import Metrics
 from cogate.proxy.pipeline import ForwardRunner, Pipeline, never
+from cogate.proxy.telemetry import Telemetry, attach_sink
 from cogate.proxy.upstream.client import build_client
+from opentelemetry.sdk.trace.export import SpanExporter
 
 
 def _detects(ex: Exchange) -> bool:
@@ -47,12 +49,14 @@ async def assemble_pipeline(
     runners: Mapping[str, Runner] | None = None,
     logits: Mapping[str, Any] | None = None,
     database: Database | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> AsyncIterator[Pipeline]:
     """Everything a gateway process needs. `transport` replaces the network, `ledger` the
     audit store, `privacy` the privacy engine, `model` the local model (shared, not closed
     here), `runners` the runner of a mode; `logits` are LogitsRunner keyword arguments
     (its `fallbacks` default to the sketch and local runners); `database` is the shared
-    database's pool, opened by the app beside the tokens."""
+    database's pool, opened by the app beside the tokens; `span_exporter` receives the
+    request spans (default: OTLP/HTTP when `settings.otel_endpoint` is set, else none)."""
     # Loading the policy and spaCy takes seconds: keep the event loop free meanwhile. A
     # broken policy stops start-up here rather than failing requests later.
     if privacy is None:
@@ -67,6 +71,8 @@ async def assemble_pipeline(
     client = build_client(settings, transport=transport)
     metrics = Metrics()
     gate = EgressGate(settings, client, ledger, metrics)
+    sink = attach_sink(settings, ledger, metrics)
+    telemetry = Telemetry.from_settings(settings, span_exporter)
     # The local model loads on first use of a collaboration mode, not at start-up.
     collab = build_collab(settings, engine, model=model)
     metrics.queue_depth = lambda: collab.model.in_use
@@ -98,9 +104,14 @@ async def assemble_pipeline(
             metrics=metrics,
             local_status=collab.model.status,
             detection_status=detection_status,
+            telemetry=telemetry,
         )
     finally:
         await collab.aclose()
         await gate.drain()
         await client.aclose()
         await anyio.to_thread.run_sync(ledger.close)
+        if sink is not None:
+            await anyio.to_thread.run_sync(sink.close)
+        if telemetry is not None:
+            await anyio.to_thread.run_sync(telemetry.close)

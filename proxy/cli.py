@@ -75,6 +75,12 @@ def main() -> None:
     help="Prune stored request bodies older than this many days, hourly; the chain, "
     "checkpoints and proofs keep verifying (COGATE_RETENTION_DAYS).",
 )
+@click.option(
+    "--audit-sink",
+    metavar="file:PATH|syslog://HOST:PORT|https://URL",
+    help="Stream each ledger entry's metadata (never bodies or values) as JSON lines, "
+    "at least once (COGATE_AUDIT_SINK).",
+)
 def serve(**flags: Any) -> None:
     """Run the gateway. Point apps at http://HOST:PORT/v1 (OPENAI_BASE_URL)."""
     import uvicorn
@@ -85,6 +91,13 @@ def serve(**flags: Any) -> None:
     for name in ("public_hosts", "allowed_origins"):
         flags[name] = list(flags[name]) or None  # none given: the COGATE_* variable, else []
     settings = build_settings(**flags)
+    if settings.audit_sink:
+        from cogate.audit.compliance.sinks import parse_sink
+
+        try:
+            parse_sink(settings.audit_sink).close()
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     private_dir(settings.data_dir)
     if not settings.binds_loopback and settings.token is None and not _tokens_issued(settings):
         click.echo(

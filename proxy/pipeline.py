@@ -30,6 +30,7 @@ from cogate.core.surface import (
 )
 from cogate.proxy.egress.gate import EgressGate
 from cogate.proxy.metrics import Metrics
+from cogate.proxy.telemetry import Telemetry
 
 log = logging.getLogger("cogate.pipeline")
 
@@ -234,8 +235,10 @@ class Pipeline:
         metrics: Metrics | None = None,
         local_status: Callable[[], dict[str, Any]] | None = None,
         detection_status: Callable[[], dict[str, Any]] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.gate = gate
+        self.telemetry = telemetry
         # What the local model's runtime and detection say while serving (their worker
         # processes), for health.
         self.local_status = local_status or dict
@@ -249,6 +252,7 @@ class Pipeline:
 
     async def handle(self, ex: Exchange) -> Reply:
         status = 500
+        span = self.telemetry.start(ex) if self.telemetry is not None else None
         try:
             reply = await self._handle(ex)
             status = reply.status
@@ -260,6 +264,8 @@ class Pipeline:
             raise
         finally:
             self._account(ex, status)
+            if span is not None and self.telemetry is not None:
+                self.telemetry.end(span, ex, status)
 
     async def _record_refusal(self, ex: Exchange, exc: GatewayError) -> None:
         """A request the policy refused is an entry of kind `refusal` in the same chain.

@@ -93,9 +93,12 @@ class Replies(list):
     upstream: list[bytes]
 
 
-def through_gateway(data_dir: Path, privacy, requests: list[tuple[dict, dict]]) -> Replies:
+def through_gateway(
+    data_dir: Path, privacy, requests: list, span_exporter=None, **settings
+) -> Replies:
     """Send chat requests (body, headers) through the real gateway and privacy engine to a
-    scripted upstream, with the real SQLite ledger in `data_dir`."""
+    scripted upstream, with the real SQLite ledger in `data_dir`; a callable in `requests`
+    is called at its turn instead (to stop or start something between requests)."""
     import httpx
     from cogate.core.settings import Settings
     from cogate.proxy.app import create_app
@@ -114,11 +117,23 @@ def through_gateway(data_dir: Path, privacy, requests: list[tuple[dict, dict]]) 
     transport = httpx.MockTransport(answer)
 
     def assemble(settings: Settings):
-        return assemble_pipeline(settings, transport=transport, ledger=ledger, privacy=privacy)
+        return assemble_pipeline(
+            settings,
+            transport=transport,
+            ledger=ledger,
+            privacy=privacy,
+            span_exporter=span_exporter,
+        )
 
-    app = create_app(Settings(upstream="http://up.test/v1", data_dir=data_dir), assemble)
+    app = create_app(
+        Settings(upstream="http://up.test/v1", data_dir=data_dir, **settings), assemble
+    )
     with TestClient(app, base_url="http://127.0.0.1") as client:
-        for body, headers in requests:
+        for item in requests:
+            if callable(item):
+                item()
+                continue
+            body, headers = item
             replies.append(client.post("/v1/chat/completions", json=body, headers=headers))
     ledger.close()
     return replies
