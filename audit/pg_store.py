@@ -210,6 +210,14 @@ class PostgresStore:
             out.setdefault(json.loads(r[1])["egress"], _row(r))
         return out
 
+    def chart_rows(self, f: Filters) -> Iterator[tuple[str, str, str, str, str, str]]:
+        where, args = _where(f, "%s", ENTITY_PG)
+        sql = (
+            "SELECT time, kind, app, host, mode, (entry::jsonb -> 'entities')::text "
+            f"FROM entries WHERE {where}"
+        )
+        yield from self._all(sql, args)
+
     def bodies_before(self, before: str) -> tuple[int, int | None, int | None, int]:
         row = self._one(
             "SELECT count(*), min(seq), max(seq), coalesce(sum(octet_length(body)), 0) "

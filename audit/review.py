@@ -267,24 +267,52 @@ def status(data_dir: Path, database_url: str | None = None) -> dict[str, Any]:
         store.close()
 
 
-def chart_data(store: LedgerStore, filters: Filters) -> dict[str, Any]:
-    """Egress counts per day by destination and by entity type, for the review page."""
-    by_dest: dict[str, Counter] = defaultdict(Counter)
-    by_entity: dict[str, Counter] = defaultdict(Counter)
-    page = Filters(**{**filters.__dict__, "limit": 100_000, "offset": 0})
-    for row in store.query(page):
-        e = json.loads(row.entry)
-        day = (e.get("time") or "")[:10]
-        host = "local" if e.get("kind") == "local" else e.get("destination", {}).get("host")
-        by_dest[day][host or "?"] += 1
-        for etype, count in e.get("entities", {}).items():
-            by_entity[day][etype] += count
-    days = sorted(set(by_dest) | set(by_entity))
-    return {
-        "days": days,
-        "by_destination": {d: dict(by_dest[d]) for d in days},
-        "by_entity": {d: dict(by_entity[d]) for d in days},
+PERIODS = ("day", "week", "month")
+
+
+def bucket(time: str, period: str) -> str:
+    """The period an entry falls in: its day, the Monday of its week, or its month."""
+    if period == "month":
+        return time[:7]
+    if period == "week":
+        day = datetime.strptime(time[:10], "%Y-%m-%d")
+        return (day - timedelta(days=day.weekday())).strftime("%Y-%m-%d")
+    return time[:10]
+
+
+def handling(kind: str, mode: str, entities: dict[str, int]) -> str:
+    """What happened to a request, for the page's chart: blocked, kept local, ..."""
+    if kind == "refusal":
+        return "blocked"
+    if kind == "local":
+        return "kept local"
+    if mode in ("sketch", "logits"):
+        return "private context kept local"
+    return "pseudonymized" if entities else "no personal data found"
+
+
+def chart_data(store: LedgerStore, filters: Filters, period: str = "day") -> dict[str, Any]:
+    """Counts per period: requests by destination, by app and by handling; entities by type."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+    series: dict[str, dict[str, Counter]] = {
+        name: defaultdict(Counter)
+        for name in ("by_destination", "by_entity", "by_app", "by_handling")
     }
+    for time, kind, app, host, mode, ents in store.chart_rows(filters):
+        at = bucket(time or "", period)
+        entities = json.loads(ents) if ents else {}
+        where = "local" if kind == "local" else ("refused" if kind == "refusal" else host)
+        series["by_destination"][at][where or "?"] += 1
+        series["by_app"][at][app or "?"] += 1
+        series["by_handling"][at][handling(kind, mode, entities)] += 1
+        for etype, count in entities.items():
+            series["by_entity"][at][etype] += count
+    days = sorted(set().union(*(s.keys() for s in series.values())))
+    out: dict[str, Any] = {"period": period, "days": days}
+    for name, data in series.items():
+        out[name] = {d: dict(data[d]) for d in days if d in data}
+    return out
 
 
 def facets(store: LedgerStore) -> dict[str, list[str]]:

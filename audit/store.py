@@ -104,6 +104,10 @@ class LedgerStore(Protocol):
 
     def facets(self) -> dict[str, list[str]]: ...
 
+    def chart_rows(self, f: Filters) -> Iterator[tuple[str, str, str, str, str, str]]:
+        """(time, kind, app, host, mode, entities JSON) of every entry the filters select."""
+        ...
+
     def bodies_before(self, before: str) -> tuple[int, int | None, int | None, int]:
         """What a prune at `before` would drop: (bodies, first seq, last seq, bytes)."""
         ...
@@ -273,6 +277,14 @@ class SQLiteStore:
             f"SELECT seq, entry, hash, body FROM entries WHERE egress IN ({marks})", seqs
         )
         return {json.loads(r[1])["egress"]: Row(*r) for r in rows}
+
+    def chart_rows(self, f: Filters) -> Iterator[tuple[str, str, str, str, str, str]]:
+        where, args = _where(f)
+        sql = (
+            "SELECT time, kind, app, host, mode, json_extract(entry, '$.entities') "
+            f"FROM entries WHERE {where}"
+        )
+        yield from self.db.execute(sql, args)
 
     def bodies_before(self, before: str) -> tuple[int, int | None, int | None, int]:
         row = self.db.execute(

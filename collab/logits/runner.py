@@ -165,7 +165,10 @@ class LogitsRunner:
             instruction=screened.text,
             guard=guard,
             generalised=screened.outcome == "generalised",
-            note=screened.note,
+            note={
+                "kept_local": guard.kept(split.private_text, len(split.private)),
+                **screened.note,
+            },
             model=ex.model,
             top_k=capability.top_k,
             template=self.template,
