@@ -75,7 +75,8 @@ def test_api_lists_filters_and_shows(populated):
     chart = c.get("/api/chart", headers=h).json()
     day = chart["days"][0]
     assert chart["by_destination"][day] == {"api.openai.com": 4, "api.anthropic.com": 2, "local": 1}
-    assert chart["by_handling"][day] == {"pseudonymized": 5, "no personal data found": 1, "kept local": 1}
+    handled = {"pseudonymized": 5, "no personal data found": 1, "kept local": 1}
+    assert chart["by_handling"][day] == handled
     facets = c.get("/api/facets", headers=h).json()
     assert facets["app"] == ["diary", "mail", "notes"] and "PERSON" in facets["entity"]
     assert c.get("/api/entries/999", headers=h).status_code == 404
