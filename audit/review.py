@@ -57,6 +57,8 @@ def summary(row: Row, completion: Row | None) -> dict[str, Any]:
     refusal = e.get("refusal") if e.get("kind") == "refusal" else None
     if refusal is not None:
         return _refusal_summary(row, e, refusal)
+    if e.get("kind") == "decision":
+        return _decision_summary(row, e)
     return {
         "id": str(row.seq),
         "seq": row.seq,
@@ -89,6 +91,31 @@ def timings_text(timings: dict[str, Any]) -> str:
         label = name[: -len("_ms")] if name.endswith("_ms") else name
         parts.append(f"{label}={value} ms")
     return ", ".join(parts)
+
+
+def _decision_summary(row: Row, e: dict[str, Any]) -> dict[str, Any]:
+    """A reviewer's decision as the list shows it (the value is not in the ledger)."""
+    what = f"{e.get('decision')} on entry {e.get('entry')} ({e.get('type')})"
+    return {
+        "id": str(row.seq),
+        "seq": row.seq,
+        "time": e.get("time"),
+        "kind": "decision",
+        "app": None,
+        "identity": None,
+        "route": None,
+        "surface": None,
+        "destination": what,
+        "host": None,
+        "path": None,
+        "model": None,
+        "mode": None,
+        "policy": None,
+        "entities": {},
+        "bytes": 0,
+        "status": None,
+        "outcome": f"proposal {e.get('proposal')}",
+    }
 
 
 def _refusal_summary(row: Row, e: dict[str, Any], refusal: dict[str, Any]) -> dict[str, Any]:

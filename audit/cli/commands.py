@@ -17,6 +17,8 @@ from ..store import Filters
 from .common import data_dir_option, database_url_option, edge, resolve_dir
 
 LISTED_KINDS = ("egress", "local", "refusal")
+# Reviewers' decisions are listed only when asked for (`--kind decision`).
+KIND_CHOICES = (*LISTED_KINDS, "decision")
 
 
 @click.group()
@@ -37,9 +39,9 @@ def audit() -> None:
     "--kind",
     "kinds",
     multiple=True,
-    type=click.Choice(LISTED_KINDS),
+    type=click.Choice(KIND_CHOICES),
     help="Only this kind: egress (bytes left), local (answered on device), refusal "
-    "(refused by the policy). Repeatable; default all three.",
+    "(refused by the policy), decision (a reviewer's). Repeatable; default the first three.",
 )
 @click.option("--identity", help="Only requests from this identity (a token's name).")
 @click.option("--route", help="Only requests under this policy route ('-': the base policy).")
@@ -234,7 +236,7 @@ def _print_report(report) -> None:
 @click.option("--since", help="With --format: entries at or after this UTC date/time.")
 @click.option("--until", help="With --format: entries before this UTC date/time.")
 @click.option(
-    "--kind", "kinds", multiple=True, type=click.Choice(LISTED_KINDS), help="With --format."
+    "--kind", "kinds", multiple=True, type=click.Choice(KIND_CHOICES), help="With --format."
 )
 @edge
 def export_cmd(data_dir, database_url, out, fmt, since, until, kinds):
