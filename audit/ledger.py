@@ -91,6 +91,7 @@ class ChainLedger:
         # Called with (entry, hash) of each committed entry, in chain order, under the append
         # lock: they must not block (the audit sink queues a line).
         self.listeners: list[Callable[[dict[str, Any], str], None]] = []
+        self._inserted: tuple[dict[str, Any], str] = ({}, "")
         self.retention_days = retention_days
         self.retention_every = retention_every
         self._timer: threading.Thread | None = None
@@ -166,7 +167,7 @@ class ChainLedger:
                 durable = any(p.durable for p in batch)
                 done: list[tuple[dict[str, Any], str]] | None = [] if self.listeners else None
                 with self.store.transaction(durable) as tx:
-                    seqs = [self._insert(tx, p.fields, p.body, done) for p in batch]
+                    seqs = [self._insert_noted(tx, p.fields, p.body, done) for p in batch]
                     due = self._due(tx, seqs[-1])
                 self.commits += 1
                 self._notify(done)
@@ -180,15 +181,9 @@ class ChainLedger:
             for p in batch:
                 p.done = True
 
-    def _insert(
-        self,
-        tx: LedgerWriter,
-        fields: dict[str, Any],
-        body: bytes | None,
-        done: list[tuple[dict[str, Any], str]] | None = None,
-    ) -> int:
-        """Chain and insert one entry; the caller holds a write transaction. `done` collects
-        the entries for the listeners once committed."""
+    def _insert(self, tx: LedgerWriter, fields: dict[str, Any], body: bytes | None) -> int:
+        """Chain and insert one entry; the caller holds a write transaction (and the append
+        lock, under which `_inserted` names the entry for the listeners)."""
         frontier, last = tx.head()
         seq = frontier.size + 1
         entry = {**fields, "seq": seq, "prev": last or GENESIS, "time": now()}
@@ -196,8 +191,19 @@ class ChainLedger:
         digest = entry_hash(text)
         frontier.append(parse_hash(digest))
         tx.insert(seq, text.decode(), digest, body, frontier)
+        self._inserted = (entry, digest)
+        return seq
+
+    def _insert_noted(
+        self,
+        tx: LedgerWriter,
+        fields: dict[str, Any],
+        body: bytes | None,
+        done: list[tuple[dict[str, Any], str]] | None,
+    ) -> int:
+        seq = self._insert(tx, fields, body)
         if done is not None:
-            done.append((entry, digest))
+            done.append(self._inserted)
         return seq
 
     def _notify(self, done: list[tuple[dict[str, Any], str]] | None) -> None:
@@ -224,7 +230,7 @@ class ChainLedger:
                     "through": max(seqs),
                     "dropped": len(seqs),
                 }
-                seq = self._insert(tx, fields, None, done)
+                seq = self._insert_noted(tx, fields, None, done)
             self._notify(done)
             self.store.reclaim()
         self.checkpoint()

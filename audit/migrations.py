@@ -175,33 +175,42 @@ def _m005_postgres(db: Any) -> None:
     return None
 
 
-_WHO_COLUMNS = [
+_REVIEW_COLUMNS = [
     ("identity", "$.identity", "identity"),
     ("route", "$.route", "route"),
+    ("entities", "$.entities", "entities"),
 ]
+# Everything the review page filters, counts and charts on, in one covering index: its menus,
+# totals and charts read the index instead of parsing 100,000 entries.
+_REVIEW_INDEX = (
+    "CREATE INDEX entries_review ON entries "
+    "(kind, time, app, host, mode, identity, route, entities)"
+)
 
 
 @migration
-def m006_who_columns(db: sqlite3.Connection) -> None:
-    # Who sent a request and which policy route applied: filters of the review page and of
-    # `audit list`, derived from the hashed entry like m002's columns. `kind` gets an index
-    # because refusals are listed apart from the rest.
-    for name, path, _ in _WHO_COLUMNS:
+def m006_review_columns(db: sqlite3.Connection) -> None:
+    # Who sent a request, which policy route applied and the entity counts (JSON text),
+    # derived from the hashed entry like m002's columns.
+    for name, path, _ in _REVIEW_COLUMNS:
         db.execute(
             f"ALTER TABLE entries ADD COLUMN {name} "
             f"GENERATED ALWAYS AS (json_extract(entry, '{path}')) VIRTUAL"
         )
-    db.execute("CREATE INDEX entries_kind ON entries (kind, seq)")
+    db.execute(_REVIEW_INDEX)
 
 
-@m006_who_columns.postgres
+@m006_review_columns.postgres
 def _m006_postgres(db: Any) -> None:
-    for name, _, pg_path in _WHO_COLUMNS:
-        expr = f"(entry::jsonb #>> '{{{pg_path}}}')"
+    for name, _, key in _REVIEW_COLUMNS:
+        op = "->" if name == "entities" else "->>"
+        expr = (
+            f"((entry::jsonb {op} '{key}')::text)" if op == "->" else f"(entry::jsonb ->> '{key}')"
+        )
         db.execute(
             f"ALTER TABLE entries ADD COLUMN {name} TEXT GENERATED ALWAYS AS ({expr}) STORED"
         )
-    db.execute("CREATE INDEX entries_kind ON entries (kind, seq)")
+    db.execute(_REVIEW_INDEX)
 
 
 def applied(db: sqlite3.Connection) -> set[str]:

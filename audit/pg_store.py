@@ -19,7 +19,7 @@ from psycopg import Connection
 
 from .merkle import Frontier
 from .migrations import migrate_postgres
-from .store import FACETS, KINDS_LISTED, Filters, Row, _where
+from .store import CHART_SQL, FACETS, KINDS_LISTED, Filters, Row, _where
 
 ENTITY_PG = "(entry::jsonb -> 'entities') ? %s"
 _COLUMNS = "seq, entry, hash, body"
@@ -210,13 +210,9 @@ class PostgresStore:
             out.setdefault(json.loads(r[1])["egress"], _row(r))
         return out
 
-    def chart_rows(self, f: Filters) -> Iterator[tuple[str, str, str, str, str, str]]:
+    def chart_rows(self, f: Filters) -> Iterator[tuple[str, str, str, str, str, str, int]]:
         where, args = _where(f, "%s", ENTITY_PG)
-        sql = (
-            "SELECT time, kind, app, host, mode, (entry::jsonb -> 'entities')::text "
-            f"FROM entries WHERE {where}"
-        )
-        yield from self._all(sql, args)
+        yield from self._all(CHART_SQL.format(where=where), args)
 
     def bodies_before(self, before: str) -> tuple[int, int | None, int | None, int]:
         row = self._one(

@@ -326,15 +326,15 @@ def chart_data(store: LedgerStore, filters: Filters, period: str = "day") -> dic
         name: defaultdict(Counter)
         for name in ("by_destination", "by_entity", "by_app", "by_handling")
     }
-    for time, kind, app, host, mode, ents in store.chart_rows(filters):
-        at = bucket(time or "", period)
+    for day, kind, app, host, mode, ents, n in store.chart_rows(filters):
+        at = bucket(day or "", period)
         entities = json.loads(ents) if ents else {}
         where = "local" if kind == "local" else ("refused" if kind == "refusal" else host)
-        series["by_destination"][at][where or "?"] += 1
-        series["by_app"][at][app or "?"] += 1
-        series["by_handling"][at][handling(kind, mode, entities)] += 1
+        series["by_destination"][at][where or "?"] += n
+        series["by_app"][at][app or "?"] += n
+        series["by_handling"][at][handling(kind, mode, entities)] += n
         for etype, count in entities.items():
-            series["by_entity"][at][etype] += count
+            series["by_entity"][at][etype] += count * n
     days = sorted(set().union(*(s.keys() for s in series.values())))
     out: dict[str, Any] = {"period": period, "days": days}
     for name, data in series.items():
