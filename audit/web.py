@@ -198,7 +198,15 @@ def run(
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ValueError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); another program (an "
+            "earlier `cogate audit serve`?) holds it: pass another --port, or --port 0 for a "
+            "free one"
+        ) from None
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     click.echo(f"cogate audit review page: http://{shown}:{bound}/#token={token}", err=False)

@@ -107,6 +107,7 @@ def serve(**flags: Any) -> None:
             err=True,
         )
         sys.exit(2)
+    _check_port(settings)
     configure_logging(settings)
     try:
         settings, local = check_local_runtime(settings)
@@ -121,6 +122,25 @@ def serve(**flags: Any) -> None:
         access_log=False,  # access lines can carry query strings; our own log carries ids only
         timeout_graceful_shutdown=30,
     )
+
+
+def _check_port(settings: Settings) -> None:
+    """One line naming the fix when the port is taken, before seconds of start-up."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as exc:
+            click.echo(
+                f"error: cannot listen on {settings.host}:{settings.port} "
+                f"({exc.strerror or exc}); another program (an earlier `cogate serve`?) holds "
+                "it: stop it or pass another --port",
+                err=True,
+            )
+            sys.exit(2)
 
 
 def _tokens_issued(settings: Settings) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 from cogate.core.settings import Settings
+from pydantic import ValidationError
 
 
 def build_settings(**flags: Any) -> Settings:
@@ -13,5 +14,11 @@ def build_settings(**flags: Any) -> Settings:
     given = {key: value for key, value in flags.items() if value is not None}
     try:
         return Settings(**given)
-    except Exception as exc:  # pydantic's ValidationError names the field and the problem
+    except ValidationError as exc:  # one line per field, naming it and the fix
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        ]
+        raise click.UsageError("; ".join(problems)) from None
+    except Exception as exc:
         raise click.UsageError(str(exc)) from None

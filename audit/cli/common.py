@@ -3,6 +3,7 @@ that turns the library's plain exceptions into one line and exit code 2."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -19,9 +20,19 @@ data_dir_option = click.option(
 )
 
 
+def _postgres_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value and not value.startswith(("postgresql://", "postgres://")):
+        raise click.BadParameter(
+            "must be a PostgreSQL URL such as postgresql://cogate@db.internal:5432/cogate "
+            "(or leave it out for the data dir's SQLite ledger)"
+        )
+    return value or None
+
+
 database_url_option = click.option(
     "--database-url",
     envvar="COGATE_DATABASE_URL",
+    callback=_postgres_url,
     help="The replicas' PostgreSQL ledger (postgresql://USER@HOST:PORT/DB; "
     "COGATE_DATABASE_URL). Keys and checkpoints.jsonl still come from --data-dir.",
 )
@@ -38,6 +49,10 @@ def edge(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # The connection pool logs each failed attempt with psycopg's message, which can
+        # quote the URL (and its password): the one line below says what failed instead.
+        logging.getLogger("psycopg").addHandler(logging.NullHandler())
+        logging.getLogger("psycopg").propagate = False
         try:
             return fn(*args, **kwargs)
         except (FileNotFoundError, ConnectionError, KeyError, ValueError) as exc:
