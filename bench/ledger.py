@@ -136,8 +136,8 @@ def bench_verify(root: Path, n: int) -> dict[str, Any]:
     }
 
 
-def measure(appends: int, verify_entries: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="cogate-bench-") as tmp:
+def measure(appends: int, verify_entries: int, where: str | None = None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="cogate-bench-", dir=where) as tmp:
         return {
             "append": bench_appends(Path(tmp), appends),
             "verify": bench_verify(Path(tmp), verify_entries),
@@ -159,9 +159,13 @@ def show(label: str, m: dict[str, Any]) -> None:
     )
 
 
-def compare(before: str, rounds: int, appends: int, verify_entries: int) -> None:
+def compare(
+    before: str, rounds: int, appends: int, verify_entries: int, where: str | None = None
+) -> None:
     runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
     args = [__file__, "--json", "--appends", str(appends), "--verify-entries", str(verify_entries)]
+    if where:
+        args += ["--dir", where]
     for r in range(rounds):
         for label, python in (("before", before), ("after", sys.executable)):
             out = subprocess.run([python, *args], capture_output=True, text=True, check=True)
@@ -192,11 +196,16 @@ def main() -> None:
     parser.add_argument("--before", help="Python of the tree to compare with (its venv).")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", action="store_true", help="One measurement as JSON.")
+    parser.add_argument(
+        "--dir",
+        help="Where the ledgers go (default the temp dir); /dev/shm (tmpfs) leaves out the "
+        "disk flush, so the append figures are the ledger's own CPU cost.",
+    )
     args = parser.parse_args()
     if args.before:
-        compare(args.before, args.rounds, args.appends, args.verify_entries)
+        compare(args.before, args.rounds, args.appends, args.verify_entries, args.dir)
         return
-    m = measure(args.appends, args.verify_entries)
+    m = measure(args.appends, args.verify_entries, args.dir)
     if args.json:
         print(json.dumps(m))
         return
