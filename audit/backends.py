@@ -36,9 +36,14 @@ def open_ledger(settings: Settings, database: Database | None = None) -> ChainLe
             checkpoint_every=every,
             checkpoint_seconds=seconds,
             group_commit=True,
+            retention_days=settings.retention_days,
         )
     return SQLiteLedger(
-        settings.data_dir, checkpoint_every=every, checkpoint_seconds=seconds, group_commit=True
+        settings.data_dir,
+        checkpoint_every=every,
+        checkpoint_seconds=seconds,
+        group_commit=True,
+        retention_days=settings.retention_days,
     )
 
 

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import math
+import unicodedata
 from typing import Any
 
 from .hashing import sha256_text
@@ -22,10 +23,45 @@ POLICY_HASH_CANON = "rfc8785"
 TAG_PREFIX = "hmac-sha256:"
 
 
+# How values are normalised before tagging (`tag_form` of an entry): entries without the
+# field tagged the value exactly as found.
+TAG_FORM = "nfkc-casefold-space"
+# What the ledger says was done to a value, by kind of entry and policy action.
+DONE = {
+    "pseudonymize": "pseudonymized",
+    "mask": "masked",
+    "hash": "hashed",
+    "drop": "dropped",
+    "block": "blocked",
+}
+
+
+def normalise(value: str) -> str:
+    """A value as a data-subject search matches it: Unicode-compatible form, case-folded,
+    runs of white space as one space (`Jane  DOE` and `jane doe` are one person)."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
 def tag(key: bytes, value: str) -> str:
     # The value alone is tagged (not its type) so one value found by two recognizers
     # still correlates across entries.
     return TAG_PREFIX + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def value_tags(key: bytes, value: str) -> set[str]:
+    """The tags an entry may hold for `value`: normalised, and as found (older entries)."""
+    return {tag(key, normalise(value)), tag(key, value)}
+
+
+def _tags(record: EgressRecord, hmac_key: bytes) -> list[dict[str, str]]:
+    if record.kind == "refusal":
+        done = {t: "blocked" for t, _ in record.removed_values}  # nothing left at all
+    elif record.kind == "local":
+        done = {t: "answered locally" for t, _ in record.removed_values}
+    else:
+        done = {t: DONE.get(a, a) for t, a in record.actions.items()}
+    tags = sorted({(t, tag(hmac_key, normalise(v))) for t, v in record.removed_values})
+    return [{"type": t, "tag": h, "action": done.get(t, "removed")} for t, h in tags]
 
 
 def _clean(value: Any) -> Any:
@@ -43,10 +79,10 @@ def _clean(value: Any) -> Any:
 
 def egress_fields(record: EgressRecord, hmac_key: bytes) -> tuple[dict[str, Any], bytes | None]:
     """The entry fields and the body to store (None when only its hash is kept)."""
-    if record.kind not in ("egress", "local"):
-        raise ValueError(f"egress kind must be 'egress' or 'local', got {record.kind!r}")
-    tags = sorted({(etype, tag(hmac_key, value)) for etype, value in record.removed_values})
-    body = record.body or b""
+    if record.kind not in ("egress", "local", "refusal"):
+        raise ValueError(f"egress kind must be 'egress', 'local' or 'refusal', got {record.kind!r}")
+    tags = _tags(record, hmac_key)
+    body = b"" if record.kind == "refusal" else (record.body or b"")
     fields: dict[str, Any] = {
         "v": ENTRY_VERSION,
         "kind": record.kind,
@@ -65,7 +101,7 @@ def egress_fields(record: EgressRecord, hmac_key: bytes) -> tuple[dict[str, Any]
             "canon": POLICY_HASH_CANON,
         },
         "entities": {str(k): int(v) for k, v in sorted(record.entity_counts.items())},
-        "tags": [{"type": t, "tag": h} for t, h in tags],
+        "tags": tags,
         "body": {
             "hash": sha256_text(body),
             "size": len(body),
@@ -73,8 +109,15 @@ def egress_fields(record: EgressRecord, hmac_key: bytes) -> tuple[dict[str, Any]
         },
         "note": _clean(record.note),
     }
+    if tags:
+        fields["tag_form"] = TAG_FORM
     if record.identity:
         fields["identity"] = record.identity
+    _who(fields, record)
+    if record.kind == "refusal":
+        del fields["body"]  # nothing left and nothing is kept: a refusal has no body
+        fields["refusal"] = _clean(record.refusal)
+        return fields, None
     stored = body
     if record.masked and fields["body"]["stored"]:
         # The stored copy has credentials masked; its own hash lets verify check it.
@@ -94,6 +137,16 @@ def mask_credentials(body: bytes, secrets: list[str]) -> tuple[bytes, int]:
             count += body.count(raw)
             body = body.replace(raw, b"[CREDENTIAL]")
     return body, count
+
+
+def _who(fields: dict[str, Any], record: EgressRecord) -> None:
+    """Which route applied, which wire API, which apps the caller's token is bound to."""
+    if record.route is not None:
+        fields["route"] = record.route
+    if record.surface:
+        fields["surface"] = record.surface
+    if record.bound_apps is not None:
+        fields["apps"] = list(record.bound_apps)
 
 
 def egress_seq(audit_id: str) -> int:

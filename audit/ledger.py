@@ -16,9 +16,12 @@ unknown"; an egress entry is always durable before its caller may send a byte.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,8 @@ from .keys import KeyStore, private_dir
 from .paths import LedgerPaths
 from .records import CompletionRecord, EgressRecord
 from .store import LedgerStore, LedgerWriter, SQLiteStore
+
+log = logging.getLogger("cogate.audit")
 
 
 def now() -> str:
@@ -57,6 +62,8 @@ class ChainLedger:
         checkpoint_seconds: float = 300.0,
         background: bool = True,
         group_commit: bool = False,
+        retention_days: float | None = None,
+        retention_every: float = 3600.0,
     ) -> None:
         self.paths = LedgerPaths(Path(data_dir))
         private_dir(self.paths.data_dir)
@@ -81,8 +88,14 @@ class ChainLedger:
         self._first_unsigned: tuple[int, datetime | None] = (0, None)
         self._closed = False
         self._stop = threading.Event()
+        # Called with (entry, hash) of each committed entry, in chain order, under the append
+        # lock: they must not block (the audit sink queues a line).
+        self.listeners: list[Callable[[dict[str, Any], str], None]] = []
+        self._inserted: tuple[dict[str, Any], str] = ({}, "")
+        self.retention_days = retention_days
+        self.retention_every = retention_every
         self._timer: threading.Thread | None = None
-        if background and self.seconds > 0:
+        if background and (self.seconds > 0 or retention_days):
             self._timer = threading.Thread(
                 target=self._tick, name="cogate-audit-checkpoint", daemon=True
             )
@@ -152,10 +165,12 @@ class ChainLedger:
                 if self._closed:
                     raise RuntimeError("the audit ledger is closed")
                 durable = any(p.durable for p in batch)
+                done: list[tuple[dict[str, Any], str]] | None = [] if self.listeners else None
                 with self.store.transaction(durable) as tx:
-                    seqs = [self._insert(tx, p.fields, p.body) for p in batch]
+                    seqs = [self._insert_noted(tx, p.fields, p.body, done) for p in batch]
                     due = self._due(tx, seqs[-1])
                 self.commits += 1
+                self._notify(done)
             for p, seq in zip(batch, seqs, strict=True):
                 p.seq = seq
             batch[-1].due = due
@@ -167,7 +182,8 @@ class ChainLedger:
                 p.done = True
 
     def _insert(self, tx: LedgerWriter, fields: dict[str, Any], body: bytes | None) -> int:
-        """Chain and insert one entry; the caller holds a write transaction."""
+        """Chain and insert one entry; the caller holds a write transaction (and the append
+        lock, under which `_inserted` names the entry for the listeners)."""
         frontier, last = tx.head()
         seq = frontier.size + 1
         entry = {**fields, "seq": seq, "prev": last or GENESIS, "time": now()}
@@ -175,12 +191,34 @@ class ChainLedger:
         digest = entry_hash(text)
         frontier.append(parse_hash(digest))
         tx.insert(seq, text.decode(), digest, body, frontier)
+        self._inserted = (entry, digest)
         return seq
+
+    def _insert_noted(
+        self,
+        tx: LedgerWriter,
+        fields: dict[str, Any],
+        body: bytes | None,
+        done: list[tuple[dict[str, Any], str]] | None,
+    ) -> int:
+        seq = self._insert(tx, fields, body)
+        if done is not None:
+            done.append(self._inserted)
+        return seq
+
+    def _notify(self, done: list[tuple[dict[str, Any], str]] | None) -> None:
+        for entry, digest in done or ():
+            for listener in self.listeners:
+                try:
+                    listener(entry, digest)
+                except Exception:  # noqa: BLE001 - a listener never fails a committed append
+                    log.exception("ledger listener failed")
 
     def prune(self, before: str) -> tuple[int, int | None]:
         """Drop stored bodies older than `before` (hashes stay, so the chain still verifies)
         and record the prune as an entry; returns (bodies dropped, prune entry seq)."""
         with self._lock:
+            done: list[tuple[dict[str, Any], str]] | None = [] if self.listeners else None
             with self.store.transaction() as tx:
                 seqs = tx.drop_bodies(before)
                 if not seqs:
@@ -192,7 +230,8 @@ class ChainLedger:
                     "through": max(seqs),
                     "dropped": len(seqs),
                 }
-                seq = self._insert(tx, fields, None)
+                seq = self._insert_noted(tx, fields, None, done)
+            self._notify(done)
             self.store.reclaim()
         self.checkpoint()
         return len(seqs), seq
@@ -244,18 +283,43 @@ class ChainLedger:
             return cp
 
     def _tick(self) -> None:
-        while not self._stop.wait(self.seconds):
-            try:
-                with self._lock:
-                    if self._closed:
-                        return
-                    with self.store.transaction() as tx:
-                        frontier, _ = tx.head()
-                        due = frontier.size > 0 and self._due(tx, frontier.size)
-                if due:
-                    self.checkpoint()
-            except Exception:  # noqa: BLE001 - a failed timed checkpoint is retried next tick
-                continue
+        periods = [p for p in (self.seconds, self.retention_every) if p > 0]
+        period = min(periods) if self.retention_days else self.seconds
+        next_retention = 0.0  # the first round applies retention at once
+        while True:
+            if self.retention_days and time.monotonic() >= next_retention:
+                next_retention = time.monotonic() + self.retention_every
+                self._timed(self.apply_retention)
+            if self.seconds > 0:
+                self._timed(self._timed_checkpoint)
+            if self._stop.wait(period):
+                return
+
+    def _timed(self, job: Any) -> None:
+        try:
+            job()
+        except Exception:  # noqa: BLE001 - a failed timed job is retried next round
+            log.warning("timed ledger job %s failed; retried later", job.__name__)
+
+    def _timed_checkpoint(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            with self.store.transaction() as tx:
+                frontier, _ = tx.head()
+                due = frontier.size > 0 and self._due(tx, frontier.size)
+        if due:
+            self.checkpoint()
+
+    def apply_retention(self) -> tuple[int, int | None]:
+        """Prune stored bodies older than `retention_days` (the prune is an entry)."""
+        if not self.retention_days or self._closed:
+            return 0, None
+        cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
+        dropped, seq = self.prune(cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        if dropped:
+            log.info("retention: dropped %d stored bodies (entry %s)", dropped, seq)
+        return dropped, seq
 
 
 class SQLiteLedger(ChainLedger):

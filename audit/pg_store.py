@@ -19,7 +19,7 @@ from psycopg import Connection
 
 from .merkle import Frontier
 from .migrations import migrate_postgres
-from .store import Filters, Row, _where
+from .store import CHART_SQL, FACETS, KINDS_LISTED, Filters, Row, _where
 
 ENTITY_PG = "(entry::jsonb -> 'entities') ? %s"
 _COLUMNS = "seq, entry, hash, body"
@@ -210,8 +210,30 @@ class PostgresStore:
             out.setdefault(json.loads(r[1])["egress"], _row(r))
         return out
 
+    def chart_rows(self, f: Filters) -> Iterator[tuple[str, str, str, str, str, str, int]]:
+        where, args = _where(f, "%s", ENTITY_PG)
+        yield from self._all(CHART_SQL.format(where=where), args)
+
+    def bodies_before(self, before: str) -> tuple[int, int | None, int | None, int]:
+        row = self._one(
+            "SELECT count(*), min(seq), max(seq), coalesce(sum(octet_length(body)), 0) "
+            "FROM entries WHERE time < %s AND body IS NOT NULL",
+            (before,),
+        )
+        assert row is not None  # an aggregate always has a row
+        return int(row[0]), row[1], row[2], int(row[3])
+
+    def containing(self, needles: list[str]) -> list[Row]:
+        if not needles:
+            return []
+        where = " OR ".join(["strpos(entry, %s) > 0"] * len(needles))
+        rows = self._all(
+            f"SELECT seq, entry, hash, NULL FROM entries WHERE {where} ORDER BY seq", needles
+        )
+        return [_row(r) for r in rows]
+
     def facets(self) -> dict[str, list[str]]:
-        kinds = "kind IN ('egress', 'local')"
+        kinds = KINDS_LISTED
         out = {
             name: [
                 r[0]
@@ -220,7 +242,7 @@ class PostgresStore:
                     "ORDER BY 1"
                 )
             ]
-            for name in ("app", "host", "mode")
+            for name in FACETS
         }
         out["entity"] = [
             r[0]

@@ -27,9 +27,17 @@ class EgressRecord:
     store_body: bool = True  # False: keep only the body's hash
     # Credentials in the body: the stored copy has each replaced by `[CREDENTIAL]`.
     masked: list[str] = field(default_factory=list, repr=False)
-    kind: str = "egress"  # "egress" (bytes left) | "local" (nothing left)
+    # "egress" (bytes left) | "local" (nothing left) | "refusal" (the policy refused it)
+    kind: str = "egress"
     note: dict[str, Any] = field(default_factory=dict)
     identity: str = ""  # the caller: a token's name, or a keyed hash in personal mode
+    route: str | None = None  # the policy route that applied; None: the base policy
+    surface: str = ""  # the wire API the request came in on
+    bound_apps: tuple[str, ...] | None = None  # the token's apps; None in personal mode
+    # What was done to each entity type's values (pseudonymized, blocked, ...), per tag.
+    actions: dict[str, str] = field(default_factory=dict)
+    # A refusal's status and error code (never its message, which may name a path).
+    refusal: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

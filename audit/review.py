@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +34,31 @@ def parse_time(text: str | None) -> str | None:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def prune_cutoff(before: str | None, retention_days: float | None) -> str:
+    """The ledger time before which `audit prune` drops bodies: a date, or days ago."""
+    if (before is None) == (retention_days is None):
+        raise ValueError("give either --before DATE or --retention-days N")
+    if retention_days is not None:
+        if retention_days <= 0:
+            raise ValueError("--retention-days must be more than 0")
+        cutoff = datetime.now(UTC) - timedelta(days=retention_days)
+        return cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    parsed = parse_time(before)
+    assert parsed is not None
+    return parsed
+
+
 def summary(row: Row, completion: Row | None) -> dict[str, Any]:
     """One egress entry as the list shows it; `local` entries say that nothing left."""
     e = json.loads(row.entry)
     done = json.loads(completion.entry) if completion else None
     dest = e.get("destination", {})
     local = e.get("kind") == "local"
+    refusal = e.get("refusal") if e.get("kind") == "refusal" else None
+    if refusal is not None:
+        return _refusal_summary(row, e, refusal)
+    if e.get("kind") == "decision":
+        return _decision_summary(row, e)
     return {
         "id": str(row.seq),
         "seq": row.seq,
@@ -47,6 +66,8 @@ def summary(row: Row, completion: Row | None) -> dict[str, Any]:
         "kind": e.get("kind"),
         "app": e.get("app"),
         "identity": e.get("identity"),
+        "route": e.get("route"),
+        "surface": e.get("surface"),
         "destination": "local (nothing left the device)" if local else dest.get("host"),
         "host": dest.get("host"),
         "path": dest.get("path"),
@@ -59,6 +80,66 @@ def summary(row: Row, completion: Row | None) -> dict[str, Any]:
         "outcome": (
             done.get("outcome") if done else ("answered locally" if local else "outcome unknown")
         ),
+    }
+
+
+def timings_text(timings: dict[str, Any]) -> str:
+    """Timings with their unit: every timing the gateway records is in milliseconds since
+    the request arrived (`upstream_ms`: how long the upstream took)."""
+    parts = []
+    for name, value in timings.items():
+        label = name[: -len("_ms")] if name.endswith("_ms") else name
+        parts.append(f"{label}={value} ms")
+    return ", ".join(parts)
+
+
+def _decision_summary(row: Row, e: dict[str, Any]) -> dict[str, Any]:
+    """A reviewer's decision as the list shows it (the value is not in the ledger)."""
+    what = f"{e.get('decision')} on entry {e.get('entry')} ({e.get('type')})"
+    return {
+        "id": str(row.seq),
+        "seq": row.seq,
+        "time": e.get("time"),
+        "kind": "decision",
+        "app": None,
+        "identity": None,
+        "route": None,
+        "surface": None,
+        "destination": what,
+        "host": None,
+        "path": None,
+        "model": None,
+        "mode": None,
+        "policy": None,
+        "entities": {},
+        "bytes": 0,
+        "status": None,
+        "outcome": f"proposal {e.get('proposal')}",
+    }
+
+
+def _refusal_summary(row: Row, e: dict[str, Any], refusal: dict[str, Any]) -> dict[str, Any]:
+    """A refused request as the list shows it: nothing left, and why (the error code)."""
+    dest = e.get("destination", {})
+    return {
+        "id": str(row.seq),
+        "seq": row.seq,
+        "time": e.get("time"),
+        "kind": "refusal",
+        "app": e.get("app"),
+        "identity": e.get("identity"),
+        "route": e.get("route"),
+        "surface": e.get("surface"),
+        "destination": "refused (nothing left the device)",
+        "host": dest.get("host"),
+        "path": dest.get("path"),
+        "model": e.get("model"),
+        "mode": e.get("mode"),
+        "policy": e.get("policy", {}).get("id"),
+        "entities": e.get("entities", {}),
+        "bytes": 0,
+        "status": refusal.get("status"),
+        "outcome": f"refused ({refusal.get('code')})",
     }
 
 
@@ -90,13 +171,13 @@ def show_entry(store: LedgerStore, seq: int) -> dict[str, Any]:
         "body_state": _body_state(entry, row),
         "completion": json.loads(done.entry) if done else None,
     }
-    if entry.get("kind") in ("egress", "local"):
+    if entry.get("kind") in ("egress", "local", "refusal"):
         out["summary"] = summary(row, done)
     return out
 
 
 def _body_state(entry: dict[str, Any], row: Row) -> str:
-    if entry.get("kind") == "local":
+    if entry.get("kind") in ("local", "refusal"):
         return "nothing left the device"
     body = entry.get("body", {})
     if row.body is not None:
@@ -205,6 +286,7 @@ def status(data_dir: Path, database_url: str | None = None) -> dict[str, Any]:
             "entries": size,
             "egress": store.total(Filters(kinds=("egress",))),
             "local": store.total(Filters(kinds=("local",))),
+            "refusal": store.total(Filters(kinds=("refusal",))),
             "last_checkpoint": {"size": cp.size, "root": cp.root, "time": cp.time} if cp else None,
             "unsigned_tail": size - (cp.size if cp else 0),
         }
@@ -212,24 +294,52 @@ def status(data_dir: Path, database_url: str | None = None) -> dict[str, Any]:
         store.close()
 
 
-def chart_data(store: LedgerStore, filters: Filters) -> dict[str, Any]:
-    """Egress counts per day by destination and by entity type, for the review page."""
-    by_dest: dict[str, Counter] = defaultdict(Counter)
-    by_entity: dict[str, Counter] = defaultdict(Counter)
-    page = Filters(**{**filters.__dict__, "limit": 100_000, "offset": 0})
-    for row in store.query(page):
-        e = json.loads(row.entry)
-        day = (e.get("time") or "")[:10]
-        host = "local" if e.get("kind") == "local" else e.get("destination", {}).get("host")
-        by_dest[day][host or "?"] += 1
-        for etype, count in e.get("entities", {}).items():
-            by_entity[day][etype] += count
-    days = sorted(set(by_dest) | set(by_entity))
-    return {
-        "days": days,
-        "by_destination": {d: dict(by_dest[d]) for d in days},
-        "by_entity": {d: dict(by_entity[d]) for d in days},
+PERIODS = ("day", "week", "month")
+
+
+def bucket(time: str, period: str) -> str:
+    """The period an entry falls in: its day, the Monday of its week, or its month."""
+    if period == "month":
+        return time[:7]
+    if period == "week":
+        day = datetime.strptime(time[:10], "%Y-%m-%d")
+        return (day - timedelta(days=day.weekday())).strftime("%Y-%m-%d")
+    return time[:10]
+
+
+def handling(kind: str, mode: str, entities: dict[str, int]) -> str:
+    """What happened to a request, for the page's chart: blocked, kept local, ..."""
+    if kind == "refusal":
+        return "blocked"
+    if kind == "local":
+        return "kept local"
+    if mode in ("sketch", "logits"):
+        return "private context kept local"
+    return "pseudonymized" if entities else "no personal data found"
+
+
+def chart_data(store: LedgerStore, filters: Filters, period: str = "day") -> dict[str, Any]:
+    """Counts per period: requests by destination, by app and by handling; entities by type."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+    series: dict[str, dict[str, Counter]] = {
+        name: defaultdict(Counter)
+        for name in ("by_destination", "by_entity", "by_app", "by_handling")
     }
+    for day, kind, app, host, mode, ents, n in store.chart_rows(filters):
+        at = bucket(day or "", period)
+        entities = json.loads(ents) if ents else {}
+        where = "local" if kind == "local" else ("refused" if kind == "refusal" else host)
+        series["by_destination"][at][where or "?"] += n
+        series["by_app"][at][app or "?"] += n
+        series["by_handling"][at][handling(kind, mode, entities)] += n
+        for etype, count in entities.items():
+            series["by_entity"][at][etype] += count * n
+    days = sorted(set().union(*(s.keys() for s in series.values())))
+    out: dict[str, Any] = {"period": period, "days": days}
+    for name, data in series.items():
+        out[name] = {d: dict(data[d]) for d in days if d in data}
+    return out
 
 
 def facets(store: LedgerStore) -> dict[str, list[str]]:

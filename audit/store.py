@@ -36,7 +36,9 @@ class Filters:
     host: str | None = None
     mode: str | None = None
     entity: str | None = None
-    kinds: tuple[str, ...] = ("egress", "local")
+    identity: str | None = None
+    route: str | None = None  # "-" : the base policy (no route applied)
+    kinds: tuple[str, ...] = ("egress", "local", "refusal")
     limit: int = 100
     offset: int = 0
 
@@ -101,6 +103,20 @@ class LedgerStore(Protocol):
     def completions(self, seqs: list[int]) -> dict[int, Row]: ...
 
     def facets(self) -> dict[str, list[str]]: ...
+
+    def chart_rows(self, f: Filters) -> Iterator[tuple[str, str, str, str, str, str, int]]:
+        """(day, kind, app, host, mode, entities JSON, entries) of the entries the filters
+        select, grouped: a few thousand groups rather than 100,000 rows."""
+        ...
+
+    def bodies_before(self, before: str) -> tuple[int, int | None, int | None, int]:
+        """What a prune at `before` would drop: (bodies, first seq, last seq, bytes)."""
+        ...
+
+    def containing(self, needles: list[str]) -> list[Row]:
+        """Entries whose text holds any of `needles` (value tags), in seq order; bodies are
+        not read."""
+        ...
 
 
 def _create_private_file(path: Path) -> None:
@@ -244,11 +260,15 @@ class SQLiteStore:
 
     def query(self, f: Filters) -> list[Row]:
         where, args = _where(f)
-        sql = (
-            f"SELECT seq, entry, hash, body FROM entries WHERE {where} "
-            "ORDER BY seq DESC LIMIT ? OFFSET ?"
-        )
-        return [Row(*r) for r in self.db.execute(sql, [*args, f.limit, f.offset])]
+        # The page's ids first, from the review index alone; then only those rows: sorting
+        # whole entries to keep 100 of 100,000 took a second.
+        ids = f"SELECT seq FROM entries WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?"
+        seqs = [r[0] for r in self.db.execute(ids, [*args, f.limit, f.offset])]
+        if not seqs:
+            return []
+        marks = ",".join("?" * len(seqs))
+        sql = f"SELECT seq, entry, hash, body FROM entries WHERE seq IN ({marks}) ORDER BY seq DESC"
+        return [Row(*r) for r in self.db.execute(sql, seqs)]
 
     def total(self, f: Filters) -> int:
         where, args = _where(f)
@@ -263,9 +283,29 @@ class SQLiteStore:
         )
         return {json.loads(r[1])["egress"]: Row(*r) for r in rows}
 
+    def chart_rows(self, f: Filters) -> Iterator[tuple[str, str, str, str, str, str, int]]:
+        where, args = _where(f)
+        yield from self.db.execute(CHART_SQL.format(where=where), args)
+
+    def bodies_before(self, before: str) -> tuple[int, int | None, int | None, int]:
+        row = self.db.execute(
+            "SELECT count(*), min(seq), max(seq), coalesce(sum(length(body)), 0) FROM entries "
+            "WHERE time < ? AND body IS NOT NULL",
+            (before,),
+        ).fetchone()
+        return int(row[0]), row[1], row[2], int(row[3])
+
+    def containing(self, needles: list[str]) -> list[Row]:
+        if not needles:
+            return []
+        # A substring test per row, no JSON parsing: the caller confirms in the parsed tags.
+        where = " OR ".join(["instr(entry, ?) > 0"] * len(needles))
+        sql = f"SELECT seq, entry, hash, NULL FROM entries WHERE {where} ORDER BY seq"
+        return [Row(*r) for r in self.db.execute(sql, needles)]
+
     def facets(self) -> dict[str, list[str]]:
         """Distinct values for the review page's filter menus."""
-        kinds = "kind IN ('egress', 'local')"
+        kinds = KINDS_LISTED
         out = {
             name: [
                 r[0]
@@ -274,19 +314,29 @@ class SQLiteStore:
                     "ORDER BY 1"
                 )
             ]
-            for name in ("app", "host", "mode")
+            for name in FACETS
         }
-        out["entity"] = [
-            r[0]
-            for r in self.db.execute(
-                "SELECT DISTINCT j.key FROM entries, json_each(entries.entry, '$.entities') AS j "
-                f"WHERE {kinds} ORDER BY 1"
-            )
-        ]
+        # A few distinct count objects, read from the index; their keys are the types.
+        combos = self.db.execute(f"SELECT DISTINCT entities FROM entries WHERE {kinds}")
+        out["entity"] = entity_types(r[0] for r in combos)
         return out
 
 
-ENTITY_SQLITE = "EXISTS (SELECT 1 FROM json_each(entry, '$.entities') WHERE key = ?)"
+CHART_SQL = (
+    "SELECT substr(time, 1, 10) AS day, kind, app, host, mode, entities, count(*) "
+    "FROM entries WHERE {where} GROUP BY day, kind, app, host, mode, entities"
+)
+
+
+def entity_types(combos: Iterator[str | None]) -> list[str]:
+    """The entity types named in distinct `entities` objects (JSON text)."""
+    return sorted({key for text in combos if text for key in json.loads(text)})
+
+
+KINDS_LISTED = "kind IN ('egress', 'local', 'refusal')"
+FACETS = ("app", "host", "mode", "identity", "route", "kind")
+# Over the `entities` column (in the review index), not the whole entry.
+ENTITY_SQLITE = "EXISTS (SELECT 1 FROM json_each(entities) WHERE key = ?)"
 
 
 def app_pattern(app: str) -> str:
@@ -303,10 +353,15 @@ def _where(f: Filters, mark: str = "?", entity: str = ENTITY_SQLITE) -> tuple[st
         # As policy routes match apps: case-insensitively, with * and ? as wildcards.
         clauses.append(f"lower(app) LIKE {mark} ESCAPE '\\'")
         args.append(app_pattern(f.app))
-    for column, value in [("host", f.host), ("mode", f.mode)]:
+    for column, value in [("host", f.host), ("mode", f.mode), ("identity", f.identity)]:
         if value is not None:
             clauses.append(f"{column} = {mark}")
             args.append(value)
+    if f.route == "-":
+        clauses.append("route IS NULL")
+    elif f.route is not None:
+        clauses.append(f"route = {mark}")
+        args.append(f.route)
     if f.since:
         clauses.append(f"time >= {mark}")
         args.append(f.since)

@@ -10,16 +10,20 @@ from __future__ import annotations
 import hmac
 import secrets
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from cogate.core.settings import is_loopback
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from . import review
-from .backends import open_store
-from .store import Filters
+from .backends import open_store, open_writer
+from .compliance import decisions, subjects, tabular
+from .paths import LedgerPaths
+from .store import Filters, LedgerStore
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_HEADER = "x-cogate-audit-token"
@@ -66,8 +70,14 @@ def _guard(app: FastAPI, token: str) -> None:
         return response
 
 
+KINDS = ("egress", "local", "refusal")
+
+
 def _filters(request: Request, limit: int = 100) -> Filters:
     q = request.query_params
+    kind = q.get("kind") or None
+    if kind is not None and kind not in (*KINDS, "decision"):
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     return Filters(
         since=review.parse_time(q.get("since") or None),
         until=review.parse_time(q.get("until") or None),
@@ -75,14 +85,22 @@ def _filters(request: Request, limit: int = 100) -> Filters:
         host=q.get("destination") or None,
         mode=q.get("mode") or None,
         entity=q.get("entity") or None,
+        identity=q.get("identity") or None,
+        route=q.get("route") or None,
+        kinds=(kind,) if kind else KINDS,
         limit=min(int(q.get("limit") or limit), 1000),
         offset=int(q.get("offset") or 0),
     )
 
 
-def _api(app: FastAPI, data_dir: Path, database_url: str | None) -> None:
-    """The JSON API the page reads: entries, one entry, chart, facets, verification."""
+def _checked(request: Request) -> Filters:
+    try:
+        return _filters(request)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
 
+
+def _store_runner(data_dir: Path, database_url: str | None) -> Callable[[Any], Any]:
     def with_store(fn) -> Any:
         store = open_store(data_dir, database_url)
         try:
@@ -90,12 +108,17 @@ def _api(app: FastAPI, data_dir: Path, database_url: str | None) -> None:
         finally:
             store.close()
 
+    return with_store
+
+
+def _api(app: FastAPI, data_dir: Path, database_url: str | None) -> None:
+    """The JSON API the page reads: entries, one entry, chart, facets, verification."""
+    with_store = _store_runner(data_dir, database_url)
+    _compliance_api(app, data_dir, database_url)
+
     @app.get("/api/entries")
     def entries(request: Request) -> dict[str, Any]:
-        try:
-            f = _filters(request)
-        except ValueError as exc:
-            raise HTTPException(400, str(exc)) from None
+        f = _checked(request)
         return with_store(lambda s: {"total": s.total(f), "items": review.list_entries(s, f)})
 
     @app.get("/api/entries/{seq}")
@@ -107,8 +130,12 @@ def _api(app: FastAPI, data_dir: Path, database_url: str | None) -> None:
 
     @app.get("/api/chart")
     def chart(request: Request) -> dict[str, Any]:
-        f = _filters(request)
-        return with_store(lambda s: review.chart_data(s, f))
+        f = _checked(request)
+        period = request.query_params.get("period") or "day"
+        try:
+            return with_store(lambda s: review.chart_data(s, f, period))
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
 
     @app.get("/api/facets")
     def facets() -> dict[str, Any]:
@@ -120,6 +147,42 @@ def _api(app: FastAPI, data_dir: Path, database_url: str | None) -> None:
         return review.verify_data_dir(
             data_dir, update_state=False, database_url=database_url
         ).as_dict()
+
+
+def _compliance_api(app: FastAPI, data_dir: Path, database_url: str | None) -> None:
+    """The privacy officer's actions: CSV of the current filter, "not personal data"."""
+    with_store = _store_runner(data_dir, database_url)
+
+    @app.get("/api/export.csv")
+    def export_csv(request: Request) -> Response:
+        f = _checked(request)
+        text = with_store(lambda s: tabular.csv_text(s, f))
+        return Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="cogate-audit.csv"'},
+        )
+
+    @app.post("/api/entries/{seq}/not-personal")
+    async def not_personal(seq: int, request: Request) -> dict[str, Any]:
+        ask = await request.json()
+        etype, value = ask.get("type"), ask.get("value")
+        if not isinstance(etype, str) or not isinstance(value, str) or not value.strip():
+            raise HTTPException(400, "send {type, value}: the entity type and the value")
+        paths = LedgerPaths(data_dir)
+
+        def decide(store: LedgerStore) -> dict[str, Any]:
+            key = subjects.hmac_key(paths.keys_dir)
+            writer = lambda: open_writer(data_dir, database_url)  # noqa: E731
+            proposals = data_dir / "policy-proposals"
+            return decisions.not_personal_data(store, writer, key, proposals, seq, etype, value)
+
+        try:
+            return await run_in_threadpool(with_store, decide)
+        except KeyError as exc:
+            raise HTTPException(404, exc.args[0]) from None
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
 
 
 def run(
@@ -135,7 +198,15 @@ def run(
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ValueError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); another program (an "
+            "earlier `cogate audit serve`?) holds it: pass another --port, or --port 0 for a "
+            "free one"
+        ) from None
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     click.echo(f"cogate audit review page: http://{shown}:{bound}/#token={token}", err=False)

@@ -89,6 +89,15 @@ class PrivateGuard:
                 parts.append(escaped)
         self._pattern = re.compile(rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)") if parts else None
 
+    def kept(self, private_text: str, sections: int) -> dict[str, int]:
+        """What stays on the device, as counts for the ledger (never the terms)."""
+        return {
+            "sections": sections,
+            "chars": len(private_text),
+            "terms": len({*self.exact, *self.folded}),
+            "clauses": len(self.clauses),
+        }
+
     def _placeholder(self, term: str) -> str:
         return self.placeholders.setdefault(term, f"[PRIVATE_{len(self.placeholders) + 1}]")
 

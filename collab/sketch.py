@@ -220,7 +220,9 @@ class SketchRunner:
         policy does not allow a local fallback; (None, None) for a local fallback."""
         allowed = fallback_allowed(ex)
         try:
-            note = {"purpose": "sketch outline", **prepared.screened.note}
+            split = prepared.split
+            kept = prepared.guard.kept(split.private_text, len(split.private))
+            note = {"purpose": "sketch outline", "kept_local": kept, **prepared.screened.note}
             upstream = await gate.send(ex, prepared.route, prepared.body, note=note)
         except (UpstreamUnreachable, UpstreamTimeout) as exc:
             if not allowed:

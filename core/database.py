@@ -61,7 +61,9 @@ class Database:
             pool.close()
             # psycopg's own message can quote the URL with its password.
             raise ConnectionError(
-                f"cannot connect to the {self.purpose} database {self.where}: {type(exc).__name__}"
+                f"cannot connect to the {self.purpose} database {self.where} "
+                f"({type(exc).__name__}); check that PostgreSQL runs there and the URL's user, "
+                "host, port and database name (postgresql://USER@HOST:PORT/DB)"
             ) from None
         return pool
 

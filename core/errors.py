@@ -15,6 +15,9 @@ class GatewayError(Exception):
     status: int = 500
     type: str = "cogate_error"
     code: str = "internal_error"
+    # A refusal the policy decided (not a fault): the pipeline records it in the ledger as an
+    # entry of kind `refusal`.
+    refusal: bool = False
 
     def __init__(
         self,
@@ -59,6 +62,14 @@ class PolicyBlocked(GatewayError):
     status = 403
     type = "cogate_policy_violation"
     code = "blocked_by_policy"
+    refusal = True
+
+
+class SensitiveTaskRefused(BadRequest):
+    """The task states a sensitive matter the policy keeps local, and no local mode runs."""
+
+    code = "sensitive_task_refused"
+    refusal = True
 
 
 class StageFailed(GatewayError):

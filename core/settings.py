@@ -113,6 +113,17 @@ class Settings(BaseSettings):
     # Ledger checkpoints.
     checkpoint_every: int = 256
     checkpoint_seconds: float = 300.0
+    # Stored bodies older than this many days are pruned hourly (hashes, chain and proofs
+    # stay); None keeps them until `cogate audit prune`.
+    retention_days: float | None = Field(default=None, gt=0)
+    # Where each ledger entry's metadata streams (file:PATH, syslog://HOST:PORT, https://…).
+    audit_sink: str | None = None
+    audit_sink_buffer: int = Field(default=10_000, ge=1)  # lines held while the sink is down
+    # OTLP/HTTP collector for the gateway's spans (the standard OpenTelemetry variable).
+    otel_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("otel_endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+    )
 
     # Longest a detection or policy stage may take before the request is refused.
     stage_budget_s: float = 30.0

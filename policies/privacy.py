@@ -9,7 +9,8 @@ from __future__ import annotations
 import fnmatch
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -254,21 +255,31 @@ class Privacy:
         outcome = Outcome()
         redaction = self._redaction(ex, outcome)
         ex.vault_in_use = len(redaction.vault) > 0
-        ex.outbound = ex.surface.rewrite(ex.op, ex.raw, ex.body, redaction)
-        ex.findings.extend(outcome.findings)
-        ex.removed.extend(outcome.removed)
+        with _noted(ex, outcome):
+            ex.outbound = ex.surface.rewrite(ex.op, ex.raw, ex.body, redaction)
         ex.restorer = VaultRestorer(redaction.vault, policy_of(ex).restore.url_hosts)
 
     def sanitize_text(self, ex: Exchange, text: str, field: str) -> str:
         """Redact one free text with the exchange's policy and conversation vault."""
         outcome = Outcome()
         redaction = self._redaction(ex, outcome)
-        result = redaction.text(text, field)
-        ex.findings.extend(outcome.findings)
-        ex.removed.extend(outcome.removed)
+        with _noted(ex, outcome):
+            result = redaction.text(text, field)
         if not isinstance(ex.restorer, VaultRestorer):
             ex.restorer = VaultRestorer(redaction.vault, redaction.policy.restore.url_hosts)
         return result
+
+
+@contextmanager
+def _noted(ex: Exchange, outcome: Outcome) -> Iterator[None]:
+    """What a redaction found goes onto the exchange, also when the policy refuses the
+    request half-way: the refusal entry and the log line name the types found."""
+    try:
+        yield
+    finally:
+        ex.findings.extend(outcome.findings)
+        ex.findings.extend(outcome.blocked)
+        ex.removed.extend(outcome.removed)
 
 
 def routing_app(declared: str, bound: tuple[str, ...] | None) -> str | None:

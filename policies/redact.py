@@ -152,6 +152,9 @@ class Redaction:
         finding = Finding(span.entity_type, start, span.end, span.score, span.recognizer, path)
         if action == "block":
             if not self.dry_run:
+                # Kept on the outcome so the refusal entry names the type (and tags the value).
+                self.outcome.blocked.append(finding)
+                self.outcome.removed.append((span.entity_type, raw))
                 raise PolicyBlocked(
                     f"the policy {self.policy_id!r} blocks requests containing "
                     f"{span.entity_type} (found in {path}); remove it from the request or "

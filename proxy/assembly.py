@@ -31,7 +31,9 @@ from cogate.proxy.metrics import Metrics
 from cogate.proxy.pipeline import ForwardRunner, Pipeline, never
 from cogate.proxy.reach import UpstreamProbe
 from cogate.proxy.reload import PolicyReloader
+from cogate.proxy.telemetry import Telemetry, attach_sink
 from cogate.proxy.upstream.client import build_client
+from opentelemetry.sdk.trace.export import SpanExporter
 
 
 def _detects(ex: Exchange) -> bool:
@@ -51,13 +53,15 @@ async def assemble_pipeline(
     logits: Mapping[str, Any] | None = None,
     database: Database | None = None,
     endpoint: Endpoint | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> AsyncIterator[Pipeline]:
     """Everything a gateway process needs. `transport` replaces the network, `ledger` the
     audit store, `privacy` the privacy engine, `model` the local model (shared, not closed
     here), `runners` the runner of a mode; `logits` are LogitsRunner keyword arguments
     (its `fallbacks` default to the sketch and local runners); `database` is the shared
     database's pool, opened by the app beside the tokens; `endpoint` is the user's runtime
-    as serve checked and pinned it (`--local-url`)."""
+    as serve checked and pinned it (`--local-url`); `span_exporter` receives the request
+    spans (default: OTLP/HTTP when `settings.otel_endpoint` is set, else none)."""
     # Loading the policy and spaCy takes seconds: keep the event loop free meanwhile. A
     # broken policy stops start-up here rather than failing requests later.
     if privacy is None:
@@ -76,6 +80,8 @@ async def assemble_pipeline(
     client = build_client(settings, transport=transport)
     metrics = Metrics()
     gate = EgressGate(settings, client, ledger, metrics)
+    sink = attach_sink(settings, ledger, metrics)
+    telemetry = Telemetry.from_settings(settings, span_exporter)
     # The local model loads on first use of a collaboration mode, not at start-up.
     collab = build_collab(settings, engine, model=model, endpoint=endpoint)
     if isinstance(collab.model, HttpModel) and model is None:
@@ -120,6 +126,7 @@ async def assemble_pipeline(
             detection_status=detection_status,
             # The real network's upstreams; a replaced `transport` has none to probe.
             upstream_status=UpstreamProbe(settings).status if transport is None else None,
+            telemetry=telemetry,
         )
     finally:
         if watcher is not None:
@@ -129,3 +136,7 @@ async def assemble_pipeline(
         await gate.drain()
         await client.aclose()
         await anyio.to_thread.run_sync(ledger.close)
+        if sink is not None:
+            await anyio.to_thread.run_sync(sink.close)
+        if telemetry is not None:
+            await anyio.to_thread.run_sync(telemetry.close)

@@ -117,6 +117,18 @@ def main() -> None:
     "(repeatable; COGATE_LOCAL_ALLOW_HOSTS).",
 )
 # --- end of the user's own runtime ---
+@click.option(
+    "--retention-days",
+    type=float,
+    help="Prune stored request bodies older than this many days, hourly; the chain, "
+    "checkpoints and proofs keep verifying (COGATE_RETENTION_DAYS).",
+)
+@click.option(
+    "--audit-sink",
+    metavar="file:PATH|syslog://HOST:PORT|https://URL",
+    help="Stream each ledger entry's metadata (never bodies or values) as JSON lines, "
+    "at least once (COGATE_AUDIT_SINK).",
+)
 def serve(**flags: Any) -> None:
     """Run the gateway. Point apps at http://HOST:PORT/v1 (OPENAI_BASE_URL)."""
     for name in ("public_hosts", "allowed_origins", "local_allow_hosts"):
@@ -125,6 +137,13 @@ def serve(**flags: Any) -> None:
     settings = build_settings(**flags)
     # Seconds before spaCy and the local model load.
     policy = _check_policy_or_exit(settings, "--policy" if flags.get("policy") else "COGATE_POLICY")
+    if settings.audit_sink:
+        from cogate.audit.compliance.sinks import parse_sink
+
+        try:
+            parse_sink(settings.audit_sink).close()
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     private_dir(settings.data_dir)
     if not settings.binds_loopback and settings.token is None and not _tokens_issued(settings):
         click.echo(
@@ -134,6 +153,7 @@ def serve(**flags: Any) -> None:
             err=True,
         )
         sys.exit(2)
+    _check_port(settings)
     # Imported after the checks: Presidio pulls in transformers and torch (seconds).
     click.echo("cogate: starting (loading the detection stack)…", err=True)
     import uvicorn
@@ -185,6 +205,25 @@ def _check_policy_or_exit(settings: Settings, source: str) -> Policy:
         sep = " " if source.startswith("--") else "="
         click.echo(f"cogate: {source}{sep}{settings.policy}: {exc}", err=True)
         sys.exit(2)
+
+
+def _check_port(settings: Settings) -> None:
+    """One line naming the fix when the port is taken, before seconds of start-up."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as exc:
+            click.echo(
+                f"error: cannot listen on {settings.host}:{settings.port} "
+                f"({exc.strerror or exc}); another program (an earlier `cogate serve`?) holds "
+                "it: stop it or pass another --port",
+                err=True,
+            )
+            sys.exit(2)
 
 
 def _tokens_issued(settings: Settings) -> bool:

@@ -79,6 +79,19 @@ class Metrics:
         """Where the NER worker's death count is read at every scrape."""
         self._ner_deaths.set_function(read)
 
+    def audit_sink(self, dropped: Callable[[], int], pending: Callable[[], int]) -> None:
+        """Where the audit sink's drop count and buffer depth are read at every scrape."""
+        Gauge(
+            "cogate_audit_sink_dropped",
+            "Ledger entries the audit sink dropped because its buffer was full.",
+            registry=self.registry,
+        ).set_function(dropped)
+        Gauge(
+            "cogate_audit_sink_pending",
+            "Ledger entries waiting for the audit sink to take them.",
+            registry=self.registry,
+        ).set_function(pending)
+
     def request(self, mode: str, status: int, destination: str, identity: str = "") -> None:
         self._requests.labels(mode, str(status), destination, identity).inc()
 

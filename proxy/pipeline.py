@@ -30,6 +30,7 @@ from cogate.core.surface import (
 )
 from cogate.proxy.egress.gate import EgressGate
 from cogate.proxy.metrics import Metrics
+from cogate.proxy.telemetry import Telemetry
 
 log = logging.getLogger("cogate.pipeline")
 
@@ -280,8 +281,10 @@ class Pipeline:
         local_status: Callable[[], dict[str, Any]] | None = None,
         detection_status: Callable[[], dict[str, Any]] | None = None,
         upstream_status: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.gate = gate
+        self.telemetry = telemetry
         # What the local model's runtime and detection say while serving (their worker
         # processes), for health.
         self.local_status = local_status or dict
@@ -297,15 +300,29 @@ class Pipeline:
 
     async def handle(self, ex: Exchange) -> Reply:
         status = 500
+        span = self.telemetry.start(ex) if self.telemetry is not None else None
         try:
             reply = await self._handle(ex)
             status = reply.status
             return reply
         except GatewayError as exc:
             status = exc.status
+            if exc.refusal:
+                await self._record_refusal(ex, exc)
             raise
         finally:
             self._account(ex, status)
+            if span is not None and self.telemetry is not None:
+                self.telemetry.end(span, ex, status)
+
+    async def _record_refusal(self, ex: Exchange, exc: GatewayError) -> None:
+        """A request the policy refused is an entry of kind `refusal` in the same chain.
+        It is refused either way: a ledger that cannot record it is logged, not answered
+        with another error (nothing was sent)."""
+        try:
+            exc.headers["x-cogate-audit-id"] = await self.gate.record_refusal(ex, exc)
+        except GatewayError:
+            log.error("request %s was refused but its refusal could not be recorded", ex.id)
 
     def _account(self, ex: Exchange, status: int) -> None:
         """Metrics and one log line per request: ids, mode, status, entity types; no content."""
@@ -318,10 +335,11 @@ class Pipeline:
         if "audit_egress" in ex.timings:
             self.metrics.added_latency(ex.timings["audit_egress"] / 1000)
         log.info(
-            "request %s identity=%s app=%s mode=%s status=%s audit=%s entities=%s",
+            "request %s identity=%s app=%s route=%s mode=%s status=%s audit=%s entities=%s",
             ex.id,
             ex.identity,
             ex.app,
+            ex.policy_route or "-",
             ex.mode,
             status,
             ",".join(ex.audit_ids) or "-",

@@ -4,16 +4,27 @@
 
 const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
 const COLORS = ["#3b7dd8", "#e0843a", "#4aa36c", "#c94f6d", "#8a6bd1", "#b8a230", "#3aa6b9", "#777"];
+const HANDLING = ["blocked", "pseudonymized", "kept local", "private context kept local", "no personal data found"];
+const PAGE = 100;
+let offset = 0;
+let total = 0;
 
-async function api(path) {
-  const res = await fetch(path, { headers: { "x-cogate-audit-token": token } });
+async function api(path, options) {
+  const headers = { "x-cogate-audit-token": token, ...((options || {}).headers || {}) };
+  const res = await fetch(path, { ...(options || {}), headers });
   if (res.status === 401) {
     document.getElementById("auth-error").hidden = false;
     throw new Error("unauthorized");
   }
-  if (!res.ok) throw new Error(`${path}: ${res.status}`);
-  return res.json();
+  if (!res.ok) {
+    let detail = `${res.status}`;
+    try { detail = (await res.json()).detail || detail; } catch (e) { /* not JSON */ }
+    throw new Error(detail);
+  }
+  return res;
 }
+
+const getJSON = async (path) => (await api(path)).json();
 
 function el(tag, text, attrs) {
   const node = document.createElement(tag);
@@ -22,7 +33,7 @@ function el(tag, text, attrs) {
   return node;
 }
 
-function query() {
+function query(extra) {
   const form = new FormData(document.getElementById("filters"));
   const params = new URLSearchParams();
   for (const [k, v] of form.entries()) {
@@ -34,12 +45,13 @@ function query() {
       params.set(k, next.toISOString().slice(0, 10));
     } else params.set(k, v);
   }
+  for (const [k, v] of Object.entries(extra || {})) params.set(k, v);
   return params.toString();
 }
 
 async function loadFacets() {
-  const facets = await api("/api/facets");
-  const map = { app: "app", destination: "host", mode: "mode", entity: "entity" };
+  const facets = await getJSON("/api/facets");
+  const map = { identity: "identity", app: "app", route: "route", destination: "host", mode: "mode", entity: "entity" };
   for (const [field, key] of Object.entries(map)) {
     const select = document.querySelector(`select[name=${field}]`);
     for (const value of facets[key] || []) select.appendChild(el("option", value, { value }));
@@ -49,7 +61,7 @@ async function loadFacets() {
 async function loadVerify() {
   const badge = document.getElementById("verify");
   try {
-    const r = await api("/api/verify");
+    const r = await getJSON("/api/verify");
     badge.className = `badge ${r.status}`;
     badge.dataset.status = r.status;
     if (r.status === "ok") {
@@ -65,18 +77,26 @@ async function loadVerify() {
   }
 }
 
+const entitiesText = (ents) => Object.entries(ents || {}).map(([k, v]) => `${k} ×${v}`).join(", ") || "—";
+
 async function loadEntries() {
-  const data = await api(`/api/entries?${query()}`);
+  const data = await getJSON(`/api/entries?${query({ limit: PAGE, offset })}`);
+  total = data.total;
   const tbody = document.querySelector("#entries tbody");
   tbody.replaceChildren();
-  document.getElementById("count").textContent = `${data.total} entries (showing ${data.items.length})`;
+  const first = data.items.length ? offset + 1 : 0;
+  document.getElementById("count").textContent =
+    `entries ${first.toLocaleString("en")}–${(offset + data.items.length).toLocaleString("en")} of ${total.toLocaleString("en")}`;
+  document.getElementById("prev").disabled = offset === 0;
+  document.getElementById("next").disabled = offset + PAGE >= total;
   for (const it of data.items) {
-    const tr = el("tr", null, { "data-id": it.id });
-    if (it.kind === "local") tr.classList.add("local");
+    const tr = el("tr", null, { "data-id": it.id, "data-kind": it.kind });
+    tr.classList.add(it.kind);
     if (it.outcome === "outcome unknown") tr.classList.add("unknown");
-    const ents = Object.entries(it.entities).map(([k, v]) => `${k} ×${v}`).join(", ") || "—";
-    for (const cell of [it.id, (it.time || "").slice(0, 19).replace("T", " "), it.app,
-      it.destination, it.mode, ents, it.bytes, it.status ? `${it.outcome} (${it.status})` : it.outcome]) {
+    const kind = { egress: "sent", local: "local", refusal: "refused" }[it.kind] || it.kind;
+    for (const cell of [it.id, (it.time || "").slice(0, 19).replace("T", " "), kind, it.identity || "—",
+      it.app, it.route || "—", it.destination, it.mode, entitiesText(it.entities), it.bytes,
+      it.status ? `${it.outcome} (${it.status})` : it.outcome]) {
       tr.appendChild(el("td", cell));
     }
     tr.addEventListener("click", () => showDetail(it.id, tr));
@@ -84,71 +104,155 @@ async function loadEntries() {
   }
 }
 
+function keptText(kept) {
+  if (!kept) return null;
+  return `${kept.sections} private sections (${kept.chars} characters), ${kept.terms} private terms, ` +
+    `${kept.clauses} profile clauses stayed on the device`;
+}
+
+function detailFields(d) {
+  const e = d.entry;
+  const dest = e.destination || {};
+  const note = e.note || {};
+  let where = `${dest.method} ${dest.host}${dest.path}`;
+  if (e.kind === "local") where = "local — nothing left the device";
+  if (e.kind === "refusal") where = `refused — nothing left the device (${dest.method} ${dest.path})`;
+  const fields = [
+    ["time", e.time],
+    ["identity", e.identity || "—"],
+    ["app", e.app],
+    ["token's apps", e.apps ? e.apps.join(", ") || "none" : "personal mode"],
+    ["route", e.route || "(base policy)"],
+    ["surface", e.surface || "—"],
+    ["destination", where],
+    ["model", e.model],
+    ["mode", e.mode],
+    ["policy", e.policy ? `${e.policy.id} ${e.policy.hash}` : "—"],
+    ["entities", entitiesText(e.entities)],
+    ["value tags", (e.tags || []).length],
+  ];
+  if (e.refusal) fields.push(["refusal", `${e.refusal.code} (HTTP ${e.refusal.status})`]);
+  const kept = keptText(note.kept_local);
+  if (kept) fields.push(["kept on device", kept]);
+  if (note.sensitive_task) fields.push(["sensitive task", `${note.sensitive_task} (${(note.sensitive_categories || []).join(", ")})`]);
+  if (d.summary && e.kind !== "refusal") fields.push(["outcome", `${d.summary.outcome}${d.summary.status ? ` (${d.summary.status})` : ""}`]);
+  if (d.completion) {
+    const t = Object.entries(d.completion.timings || {}).map(([k, v]) => `${k.replace(/_ms$/, "")} ${v} ms`).join(", ");
+    fields.push(["timings", t || "—"]);
+    fields.push(["usage", d.completion.usage ? JSON.stringify(d.completion.usage) : "—"]);
+  }
+  if (e.body) fields.push(["body", `${e.body.size} bytes, ${d.body_state}`], ["body hash", e.body.hash]);
+  fields.push(["entry hash", d.hash]);
+  return fields;
+}
+
+function findingsList(d) {
+  const ul = document.getElementById("findings");
+  ul.replaceChildren();
+  document.getElementById("decision").textContent = "";
+  const done = {};
+  for (const t of d.entry.tags || []) (done[t.type] = done[t.type] || new Set()).add(t.action || "removed");
+  for (const [type, count] of Object.entries(d.entry.entities || {})) {
+    const li = el("li", null, { "data-type": type });
+    li.appendChild(el("span", `${type} ×${count} — ${[...(done[type] || [])].join(", ") || "found"}`));
+    const button = el("button", "Not personal data…", { type: "button", class: "np" });
+    const form = el("form", null, { class: "np-form", hidden: "" });
+    const input = el("input", null, { name: "value", placeholder: `the ${type} as it appeared`, autocomplete: "off" });
+    form.append(input, el("button", "Propose allow-list entry", { type: "submit" }));
+    button.addEventListener("click", () => { form.hidden = false; input.focus(); });
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); decide(d.id, type, input, form); });
+    li.append(button, form);
+    ul.appendChild(li);
+  }
+  if (!ul.children.length) ul.appendChild(el("li", "none"));
+}
+
+async function decide(id, type, input, form) {
+  const status = document.getElementById("decision");
+  try {
+    const res = await api(`/api/entries/${encodeURIComponent(id)}/not-personal`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type, value: input.value }),
+    });
+    const r = await res.json();
+    status.textContent = `Proposal written to ${r.proposal} for review; decision recorded as ledger entry ${r.decision_entry}.`;
+    status.className = "ok";
+    input.value = "";
+    form.hidden = true;
+  } catch (e) {
+    status.textContent = `Not recorded: ${e.message}`;
+    status.className = "error";
+  }
+}
+
 async function showDetail(id, row) {
   document.querySelectorAll("tbody tr.selected").forEach((r) => r.classList.remove("selected"));
   row.classList.add("selected");
-  const d = await api(`/api/entries/${encodeURIComponent(id)}`);
-  const e = d.entry;
+  const d = await getJSON(`/api/entries/${encodeURIComponent(id)}`);
   const aside = document.getElementById("detail");
   aside.hidden = false;
-  document.getElementById("detail-title").textContent = `Entry ${d.id} (${e.kind})`;
+  document.getElementById("detail-title").textContent = `Entry ${d.id} (${d.entry.kind})`;
   const dl = document.getElementById("detail-fields");
   dl.replaceChildren();
-  const dest = e.destination || {};
-  const fields = [
-    ["time", e.time],
-    ["app", e.app],
-    ["destination", e.kind === "local" ? "local — nothing left the device" : `${dest.method} ${dest.host}${dest.path}`],
-    ["model", e.model],
-    ["mode", e.mode],
-    ["policy", `${e.policy.id} ${e.policy.hash}`],
-    ["removed", Object.entries(e.entities || {}).map(([k, v]) => `${k} ×${v}`).join(", ") || "none"],
-    ["value tags", (e.tags || []).length],
-    ["outcome", d.summary ? `${d.summary.outcome}${d.summary.status ? ` (${d.summary.status})` : ""}` : ""],
-    ["timings", d.completion ? JSON.stringify(d.completion.timings) : "—"],
-    ["usage", d.completion && d.completion.usage ? JSON.stringify(d.completion.usage) : "—"],
-    ["body", `${e.body.size} bytes, ${d.body_state}`],
-    ["body hash", e.body.hash],
-    ["entry hash", d.hash],
-  ];
-  for (const [k, v] of fields) { dl.appendChild(el("dt", k)); dl.appendChild(el("dd", v)); }
+  for (const [k, v] of detailFields(d)) { dl.appendChild(el("dt", k)); dl.appendChild(el("dd", v)); }
+  findingsList(d);
   const pre = document.getElementById("detail-body");
   pre.textContent = d.body ?? d.body_hex ?? `(${d.body_state})`;
 }
 
-function drawChart(svgId, legendId, days, series) {
+const NS = "http://www.w3.org/2000/svg";
+
+function svgEl(tag, attrs, text) {
+  const node = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = String(text);
+  return node;
+}
+
+// A stacked bar chart with a y axis (count ticks), period labels on the x axis and each
+// bar's total above it.
+function drawChart(svgId, legendId, days, series, order) {
   const svg = document.getElementById(svgId);
   const legend = document.getElementById(legendId);
   svg.replaceChildren();
   legend.replaceChildren();
-  const keys = [...new Set(days.flatMap((d) => Object.keys(series[d] || {})))].sort();
-  const W = 420, H = 150, pad = 20;
+  const seen = new Set(days.flatMap((d) => Object.keys(series[d] || {})));
+  const keys = [...(order || []).filter((k) => seen.has(k)), ...[...seen].filter((k) => !(order || []).includes(k)).sort()];
+  const W = 460, H = 190, left = 44, right = 8, top = 16, bottom = 30;
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const totals = days.map((d) => Object.values(series[d] || {}).reduce((a, b) => a + b, 0));
   const max = Math.max(1, ...totals);
-  const bw = days.length ? Math.max(4, (W - 2 * pad) / days.length - 4) : 0;
-  const ns = "http://www.w3.org/2000/svg";
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  const plotH = H - top - bottom;
+  const y = (v) => H - bottom - (v / max) * plotH;
+  svg.appendChild(svgEl("line", { x1: left, y1: top, x2: left, y2: H - bottom, class: "axis" }));
+  svg.appendChild(svgEl("line", { x1: left, y1: H - bottom, x2: W - right, y2: H - bottom, class: "axis" }));
+  for (const v of [...new Set([0, Math.round(max / 2), max])]) {
+    svg.appendChild(svgEl("line", { x1: left - 4, y1: y(v), x2: left, y2: y(v), class: "axis" }));
+    svg.appendChild(svgEl("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, v.toLocaleString("en")));
+  }
+  svg.appendChild(svgEl("text", { x: 10, y: top + plotH / 2, transform: `rotate(-90 10 ${top + plotH / 2})`, "text-anchor": "middle", class: "tick" }, "count"));
+  const slot = days.length ? (W - left - right) / days.length : 0;
+  const bw = Math.max(2, Math.min(40, slot - 4));
+  const every = Math.ceil(days.length / 8);
   days.forEach((day, i) => {
-    let y = H - pad;
+    const x = left + i * slot + (slot - bw) / 2;
+    let acc = 0;
     keys.forEach((key, k) => {
       const v = (series[day] || {})[key] || 0;
       if (!v) return;
-      const h = (v / max) * (H - 2 * pad);
-      const rect = document.createElementNS(ns, "rect");
-      rect.setAttribute("x", pad + i * (bw + 4));
-      rect.setAttribute("y", y - h);
-      rect.setAttribute("width", bw);
-      rect.setAttribute("height", h);
-      rect.setAttribute("fill", COLORS[k % COLORS.length]);
-      const title = document.createElementNS(ns, "title");
-      title.textContent = `${day} ${key}: ${v}`;
-      rect.appendChild(title);
+      const rect = svgEl("rect", { x, y: y(acc + v), width: bw, height: Math.max(0.5, y(acc) - y(acc + v)), fill: COLORS[k % COLORS.length] });
+      rect.appendChild(svgEl("title", {}, `${day} ${key}: ${v}`));
       svg.appendChild(rect);
-      y -= h;
+      acc += v;
     });
+    if (days.length <= 31) svg.appendChild(svgEl("text", { x: x + bw / 2, y: y(acc) - 3, "text-anchor": "middle", class: "total" }, acc.toLocaleString("en")));
+    if (i % every === 0) svg.appendChild(svgEl("text", { x: x + bw / 2, y: H - bottom + 14, "text-anchor": "middle", class: "tick" }, day));
   });
+  if (!days.length) svg.appendChild(svgEl("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "tick" }, "no entries"));
   keys.forEach((key, k) => {
-    const span = el("span", key);
+    const sum = days.reduce((a, d) => a + ((series[d] || {})[key] || 0), 0);
+    const span = el("span", `${key} (${sum.toLocaleString("en")})`);
     const swatch = el("i");
     swatch.style.background = COLORS[k % COLORS.length];
     span.prepend(swatch);
@@ -157,25 +261,50 @@ function drawChart(svgId, legendId, days, series) {
 }
 
 async function loadCharts() {
-  const c = await api(`/api/chart?${query()}`);
-  drawChart("chart-dest", "legend-dest", c.days, c.by_destination);
+  const period = document.querySelector("input[name=period]:checked").value;
+  const c = await getJSON(`/api/chart?${query({ period })}`);
   drawChart("chart-entity", "legend-entity", c.days, c.by_entity);
+  drawChart("chart-app", "legend-app", c.days, c.by_app);
+  drawChart("chart-handling", "legend-handling", c.days, c.by_handling, HANDLING);
+  document.getElementById("charts").dataset.period = c.period;
+}
+
+async function exportCSV() {
+  const res = await api(`/api/export.csv?${query()}`);
+  const blob = await res.blob();
+  const a = el("a", null, { href: URL.createObjectURL(blob), download: "cogate-audit.csv" });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  document.body.dataset.exported = String(Date.now());
 }
 
 async function refresh() {
+  document.body.dataset.ready = "0";
   await Promise.all([loadEntries(), loadCharts()]);
+  document.body.dataset.ready = "1";
 }
 
 document.getElementById("filters").addEventListener("submit", (ev) => {
   ev.preventDefault();
+  offset = 0;
   refresh();
 });
+document.getElementById("export").addEventListener("click", () => exportCSV());
+document.getElementById("prev").addEventListener("click", async () => {
+  offset = Math.max(0, offset - PAGE);
+  await loadEntries();
+});
+document.getElementById("next").addEventListener("click", async () => {
+  if (offset + PAGE < total) offset += PAGE;
+  await loadEntries();
+});
+document.querySelectorAll("input[name=period]").forEach((r) => r.addEventListener("change", () => loadCharts()));
 
 (async () => {
   try {
     await loadFacets();
     await refresh();
-    document.body.dataset.ready = "1";
   } catch (e) {
     document.body.dataset.ready = "error";
   }

@@ -25,7 +25,7 @@ from cogate.collab.runtime_api import LocalRuntime, Prompt
 from cogate.collab.screen import Screened, screen_task
 from cogate.collab.sketch import final_messages, fit_prompt
 from cogate.core.egress import Egress, Runner
-from cogate.core.errors import BadRequest, GatewayError
+from cogate.core.errors import BadRequest, GatewayError, SensitiveTaskRefused
 from cogate.core.exchange import Exchange, Sanitizer
 from cogate.core.reply import Reply
 from cogate.core.settings import Settings
@@ -177,7 +177,10 @@ class LogitsRunner:
             instruction=screened.text,
             guard=guard,
             generalised=screened.outcome == "generalised",
-            note=screened.note,
+            note={
+                "kept_local": guard.kept(split.private_text, len(split.private)),
+                **screened.note,
+            },
             model=ex.model,
             top_k=capability.top_k,
             template=self.template,
@@ -231,8 +234,9 @@ class LogitsRunner:
         or the request is refused when this gateway has none."""
         runner = self.fallbacks.get("local")
         if runner is None:
-            await gate.record_local(ex, note={"collab": "logits", **screened.note})
-            raise BadRequest(
+            # The pipeline records the refusal in the ledger (kind `refusal`).
+            ex.notes.update({"collab": "logits", **screened.note})
+            raise SensitiveTaskRefused(
                 "the task states a sensitive matter "
                 f"({', '.join(screened.categories)}) and the policy keeps such tasks local "
                 "(`private_context.sensitive_task: local`), but this gateway has no local "

@@ -20,14 +20,19 @@ import anyio
 import httpx
 from cogate.audit.records import Ledger
 from cogate.core import sse
-from cogate.core.errors import LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
+from cogate.core.errors import GatewayError, LedgerUnavailable, UpstreamTimeout, UpstreamUnreachable
 from cogate.core.exchange import Exchange
 from cogate.core.settings import Settings
 from cogate.core.surface import forward_headers
 from cogate.core.wire import encode_json
 from cogate.proxy.egress.completion_writer import CompletionWriter
 from cogate.proxy.egress.ledger_threads import LedgerThreads
-from cogate.proxy.egress.records import completion_record, egress_record, local_record
+from cogate.proxy.egress.records import (
+    completion_record,
+    egress_record,
+    local_record,
+    refusal_record,
+)
 from cogate.proxy.metrics import Metrics
 from cogate.proxy.upstream.client import forwarder, response_headers
 
@@ -245,6 +250,12 @@ class EgressGate:
             ex, host=host, path=path, method="POST", model=ex.model, body=body, note=note
         )
         audit_id = await self._append(self.ledger.append_egress, record)
+        ex.audit_ids.append(audit_id)
+        return audit_id
+
+    async def record_refusal(self, ex: Exchange, error: GatewayError) -> str:
+        """Record that the policy refused the exchange: who, which route, which types."""
+        audit_id = await self._append(self.ledger.append_egress, refusal_record(ex, error))
         ex.audit_ids.append(audit_id)
         return audit_id
 

@@ -7,7 +7,9 @@ import time
 from typing import Any
 
 from cogate.audit.records import CompletionRecord, EgressRecord
+from cogate.core.errors import GatewayError
 from cogate.core.exchange import Exchange
+from cogate.policies.schema import Policy
 
 
 def egress_record(
@@ -39,6 +41,52 @@ def egress_record(
         masked=ex.credentials,
         note=with_caller(ex, note),
         identity=ex.identity,
+        **_who(ex),
+        actions=_actions(ex),
+    )
+
+
+REFUSAL_NOTES = ("collab", "sensitive_task", "sensitive_categories")
+
+
+def _who(ex: Exchange) -> dict[str, Any]:
+    """The route that applied, the wire API and the token's apps, for every kind of entry."""
+    return {
+        "route": ex.policy_route,
+        "surface": ex.surface.name if ex.surface is not None else "",
+        "bound_apps": ex.bound_apps,
+    }
+
+
+def _actions(ex: Exchange) -> dict[str, str]:
+    """The policy's action for each type removed (what the ledger says was done)."""
+    if not isinstance(ex.policy, Policy):
+        return {}
+    return {etype: ex.policy.action_for(etype) for etype, _ in ex.removed}
+
+
+def refusal_record(ex: Exchange, error: GatewayError) -> EgressRecord:
+    """That the policy refused the exchange: who, which route, which types (no body)."""
+    return EgressRecord(
+        exchange_id=ex.id,
+        app=ex.app,
+        destination_host=ex.destination_host or "",
+        destination_path=ex.route.split("?", 1)[0],
+        method=ex.method,
+        model=ex.model,
+        mode=ex.mode,
+        policy_id=ex.policy_id,
+        policy_hash=ex.policy_hash,
+        entity_counts=ex.entity_counts(),
+        removed_values=ex.removed,
+        body=b"",
+        store_body=False,
+        kind="refusal",
+        # Only what the refusal is about (never the collaboration modes' outlines).
+        note={k: ex.notes[k] for k in REFUSAL_NOTES if k in ex.notes},
+        identity=ex.identity,
+        **_who(ex),
+        refusal={"status": error.status, "code": error.code},
     )
 
 
@@ -72,11 +120,13 @@ def local_record(ex: Exchange, note: dict[str, Any] | None) -> EgressRecord:
         policy_id=ex.policy_id,
         policy_hash=ex.policy_hash,
         entity_counts=ex.entity_counts(),
-        removed_values=[],
+        # Tagged (never stored) so a data-subject search finds what was answered locally.
+        removed_values=ex.removed,
         body=b"",
         kind="local",
         note=with_caller(ex, note),
         identity=ex.identity,
+        **_who(ex),
     )
 
 

@@ -85,3 +85,55 @@ def db(data_dir: Path) -> sqlite3.Connection:
 
 def all_files(root: Path) -> list[Path]:
     return [Path(d) / f for d, _, files in os.walk(root) for f in files]
+
+
+class Replies(list):
+    """The gateway's answers, and the bodies its upstream received."""
+
+    upstream: list[bytes]
+
+
+def through_gateway(
+    data_dir: Path, privacy, requests: list, span_exporter=None, **settings
+) -> Replies:
+    """Send chat requests (body, headers) through the real gateway and privacy engine to a
+    scripted upstream, with the real SQLite ledger in `data_dir`; a callable in `requests`
+    is called at its turn instead (to stop or start something between requests)."""
+    import httpx
+    from cogate.core.settings import Settings
+    from cogate.proxy.app import create_app
+    from cogate.proxy.assembly import assemble_pipeline
+    from fastapi.testclient import TestClient
+
+    replies = Replies()
+    replies.upstream = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        replies.upstream.append(request.content)
+        message = {"role": "assistant", "content": "ok"}
+        return httpx.Response(200, json={"choices": [{"index": 0, "message": message}]})
+
+    ledger = SQLiteLedger(data_dir, background=False)
+    transport = httpx.MockTransport(answer)
+
+    def assemble(settings: Settings):
+        return assemble_pipeline(
+            settings,
+            transport=transport,
+            ledger=ledger,
+            privacy=privacy,
+            span_exporter=span_exporter,
+        )
+
+    app = create_app(
+        Settings(upstream="http://up.test/v1", data_dir=data_dir, **settings), assemble
+    )
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        for item in requests:
+            if callable(item):
+                item()
+                continue
+            body, headers = item
+            replies.append(client.post("/v1/chat/completions", json=body, headers=headers))
+    ledger.close()
+    return replies

@@ -98,3 +98,40 @@ def _scan(root):
         for needle in needles:
             assert needle not in data, f"a canary value reached {path}"
     return files
+
+
+def test_metadata_exports_as_jsonl_and_csv_with_filters(cogate_home, tmp_path):
+    import csv
+
+    from cogate.audit.ledger import SQLiteLedger
+
+    from .helpers import egress
+
+    ledger = SQLiteLedger(cogate_home, background=False)
+    for i in range(3):
+        ledger.append_egress(egress(i, removed=[("PERSON", CANARIES[0])]))
+    ledger.append_egress(egress(3, kind="local", app="=cmd()"))
+    ledger.close()
+
+    out = tmp_path / "all.jsonl"
+    result = cli("export", "--format", "jsonl", "--out", out, "--data-dir", cogate_home)
+    assert result.exit_code == 0 and "exported 4 entries" in result.output, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["1", "2", "3", "4"]  # oldest first
+    assert rows[0]["entities"] == "PERSON:1" and rows[0]["bytes"] > 0
+    text = out.read_text()
+    assert CANARIES[0] not in text and "hmac-sha256" not in text and "request 0" not in text
+
+    sheet = tmp_path / "local.csv"
+    args = ["--format", "csv", "--kind", "local", "--since", "2000-01-01"]
+    assert cli("export", *args, "--out", sheet, "--data-dir", cogate_home).exit_code == 0
+    table = list(csv.DictReader(sheet.open()))
+    assert len(table) == 1 and table[0]["kind"] == "local"
+    assert table[0]["app"] == "'=cmd()"  # never a formula in a spreadsheet
+    none = tmp_path / "none.csv"
+    later = ["--format", "csv", "--since", "2999-01-01", "--out", none]
+    assert "exported 0 entries" in cli("export", *later, "--data-dir", cogate_home).output
+    mixed = cli(
+        "export", "--since", "2000-01-01", "--out", tmp_path / "d", "--data-dir", cogate_home
+    )
+    assert mixed.exit_code == 2 and "--format" in mixed.output

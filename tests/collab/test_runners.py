@@ -108,6 +108,9 @@ async def test_sketch_answers_locally_and_audits_what_left(
     assert record.mode == "sketch" and record.destination_path == "/v1/chat/completions"
     assert sent[0]["model"] == "cloud-model"
     assert items.first not in json.dumps(sent) and "Miami" not in json.dumps(sent)
+    kept = record.note["kept_local"]  # what stayed on the device, as counts (issue 29)
+    assert kept["sections"] >= 1 and kept["chars"] > 300 and kept["terms"] >= 1
+    assert items.first not in json.dumps(record.note)
 
 
 async def test_sketch_streams_chunks_with_usage(local_model: LocalModel) -> None:

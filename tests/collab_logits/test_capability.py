@@ -243,3 +243,6 @@ def test_a_sensitive_task_without_a_local_runner_is_refused_by_name():
     assert reply.status_code == 400
     assert "sensitive_task" in reply.json()["error"]["message"]
     assert all(b"lithium" not in body for body in upstream.bodies)
+    refusal = ledger.egress[-1]  # recorded as a refusal (no longer as a local answer)
+    assert refusal.kind == "refusal" and refusal.refusal["code"] == "sensitive_task_refused"
+    assert refusal.note["sensitive_task"] == "local" and reply.headers["x-cogate-audit-id"]

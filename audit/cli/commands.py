@@ -5,53 +5,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
-from cogate.core.settings import Settings
 
-from . import review
-from .backends import open_store, open_writer
-from .paths import LedgerPaths
-from .store import Filters
+from .. import review
+from ..backends import open_store, open_writer
+from ..compliance import tabular
+from ..paths import LedgerPaths
+from ..store import Filters
+from .common import data_dir_option, database_url_option, edge, resolve_dir
 
-data_dir_option = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Data dir of the gateway (default: $COGATE_HOME, else the user data dir).",
-)
-
-
-database_url_option = click.option(
-    "--database-url",
-    envvar="COGATE_DATABASE_URL",
-    help="The replicas' PostgreSQL ledger (postgresql://USER@HOST:PORT/DB; "
-    "COGATE_DATABASE_URL). Keys and checkpoints.jsonl still come from --data-dir.",
-)
-
-
-def _resolve(data_dir: Path | None) -> Path:
-    if data_dir is not None:
-        return data_dir
-    return Settings().data_dir
-
-
-def _edge(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the library's plain exceptions into a message and exit code 2."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (FileNotFoundError, ConnectionError, KeyError, ValueError) as exc:
-            message = exc.args[0] if exc.args else str(exc)
-            click.echo(f"error: {message}", err=True)
-            sys.exit(2)
-
-    return wrapper
+LISTED_KINDS = ("egress", "local", "refusal")
+# Reviewers' decisions are listed only when asked for (`--kind decision`).
+KIND_CHOICES = (*LISTED_KINDS, "decision")
 
 
 @click.group()
@@ -68,14 +35,23 @@ def audit() -> None:
 @click.option("--destination", help="Only this destination host ('local': answered on device).")
 @click.option("--mode", help="Only this mode (redact, sketch, logits, local, passthrough, ...).")
 @click.option("--entity", help="Only entries that removed this entity type (e.g. PERSON).")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(KIND_CHOICES),
+    help="Only this kind: egress (bytes left), local (answered on device), refusal "
+    "(refused by the policy), decision (a reviewer's). Repeatable; default the first three.",
+)
+@click.option("--identity", help="Only requests from this identity (a token's name).")
+@click.option("--route", help="Only requests under this policy route ('-': the base policy).")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--offset", type=int, default=0)
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one entry per line.")
-@_edge
-def list_cmd(
-    data_dir, database_url, since, until, app, destination, mode, entity, limit, offset, as_json
-):
-    """List egress entries, newest first."""
+@edge
+def list_cmd(data_dir, database_url, since, until, app, destination, mode, entity, **rest):
+    """List egress, local and refusal entries, newest first."""
+    as_json = rest.pop("as_json")
     filters = Filters(
         since=review.parse_time(since),
         until=review.parse_time(until),
@@ -83,10 +59,13 @@ def list_cmd(
         host=destination,
         mode=mode,
         entity=entity,
-        limit=limit,
-        offset=offset,
+        identity=rest["identity"],
+        route=rest["route"],
+        kinds=tuple(rest["kinds"]) or LISTED_KINDS,
+        limit=rest["limit"],
+        offset=rest["offset"],
     )
-    store = open_store(_resolve(data_dir), database_url)
+    store = open_store(resolve_dir(data_dir), database_url)
     try:
         items = review.list_entries(store, filters)
     finally:
@@ -117,14 +96,14 @@ def list_cmd(
 @database_url_option
 @click.option("--json", "as_json", is_flag=True, help="The entry, its completion and body as JSON.")
 @click.option("--raw", is_flag=True, help="Write only the body that left, byte for byte.")
-@_edge
+@edge
 def show(entry_id, data_dir, database_url, as_json, raw):
     """Show one entry: what left byte for byte, the entity summary, policy and timings."""
     try:
         seq = int(entry_id)
     except ValueError:
         raise ValueError(f"an entry id is a number such as 42, got {entry_id!r}") from None
-    store = open_store(_resolve(data_dir), database_url)
+    store = open_store(resolve_dir(data_dir), database_url)
     try:
         item = review.show_entry(store, seq)
         row = store.get(seq)
@@ -159,7 +138,7 @@ def show(entry_id, data_dir, database_url, as_json, raw):
         click.echo(f"outcome     {s['outcome']}  status {s['status']}")
         if item["completion"]:
             timings = item["completion"].get("timings") or {}
-            click.echo("timings     " + ", ".join(f"{k}={v}" for k, v in timings.items()))
+            click.echo("timings     " + review.timings_text(timings))
             if item["completion"].get("usage"):
                 click.echo(f"usage       {json.dumps(item['completion']['usage'])}")
         click.echo(
@@ -200,7 +179,7 @@ def verify(data_dir, database_url, export_dir, state, no_update_state, as_json):
             report = review.verify_export(export_dir, state)
         else:
             report = review.verify_data_dir(
-                _resolve(data_dir),
+                resolve_dir(data_dir),
                 state,
                 update_state=not no_update_state,
                 database_url=database_url,
@@ -244,13 +223,43 @@ def _print_report(report) -> None:
 @click.option(
     "--out",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Directory to write (entries.jsonl, checkpoints.jsonl, public-key.txt).",
+    type=click.Path(path_type=Path),
+    help="Without --format: a directory that verifies offline (entries.jsonl, "
+    "checkpoints.jsonl, public-key.txt). With --format: the file to write.",
 )
-@_edge
-def export_cmd(data_dir, database_url, out):
-    """Export entries, checkpoints and the public key; verify later with --export."""
-    directory = _resolve(data_dir)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    help="Entry metadata (no bodies, no values) as JSON Lines or CSV, oldest first.",
+)
+@click.option("--since", help="With --format: entries at or after this UTC date/time.")
+@click.option("--until", help="With --format: entries before this UTC date/time.")
+@click.option(
+    "--kind", "kinds", multiple=True, type=click.Choice(KIND_CHOICES), help="With --format."
+)
+@edge
+def export_cmd(data_dir, database_url, out, fmt, since, until, kinds):
+    """Export entries, checkpoints and the public key (verify later with --export), or
+    with --format the entries' metadata for a spreadsheet or a SIEM."""
+    directory = resolve_dir(data_dir)
+    if fmt is not None:
+        filters = Filters(
+            since=review.parse_time(since),
+            until=review.parse_time(until),
+            kinds=tuple(kinds) or LISTED_KINDS,
+        )
+        store = open_store(directory, database_url)
+        try:
+            with open(out, "w", encoding="utf-8", newline="") as fh:
+                write = tabular.write_csv if fmt == "csv" else tabular.write_jsonl
+                count = write(tabular.items(store, filters), fh)
+        finally:
+            store.close()
+        click.echo(f"exported {count} entries ({fmt}, metadata only) to {out}")
+        return
+    if since or until or kinds:
+        raise ValueError("--since, --until and --kind go with --format jsonl|csv")
     # Fail with a clear message if there is no ledger.
     open_store(directory, database_url).close()
     manifest = review.export(
@@ -263,16 +272,35 @@ def export_cmd(data_dir, database_url, out):
 @audit.command()
 @data_dir_option
 @database_url_option
-@click.option("--before", required=True, help="Drop bodies of entries before this date (UTC).")
-@_edge
-def prune(data_dir, database_url, before):
-    """Drop stored bodies older than a date; hashes stay so the ledger still verifies."""
-    directory = _resolve(data_dir)
-    open_store(directory, database_url).close()
+@click.option("--before", help="Drop bodies of entries before this date (UTC).")
+@click.option(
+    "--retention-days",
+    type=float,
+    help="Drop bodies older than this many days (instead of --before).",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would be dropped; change nothing.")
+@edge
+def prune(data_dir, database_url, before, retention_days, dry_run):
+    """Drop stored bodies older than a date; hashes stay so the ledger, its checkpoints and
+    proofs still verify. The prune is recorded as an entry."""
+    cutoff = review.prune_cutoff(before, retention_days)
+    directory = resolve_dir(data_dir)
+    store = open_store(directory, database_url)
+    try:
+        count, first, last, size = store.bodies_before(cutoff)
+    finally:
+        store.close()
+    if dry_run:
+        if not count:
+            click.echo(f"dry run: no stored bodies before {cutoff}")
+        else:
+            click.echo(
+                f"dry run: would drop {count} stored bodies ({size} bytes) of entries "
+                f"{first}..{last}, all before {cutoff}; their hashes stay"
+            )
+        return
     ledger = open_writer(directory, database_url)
     try:
-        cutoff = review.parse_time(before)
-        assert cutoff is not None  # --before is required
         dropped, seq = ledger.prune(cutoff)
     finally:
         ledger.close()
@@ -287,7 +315,7 @@ def prune(data_dir, database_url, before):
 @database_url_option
 def path(data_dir, database_url):
     """Print where the ledger's files are."""
-    paths = LedgerPaths(_resolve(data_dir))
+    paths = LedgerPaths(resolve_dir(data_dir))
     if database_url:
         from cogate.core.database import redact_url
 
@@ -303,10 +331,10 @@ def path(data_dir, database_url):
 @data_dir_option
 @database_url_option
 @click.option("--json", "as_json", is_flag=True)
-@_edge
+@edge
 def status(data_dir, database_url, as_json):
     """Entries, last signed checkpoint and unsigned tail."""
-    info = review.status(_resolve(data_dir), database_url)
+    info = review.status(resolve_dir(data_dir), database_url)
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
@@ -321,9 +349,9 @@ def status(data_dir, database_url, as_json):
 @database_url_option
 @click.option("--port", type=int, default=8788, show_default=True, help="0 picks a free port.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
-@_edge
+@edge
 def serve(data_dir, database_url, port, host):
     """Serve the review page on loopback; open the printed URL (it carries the token)."""
-    from .web import run
+    from ..web import run
 
-    run(_resolve(data_dir), host=host, port=port, database_url=database_url)
+    run(resolve_dir(data_dir), host=host, port=port, database_url=database_url)
