@@ -30,6 +30,7 @@ from cogate.policies.detect.viewdoc import view_doc
 from cogate.policies.recognizers.addressing import AddressedNameRecognizer
 from cogate.policies.recognizers.base import ContextualNhsRecognizer
 from cogate.policies.recognizers.identifiers import identifier_recognizers
+from cogate.policies.recognizers.national_ids import national_id_recognizers
 from cogate.policies.recognizers.numbers import number_recognizers
 from cogate.policies.recognizers.phones import FastPhoneRecognizer
 from cogate.policies.recognizers.project import project_recognizers
@@ -37,6 +38,7 @@ from cogate.policies.recognizers.scripts import ScriptNameRecognizer
 from cogate.policies.recognizers.secrets import secret_recognizers
 from cogate.policies.recognizers.spacy_names import PersonSpacyRecognizer
 from cogate.policies.recognizers.windows import WindowedEmailRecognizer
+from cogate.policies.recognizers.world_phones import NationalPhoneRecognizer
 from phonenumbers.re_util import enable_pattern_cache
 from presidio_analyzer import AnalyzerEngine, PatternRecognizer
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
@@ -269,6 +271,7 @@ def build_analyzer(
         ),
         WindowedEmailRecognizer(),
         FastPhoneRecognizer(list(phone_regions)),
+        NationalPhoneRecognizer(),
         CreditCardRecognizer(),
         IbanRecognizer(),
         UsSsnRecognizer(),
@@ -294,6 +297,7 @@ def build_analyzer(
     # list as LocalRecognizer, which they are at run time.
     ours: list[Any] = [*project_recognizers(), *secret_recognizers(), *number_recognizers()]
     ours += [*identifier_recognizers(), ScriptNameRecognizer(), AddressedNameRecognizer()]
+    ours += national_id_recognizers()
     recognizers += ours
     registry = NerLastRegistry(recognizers=recognizers, supported_languages=["en"])
     return LeanAnalyzerEngine(

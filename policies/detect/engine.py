@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from cachetools import LRUCache
 from cogate.policies.detect.analyzer import NerIsolation, SegmentedSpacyEngine, shared_analyzer
 from cogate.policies.detect.free_cores import FreeCores
+from cogate.policies.detect.groups import GROUPED_TYPES, widened
 from cogate.policies.detect.ner_process import NerProcess
 from cogate.policies.detect.normalize import normalize
 from cogate.policies.recognizers.project import custom_recognizers
@@ -119,7 +120,10 @@ class Detector:
             )
         spans = []
         for result in results:
-            start, end = norm.span(result.start, result.end)
+            start, end = result.start, result.end
+            if result.entity_type in GROUPED_TYPES:
+                start, end = widened(norm.text, start, end)
+            start, end = norm.span(start, end)
             if end <= start:
                 continue
             name = (result.recognition_metadata or {}).get("recognizer_name", "unknown")
