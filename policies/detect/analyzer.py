@@ -29,6 +29,8 @@ from cogate.policies.detect.segments import ner_view
 from cogate.policies.detect.viewdoc import view_doc
 from cogate.policies.recognizers.addressing import AddressedNameRecognizer
 from cogate.policies.recognizers.base import ContextualNhsRecognizer
+from cogate.policies.recognizers.command_secrets import CommandSecretRecognizer
+from cogate.policies.recognizers.eu_addresses import eu_address_recognizer
 from cogate.policies.recognizers.identifiers import identifier_recognizers
 from cogate.policies.recognizers.national_ids import national_id_recognizers
 from cogate.policies.recognizers.numbers import number_recognizers
@@ -297,7 +299,7 @@ def build_analyzer(
     # list as LocalRecognizer, which they are at run time.
     ours: list[Any] = [*project_recognizers(), *secret_recognizers(), *number_recognizers()]
     ours += [*identifier_recognizers(), ScriptNameRecognizer(), AddressedNameRecognizer()]
-    ours += national_id_recognizers()
+    ours += [*national_id_recognizers(), eu_address_recognizer(), CommandSecretRecognizer()]
     recognizers += ours
     registry = NerLastRegistry(recognizers=recognizers, supported_languages=["en"])
     return LeanAnalyzerEngine(
