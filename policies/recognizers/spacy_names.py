@@ -6,6 +6,8 @@ from __future__ import annotations
 from cogate.policies.recognizers.names import NOT_SURNAME, in_address
 from cogate.policies.recognizers.not_names import (
     ACRONYM,
+    ID_CUES,
+    LEADING,
     QUOTE_TAIL,
     TRAILING,
     attribute_of,
@@ -41,6 +43,22 @@ class PersonSpacyRecognizer(SpacyRecognizer):
         return out
 
 
+def without_cue_words(text: str, result: RecognizerResult) -> bool:
+    """Cut an instruction verb off the front of a PERSON span ("Email Tom Baker": the verb
+    stays for the model); False when the span is a cue word ("Meine Steuer-ID", "Mi DNI",
+    "Steuerliche Identifikationsnummer") rather than a person."""
+    lead = LEADING.match(text, result.start, result.end)
+    if lead is not None:
+        if lead.end() >= result.end:
+            return False
+        result.start = lead.end()
+    words = text[result.start : result.end].lower().replace(":", " ").split()
+    return not any(w in ID_CUES or w.endswith(_NUMBER_WORDS) for w in words)
+
+
+_NUMBER_WORDS = ("nummer", "number", "numéro", "numero", "nummer:")
+
+
 def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerResult | None:
     """One spaCy entity kept, retyped or cut; None when it is no name and no place."""
     tail = QUOTE_TAIL.search(text, result.start, result.end)
@@ -57,6 +75,8 @@ def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerRes
         return None if not_a_place(text, result.start, value) else result
     if result.entity_type != "PERSON":
         return result
+    if not without_cue_words(text, result):
+        return None
     if not_a_person(text, result.start, result.end):
         if ACRONYM.match(value.strip()) and place_context(text, result.start):
             return _retyped(result, "LOCATION", entities)  # "home city DOLE"

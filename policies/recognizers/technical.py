@@ -1,0 +1,122 @@
+"""Technical text (Markdown instructions, tool descriptions, schemas, code) and what makes
+a NER name in it believable.
+
+Coding agents send tens of kilobytes of their own instructions with every request; the
+small English model reads product names, headings and capitalised words of those as
+people and places, and each such placeholder quietly corrupts the instructions. In such
+text a PERSON span of the NER alone is replaced only when something corroborates it: a
+known given name, a title, or a word that introduces a name; a LOCATION only when it is a
+country or follows a word that introduces a place.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import regex
+from cogate.policies.recognizers.names import COMMON, country_names, name_lists
+
+# Marks of instructions, schemas and code, by kind: fences and inline code, tags, bullets,
+# JSON members, calls and identifiers, paths. (Headings alone do not count: a profile with
+# "## User Profile" sections is prose about a person.)
+_MARKS = re.compile(
+    r"(?P<code>```|`[^`\n]{1,80}`)|(?P<tag></?[a-z][\w\-]*>)|"
+    r"(?P<bullet>^[ \t]*(?:[-*+]|\d+\.)[ \t])|"
+    r"(?P<json>\"[\w\-]+\"[ \t]*:)|(?P<ident>\w\(\)|\b[a-z]+_[a-z_]+\b)|"
+    r"(?P<path>(?:^|[\s(])[.~]?/[\w.\-]+/)",
+    re.MULTILINE,
+)
+_ENOUGH_MARKS = 3
+_ENOUGH_KINDS = 2
+
+# Products and vendors of the agents' own instructions that the NER reads as people.
+_PRODUCTS_TEXT = (
+    "claude anthropic opus sonnet haiku codex openai chatgpt gpt gemini copilot cursor "
+    "github gitlab bitbucket mistral llama ollama grok perplexity vscode jetbrains xcode "
+    "slack notion jira linear figma vercel netlify heroku stripe twilio sentry datadog "
+    "mermaid markdown json yaml toml html css bash zsh powershell npm pnpm yarn pip"
+)
+PRODUCTS = frozenset(_PRODUCTS_TEXT.split())
+
+# Titles and words that introduce a name shortly before it, in the main European languages.
+_TITLES = (
+    r"mr|mrs|ms|miss|mx|dr|prof|sir|madam|herr|frau|hr|fr|mme|mlle|madame|monsieur|m|sr|sra|"
+    r"srta|señor|señora|don|doña|sig|sig\.ra|signor|signora|dott|dhr|mevr|mevrouw|meneer|"
+    r"pan|pani|sr|sra|senhor|senhora|dona"
+)
+_INTRODUCERS = (
+    r"name(?:d| is|:)|called|author|authored|signed-off-by|co-authored-by|reviewed-by|"
+    r"by|from|to|cc|with|ask|tell|email|e-mail|mail|message|ping|call|meet|contact|dear|"
+    r"hi|hello|thanks|thank you|regards|user|customer|client|patient|employee|"
+    r"heiße|heisse|ich bin|je m'appelle|je suis|me llamo|soy|mi chiamo|sono|ik ben|"
+    r"heet|chamo-me|sou|nazywam się|jestem|jag heter|jag är|an|für|pour|para|per|voor|dla"
+)
+_BEFORE = regex.compile(
+    rf"(?i:(?<![\w])(?:(?:{_TITLES})\.?|{_INTRODUCERS}))[ \t:,]*(?:the[ \t]+)?$"
+)
+_PLACE_BEFORE = regex.compile(
+    r"(?i:(?<![\w])(?:in|at|near|from|to|live[sd]?|based|located|city|town|address|"
+    r"nach|aus|à|en|au|aux|desde|a|da|di|w|we|i|från|naar|uit|te))[ \t]+(?:the[ \t]+)?$"
+)
+_WORDS = regex.compile(r"\p{L}[\p{L}'\u2019\-]*")
+
+
+def folded(word: str) -> str:
+    """Upper case without accents, as the Census lists spell names ("Sofía" → "SOFIA")."""
+    decomposed = unicodedata.normalize("NFKD", word.upper())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# Name recognizers whose findings technical text holds to the same support as the NER's.
+_LIST_RECOGNIZERS = frozenset({"NameListRecognizer", "AddressedNameRecognizer", "introduction"})
+
+
+def unsupported(text: str, entity: str, start: int, end: int, recognizer: str) -> bool:
+    """In technical text: a NER name or place without support (`person_corroborated`,
+    `place_corroborated`), or a names-list finding that names a product or is one word
+    with no title or introducing word before it ("Claude", "Lean", "Apps")."""
+    if recognizer == "SpacyRecognizer":
+        if entity == "PERSON":
+            return not person_corroborated(text, start, end)
+        return entity == "LOCATION" and not place_corroborated(text, start, end)
+    if entity != "PERSON" or recognizer not in _LIST_RECOGNIZERS:
+        return False
+    words = _WORDS.findall(text, start, end)
+    if any(w.lower() in PRODUCTS for w in words):
+        return True
+    return len(words) < 2 and not _BEFORE.search(text, max(0, start - 24), start)
+
+
+def is_technical(text: str) -> bool:
+    """Instructions, schemas or code rather than prose: several marks of them."""
+    kinds = set()
+    for count, match in enumerate(_MARKS.finditer(text), start=1):
+        kinds.add(match.lastgroup)
+        if count >= _ENOUGH_MARKS and len(kinds) >= _ENOUGH_KINDS:
+            return True
+    return False
+
+
+def person_corroborated(text: str, start: int, end: int) -> bool:
+    """A NER PERSON span with a known given name (two words or more), or after a title or
+    a word that introduces a name; never a product or vendor name."""
+    words = _WORDS.findall(text, start, end)
+    if not words or any(w.lower() in PRODUCTS for w in words):
+        return False
+    first = name_lists()[0]
+    given = folded(words[0]) in first and words[0].lower() not in COMMON
+    if len(words) >= 2 and given and words[-1][0].isupper():
+        return True
+    return bool(_BEFORE.search(text, max(0, start - 24), start))
+
+
+def place_corroborated(text: str, start: int, end: int) -> bool:
+    """A NER LOCATION span that is a country, or follows a word that introduces a place."""
+    value = text[start:end]
+    words = _WORDS.findall(value)
+    if not words or any(w.lower() in PRODUCTS for w in words):
+        return False
+    if value.strip().lower() in country_names():
+        return True
+    return bool(_PLACE_BEFORE.search(text, max(0, start - 16), start))
