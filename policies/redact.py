@@ -94,9 +94,9 @@ class Redaction:
         found = self._detect(value, context, kind)
         if words and ("_" in value or "-" in value):
             found += self._detect(value.replace("_", " ").replace("-", " "), context, kind)
-        if words:
-            # A key or an identifier (`max_results`, a tool's name) is replaced on a pattern
-            # or a names-list finding, never on the NER's reading of one word alone.
+        if words and kind == "technical":
+            # A schema's property key or a tool's name (`max_results`, `Discard`) is replaced
+            # on a pattern or a names-list finding, never on the NER's reading alone.
             found = [span for span in found if span.recognizer != "SpacyRecognizer"]
         literals = literal_spans(value, self.mintable())
         if not literals and not words:
