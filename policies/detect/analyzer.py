@@ -29,10 +29,12 @@ from cogate.policies.detect.segments import ner_view
 from cogate.policies.detect.viewdoc import view_doc
 from cogate.policies.recognizers.addressing import AddressedNameRecognizer
 from cogate.policies.recognizers.base import ContextualNhsRecognizer
+from cogate.policies.recognizers.code_names import code_name_recognizer
 from cogate.policies.recognizers.command_secrets import CommandSecretRecognizer
-from cogate.policies.recognizers.eu_addresses import eu_address_recognizer
+from cogate.policies.recognizers.europe.addresses import eu_address_recognizer
+from cogate.policies.recognizers.europe.national_ids import national_id_recognizers
+from cogate.policies.recognizers.europe.phones import NationalPhoneRecognizer
 from cogate.policies.recognizers.identifiers import identifier_recognizers
-from cogate.policies.recognizers.national_ids import national_id_recognizers
 from cogate.policies.recognizers.numbers import number_recognizers
 from cogate.policies.recognizers.phones import FastPhoneRecognizer
 from cogate.policies.recognizers.project import project_recognizers
@@ -40,7 +42,6 @@ from cogate.policies.recognizers.scripts import ScriptNameRecognizer
 from cogate.policies.recognizers.secrets import secret_recognizers
 from cogate.policies.recognizers.spacy_names import PersonSpacyRecognizer
 from cogate.policies.recognizers.windows import WindowedEmailRecognizer
-from cogate.policies.recognizers.world_phones import NationalPhoneRecognizer
 from phonenumbers.re_util import enable_pattern_cache
 from presidio_analyzer import AnalyzerEngine, PatternRecognizer
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
@@ -300,6 +301,7 @@ def build_analyzer(
     ours: list[Any] = [*project_recognizers(), *secret_recognizers(), *number_recognizers()]
     ours += [*identifier_recognizers(), ScriptNameRecognizer(), AddressedNameRecognizer()]
     ours += [*national_id_recognizers(), eu_address_recognizer(), CommandSecretRecognizer()]
+    ours.append(code_name_recognizer())
     recognizers += ours
     registry = NerLastRegistry(recognizers=recognizers, supported_languages=["en"])
     return LeanAnalyzerEngine(

@@ -19,7 +19,12 @@ from cogate.policies.detect.groups import GROUPED_TYPES, widened
 from cogate.policies.detect.ner_process import NerProcess
 from cogate.policies.detect.normalize import normalize
 from cogate.policies.recognizers.project import custom_recognizers
-from cogate.policies.recognizers.technical import is_technical, unsupported
+from cogate.policies.recognizers.technical import (
+    foreign_sentence,
+    is_technical,
+    product_name,
+    unsupported,
+)
 from cogate.policies.schema import Policy
 
 # "technical": a field that holds instructions, tool descriptions or schemas by its place.
@@ -131,10 +136,16 @@ class Detector:
         for result in results:
             start, end = result.start, result.end
             name = (result.recognition_metadata or {}).get("recognizer_name", "unknown")
+            if result.entity_type == "PERSON" and product_name(norm.text[start:end]):
+                continue
             if result.entity_type in ("PERSON", "LOCATION"):
                 if technical is None:
                     technical = kind == "technical" or is_technical(norm.text)
-                if technical and unsupported(norm.text, result.entity_type, start, end, name):
+                # Technical text, or a sentence in another language than the NER's.
+                doubtful = technical or (
+                    name == "SpacyRecognizer" and foreign_sentence(norm.text, start, end)
+                )
+                if doubtful and unsupported(norm.text, result.entity_type, start, end, name):
                     continue
             if result.entity_type in GROUPED_TYPES:
                 start, end = widened(norm.text, start, end)

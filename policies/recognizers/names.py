@@ -44,7 +44,7 @@ TOOL_NAMES = frozenset(_TOOL_NAMES_TEXT.split())
 _EUROPEAN_TEXT = (
     "mi mis mein meine meinen meiner mijn mon ma mes min mitt mina mia mio mie miei meu meus "
     "minha moja mój moje su sus sua tu tus ton ta tes je ich ik yo io eu ja jag du und oder "
-    "et ou y e o och og"
+    "et ou y e o och og les le la den det vi czy nowa il lo gli una uno het een des"
 )
 EUROPEAN_WORDS = frozenset(_EUROPEAN_TEXT.split())
 COMMON = frozenset(_COMMON_WORDS.split()) | TOOL_NAMES | EUROPEAN_WORDS

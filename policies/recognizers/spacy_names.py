@@ -3,7 +3,7 @@ names as places or organisations, and takes street names for people."""
 
 from __future__ import annotations
 
-from cogate.policies.recognizers.names import NOT_SURNAME, in_address
+from cogate.policies.recognizers.names import NOT_SURNAME, PARTICLE_SET, in_address, is_uncased
 from cogate.policies.recognizers.not_names import (
     ACRONYM,
     ID_CUES,
@@ -17,6 +17,7 @@ from cogate.policies.recognizers.not_names import (
     other_script_street,
     place_context,
 )
+from cogate.policies.recognizers.technical import FOREIGN_WORDS
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
@@ -59,6 +60,18 @@ def without_cue_words(text: str, result: RecognizerResult) -> bool:
 _NUMBER_WORDS = ("nummer", "number", "numéro", "numero", "nummer:")
 
 
+def not_a_word_of_a_name(text: str, value: str) -> bool:
+    """A symbol ("¦"); a span opening in lower case in a cased text ("trzy błędy", "el
+    resumen": who capitalises, capitalises names); a function word of another language
+    alone ("Vi", "Les", "Il")."""
+    if not any(c.isalnum() for c in value):
+        return True
+    first = value.split(None, 1)[0]
+    if first[0].islower() and first not in PARTICLE_SET and not is_uncased(text):
+        return True
+    return value.strip().lower() in FOREIGN_WORDS
+
+
 def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerResult | None:
     """One spaCy entity kept, retyped or cut; None when it is no name and no place."""
     tail = QUOTE_TAIL.search(text, result.start, result.end)
@@ -69,8 +82,8 @@ def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerRes
         if other_script_street(text, result.start, result.end):
             return _retyped(result, "LOCATION", entities)
         return None  # the English model guessing at another script ("Напиши")
-    if not any(c.isalnum() for c in value):
-        return None  # a symbol ("¦") is nobody's name and no place
+    if not_a_word_of_a_name(text, value):
+        return None
     if result.entity_type == "LOCATION":
         return None if not_a_place(text, result.start, value) else result
     if result.entity_type != "PERSON":

@@ -62,6 +62,12 @@ _PLACE_BEFORE = regex.compile(
 _WORDS = regex.compile(r"\p{L}[\p{L}'\u2019\-]*")
 
 
+def product_name(value: str) -> bool:
+    """Every word a product or vendor ("Claude Opus", "GitHub Copilot"): no person."""
+    words = [w.lower() for w in _WORDS.findall(value)]
+    return bool(words) and all(w in PRODUCTS for w in words)
+
+
 def folded(word: str) -> str:
     """Upper case without accents, as the Census lists spell names ("Sofía" → "SOFIA")."""
     decomposed = unicodedata.normalize("NFKD", word.upper())
@@ -88,6 +94,44 @@ def unsupported(text: str, entity: str, start: int, end: int, recognizer: str) -
     return len(words) < 2 and not _BEFORE.search(text, max(0, start - 24), start)
 
 
+# Function words of the languages whose text the English NER reads badly: where they
+# outnumber English ones around a NER span, the span needs the same support as in
+# technical text (the English model takes "Sehr", "Kostnaderna", "Llámame" for names).
+_FOREIGN_TEXT = (
+    "der die das und ist nicht ein eine ich sie wir mit für auf bitte danke sehr geehrte "
+    "le la les et est une un des du pour avec sur pas je vous nous merci "
+    "el los las y es para con por una del se al lo mañana gracias "
+    "il di che è per con non una gli della sono grazie "
+    "het een van de en is niet voor met op ik je wij dank "
+    "o os as e é um uma do da dos das para com não obrigado "
+    "i w z na do nie jest się że to proszę dziękuję czy jak co ten ta nowa nowy "
+    "och är inte att en ett det den som med för på jag vi tack har kan till av"
+)
+FOREIGN_WORDS = frozenset(_FOREIGN_TEXT.split())
+_ENGLISH_TEXT = (
+    "the and is are of to in for with on at by from this that it be as or not you we "
+    "please thanks a an was were has have will would can"
+)
+ENGLISH_WORDS = frozenset(_ENGLISH_TEXT.split())
+_SENTENCE_END = re.compile(r"[.!?\n]")
+_LOWER_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def foreign_sentence(text: str, start: int, end: int) -> bool:
+    """Whether the sentence around a span is in another language than English (counted
+    per sentence: a German line in an English prompt is German)."""
+    left = max(
+        (m.end() for m in _SENTENCE_END.finditer(text, max(0, start - 200), start)),
+        default=max(0, start - 200),
+    )
+    right_match = _SENTENCE_END.search(text, end, end + 200)
+    right = right_match.start() if right_match else min(len(text), end + 200)
+    words = [w.lower() for w in _LOWER_WORDS.findall(text, left, right)]
+    foreign = sum(w in FOREIGN_WORDS for w in words)
+    english = sum(w in ENGLISH_WORDS for w in words)
+    return (foreign >= 1 and english == 0) or (foreign >= 2 and foreign > english)
+
+
 def is_technical(text: str) -> bool:
     """Instructions, schemas or code rather than prose: several marks of them."""
     kinds = set()
@@ -108,7 +152,27 @@ def person_corroborated(text: str, start: int, end: int) -> bool:
     given = folded(words[0]) in first and words[0].lower() not in COMMON
     if len(words) >= 2 and given and words[-1][0].isupper():
         return True
-    return bool(_BEFORE.search(text, max(0, start - 24), start))
+    if _BEFORE.search(text, max(0, start - 24), start):
+        return True
+    return len(words) >= 2 and _proper_run(text, start, words)
+
+
+def _proper_run(text: str, start: int, words: list[str]) -> bool:
+    """Two capitalised words or more mid-sentence, none a function word ("a Luca Esposito
+    domani"): outside English that is a proper name far more often than a noun phrase."""
+    before = text[max(0, start - 3) : start].rstrip()
+    if not before or before[-1] in ".!?:\n\"'=(":
+        return False  # the first words of a sentence or a value are capitalised anyway
+    return (
+        all(
+            (w[0].isupper() or w.lower() in _PARTICLES) and w.lower() not in FOREIGN_WORDS
+            for w in words
+        )
+        and words[0][0].isupper()
+    )
+
+
+_PARTICLES = frozenset({"de", "van", "von", "der", "den", "da", "di", "del", "dos", "le", "la"})
 
 
 def place_corroborated(text: str, start: int, end: int) -> bool:

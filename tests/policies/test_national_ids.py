@@ -7,7 +7,7 @@ from importlib import import_module
 
 import pytest
 from cogate.policies.detect.engine import Detector
-from cogate.policies.recognizers.national_ids import NATIONAL_IDS, national_id_types
+from cogate.policies.recognizers.europe.national_ids import NATIONAL_IDS, national_id_types
 from cogate.policies.schema import load_policy
 
 # A keyword sentence per type, in the type's own language; `{}` is the table's example.

@@ -186,6 +186,25 @@ def _validator(spec: IdType) -> Callable[[str], bool]:
     return lambda value: bool(module.is_valid(value))
 
 
+# Field names of tool output, code and logs that hold an identifier of any of these types
+# (each value still has to pass its own type's checksum).
+GENERIC_KEYWORDS = (
+    "tax_id",
+    "taxid",
+    "tax id",
+    "tax number",
+    "tax_number",
+    "national_id",
+    "national id",
+    "id_number",
+    "id number",
+    "personal_id",
+    "vat_id",
+    "vat number",
+    "vat_number",
+)
+
+
 def _keyword_regex(words: tuple[str, ...]) -> re.Pattern[str]:
     # A long keyword may start a compound ("Personalausweisnummer"); a short one ("nie",
     # "cf", "nip") must be a word of its own.
@@ -211,7 +230,9 @@ def _rules() -> list[_Rule]:
         # Whole digit groups only: never the first part of "65 929 970 489" or its tail.
         value = re.compile(rf"(?<![\w.\-/])(?<!\d )(?:{spec.pattern})(?![\w]|[ .\-/]\d)")
         cues = tuple(k.lower().split()[0][:4] for k in spec.keywords)
-        rules.append(_Rule(spec, value, _keyword_regex(spec.keywords), _validator(spec), cues))
+        keywords = spec.keywords + GENERIC_KEYWORDS
+        cues += ("tax", "id", "vat", "national")
+        rules.append(_Rule(spec, value, _keyword_regex(keywords), _validator(spec), cues))
     return rules
 
 
@@ -281,7 +302,7 @@ class KeywordGatedRecognizer(EntityRecognizer):
     def __init__(self, inner: EntityRecognizer, spec: IdType) -> None:
         self.inner = inner
         self.spec = spec
-        self.keyword = _keyword_regex(spec.keywords)
+        self.keyword = _keyword_regex(spec.keywords + GENERIC_KEYWORDS)
         super().__init__(supported_entities=[spec.entity], name=type(inner).__name__)
 
     def load(self) -> None:

@@ -25,14 +25,15 @@ _NUMBER = (
 )
 # Between street and postcode: a comma, spaces, a line break, or JSON's escaped one.
 _GAP = r"(?:[ \t]*,[ \t]*|[ \t]*(?:\\n|\n)[ \t]*|[ \t]+)"
-_POSTCODE = r"(?:\d{5}|\d{4}[ \t]?[A-Z]{2}|\d{4}-\d{3}|\d{2}-\d{3})"
+_POSTCODE = r"(?:\d{5}|\d{4}[ \t]?[A-Z]{2}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2})"
 _CITY = rf"{_CAP}(?:[ \t\-]+(?:{_SMALL}[ \t\-]+)?{_CAP}){{0,2}}(?:[ \t]+\([A-Z]{{2}}\))?"
 _TAIL = rf"(?:{_GAP}{_POSTCODE}[ \t]+{_CITY})?"
 
 # German and Dutch streets: one word ending in the street type ("Hauptstraße", "Keizersgracht").
 _DE_NL_SUFFIX = (
     r"(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad|"
-    r"straat|gracht|laan|plein|kade|singel|dijk|steeg|markt|hof|park)"
+    r"straat|gracht|laan|plein|kade|singel|dijk|steeg|markt|hof|park|"
+    r"gatan|vägen|gränd|torget|stigen|allén|backen)"
 )
 _SUFFIXED = rf"(?<![\w])[A-ZÄÖÜ][\wäöüß\-]*{_DE_NL_SUFFIX}(?:[ \t]+{_CAP})?[ \t]+{_NUMBER}"
 # "Berliner Straße 12a", "Alte Allee 3": an adjective, then the type as a word of its own.
