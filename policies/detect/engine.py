@@ -145,7 +145,9 @@ class Detector:
                 doubtful = technical or (
                     name == "SpacyRecognizer" and foreign_sentence(norm.text, start, end)
                 )
-                if doubtful and unsupported(norm.text, result.entity_type, start, end, name):
+                if doubtful and unsupported(
+                    norm.text, result.entity_type, start, end, name, prose=not technical
+                ):
                     continue
             if result.entity_type in GROUPED_TYPES:
                 start, end = widened(norm.text, start, end)

@@ -78,13 +78,15 @@ def folded(word: str) -> str:
 _LIST_RECOGNIZERS = frozenset({"NameListRecognizer", "AddressedNameRecognizer", "introduction"})
 
 
-def unsupported(text: str, entity: str, start: int, end: int, recognizer: str) -> bool:
+def unsupported(
+    text: str, entity: str, start: int, end: int, recognizer: str, *, prose: bool = False
+) -> bool:
     """In technical text: a NER name or place without support (`person_corroborated`,
     `place_corroborated`), or a names-list finding that names a product or is one word
     with no title or introducing word before it ("Claude", "Lean", "Apps")."""
     if recognizer == "SpacyRecognizer":
         if entity == "PERSON":
-            return not person_corroborated(text, start, end)
+            return not person_corroborated(text, start, end, runs=prose)
         return entity == "LOCATION" and not place_corroborated(text, start, end)
     if entity != "PERSON" or recognizer not in _LIST_RECOGNIZERS:
         return False
@@ -142,7 +144,7 @@ def is_technical(text: str) -> bool:
     return False
 
 
-def person_corroborated(text: str, start: int, end: int) -> bool:
+def person_corroborated(text: str, start: int, end: int, *, runs: bool = False) -> bool:
     """A NER PERSON span with a known given name (two words or more), or after a title or
     a word that introduces a name; never a product or vendor name."""
     words = _WORDS.findall(text, start, end)
@@ -154,7 +156,8 @@ def person_corroborated(text: str, start: int, end: int) -> bool:
         return True
     if _BEFORE.search(text, max(0, start - 24), start):
         return True
-    return len(words) >= 2 and _proper_run(text, start, words)
+    # Outside technical text (`runs`): a run of capitalised words mid-sentence.
+    return runs and len(words) >= 2 and _proper_run(text, start, words)
 
 
 def _proper_run(text: str, start: int, words: list[str]) -> bool:
