@@ -3,6 +3,7 @@ names as places or organisations, and takes street names for people."""
 
 from __future__ import annotations
 
+import regex
 from cogate.policies.recognizers.names import NOT_SURNAME, PARTICLE_SET, in_address, is_uncased
 from cogate.policies.recognizers.not_names import (
     ACRONYM,
@@ -60,16 +61,24 @@ def without_cue_words(text: str, result: RecognizerResult) -> bool:
 _NUMBER_WORDS = ("nummer", "number", "numéro", "numero", "nummer:")
 
 
-def not_a_word_of_a_name(text: str, value: str) -> bool:
-    """A symbol ("¦"); a span opening in lower case in a cased text ("trzy błędy", "el
-    resumen": who capitalises, capitalises names); a function word of another language
-    alone ("Vi", "Les", "Il")."""
+def not_a_word_of_a_name(text: str, result: RecognizerResult) -> bool:
+    """A symbol ("¦"); a span in lower case in a cased text ("trzy błędy", "el resumen":
+    who capitalises, capitalises names), whose lower-case words before a capitalised one
+    are cut ("ex-Zombie Ookubo" keeps "Ookubo"); a function word of another language alone
+    ("Vi", "Les", "Il")."""
+    value = text[result.start : result.end]
     if not any(c.isalnum() for c in value):
         return True
     first = value.split(None, 1)[0]
-    if first[0].islower() and first not in PARTICLE_SET and not is_uncased(text):
-        return True
-    return value.strip().lower() in FOREIGN_WORDS
+    if value[0].islower() and first not in PARTICLE_SET and not is_uncased(text):
+        words = list(_CAPITALISED.finditer(text, result.start, result.end))
+        if not words:
+            return True
+        result.start = words[0].start()
+    return text[result.start : result.end].strip().lower() in FOREIGN_WORDS
+
+
+_CAPITALISED = regex.compile(r"(?<![\p{L}\-'])\p{Lu}\p{L}*")
 
 
 def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerResult | None:
@@ -82,8 +91,9 @@ def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerRes
         if other_script_street(text, result.start, result.end):
             return _retyped(result, "LOCATION", entities)
         return None  # the English model guessing at another script ("Напиши")
-    if not_a_word_of_a_name(text, value):
+    if result.entity_type in ("PERSON", "LOCATION") and not_a_word_of_a_name(text, result):
         return None
+    value = text[result.start : result.end]
     if result.entity_type == "LOCATION":
         return None if not_a_place(text, result.start, value) else result
     if result.entity_type != "PERSON":

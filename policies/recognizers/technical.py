@@ -112,7 +112,12 @@ _FOREIGN_TEXT = (
 FOREIGN_WORDS = frozenset(_FOREIGN_TEXT.split())
 _ENGLISH_TEXT = (
     "the and is are of to in for with on at by from this that it be as or not you we "
-    "please thanks a an was were has have will would can"
+    "please thanks an was were has have had will would can could should may might must "
+    "he she his her him they them their our your my me us been does did yes all "
+    "any some there here when what which who how about into over after before than then "
+    "also just only very give given gave get got make made said say says its if but "
+    "because while where why up out off down one two new old last next first like know "
+    "want need send sent let tell told call called see saw see"
 )
 ENGLISH_WORDS = frozenset(_ENGLISH_TEXT.split())
 _SENTENCE_END = re.compile(r"[.!?\n]")
