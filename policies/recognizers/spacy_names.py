@@ -91,7 +91,7 @@ def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerRes
         if other_script_street(text, result.start, result.end):
             return _retyped(result, "LOCATION", entities)
         return None  # the English model guessing at another script ("Напиши")
-    if result.entity_type in ("PERSON", "LOCATION") and not_a_word_of_a_name(text, result):
+    if result.entity_type == "PERSON" and not_a_word_of_a_name(text, result):
         return None
     value = text[result.start : result.end]
     if result.entity_type == "LOCATION":

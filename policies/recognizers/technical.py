@@ -15,7 +15,7 @@ import re
 import unicodedata
 
 import regex
-from cogate.policies.recognizers.names import COMMON, country_names, name_lists
+from cogate.policies.recognizers.names import COMMON, country_names, in_address, name_lists
 
 # Marks of instructions, schemas and code, by kind: fences and inline code, tags, bullets,
 # JSON members, calls and identifiers, paths. (Headings alone do not count: a profile with
@@ -87,7 +87,7 @@ def unsupported(
     if recognizer == "SpacyRecognizer":
         if entity == "PERSON":
             return not person_corroborated(text, start, end, runs=prose)
-        return entity == "LOCATION" and not place_corroborated(text, start, end)
+        return entity == "LOCATION" and not place_corroborated(text, start, end, runs=prose)
     if entity != "PERSON" or recognizer not in _LIST_RECOGNIZERS:
         return False
     words = _WORDS.findall(text, start, end)
@@ -183,12 +183,14 @@ def _proper_run(text: str, start: int, words: list[str]) -> bool:
 _PARTICLES = frozenset({"de", "van", "von", "der", "den", "da", "di", "del", "dos", "le", "la"})
 
 
-def place_corroborated(text: str, start: int, end: int) -> bool:
+def place_corroborated(text: str, start: int, end: int, *, runs: bool = False) -> bool:
     """A NER LOCATION span that is a country, or follows a word that introduces a place."""
     value = text[start:end]
     words = _WORDS.findall(value)
     if not words or any(w.lower() in PRODUCTS for w in words):
         return False
-    if value.strip().lower() in country_names():
+    if value.strip().lower() in country_names() or in_address(text, start):
         return True
+    if runs and len(words) >= 2 and all(w[0].isupper() or w.lower() in _PARTICLES for w in words):
+        return True  # "Cite Des Martyrs", "Valverde de Valdelacasa": a place's name
     return bool(_PLACE_BEFORE.search(text, max(0, start - 16), start))
