@@ -133,7 +133,8 @@ def foreign_sentence(text: str, start: int, end: int) -> bool:
     )
     right_match = _SENTENCE_END.search(text, end, end + 200)
     right = right_match.start() if right_match else min(len(text), end + 200)
-    words = [w.lower() for w in _LOWER_WORDS.findall(text, left, right)]
+    # The span's own words do not count ("Cite Des Martyrs" on an address line).
+    words = [w.lower() for w in _LOWER_WORDS.findall(text[left:start] + " " + text[end:right])]
     foreign = sum(w in FOREIGN_WORDS for w in words)
     english = sum(w in ENGLISH_WORDS for w in words)
     return (foreign >= 1 and english == 0) or (foreign >= 2 and foreign > english)
