@@ -133,8 +133,11 @@ def foreign_sentence(text: str, start: int, end: int) -> bool:
     )
     right_match = _SENTENCE_END.search(text, end, end + 200)
     right = right_match.start() if right_match else min(len(text), end + 200)
-    # The span's own words do not count ("Cite Des Martyrs" on an address line).
-    words = [w.lower() for w in _LOWER_WORDS.findall(text[left:start] + " " + text[end:right])]
+    # On a line that is no sentence (an address line: "Cite Des Martyrs") the span's own
+    # words do not count; in a sentence ("Der Server startet neu.") they do.
+    sentence = right_match is not None and right_match.group() in ".!?"
+    around = text[left:right] if sentence else text[left:start] + " " + text[end:right]
+    words = [w.lower() for w in _LOWER_WORDS.findall(around)]
     foreign = sum(w in FOREIGN_WORDS for w in words)
     english = sum(w in ENGLISH_WORDS for w in words)
     return (foreign >= 1 and english == 0) or (foreign >= 2 and foreign > english)
