@@ -145,10 +145,13 @@ def foreign_sentence(text: str, start: int, end: int) -> bool:
 
 def is_technical(text: str) -> bool:
     """Instructions, schemas or code rather than prose: several marks of them."""
+    # Dense enough: one mark per 400 characters at least (a long prose text joined from
+    # many messages has a few of them by chance).
+    enough = max(_ENOUGH_MARKS, len(text) // 400)
     kinds = set()
     for count, match in enumerate(_MARKS.finditer(text), start=1):
         kinds.add(match.lastgroup)
-        if count >= _ENOUGH_MARKS and len(kinds) >= _ENOUGH_KINDS:
+        if count >= enough and len(kinds) >= _ENOUGH_KINDS:
             return True
     return False
 
