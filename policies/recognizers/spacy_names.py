@@ -70,7 +70,7 @@ def not_a_word_of_a_name(text: str, result: RecognizerResult) -> bool:
     if not any(c.isalnum() for c in value):
         return True
     first = value.split(None, 1)[0]
-    if value[0].islower() and first not in PARTICLE_SET and not is_uncased(text):
+    if value[0].islower() and first not in PARTICLE_SET and _cased_around(text, result):
         words = list(_CAPITALISED.finditer(text, result.start, result.end))
         if not words:
             return True
@@ -78,6 +78,19 @@ def not_a_word_of_a_name(text: str, result: RecognizerResult) -> bool:
     return text[result.start : result.end].strip().lower() in FOREIGN_WORDS
 
 
+def _cased_around(text: str, result: RecognizerResult) -> bool:
+    """Capitals in the span's sentence outside it: its writer capitalises (a text joined
+    from several messages may mix cased and lower-case ones)."""
+    lo = max(0, result.start - 120)
+    hi = min(len(text), result.end + 120)
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, lo, result.start)]
+    end = _SENTENCE_END.search(text, result.end, hi)
+    around = text[starts[-1] if starts else lo : result.start]
+    around += " " + text[result.end : end.start() if end else hi]
+    return not is_uncased(around)
+
+
+_SENTENCE_END = regex.compile(r"[.!?\n]")
 _CAPITALISED = regex.compile(r"(?<![\p{L}\-'])\p{Lu}\p{L}*")
 
 
