@@ -10,11 +10,12 @@ from __future__ import annotations
 import bisect
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 
 from cogate.core.errors import PolicyBlocked
 from cogate.core.exchange import Finding
-from cogate.policies.detect.engine import Detector, Span, merge_overlaps
+from cogate.policies.detect.engine import Detector, Span, TextKind, merge_overlaps
 from cogate.policies.literals import LITERAL, literal_spans
 from cogate.policies.schema import Policy
 from cogate.policies.vault.memory import Vault, label_for
@@ -28,6 +29,18 @@ def mask(value: str) -> str:
 def keyed_hash(key: bytes, entity_type: str, value: str) -> str:
     digest = hmac.new(key, f"{entity_type}\x00{value}".encode(), hashlib.sha256).hexdigest()
     return f"<{label_for(entity_type)}:{digest[:16]}>"
+
+
+# Fields that hold the app's or agent's own instructions, tool descriptions and schemas:
+# a name or place of the NER alone is not replaced there (see `recognizers/technical.py`).
+_TECHNICAL_FIELD = re.compile(
+    r"^(?:system|instructions)\b|tools\[|input_schema|\.parameters\b|json_schema|"
+    r"response_format"
+)
+
+
+def text_kind(path: str) -> TextKind:
+    return "technical" if _TECHNICAL_FIELD.search(path) else "any"
 
 
 @dataclass
@@ -60,25 +73,31 @@ class Redaction:
         self.dry_run = dry_run  # record blocked types instead of refusing (policy test)
         self._labels: set[str] | None = None
 
-    def _detect(self, value: str, context: str) -> list[Span]:
+    def _detect(self, value: str, context: str, kind: TextKind = "any") -> list[Span]:
         if not context:
-            return self.detector.detect(value)
+            return self.detector.detect(value, kind=kind)
         shift = len(context)
         return [
             Span(s.entity_type, s.start - shift, s.end - shift, s.score, s.recognizer)
-            for s in self.detector.detect(context + value)
+            for s in self.detector.detect(context + value, kind=kind)
             if s.end > shift
         ]
 
-    def spans(self, value: str, context: str, *, words: bool = False) -> list[Span]:
+    def spans(
+        self, value: str, context: str, *, words: bool = False, kind: TextKind = "any"
+    ) -> list[Span]:
         """What to replace in `value`: detected values and placeholder-shaped literals.
 
         `words`: the value is an identifier or a key (`Margaret_Thornbury`, `eleanor-vance`)
         and is also read with `_`/`-` as spaces; the union of both readings is replaced.
         """
-        found = self._detect(value, context)
+        found = self._detect(value, context, kind)
         if words and ("_" in value or "-" in value):
-            found += self._detect(value.replace("_", " ").replace("-", " "), context)
+            found += self._detect(value.replace("_", " ").replace("-", " "), context, kind)
+        if words and kind == "technical":
+            # A schema's property key or a tool's name (`max_results`, `Discard`) is replaced
+            # on a pattern or a names-list finding, never on the NER's reading alone.
+            found = [span for span in found if span.recognizer != "SpacyRecognizer"]
         literals = literal_spans(value, self.mintable())
         if not literals and not words:
             return found
@@ -93,7 +112,7 @@ class Redaction:
         return self._labels
 
     def text(self, value: str, path: str, context: str = "", *, words: bool = False) -> str:
-        spans = self.spans(value, context, words=words)
+        spans = self.spans(value, context, words=words, kind=text_kind(path))
         if not spans:
             return value
         out, last = [], 0

@@ -29,6 +29,11 @@ from cogate.policies.detect.segments import ner_view
 from cogate.policies.detect.viewdoc import view_doc
 from cogate.policies.recognizers.addressing import AddressedNameRecognizer
 from cogate.policies.recognizers.base import ContextualNhsRecognizer
+from cogate.policies.recognizers.code_names import code_name_recognizer
+from cogate.policies.recognizers.command_secrets import CommandSecretRecognizer
+from cogate.policies.recognizers.europe.addresses import eu_address_recognizer
+from cogate.policies.recognizers.europe.national_ids import national_id_recognizers
+from cogate.policies.recognizers.europe.phones import NationalPhoneRecognizer
 from cogate.policies.recognizers.identifiers import identifier_recognizers
 from cogate.policies.recognizers.numbers import number_recognizers
 from cogate.policies.recognizers.phones import FastPhoneRecognizer
@@ -284,6 +289,7 @@ def recognizer_roster(phone_regions: tuple[str, ...]) -> list[Any]:
         ),
         WindowedEmailRecognizer(),
         FastPhoneRecognizer(list(phone_regions)),
+        NationalPhoneRecognizer(),
         CreditCardRecognizer(),
         IbanRecognizer(),
         UsSsnRecognizer(),
@@ -310,6 +316,8 @@ def recognizer_roster(phone_regions: tuple[str, ...]) -> list[Any]:
     ours: list[Any] = [*project_recognizers(), *secret_recognizers(), *number_recognizers()]
     ours += [*identifier_recognizers(), ScriptNameRecognizer(), AddressedNameRecognizer()]
     ours += regulated_recognizers()
+    ours += [*national_id_recognizers(), eu_address_recognizer(), CommandSecretRecognizer()]
+    ours.append(code_name_recognizer())
     recognizers += ours
     return recognizers
 

@@ -10,14 +10,25 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
+from typing import Literal
 
 from cachetools import LRUCache
 from cogate.policies.detect.analyzer import NerIsolation, SegmentedSpacyEngine, shared_analyzer
 from cogate.policies.detect.free_cores import FreeCores
+from cogate.policies.detect.groups import GROUPED_TYPES, widened
 from cogate.policies.detect.ner_process import NerProcess
 from cogate.policies.detect.normalize import normalize
 from cogate.policies.recognizers.project import custom_recognizers
+from cogate.policies.recognizers.technical import (
+    foreign_sentence,
+    is_technical,
+    product_name,
+    unsupported,
+)
 from cogate.policies.schema import Policy
+
+# "technical": a field that holds instructions, tool descriptions or schemas by its place.
+TextKind = Literal["any", "technical"]
 
 
 @dataclass(frozen=True)
@@ -101,11 +112,14 @@ class Detector:
         engine = self.analyzer.nlp_engine
         return engine.free_cores if isinstance(engine, SegmentedSpacyEngine) else None
 
-    def raw(self, text: str) -> tuple[Span, ...]:
-        """Every candidate span (original offsets), cached by content."""
+    def raw(self, text: str, kind: TextKind = "any") -> tuple[Span, ...]:
+        """Every candidate span (original offsets), cached by content. `kind="technical"`:
+        the text is a tool description, a schema or instructions whatever its look, where
+        a name or place of the NER alone is not enough (`recognizers/technical.py`)."""
         if not text.strip():
             return ()
-        key = self._key + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        key = self._key + kind[0] + digest
         cached = self.cache.get(key)
         if cached is not None:
             return cached
@@ -118,24 +132,41 @@ class Detector:
                 ad_hoc_recognizers=self.custom or None,
             )
         spans = []
+        technical: bool | None = None
         for result in results:
-            start, end = norm.span(result.start, result.end)
+            start, end = result.start, result.end
+            name = (result.recognition_metadata or {}).get("recognizer_name", "unknown")
+            if result.entity_type == "PERSON" and product_name(norm.text[start:end]):
+                continue
+            if result.entity_type in ("PERSON", "LOCATION"):
+                if technical is None:
+                    technical = kind == "technical" or is_technical(norm.text)
+                # Technical text, or a sentence in another language than the NER's.
+                doubtful = technical or (
+                    name == "SpacyRecognizer" and foreign_sentence(norm.text, start, end)
+                )
+                if doubtful and unsupported(
+                    norm.text, result.entity_type, start, end, name, prose=not technical
+                ):
+                    continue
+            if result.entity_type in GROUPED_TYPES:
+                start, end = widened(norm.text, start, end)
+            start, end = norm.span(start, end)
             if end <= start:
                 continue
-            name = (result.recognition_metadata or {}).get("recognizer_name", "unknown")
             spans.append(Span(result.entity_type, start, end, float(result.score), name))
         found = tuple(sorted(spans, key=lambda s: (s.start, s.end, s.entity_type)))
         self.cache.put(key, found)
         return found
 
-    def detect(self, text: str, *, acting_only: bool = True) -> list[Span]:
+    def detect(self, text: str, *, acting_only: bool = True, kind: TextKind = "any") -> list[Span]:
         """The spans the policy acts on: above threshold, not allowed, not `keep`, merged.
 
         `acting_only=False` keeps the types the policy keeps (for measurement).
         """
         policy = self.policy
         chosen = []
-        for span in self.raw(text):
+        for span in self.raw(text, kind):
             if span.score < policy.threshold_for(span.entity_type):
                 continue
             if policy.entities is not None and span.entity_type not in policy.entities:

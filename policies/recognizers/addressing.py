@@ -9,7 +9,13 @@ counts only when it is in the Census name lists.
 from __future__ import annotations
 
 import regex
-from cogate.policies.recognizers.names import COMMON, MONTHS, NEVER_FIRST, name_lists
+from cogate.policies.recognizers.names import (
+    COMMON,
+    MONTHS,
+    NEVER_FIRST,
+    is_uncased,
+    name_lists,
+)
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -45,6 +51,7 @@ class AddressedNameRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         out = []
+        uncased = is_uncased(text)
         for match in _ADDRESSED.finditer(text):
             word = match.group(1)
             lower = word.lower()
@@ -53,6 +60,8 @@ class AddressedNameRecognizer(EntityRecognizer):
             if lower in MONTHS or lower in _DAYS:
                 continue
             if word.islower():
+                if not uncased:
+                    continue  # who capitalises writes names capitalised ("a call means…")
                 first, last = name_lists()
                 if lower in COMMON or (word.upper() not in first and word.upper() not in last):
                     continue

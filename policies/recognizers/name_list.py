@@ -22,6 +22,7 @@ from cogate.policies.recognizers.names import (
     name_result,
 )
 from cogate.policies.recognizers.not_names import ATTRIBUTIVE, not_a_person
+from cogate.policies.recognizers.technical import folded
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 
@@ -75,7 +76,8 @@ class NameListRecognizer(EntityRecognizer):
             if uncased:
                 candidate = word.upper() in first and lower not in COMMON
             else:
-                candidate = is_capitalised(word) and word.upper() in first
+                # Accents folded as the Census lists spell names ("Lucía" → LUCIA).
+                candidate = is_capitalised(word) and folded(word) in first
             if (
                 not candidate
                 or lower in NEVER_FIRST
@@ -112,7 +114,7 @@ def _proper_tool_name(text: str, start: int, lower: str) -> bool:
 
 
 def _known_surname(word: str, last: frozenset[str]) -> bool:
-    return word.upper() in last and word.lower() not in COMMON
+    return folded(word) in last and word.lower() not in COMMON
 
 
 # "Kovalev, Lee and Phillips", "Mark, Kaylee, Brandi and Miguel": single words joined by
@@ -184,7 +186,7 @@ def _surnames(
                 break
         elif gap not in (" ", "_") or nxt.lower() in NOT_SURNAME or nxt.lower() in NEVER_FIRST:
             break  # "Margaret_Thornbury": an identifier joins first name and surname with `_`
-        known = nxt.upper() in last and nxt.lower() not in COMMON
+        known = folded(nxt) in last and nxt.lower() not in COMMON
         if not (known if uncased else is_capitalised(nxt)):
             break
         end, j, surnames = words[j].end(), j + 1, surnames + 1

@@ -39,7 +39,15 @@ major general captain doctor nurse judge page sandy rusty dusty buck carol deb e
 # determiner mid-sentence is used as a proper noun ("the Sage novel").
 _TOOL_NAMES_TEXT = "echo sha git bash chef puppet sage cookie token"
 TOOL_NAMES = frozenset(_TOOL_NAMES_TEXT.split())
-COMMON = frozenset(_COMMON_WORDS.split()) | TOOL_NAMES
+# Possessives, pronouns and conjunctions of the main European languages that are also in
+# the first-name lists ("Mi DNI", "Ma carte", "Min adress").
+_EUROPEAN_TEXT = (
+    "mi mis mein meine meinen meiner mijn mon ma mes min mitt mina mia mio mie miei meu meus "
+    "minha moja mój moje su sus sua tu tus ton ta tes je ich ik yo io eu ja jag du und oder "
+    "et ou y e o och og les le la den det vi czy nowa il lo gli una uno het een des"
+)
+EUROPEAN_WORDS = frozenset(_EUROPEAN_TEXT.split())
+COMMON = frozenset(_COMMON_WORDS.split()) | TOOL_NAMES | EUROPEAN_WORDS
 # Words that are never a name on their own: function words, honorifics, nobility, and the
 # particles of surnames ("van", "de"), which only count inside a name.
 NEVER_FIRST = (
@@ -47,6 +55,7 @@ NEVER_FIRST = (
     | {"lady", "lord", "sir", "dame", "king", "queen", "prince", "princess", "saint", "st"}
     | {"san", "santa", "santo", "são", "sao"}
     | {"van", "von", "de", "del", "della", "der", "den", "da", "di", "du", "la", "le", "el"}
+    | EUROPEAN_WORDS
 )
 # Words that end a name when they follow it: street, unit and company words.
 _NOT_SURNAME = """street st avenue ave road rd lane ln drive dr court ct place pl way square sq

@@ -30,6 +30,23 @@ _CODE = regex.compile(
     r"[()\[\]{}=<>;]|\p{Ll}\.\p{Ll}|(?:Error|Exception|Warning)$|^\p{Lu}\p{Ll}{3,}\p{Lu}"
 )
 ACRONYM = regex.compile(r"^[A-Z]{2,5}$")
+# Quarters, buckets, instance and paper sizes: "Q3", "S3", "C4", "A4", "EC2", "G5".
+_SHORT_CODE = regex.compile(r"^[A-Z]{1,3}\d{1,2}$")
+# Words that open a PERSON span of the NER without being part of the name: instruction
+# verbs ("Email Tom Baker about…") and possessives before an identifier's cue word
+# ("Meine Steuer-ID", "Mi DNI", "Mijn BSN").
+LEADING = regex.compile(
+    r"(?i:(?:remind|email|e-mail|mail|call|text|message|ping|ask|tell|invite|cc|bcc|"
+    r"contact|phone|write|send|reply|greet|thank|meet|notify|inform|"
+    r"mein|meine|meinen|mi|mijn|mon|ma|mes|min|mitt|mia|mio|meu|minha|moja|mój|my)\s+)+"
+)
+# The cue words of identifiers that the NER takes for a name ("Steuer-ID", "DNI", "BSN").
+_ID_CUES_TEXT = (
+    "steuer-id steuerid steuernummer ausweis personalausweis personalausweisnummer idnr "
+    "ust-idnr dni nie nif nir bsn pesel nip personnummer cpr hetu ahv avs iban bic "
+    "sozialversicherungsnummer codice fiscale partita iva siren siret tva btw"
+)
+ID_CUES = frozenset(_ID_CUES_TEXT.split())
 # snake_case identifiers and the words of code spaCy's small model reads as names.
 _SNAKE = regex.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 _CODE_WORDS_TEXT = (
@@ -111,7 +128,7 @@ def not_a_name(value: str) -> bool:
     stripped = _QUOTE_MARKS.sub("", value).strip()
     if _CODE.search(stripped) or stripped.lower() in _TECH_WORDS:
         return True
-    if _SNAKE.match(stripped) or stripped in _CODE_WORDS:
+    if _SNAKE.match(stripped) or stripped in _CODE_WORDS or _SHORT_CODE.match(stripped):
         return True
     return bool(ACRONYM.match(stripped)) and stripped not in _PLACE_ACRONYMS
 

@@ -3,9 +3,12 @@ names as places or organisations, and takes street names for people."""
 
 from __future__ import annotations
 
-from cogate.policies.recognizers.names import NOT_SURNAME, in_address
+import regex
+from cogate.policies.recognizers.names import NOT_SURNAME, PARTICLE_SET, in_address, is_uncased
 from cogate.policies.recognizers.not_names import (
     ACRONYM,
+    ID_CUES,
+    LEADING,
     QUOTE_TAIL,
     TRAILING,
     attribute_of,
@@ -15,6 +18,7 @@ from cogate.policies.recognizers.not_names import (
     other_script_street,
     place_context,
 )
+from cogate.policies.recognizers.technical import FOREIGN_WORDS
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
@@ -41,6 +45,55 @@ class PersonSpacyRecognizer(SpacyRecognizer):
         return out
 
 
+def without_cue_words(text: str, result: RecognizerResult) -> bool:
+    """Cut an instruction verb off the front of a PERSON span ("Email Tom Baker": the verb
+    stays for the model); False when the span is a cue word ("Meine Steuer-ID", "Mi DNI",
+    "Steuerliche Identifikationsnummer") rather than a person."""
+    lead = LEADING.match(text, result.start, result.end)
+    if lead is not None:
+        if lead.end() >= result.end:
+            return False
+        result.start = lead.end()
+    words = text[result.start : result.end].lower().replace(":", " ").split()
+    return not any(w in ID_CUES or w.endswith(_NUMBER_WORDS) for w in words)
+
+
+_NUMBER_WORDS = ("nummer", "number", "numéro", "numero", "nummer:")
+
+
+def not_a_word_of_a_name(text: str, result: RecognizerResult) -> bool:
+    """A symbol ("¦"); a span in lower case in a cased text ("trzy błędy", "el resumen":
+    who capitalises, capitalises names), whose lower-case words before a capitalised one
+    are cut ("ex-Zombie Ookubo" keeps "Ookubo"); a function word of another language alone
+    ("Vi", "Les", "Il")."""
+    value = text[result.start : result.end]
+    if not any(c.isalnum() for c in value):
+        return True
+    first = value.split(None, 1)[0]
+    if value[0].islower() and first not in PARTICLE_SET and _cased_around(text, result):
+        words = list(_CAPITALISED.finditer(text, result.start, result.end))
+        if not words:
+            return True
+        result.start = words[0].start()
+    return text[result.start : result.end].strip().lower() in FOREIGN_WORDS
+
+
+def _cased_around(text: str, result: RecognizerResult) -> bool:
+    """Capitals in the span's sentence outside it: its writer capitalises (a text joined
+    from several messages may mix cased and lower-case ones)."""
+    lo = max(0, result.start - 120)
+    hi = min(len(text), result.end + 120)
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, lo, result.start)]
+    end = _SENTENCE_END.search(text, result.end, hi)
+    around = text[starts[-1] if starts else lo : result.start]
+    around += " " + text[result.end : end.start() if end else hi]
+    return not is_uncased(around)
+
+
+_SENTENCE_END = regex.compile(r"[.!?\n]")
+_CAPITALISED = regex.compile(r"(?<![\p{L}\-'])\p{Lu}\p{L}*")
+
+
 def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerResult | None:
     """One spaCy entity kept, retyped or cut; None when it is no name and no place."""
     tail = QUOTE_TAIL.search(text, result.start, result.end)
@@ -51,12 +104,15 @@ def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerRes
         if other_script_street(text, result.start, result.end):
             return _retyped(result, "LOCATION", entities)
         return None  # the English model guessing at another script ("Напиши")
-    if not any(c.isalnum() for c in value):
-        return None  # a symbol ("¦") is nobody's name and no place
+    if result.entity_type == "PERSON" and not_a_word_of_a_name(text, result):
+        return None
+    value = text[result.start : result.end]
     if result.entity_type == "LOCATION":
         return None if not_a_place(text, result.start, value) else result
     if result.entity_type != "PERSON":
         return result
+    if not without_cue_words(text, result):
+        return None
     if not_a_person(text, result.start, result.end):
         if ACRONYM.match(value.strip()) and place_context(text, result.start):
             return _retyped(result, "LOCATION", entities)  # "home city DOLE"

@@ -1,0 +1,65 @@
+"""Names in code, tool output and logs: the value of a name field (`name="Sofía Martínez"`,
+`"customer_name": "Giulia Rossi"`, `customer_name=Joost Visser`), git trailers and mail
+headers (`Author: Jan Lis <jan@…>`, `Signed-off-by:`), and quoted SQL or code values that
+start with a known given name (`VALUES ('Luca Esposito', …)`). The English NER reads code
+poorly and no sentence surrounds these values."""
+
+from __future__ import annotations
+
+import regex
+from cogate.policies.recognizers.base import RegexRecognizer, Rule
+from cogate.policies.recognizers.names import COMMON, name_lists
+from cogate.policies.recognizers.technical import PRODUCTS, folded
+
+# A capitalised word of a name in any Latin or other cased script, and the particles inside.
+_CAP = r"\p{Lu}[\p{Ll}'\u2019\-]+"
+_PARTICLE = r"(?:de|da|di|del|della|dos|das|van|von|der|den|ter|le|la|du)"
+_FULL = rf"{_CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_CAP}){{1,3}}"
+_FIELD = (
+    r"(?<![\p{L}_])(?i:(?:full|first|last|display|customer|contact|client|patient|employee|"
+    r"author|owner|user|person|recipient|sender|assignee|member)[_\-]?name|name|author|"
+    r"owner|contact|recipient|sender|assignee|customer|patient|employee)"
+)
+_END = r"(?=[\"'<,;)\]}\t\n]|[ \t]+<|[ \t]+[\p{Ll}\p{N}]|$)"
+
+
+def _no_product(value: str) -> bool:
+    return not any(word.lower() in PRODUCTS for word in value.split())
+
+
+def _given_first(value: str) -> bool:
+    first = value.split()[0]
+    return folded(first) in name_lists()[0] and first.lower() not in COMMON and _no_product(value)
+
+
+CODE_NAME_RULES = [
+    Rule(
+        "name_field",
+        regex.compile(rf"{_FIELD}[\"']?[ \t]*[:=][ \t]*[\"']?({_FULL}){_END}"),
+        0.7,
+        group=1,
+        validate=_no_product,
+        cues=("name", "author", "owner", "contact", "recipient", "sender", "assignee"),
+    ),
+    Rule(
+        "trailer_name",
+        regex.compile(
+            r"(?m)^[ \t]*(?i:author|signed-off-by|co-authored-by|reviewed-by|acked-by|"
+            rf"tested-by|reported-by|from|to|cc|reply-to|committer):[ \t]*({_FULL})[ \t]*<"
+        ),
+        0.8,
+        group=1,
+        validate=_no_product,
+    ),
+    Rule(
+        "quoted_name",
+        regex.compile(rf"(?<=[\"'])({_FULL})(?=[\"'])"),
+        0.6,
+        group=1,
+        validate=_given_first,
+    ),
+]
+
+
+def code_name_recognizer() -> RegexRecognizer:
+    return RegexRecognizer("PERSON", CODE_NAME_RULES, "CodeNameRecognizer")

@@ -1,0 +1,341 @@
+"""European national identifiers: the table of their entity types (one place the policy,
+the presets and the benches read), Presidio's own country recognizers where it has them,
+and cogate's rules for the rest, every candidate checked by python-stdnum.
+
+A digit-only identifier is taken only after one of its keywords (in any of the listed
+languages) shortly before it: one in ten or eleven random numbers passes such a checksum.
+A shape no ordinary number has (a codice fiscale, a NIR, an AHV number) stands alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import predefined_recognizers as presidio
+
+# How far before a value its keyword may stand ("Steuerliche Identifikationsnummer (IdNr.): ").
+KEYWORD_WINDOW = 60
+KEYWORD_SCORE = 0.9
+ALONE_SCORE = 0.6
+TYPO_SCORE = 0.5
+# Separators inside a written identifier: "65 929 970 489", "811218-9876", "756.1234.5678.97".
+_S = r"[ .\-/]?"
+
+
+@dataclass(frozen=True)
+class IdType:
+    """One identifier: its type, country, languages of its keywords, where it is found
+    (`family`: cogate's `national_ids` rules and/or Presidio's recognizer), an example."""
+
+    entity: str
+    country: str
+    languages: tuple[str, ...]
+    family: str
+    example: str
+    stdnum: str  # the python-stdnum module whose is_valid decides
+    pattern: str  # the written value, separators allowed where people type them
+    keywords: tuple[str, ...]
+    alone: bool = False  # found without a keyword (a shape ordinary numbers do not have)
+    presidio: str = ""  # Presidio's recognizer class for the same type, enabled beside ours
+
+
+_EU_VAT_PREFIX = (
+    "AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI|CHE"
+)
+
+NATIONAL_IDS: tuple[IdType, ...] = (
+    IdType(
+        "DE_TAX_ID", "DE", ("de", "en"), "national_ids+presidio", "65 929 970 489",
+        "de.idnr", rf"\d{{2}}{_S}\d{{3}}{_S}\d{{3}}{_S}\d{{3}}",
+        ("steuer-id", "steuerid", "steuer id", "steueridentifikationsnummer",
+         "steuer-identifikationsnummer", "identifikationsnummer", "idnr", "id-nr",
+         "tax id", "tin"),
+        presidio="DeTaxIdRecognizer",
+    ),
+    IdType(
+        "DE_ID_CARD", "DE", ("de", "en"), "national_ids+presidio", "T220001293",
+        "", r"[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\d{1,2}",
+        ("personalausweis", "ausweisnummer", "ausweis", "id card", "identity card",
+         "dokumentennummer"),
+        presidio="DeIdCardRecognizer",
+    ),
+    IdType(
+        "DE_VAT_ID", "DE", ("de", "en"), "national_ids+presidio", "DE136695976",
+        "de.vat", r"DE ?\d{3} ?\d{3} ?\d{3}",
+        ("ust-idnr", "ust-id", "ustidnr", "umsatzsteuer", "vat", "mwst", "ust"),
+        presidio="DeVatIdRecognizer",
+    ),
+    IdType(
+        "FR_NIR", "FR", ("fr", "en"), "national_ids", "2 87 03 75 115 123 78",
+        "fr.nir",
+        rf"[12]{_S}\d{{2}}{_S}\d{{2}}{_S}(?:\d{{2}}|2[AB]){_S}\d{{3}}{_S}\d{{3}}{_S}\d{{2}}",
+        ("nir", "sécurité sociale", "securite sociale", "numéro de sécu", "insee",
+         "social security"),
+        alone=True,
+    ),
+    IdType(
+        "FR_SIRET", "FR", ("fr", "en"), "national_ids", "732 829 320 00074",
+        "fr.siret", rf"\d{{3}}{_S}\d{{3}}{_S}\d{{3}}{_S}\d{{5}}", ("siret",),
+    ),
+    IdType(
+        "FR_SIREN", "FR", ("fr", "en"), "national_ids", "732 829 320",
+        "fr.siren", rf"\d{{3}}{_S}\d{{3}}{_S}\d{{3}}", ("siren", "rcs"),
+    ),
+    IdType(
+        "ES_NIF", "ES", ("es", "en"), "national_ids+presidio", "12345678Z",
+        "es.dni", rf"\d{{8}}{_S}[A-Z]",
+        ("dni", "nif", "documento nacional", "identidad"),
+        alone=True, presidio="EsNifRecognizer",
+    ),
+    IdType(
+        "ES_NIE", "ES", ("es", "en"), "national_ids+presidio", "X1234567L",
+        "es.nie", rf"[XYZ]{_S}\d{{7}}{_S}[A-Z]",
+        ("nie", "extranjero", "extranjería"),
+        alone=True, presidio="EsNieRecognizer",
+    ),
+    IdType(
+        "IT_FISCAL_CODE", "IT", ("it", "en"), "national_ids+presidio", "RSSMRA85T10A562S",
+        "it.codicefiscale",
+        r"[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]",
+        ("codice fiscale", "cf"),
+        alone=True, presidio="ItFiscalCodeRecognizer",
+    ),
+    IdType(
+        "IT_VAT_CODE", "IT", ("it", "en"), "national_ids+presidio", "06468690125",
+        "it.iva", r"(?:IT ?)?\d{11}",
+        ("partita iva", "p.iva", "p. iva", "piva", "p.i.", "vat"),
+        presidio="ItVatCodeRecognizer",
+    ),
+    IdType(
+        "NL_BSN", "NL", ("nl", "en"), "national_ids", "111222333",
+        "nl.bsn", rf"\d{{4}}{_S}\d{{2}}{_S}\d{{3}}|\d{{3}}{_S}\d{{3}}{_S}\d{{3}}",
+        ("bsn", "burgerservicenummer", "sofinummer", "sofi-nummer"),
+    ),
+    IdType(
+        "BE_NATIONAL_NUMBER", "BE", ("nl", "fr", "de", "en"), "national_ids", "85.07.30-033.28",
+        "be.nn", rf"\d{{2}}{_S}\d{{2}}{_S}\d{{2}}{_S}\d{{3}}{_S}\d{{2}}",
+        ("rijksregisternummer", "rijksregister", "registre national", "numéro national",
+         "national number", "insz", "niss", "nationalregisternummer"),
+    ),
+    IdType(
+        "PL_PESEL", "PL", ("pl", "en"), "national_ids+presidio", "44051401458",
+        "pl.pesel", r"\d{11}", ("pesel",), presidio="PlPeselRecognizer",
+    ),
+    IdType(
+        "PL_NIP", "PL", ("pl", "en"), "national_ids", "123-456-32-18",
+        "pl.nip", r"\d{3}-?\d{3}-?\d{2}-?\d{2}|\d{3}-\d{2}-\d{2}-\d{3}", ("nip",),
+    ),
+    IdType(
+        "PT_NIF", "PT", ("pt", "en"), "national_ids", "123 456 789",
+        "pt.nif", rf"\d{{3}}{_S}\d{{3}}{_S}\d{{3}}",
+        ("nif", "contribuinte", "identificação fiscal", "identificacao fiscal"),
+    ),
+    IdType(
+        "AT_SOCIAL_SECURITY", "AT", ("de", "en"), "national_ids", "1237 010180",
+        "at.vnr", rf"\d{{4}}{_S}\d{{6}}",
+        ("sozialversicherungsnummer", "versicherungsnummer", "svnr", "sv-nummer",
+         "sv-nr", "e-card"),
+    ),
+    IdType(
+        "CH_AHV", "CH", ("de", "fr", "it", "en"), "national_ids", "756.1234.5678.97",
+        "ch.ssn", rf"756{_S}\d{{4}}{_S}\d{{4}}{_S}\d{{2}}",
+        ("ahv", "avs", "sozialversicherungsnummer"),
+        alone=True,
+    ),
+    IdType(
+        "SE_PERSONNUMMER", "SE", ("sv", "en"), "national_ids+presidio", "811218-9876",
+        "se.personnummer", r"(?:19|20)?\d{6}[-+ ]?\d{4}",
+        ("personnummer", "personnr", "samordningsnummer"),
+        presidio="SePersonnummerRecognizer",
+    ),
+    IdType(
+        "DK_CPR", "DK", ("da", "en"), "national_ids", "211062-5629",
+        "dk.cpr", r"\d{6}-?\d{4}", ("cpr", "personnummer", "cpr-nummer", "cpr-nr"),
+    ),
+    IdType(
+        "NO_FODSELSNUMMER", "NO", ("no", "en"), "national_ids", "151086 95088",
+        "no.fodselsnummer", r"\d{6} ?\d{5}",
+        ("fødselsnummer", "fodselsnummer", "personnummer", "f.nr"),
+    ),
+    IdType(
+        "FI_PERSONAL_IDENTITY_CODE", "FI", ("fi", "sv", "en"), "national_ids+presidio",
+        "131052-308T", "fi.hetu", r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]",
+        ("hetu", "henkilötunnus", "personbeteckning"),
+        alone=True, presidio="FiPersonalIdentityCodeRecognizer",
+    ),
+    IdType(
+        "EU_VAT", "EU", ("de", "fr", "es", "it", "nl", "pt", "pl", "sv", "en"), "national_ids",
+        "FR40303265045", "eu.vat", rf"(?:{_EU_VAT_PREFIX}) ?[0-9A-Z](?:[ .]?[0-9A-Z]){{7,13}}",
+        ("vat", "mwst", "ust", "uid", "tva", "iva", "btw", "moms", "alv", "nip", "nif",
+         "umsatzsteuer", "intracom"),
+    ),
+)  # fmt: skip
+
+
+def _validator(spec: IdType) -> Callable[[str], bool]:
+    if not spec.stdnum:
+        # python-stdnum has no ID-card module: Presidio's ICAO check for the 9-character
+        # serial; the 10-character form (serial and its check digit) by shape and keyword.
+        icao = presidio.DeIdCardRecognizer(supported_language="en")
+        return lambda value: len(value) == 10 or icao.validate_result(value) is not False
+    module = import_module(f"stdnum.{spec.stdnum}")
+    return lambda value: bool(module.is_valid(value))
+
+
+# Field names of tool output, code and logs that hold an identifier of any of these types
+# (each value still has to pass its own type's checksum).
+GENERIC_KEYWORDS = (
+    "tax_id",
+    "taxid",
+    "tax id",
+    "tax number",
+    "tax_number",
+    "national_id",
+    "national id",
+    "id_number",
+    "id number",
+    "personal_id",
+    "vat_id",
+    "vat number",
+    "vat_number",
+)
+
+
+def _keyword_regex(words: tuple[str, ...]) -> re.Pattern[str]:
+    # A long keyword may start a compound ("Personalausweisnummer"); a short one ("nie",
+    # "cf", "nip") must be a word of its own.
+    alts = []
+    for word in sorted(words, key=len, reverse=True):
+        tail = r"[\w\-]*" if len(word) >= 6 else r"(?![^\W\d_])"
+        alts.append(re.escape(word) + tail)
+    return re.compile(r"(?<![^\W\d_])(?:" + "|".join(alts) + ")", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    spec: IdType
+    value: re.Pattern[str]
+    keyword: re.Pattern[str]
+    valid: Callable[[str], bool]
+    cues: tuple[str, ...]
+
+
+def _rules() -> list[_Rule]:
+    rules = []
+    for spec in NATIONAL_IDS:
+        # Whole digit groups only: never the first part of "65 929 970 489" or its tail.
+        value = re.compile(rf"(?<![\w.\-/])(?<!\d )(?:{spec.pattern})(?![\w]|[ .\-/]\d)")
+        cues = tuple(k.lower().split()[0][:4] for k in spec.keywords)
+        keywords = spec.keywords + GENERIC_KEYWORDS
+        cues += ("tax", "id", "vat", "national")
+        rules.append(_Rule(spec, value, _keyword_regex(keywords), _validator(spec), cues))
+    return rules
+
+
+def has_keyword(rule_keyword: re.Pattern[str], text: str, start: int) -> bool:
+    """A keyword of the type shortly before `start`, on the same line or the one above."""
+    window = text[max(0, start - KEYWORD_WINDOW) : start]
+    return rule_keyword.search(window) is not None
+
+
+class NationalIdRecognizer(EntityRecognizer):
+    """cogate's rules for the identifiers of `NATIONAL_IDS`, validated by python-stdnum."""
+
+    def __init__(self) -> None:
+        self.rules = _rules()
+        super().__init__(
+            supported_entities=sorted({spec.entity for spec in NATIONAL_IDS}),
+            name="NationalIdRecognizer",
+        )
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        lower = text.lower()
+        out = []
+        for rule in self.rules:
+            if rule.spec.entity not in entities:
+                continue
+            cued = any(cue in lower for cue in rule.cues)
+            if not (cued or rule.spec.alone):
+                continue
+            for match in rule.value.finditer(text):
+                keyword = cued and has_keyword(rule.keyword, text, match.start())
+                valid = rule.valid(match.group())
+                if keyword:
+                    # After its keyword a value of the type's shape is the identifier even
+                    # with a typo in its check digits: the user meant to send one.
+                    score = KEYWORD_SCORE if valid else TYPO_SCORE
+                elif rule.spec.alone and valid:
+                    score = ALONE_SCORE
+                else:
+                    continue
+                out.append(_result(rule.spec.entity, match.start(), match.end(), score, self))
+        return out
+
+
+def _result(entity: str, start: int, end: int, score: float, by: EntityRecognizer):
+    return RecognizerResult(
+        entity,
+        start,
+        end,
+        score,
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: by.name,  # type: ignore[has-type]
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: by.id,
+            # The keyword has decided the score: Presidio's context words add nothing.
+            RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+        },
+    )
+
+
+class KeywordGatedRecognizer(EntityRecognizer):
+    """One of Presidio's country recognizers, run for the English pipeline, kept only where
+    its type's keyword stands before the value (Presidio scores a bare checksum-valid
+    number 1.0, and a phone number or an order id passes one in ten such checksums)."""
+
+    def __init__(self, inner: EntityRecognizer, spec: IdType) -> None:
+        self.inner = inner
+        self.spec = spec
+        self.keyword = _keyword_regex(spec.keywords + GENERIC_KEYWORDS)
+        super().__init__(supported_entities=[spec.entity], name=type(inner).__name__)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        found = self.inner.analyze(text, entities, nlp_artifacts)
+        out = []
+        for result in found or []:
+            if has_keyword(self.keyword, text, result.start):
+                score = max(result.score, KEYWORD_SCORE)
+            elif self.spec.alone:
+                score = min(result.score, ALONE_SCORE)
+            else:
+                continue
+            out.append(_result(result.entity_type, result.start, result.end, score, self))
+        return out
+
+
+def presidio_national_recognizers() -> list[EntityRecognizer]:
+    """Presidio's recognizers for the types of the table that it has, for English texts."""
+    out: list[EntityRecognizer] = []
+    for spec in NATIONAL_IDS:
+        if spec.presidio:
+            inner = getattr(presidio, spec.presidio)(supported_language="en")
+            out.append(KeywordGatedRecognizer(inner, spec))
+    return out
+
+
+def national_id_recognizers() -> list[EntityRecognizer]:
+    return [NationalIdRecognizer(), *presidio_national_recognizers()]
+
+
+def national_id_types() -> dict[str, IdType]:
+    """Entity type → its row of the table (for policy checks and presets)."""
+    return {spec.entity: spec for spec in NATIONAL_IDS}
