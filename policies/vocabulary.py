@@ -18,6 +18,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cogate.policies.recognizers.europe.id_table import NATIONAL_IDS
+
 
 @dataclass(frozen=True)
 class EntityType:
@@ -89,6 +91,18 @@ _TABLE: list[EntityType] = [
         ("CARD_EXPIRY", "exp 09/27"),
         ("CARD_TRACK_DATA", ";4111111111111111=27091010000000000?"),
     ),
+]
+
+# European national identifiers, from their own table (one row per type, with its languages).
+# A digit-only identifier is found after one of its keywords: the example shows it with one.
+_TABLE += [
+    EntityType(
+        spec.entity,
+        "national-id",
+        spec.example if spec.alone else f"{spec.keywords[0]}: {spec.example}",
+        spec.languages,
+    )
+    for spec in NATIONAL_IDS
 ]
 
 TYPES: dict[str, EntityType] = {row.name: row for row in _TABLE}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from cogate.policies.recognizers.europe.national_ids import NATIONAL_IDS
+from cogate.policies.recognizers.europe.id_table import NATIONAL_IDS
 
 # Types whose value is a run of digit groups.
 GROUPED_TYPES = frozenset(
