@@ -154,6 +154,8 @@ def received(stream: bytes) -> tuple[str, str, int]:
             if data is sse.DONE:
                 done += 1
                 continue
+            if event.startswith(b":"):
+                continue  # an SSE comment (`: x-cogate-restore-withheld N`): apps ignore it
             assert isinstance(data, dict), f"relayed an event that is not JSON: {event!r}"
             for choice in data["choices"]:
                 delta = choice.get("delta") or {}
