@@ -109,7 +109,7 @@ def create_app(
         serving = pipeline.local_status() if pipeline is not None else {}
         detection = pipeline.detection_status() if pipeline is not None else {}
         upstreams = await pipeline.upstream_status() if pipeline is not None else []
-        down = [u["name"] for u in upstreams if not u["reachable"]]
+        down = [u["name"] for u in upstreams if u["reachable"] is False]
         return {
             # degraded: the gateway answers, but requests to an upstream that is down fail.
             "status": "degraded" if down else "ok",

@@ -2,7 +2,10 @@
 
 A TCP connection to the upstream's host and port (its DNS name resolved as the gateway
 would): nothing is sent, so no credential and no body leaves. Answers are kept a few seconds,
-so a monitor polling health does not open a connection per poll.
+so a monitor polling health does not open a connection per poll. Only the upstreams the
+operator configured (flag or variable) are probed: a built-in default nobody chose is listed
+unprobed, so a gateway that only forwards to its own upstream opens no other connection (not
+even a DNS query for api.anthropic.com).
 """
 
 from __future__ import annotations
@@ -45,13 +48,32 @@ async def tcp_reachable(url: str, timeout: float) -> str | None:
     return None
 
 
+# The settings whose built-in default is a cloud API: probed only when set explicitly.
+_DEFAULTED = {"openai": "upstream", "anthropic": "anthropic_upstream"}
+_NOT_PROBED = "built-in default, not probed; set it (--upstream, --anthropic-upstream) to check it"
+
+
+def probed_upstreams(settings: Settings) -> dict[str, str]:
+    """The upstreams health checks: those configured, not the built-in defaults."""
+    return {
+        name: url
+        for name, url in configured_upstreams(settings).items()
+        if name not in _DEFAULTED or _DEFAULTED[name] in settings.model_fields_set
+    }
+
+
 class UpstreamProbe:
     """Each upstream's reachability, probed concurrently. A probe older than `ttl` seconds
     is refreshed in the background: health answers at once with the last one (only the very
     first call waits), so a slow DNS answer never slows the endpoint monitors poll."""
 
     def __init__(self, settings: Settings, ttl: float = 5.0) -> None:
-        self.upstreams = configured_upstreams(settings)
+        self.upstreams = probed_upstreams(settings)
+        self.unprobed = {
+            name: url
+            for name, url in configured_upstreams(settings).items()
+            if name not in self.upstreams
+        }
         self.timeout = min(settings.connect_timeout, 3.0)
         self.ttl = ttl
         self._answer: list[dict[str, Any]] | None = None
@@ -67,6 +89,9 @@ class UpstreamProbe:
             {"name": name, "url": self.upstreams[name], "reachable": error is None}
             | ({"error": error} if error else {})
             for name, error in zip(names, found, strict=True)
+        ] + [
+            {"name": name, "url": url, "reachable": None, "note": _NOT_PROBED}
+            for name, url in self.unprobed.items()
         ]
         self._at = time.monotonic()
 

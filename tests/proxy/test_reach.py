@@ -44,3 +44,16 @@ def test_reachable_and_unreachable() -> None:
     assert [(u["name"], u["reachable"]) for u in first] == [("openai", True), ("anthropic", False)]
     assert first[1]["error"] == "Connection refused"
     assert [u["reachable"] for u in later] == [False, False]
+
+
+def test_a_built_in_default_is_listed_unprobed() -> None:
+    """Only what the operator configured is probed: the default Anthropic upstream gets no
+    DNS query or connection from a gateway that forwards to its own OpenAI upstream."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    settings = Settings(upstream=f"http://127.0.0.1:{listener.getsockname()[1]}/v1")
+    found = asyncio.run(UpstreamProbe(settings, ttl=60.0).status())
+    listener.close()
+    assert [(u["name"], u["reachable"]) for u in found] == [("openai", True), ("anthropic", None)]
+    assert "not probed" in found[1]["note"]
