@@ -106,6 +106,13 @@ MESSAGES: list[tuple[str, Build]] = [
         ),
     ),  # fmt: skip
     (
+        # A session begun without cogate: a genuine-looking signature cogate never relayed.
+        "thinking, unknown ciphertext signature",
+        lambda v: m(
+            {"type": "thinking", "thinking": f"about {v}", "signature": CIPHER}, role="assistant"
+        ),
+    ),  # fmt: skip
+    (
         "redacted_thinking plain data",
         lambda v: m({"type": "redacted_thinking", "data": f"{v}"}),
     ),  # fmt: skip

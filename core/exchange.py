@@ -186,6 +186,9 @@ class Exchange:
     # Called with the ids under which the upstream stores the answer (see
     # `core.surface.stored_ids`), so later requests naming them reuse this vault.
     on_stored: Callable[[list[str]], None] | None = field(default=None, repr=False)
+    # Called with each signature of a signed block (Messages thinking) relayed to the app,
+    # so a later request carrying it back is relayed byte for byte (policies.signed_blocks).
+    on_signed: Callable[[str], None] | None = field(default=None, repr=False)
     # Token usage of the answer (the upstream's, or the local model's), for the completion
     # entry; None until an answer reported one.
     usage: dict[str, Any] | None = None

@@ -175,6 +175,11 @@ class Stateful(Protocol):
         event's data); later requests that continue them reuse this request's vault."""
         ...
 
+    def signatures(self, op: str, answer: Any) -> list[str]:
+        """Signatures of the signed blocks in an answer or one stream event's data; the
+        scanner of a later request answers `relayed_before(signature)` for them."""
+        ...
+
     def credentials(self, op: str, body: dict[str, Any]) -> list[str]:
         """The third parties' credentials the body carries (an MCP server's token and
         headers): forwarded as they are, never scanned, masked in the ledger's copy of the
@@ -197,6 +202,17 @@ def continues(
 def stored_ids(surface: Surface | None, op: str, answer: Any) -> list[str]:
     method = getattr(surface, "stored_ids", None)
     return list(method(op, answer)) if method is not None else []
+
+
+def signatures(surface: Surface | None, op: str, answer: Any) -> list[str]:
+    """Signatures of the signed blocks in an answer or one stream event's data (a surface's
+    optional `signatures`): blocks the app may send back, to be relayed unchanged then."""
+    method = getattr(surface, "signatures", None)
+    return list(method(op, answer)) if method is not None else []
+
+
+def signs_blocks(surface: Surface | None) -> bool:
+    return getattr(surface, "signatures", None) is not None
 
 
 def keeps_state(surface: Surface | None) -> bool:

@@ -7,6 +7,7 @@ analyzer, the analysis cache and the pseudonym vaults live here.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import secrets
 import threading
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from cogate.core.exchange import Exchange
 from cogate.core.modes import stricter
 from cogate.core.private_files import create_once, private_dir
 from cogate.core.settings import Settings
-from cogate.core.surface import credentials
+from cogate.core.surface import credentials, signs_blocks
 from cogate.policies.detect.analyzer import ner_isolation
 from cogate.policies.detect.engine import AnalysisCache, Detector
 from cogate.policies.labels import LabelGuard, check_header_text
@@ -37,6 +38,7 @@ from cogate.policies.schema import (
     policy_of,
     resolve_reference,
 )
+from cogate.policies.signed_blocks import SignedBlocks, caller_of
 from cogate.policies.vault.backends import VaultBackends, open_vault_backends
 from cogate.policies.vault.chains import StoredIdsBackend
 from cogate.policies.vault.conversations import ConversationVaults
@@ -61,6 +63,8 @@ class Privacy:
         self.vaults: VaultBackend = backends.vaults
         self.stored: StoredIdsBackend = backends.stored
         self.conversations = ConversationVaults(backends)
+        # Signed blocks relayed to each caller: only those go back byte for byte.
+        self.signed = SignedBlocks.in_data_dir(settings.data_dir)
         self._detectors: dict[str, Detector] = {}
         self._detectors_lock = threading.Lock()
         self._hash_key: bytes | None = None
@@ -235,11 +239,14 @@ class Privacy:
             self.vault(ex),
             self.hash_key() if needs_key else None,
             outcome,
+            relayed=functools.partial(self.signed.knows, caller_of(ex)),
         )
 
     def sanitize(self, ex: Exchange) -> None:
         """Transform the request for its mode (redact, passthrough, block)."""
         self.policy_for(ex)
+        if signs_blocks(ex.surface):
+            ex.on_signed = functools.partial(self.signed.remember, caller_of(ex))
         if ex.mode == "passthrough":
             ex.outbound = ex.raw  # byte for byte what the app sent
             return

@@ -11,6 +11,7 @@ import bisect
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cogate.core.errors import PolicyBlocked
@@ -63,6 +64,7 @@ class Redaction:
         outcome: Outcome,
         *,
         dry_run: bool = False,
+        relayed: Callable[[str], bool] | None = None,
     ) -> None:
         self.policy = policy
         self.policy_id = policy_id
@@ -72,6 +74,11 @@ class Redaction:
         self.outcome = outcome
         self.dry_run = dry_run  # record blocked types instead of refusing (policy test)
         self._labels: set[str] | None = None
+        self._relayed = relayed
+
+    def relayed_before(self, signature: str) -> bool:
+        """Whether cogate gave this signed block to this request's caller in an answer."""
+        return self._relayed is not None and self._relayed(signature)
 
     def _detect(self, value: str, context: str, kind: TextKind = "any") -> list[Span]:
         if not context:

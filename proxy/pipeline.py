@@ -25,6 +25,7 @@ from cogate.core.surface import (
     SSEEvent,
     Surface,
     restore_bytes,
+    signatures,
     stored_ids,
     stream_error,
 )
@@ -87,7 +88,7 @@ class ForwardRunner:
                 media_type=upstream.headers.get("content-type", "text/event-stream"),
             )
         content = upstream.content
-        if upstream.status < 400 and ex.on_stored is not None:
+        if upstream.status < 400 and (ex.on_stored is not None or ex.on_signed is not None):
             _remember(ex, surface, _json_or_none(content))
         if ex.needs_restoring:
             if len(content) > OFFLOAD_EVENT_BYTES:
@@ -114,7 +115,10 @@ class ForwardRunner:
             restorer = surface.stream_restorer(ex.op, ex.restorer.held(), ex.restorer.text)
         try:
             if restorer is None:
+                watch = SignedWatch(ex, surface) if ex.on_signed is not None else None
                 async for chunk in upstream.chunks():
+                    if watch is not None:
+                        watch.feed(chunk)
                     yield chunk
                 return
             async for out in _restored(ex, surface, upstream, restorer, self.max_event_bytes):
@@ -151,10 +155,37 @@ def _json_or_none(content: bytes) -> object:
 
 
 def _remember(ex: Exchange, surface: Surface, answer: object) -> None:
-    """Ids under which the upstream keeps this answer continue the exchange's vault."""
-    ids = stored_ids(surface, ex.op, answer)
+    """Ids under which the upstream keeps this answer continue the exchange's vault; the
+    signed blocks it gives the app may come back byte for byte."""
+    ids = stored_ids(surface, ex.op, answer) if ex.on_stored is not None else []
     if ids and ex.on_stored is not None:
         ex.on_stored(ids)
+    if ex.on_signed is not None:
+        for signature in signatures(surface, ex.op, answer):
+            ex.on_signed(signature)
+
+
+class SignedWatch:
+    """Reads the signed blocks of a stream relayed byte for byte, without changing a byte:
+    only events that may hold one (a signature, redacted thinking) are parsed."""
+
+    def __init__(self, ex: Exchange, surface: Surface) -> None:
+        self.ex, self.surface = ex, surface
+        self.buffer = bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        self.buffer += chunk.replace(b"\r", b"")  # SSE lines may end in \r\n
+        cut = self.buffer.rfind(b"\n\n")
+        if cut < 0:
+            if len(self.buffer) > sse.DEFAULT_MAX_EVENT_BYTES:
+                self.buffer.clear()  # too big to be read: its block is unknown, so scanned
+            return
+        events, self.buffer = bytes(self.buffer[:cut]), self.buffer[cut + 2 :]
+        if b"signature" not in events and b"redacted_thinking" not in events:
+            return
+        for event in events.split(b"\n\n"):
+            if b"signature" in event or b"redacted_thinking" in event:
+                _remember(self.ex, self.surface, sse.event_data(event))
 
 
 def _remember_answer(ex: Exchange, reply: Reply) -> None:

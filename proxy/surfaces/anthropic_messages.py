@@ -28,7 +28,7 @@ from cogate.core.surface import (
 )
 from cogate.policies.contract_table import credentials as contract_credentials
 
-from .anthropic_request import CONTRACT, VERBATIM_BLOCKS, rewrite_request
+from .anthropic_request import CONTRACT, VERBATIM_BLOCKS, answer_signatures, rewrite_request
 from .anthropic_stream import MessagesStreamRestorer, restore_citation, restore_error
 from .anthropic_turns import request_turns
 from .json_spans import Verbatim, spans, splice
@@ -133,6 +133,12 @@ class MessagesSurface:
         if not "".join(texts).strip():
             raise ValueError("the answer holds no text")
         return "".join(texts)
+
+    def signatures(self, op: str, answer: Any) -> list[str]:
+        """Signatures and redacted data of the signed blocks of a whole answer, a
+        `content_block_start` or a `signature_delta` (the stream sends a block's signature
+        whole, in one delta before the block stops)."""
+        return answer_signatures(answer) if op == CREATE else []
 
     def credentials(self, op: str, body: dict[str, Any]) -> list[str]:
         """MCP servers' `authorization_token`s: masked in the ledger's copy of the body."""

@@ -39,6 +39,10 @@ class Recorder:
         self.vault, self.keep = vault, keep
         self.paths: list[str] = []
         self.unscannable_seen: list[tuple[str, str]] = []
+        self.relayed: set[str] = set()  # signatures cogate relayed to this caller
+
+    def relayed_before(self, signature: str) -> bool:
+        return signature in self.relayed
 
     def text(self, value: str, path: str, context: str = "", *, words: bool = False) -> str:
         self.paths.append(path)
@@ -291,8 +295,8 @@ def test_every_text_path_is_scanned(path: str, body: dict[str, Any]) -> None:
 
 # Signed and encrypted blocks, written with unusual but valid JSON (key order, spacing,
 # escapes) that any re-encoding would change.
-# Issue 25: only signed blocks (thinking, redacted_thinking) whose signature or data looks
-# like ciphertext are relayed byte for byte, and only in assistant turns.
+# Issue 25: only signed blocks (thinking, redacted_thinking) that cogate relayed to this
+# caller are relayed byte for byte, and only in assistant turns.
 SIGNATURE = (
     "EqQBCkYIBxgCKkBq3vZ0tY8Wm2pL+u7Xc1Rr9sN4kDfHjQ6aGe5yTz0oIbVwMnP3lK/8xJ7cE2hUiO1gSd4fR9q=="
 )
@@ -313,6 +317,7 @@ def test_signed_and_encrypted_blocks_are_relayed_byte_for_byte(block: str) -> No
         '{"role":"user","content":"Thanks \\u00e9"}]}'
     ).encode()
     scanner = Recorder(Vault())
+    scanner.relayed.add(SIGNATURE)
     out = SURFACE.rewrite(CREATE, raw, json.loads(raw), scanner)
     assert block.encode() in out  # the exact bytes, on raw bytes rather than parsed JSON
     assert out.count(b"Jane Doe") == block.count("Jane Doe")  # only inside the relayed block
