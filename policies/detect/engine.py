@@ -8,6 +8,7 @@ the whole history every turn pays detection on its new text only.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from dataclasses import dataclass
 from typing import Literal
@@ -166,9 +167,12 @@ class Detector:
         """
         policy = self.policy
         chosen = []
+        hex_ids = hex_identifiers(text)
         for span in self.raw(text, kind):
             if span.score < policy.threshold_for(span.entity_type):
                 continue
+            if hex_ids and span.entity_type not in HEX_TYPES and _inside(span, hex_ids):
+                continue  # digits or letters of a device id, hash or UUID: no card, no name
             if policy.entities is not None and span.entity_type not in policy.entities:
                 continue
             if acting_only and policy.action_for(span.entity_type) == "keep":
@@ -243,3 +247,25 @@ def merge_overlaps(spans: list[Span], rank=lambda entity_type: 0) -> list[Span]:
         end = max(s.end for s in group)
         out.append(Span(best.entity_type, start, end, best.score, best.recognizer))
     return out
+
+
+# A hexadecimal identifier (a device id, a hash, a UUID): 16 or more hex digits and hyphens
+# standing alone, with at least one letter a-f. Digit runs inside one are no card halves,
+# phone numbers or licences, and its letters no names or places (Claude Code's
+# `metadata.user_id` carries a random 64-digit device id: about one in thirty held a run the
+# split-card rule took for a card, and the request was refused).
+_HEX_ID = re.compile(
+    r"(?<![0-9A-Za-z])(?=[0-9A-Fa-f-]*[A-Fa-f])[0-9A-Fa-f][0-9A-Fa-f-]{15,}(?![0-9A-Za-z])"
+)
+# Types a hex token may itself be: kept.
+HEX_TYPES = frozenset({"SECRET", "CRYPTO"})
+
+
+def hex_identifiers(text: str) -> list[tuple[int, int]]:
+    if len(text) < 16:
+        return []
+    return [m.span() for m in _HEX_ID.finditer(text)]
+
+
+def _inside(span: Span, ranges: list[tuple[int, int]]) -> bool:
+    return any(start <= span.start and span.end <= end for start, end in ranges)

@@ -350,3 +350,22 @@ def test_places_in_capitals_and_other_scripts(make_privacy, text, places) -> Non
     privacy.sanitize(ex)
     locations = [text[f.start : f.end] for f in ex.findings if f.entity_type == "LOCATION"]
     assert locations == places
+
+
+def test_digits_inside_a_hex_identifier_are_no_card(make_privacy) -> None:
+    """Claude Code's metadata.user_id carries a random 64-digit hex device id and a UUID:
+    digit runs inside them are no card halves (a card there used to refuse the request),
+    while a real card and SSN beside them are still found."""
+    from cogate.policies.detect.engine import Detector
+    from cogate.policies.schema import load_policy
+
+    detector = Detector(load_policy(None))
+    # A device id (found by sampling random ones) whose digit runs the split-card rule joins
+    # into an issuer-prefixed, Luhn-valid number: raw detection still sees that "card".
+    device = "b80e238bc5cfd9e053a910de2c648b4c3b266648155d1980bc67576c76a42c62"
+    text = f'{{"device_id":"{device}","session_id":"e6a8ddae-35a1-48fc-bfde-fb6129c0b2d2"}}'
+    assert "CREDIT_CARD" in {s.entity_type for s in detector.raw(text)}
+    assert [s.entity_type for s in detector.detect(text)] == []
+    mixed = f"id {device} card 4111 1111 1111 1111 ssn 078-05-1120"
+    found = {s.entity_type for s in detector.detect(mixed)}
+    assert {"CREDIT_CARD", "US_SSN"} <= found
