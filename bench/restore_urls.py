@@ -51,6 +51,7 @@ def child(rounds: int) -> None:
     """Times this interpreter's cogate; prints JSON {case: [ms per answer, ...]}."""
     from cogate.policies.restore import VaultRestorer
     from cogate.policies.vault.memory import Vault
+    from cogate.proxy.surfaces.chat_stream import ChatStreamRestorer
 
     vault = Vault()
     vault.pseudonym("PERSON", "Eleanor Vance")
@@ -72,7 +73,7 @@ def child(rounds: int) -> None:
                     if mode == "whole":
                         restorer.restore_json(body)
                     else:
-                        stream = restorer.stream()
+                        stream = ChatStreamRestorer(restorer.text)
                         for chunk in chunks:
                             stream.feed(chunk)
                         stream.finish()

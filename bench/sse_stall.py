@@ -1,7 +1,7 @@
 """How long one huge or hostile stream event holds the gateway (issue 13, class 9).
 
 Relays a 32 MiB SSE event (64 KiB chunks) through the real relay
-(`ForwardRunner._relay`: `sse.iter_events` → `StreamRestorer`) with the default event cap
+(`ForwardRunner._relay`: `sse.iter_events` → `ChatStreamRestorer`) with the default event cap
 and with no cap, and restores 1 MiB of text built to make a placeholder pattern backtrack.
 While each runs, a ticker task on the same event loop records its longest gap: how long
 every other client would have been frozen. Prints CPU seconds and that gap.

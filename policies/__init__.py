@@ -14,7 +14,6 @@ _EXPORTS = {
     "Detector": ".detect.engine",
     "Span": ".detect.engine",
     "VaultRestorer": ".restore",
-    "StreamRestorer": ".restore",
     "HeldText": ".restore",
     "Policy": ".schema",
     "PolicyError": ".schema",

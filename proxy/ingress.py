@@ -14,8 +14,8 @@ from cogate.core.settings import Settings
 from cogate.core.surface import Operation, Surface, forward_headers
 from cogate.proxy.defences.body_encoding import decode_body
 from cogate.proxy.intercept.secret import destination_hint
-from cogate.proxy.shape import check_shape
 from cogate.proxy.surfaces import upstream_route
+from cogate.proxy.surfaces.openai_shape import check_shape
 from starlette.requests import Request
 
 MAX_DEPTH = 64

@@ -11,8 +11,9 @@ from cogate.core.reply import Reply
 from cogate.core.surface import Answer, EventRestorer, Held, Scanner, SSEEvent, TextRestore, Turn
 from cogate.core.wire import encode_json
 from cogate.policies.contract import Custom, Node, Walk
-from cogate.policies.restore import StreamRestorer, TextRestorer
+from cogate.policies.restore import TextRestorer
 
+from .chat_stream import ChatStreamRestorer
 from .contracts import contract
 
 # The walk of one field a surface writes itself: (value, path, scanner) -> the value to send.
@@ -51,7 +52,7 @@ class ChoiceChunks:
 
     def __init__(self, text: TextRestore) -> None:
         # The privacy engine's chunk walker (policies/restore.py) owns the hold-back rules.
-        self.chunks = StreamRestorer(cast(TextRestorer, text))
+        self.chunks = ChatStreamRestorer(cast(TextRestorer, text))
 
     def feed(self, event: SSEEvent) -> list[SSEEvent]:
         if not isinstance(event.data, dict):

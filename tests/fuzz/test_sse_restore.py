@@ -1,7 +1,7 @@
 """Grammar-free fuzz of streamed restoration: however the upstream's bytes are chunked, the
 app gets exactly what restoring the whole answer at once would give it.
 
-Drives the real relay (`ForwardRunner._relay`: `sse.iter_events` → `StreamRestorer`) with
+Drives the real relay (`ForwardRunner._relay`: `sse.iter_events` → `ChatStreamRestorer`) with
 answers full of placeholders, faithful and mangled, cut at random byte offsets (inside
 placeholders, inside multi-byte UTF-8 characters) and relayed as CRLF or LF events.
 """

