@@ -257,8 +257,8 @@ def merge_overlaps(spans: list[Span], rank=lambda entity_type: 0) -> list[Span]:
 _HEX_ID = re.compile(
     r"(?<![0-9A-Za-z])(?=[0-9A-Fa-f-]*[A-Fa-f])[0-9A-Fa-f][0-9A-Fa-f-]{15,}(?![0-9A-Za-z])"
 )
-# Types a hex token may itself be: kept.
-HEX_TYPES = frozenset({"SECRET", "CRYPTO"})
+# Types a hex token may itself be (a key, a wallet, a MAC address `3c-22-fb-7a-91-0e`): kept.
+HEX_TYPES = frozenset({"SECRET", "CRYPTO", "MAC_ADDRESS"})
 
 
 def hex_identifiers(text: str) -> list[tuple[int, int]]:
