@@ -15,19 +15,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from cogate.core.egress import Egress
-from cogate.core.errors import Overloaded
 from cogate.core.exchange import Exchange
 from cogate.core.settings import Settings
 from cogate.core.wire import encode_json
 
 from .endpoint import Endpoint
+from .queue import BoundedQueue, QueueSlot
 from .runtime import LocalModelUnavailable
 from .runtime_api import ChatPrompt, Completion, Prompt, Recorder, Sampling
 
@@ -76,9 +75,7 @@ class _Shared:
         timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
         self.timeout = timeout
         self.client = endpoint.client(timeout)
-        self.queue_size = max(1, settings.local_queue)
-        self.in_use = 0
-        self.lock = threading.Lock()
+        self.queue = BoundedQueue(settings.local_queue, "the local model runtime")
         self.caps: Capabilities | None = None
         self.probe_lock = asyncio.Lock()
         self.model = settings.local_model_name or ""
@@ -104,7 +101,7 @@ class HttpModel:
 
     @property
     def in_use(self) -> int:
-        return self._shared.in_use
+        return self._shared.queue.in_use
 
     @property
     def capabilities(self) -> Capabilities | None:
@@ -222,26 +219,12 @@ class HttpModel:
         tokens = sum(self.count_tokens(m["content"]) + 4 for m in messages)
         return ChatPrompt(tuple(dict(m) for m in messages), tokens)
 
-    def _busy(self) -> Overloaded:
-        return Overloaded(
-            f"the local model runtime is busy ({self._shared.in_use} requests running or "
-            f"queued, the limit is {self._shared.queue_size}); retry shortly or raise "
-            "COGATE_LOCAL_QUEUE",
-            headers={"retry-after": "2"},
-        )
-
     def check_capacity(self) -> None:
-        if self._shared.in_use >= self._shared.queue_size:
-            raise self._busy()
+        self._shared.queue.check_capacity()
 
-    def admit(self) -> Slot:
+    def admit(self) -> QueueSlot:
         """Take a queue slot (raise Overloaded when none is free)."""
-        shared = self._shared
-        with shared.lock:
-            if shared.in_use >= shared.queue_size:
-                raise self._busy()
-            shared.in_use += 1
-        return Slot(shared)
+        return self._shared.queue.admit()
 
     # -- generation ---------------------------------------------------------------------
 
@@ -296,18 +279,6 @@ class HttpModel:
 
 
 @dataclass
-class Slot:
-    shared: _Shared
-    released: bool = False
-
-    def release(self) -> None:
-        with self.shared.lock:
-            if not self.released:
-                self.released = True
-                self.shared.in_use -= 1
-
-
-@dataclass
 class HttpGeneration:
     """One streamed chat completion from the runtime; closing it closes the HTTP stream,
     which is how a client that went away stops the runtime's generation."""
@@ -315,7 +286,7 @@ class HttpGeneration:
     model: HttpModel
     body: bytes
     prompt_tokens: int
-    slot: Slot
+    slot: QueueSlot
     completion_tokens: int = 0
     finish_reason: str | None = None
     _pieces: AsyncGenerator[str, None] | None = None

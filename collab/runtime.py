@@ -39,11 +39,12 @@ from typing import Any
 
 import numpy as np
 from cogate.core.egress import Egress
-from cogate.core.errors import BadRequest, GatewayError, Overloaded
+from cogate.core.errors import BadRequest, GatewayError
 from cogate.core.exchange import Exchange
 from cogate.core.settings import Settings
 
 from .model_files import embedded_model_path
+from .queue import BoundedQueue, QueueSlot
 from .runtime_api import ChatPrompt, Completion, Prompt, Sampling
 from .supervisor import ModelWorker
 from .worker import decode, eval_prompt, eval_token
@@ -81,20 +82,6 @@ class Scorer:
         return cls(llama, partial(eval_prompt, llama), partial(eval_token, llama))
 
 
-@dataclass
-class _Slot:
-    """One place in the bounded queue; releasing twice is harmless."""
-
-    model: LocalModel
-    released: bool = False
-
-    def release(self) -> None:
-        with self.model._count_lock:
-            if not self.released:
-                self.released = True
-                self.model._in_use -= 1
-
-
 class LocalModel:
     """A llama.cpp model loaded once and shared; every use takes a slot of a bounded queue."""
 
@@ -122,8 +109,7 @@ class LocalModel:
         self._load_lock = threading.Lock()
         # Held while the model decodes: llama.cpp contexts are not safe to share between threads.
         self._engine = threading.Lock()
-        self._count_lock = threading.Lock()
-        self._in_use = 0
+        self.queue = BoundedQueue(self.queue_size, "the local model")
 
     @property
     def name(self) -> str:
@@ -132,7 +118,7 @@ class LocalModel:
     @property
     def in_use(self) -> int:
         """Slots taken (running plus waiting)."""
-        return self._in_use
+        return self.queue.in_use
 
     # Loading -------------------------------------------------------------------------
 
@@ -250,24 +236,9 @@ class LocalModel:
 
     # Queue ---------------------------------------------------------------------------
 
-    def _busy(self) -> Overloaded:
-        return Overloaded(
-            f"the local model is busy ({self._in_use} requests running or queued, the limit "
-            f"is {self.queue_size}); retry shortly or raise COGATE_LOCAL_QUEUE",
-            headers={"retry-after": "2"},
-        )
-
     def check_capacity(self) -> None:
         """Raise Overloaded now if every queue slot is taken (a hint: takes no slot)."""
-        if self._in_use >= self.queue_size:
-            raise self._busy()
-
-    def _admit(self) -> _Slot:
-        with self._count_lock:
-            if self._in_use >= self.queue_size:
-                raise self._busy()
-            self._in_use += 1
-        return _Slot(self)
+        self.queue.check_capacity()
 
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[Scorer]:
@@ -276,7 +247,7 @@ class LocalModel:
         Its calls block: run them in a worker thread (`asyncio.to_thread`) so the gateway
         keeps serving. The KV cache is yours until the block ends.
         """
-        slot = self._admit()
+        slot = self.queue.admit()
         try:
             await self.ready()
             while not self._engine.acquire(blocking=False):
@@ -306,7 +277,7 @@ class LocalModel:
                 f"{self.context}; shorten it or raise COGATE_LOCAL_CONTEXT",
                 code="context_length_exceeded",
             )
-        slot = self._admit()
+        slot = self.queue.admit()
         max_tokens = max(1, min(sampling.max_tokens, self.room(prompt)))
         return Generation(self, llama, list(prompt), sampling, max_tokens, slot)
 
@@ -330,7 +301,7 @@ class Generation:
     prompt: list[int]
     sampling: Sampling
     max_tokens: int
-    slot: _Slot
+    slot: QueueSlot
     completion_tokens: int = 0
     finish_reason: str | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
