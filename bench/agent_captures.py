@@ -67,9 +67,6 @@ def measure(privacy, name: str, capture: dict, verbose: bool) -> dict:
     from cogate.proxy.surfaces import exchange_for
 
     body = dict(capture["body"])
-    # Codex's `client_metadata` is not in the Responses surface's field contract (the gateway
-    # refuses the request naming it); measured without it.
-    body.pop("client_metadata", None)
     route = capture["path"].removeprefix("/v1/")
     ex = exchange_for(route, json.loads(json.dumps(body)))
     privacy.sanitize(ex)

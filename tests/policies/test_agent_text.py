@@ -75,7 +75,6 @@ def _keys(node, out: set[str]) -> set[str]:
 def test_agent_first_request(privacy: Privacy, capture: Path) -> None:
     recorded = json.loads(capture.read_text())
     body = recorded["body"]
-    body.pop("client_metadata", None)  # not in the Responses field contract (refused)
     ex = exchange_for(recorded["path"].removeprefix("/v1/"), json.loads(json.dumps(body)))
     privacy.resolve(ex)
     privacy.sanitize(ex)
