@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import click
 from cogate.core.private_files import private_dir
 from cogate.core.settings import Settings
+from cogate.core.settings_flags import build_settings
 from cogate.proxy import __version__
 from cogate.proxy.intercept.secret import parse_intercept_upstreams
-from cogate.proxy.options import build_settings
 
 if TYPE_CHECKING:
     from cogate.policies.schema import Policy

@@ -12,7 +12,7 @@ import click
 from cogate.audit.backends import open_tokens, open_writer
 from cogate.audit.tokens import TokenError, TokenStore
 from cogate.core.private_files import private_dir
-from cogate.proxy.options import build_settings
+from cogate.core.settings_flags import build_settings
 
 
 def _where(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from cogate.core.settings import Settings
+from cogate.core.settings_flags import build_settings
 
 data_dir_option = click.option(
     "--data-dir",
@@ -41,7 +41,7 @@ database_url_option = click.option(
 def resolve_dir(data_dir: Path | None) -> Path:
     if data_dir is not None:
         return data_dir
-    return Settings().data_dir
+    return build_settings().data_dir
 
 
 def edge(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from cogate.collab.cogenesis import load_samples
 from cogate.collab.runtime import LocalModel
-from cogate.core.settings import Settings
+from cogate.core.settings_flags import build_settings
 
 from .runner import default_gate_path
 from .train import collect, load_positions, save_positions, train
@@ -80,7 +80,7 @@ def train_gate(
     learns how much weight the cloud deserves at each token. The result is plain JSON
     (loaded without torch or pickle); the same --seed gives the same file.
     """
-    settings = Settings()
+    settings = build_settings()
     target = out or default_gate_path(settings)
     if pairs is not None and pairs.is_file():
         positions = load_positions(pairs)
@@ -114,10 +114,10 @@ def _collect(data, limit, tokens, local_model, cloud_model, threads, collect):
         ) from None
     # Training reads both models step by step in this process (no worker: an offline tool).
     local = LocalModel(
-        Settings(local_model=local_model, local_threads=threads, local_isolation="thread")
+        build_settings(local_model=local_model, local_threads=threads, local_isolation="thread")
     )
     cloud = LocalModel(
-        Settings(
+        build_settings(
             local_model=cloud_model or local.path,
             local_threads=threads,
             local_context=2048,

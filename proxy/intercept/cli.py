@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from cogate.core.private_files import private_dir
+from cogate.core.settings_flags import build_settings
 from cogate.proxy.intercept.ca import prepare_ca
 from cogate.proxy.intercept.mitmdump import (
     InterceptError,
@@ -19,7 +20,6 @@ from cogate.proxy.intercept.mitmdump import (
     run_mitmdump,
 )
 from cogate.proxy.intercept.secret import secret_path
-from cogate.proxy.options import build_settings
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 DEFAULT_HOSTS = ("api.openai.com",)

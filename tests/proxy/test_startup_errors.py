@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cogate.core.settings import Settings
-from cogate.proxy.options import SettingsInvalid, build_settings
+from cogate.core.settings_flags import SettingsInvalid, build_settings
 
 COGATE = str(Path(sys.executable).parent / "cogate")
 
@@ -138,3 +138,11 @@ def test_secrets_are_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
         build_settings()
     assert "hunter2" not in info.value.message
     assert "COGATE_DATABASE_URL" in info.value.message
+
+
+@pytest.mark.parametrize("command", [["audit", "verify"], ["audit", "list"]])
+def test_audit_commands_report_a_bad_variable_in_one_line(tmp_path: Path, command) -> None:
+    env = {**os.environ, "COGATE_HOME": str(tmp_path / "home"), "COGATE_PORT": "abc"}
+    result = subprocess.run([COGATE, *command], capture_output=True, text=True, env=env)
+    assert_one_line(result, "COGATE_PORT=abc", "fix: use a whole number")
+    assert "pydantic" not in result.stderr
