@@ -32,9 +32,9 @@ from cogate.policies.recognizers.base import ContextualNhsRecognizer
 from cogate.policies.recognizers.code_names import code_name_recognizer
 from cogate.policies.recognizers.command_secrets import CommandSecretRecognizer
 from cogate.policies.recognizers.europe.addresses import eu_address_recognizer
+from cogate.policies.recognizers.europe.ibans import GroupedIbanRecognizer
 from cogate.policies.recognizers.europe.national_ids import national_id_recognizers
 from cogate.policies.recognizers.europe.phones import NationalPhoneRecognizer
-from cogate.policies.recognizers.ibans import GroupedIbanRecognizer
 from cogate.policies.recognizers.identifiers import identifier_recognizers
 from cogate.policies.recognizers.numbers import number_recognizers
 from cogate.policies.recognizers.phones import FastPhoneRecognizer

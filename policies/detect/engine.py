@@ -19,7 +19,7 @@ from cogate.policies.detect.free_cores import FreeCores
 from cogate.policies.detect.groups import GROUPED_TYPES, widened
 from cogate.policies.detect.ner_process import NerProcess
 from cogate.policies.detect.normalize import normalize
-from cogate.policies.recognizers.not_numbers import id_not_phone, version_not_ip
+from cogate.policies.detect.not_numbers import id_not_phone, version_not_ip
 from cogate.policies.recognizers.project import custom_recognizers
 from cogate.policies.recognizers.technical import (
     foreign_sentence,
@@ -264,9 +264,11 @@ def merge_overlaps(spans: list[Span], rank=lambda entity_type: 0) -> list[Span]:
 # phone numbers or licences, and its letters no names or places (Claude Code's
 # `metadata.user_id` carries a random 64-digit device id: about one in thirty held a run the
 # split-card rule took for a card, and the request was refused).
-_HEX_ID = re.compile(
-    r"(?<![0-9A-Za-z])(?=[0-9A-Fa-f-]*[A-Fa-f])[0-9A-Fa-f][0-9A-Fa-f-]{15,}(?![0-9A-Za-z])"
-)
+# (The letter is looked for in the match itself: a lookahead for it would be satisfied by
+# a letter past the match's end, as in `001-432-815-4117-Fax`, and a phone number would
+# read as a hex token.)
+_HEX_ID = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f][0-9A-Fa-f-]{15,}(?![0-9A-Za-z])")
+_HEX_LETTER = re.compile(r"[A-Fa-f]")
 # Types a hex token may itself be (a key, a wallet, a MAC address `3c-22-fb-7a-91-0e`): kept.
 HEX_TYPES = frozenset({"SECRET", "CRYPTO", "MAC_ADDRESS"})
 
@@ -274,7 +276,7 @@ HEX_TYPES = frozenset({"SECRET", "CRYPTO", "MAC_ADDRESS"})
 def hex_identifiers(text: str) -> list[tuple[int, int]]:
     if len(text) < 16:
         return []
-    return [m.span() for m in _HEX_ID.finditer(text)]
+    return [m.span() for m in _HEX_ID.finditer(text) if _HEX_LETTER.search(m.group())]
 
 
 def _on_hex(span: Span, ranges: list[tuple[int, int]]) -> bool:

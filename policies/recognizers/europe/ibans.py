@@ -37,7 +37,7 @@ class GroupedIbanRecognizer(IbanRecognizer):
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
         found = [(r.start, r.end) for r in results]
         flags = regex_flags or self.global_regex_flags
-        for pattern in self.patterns:
+        for pattern in self.patterns:  # type: ignore[has-type]
             for match in regex.finditer(pattern.regex, text, flags=flags):
                 start, end = match.span()
                 if any(s < end and start < e for s, e in found):
@@ -54,7 +54,7 @@ class GroupedIbanRecognizer(IbanRecognizer):
             end=end,
             score=EntityRecognizer.MAX_SCORE,
             recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,  # type: ignore[has-type]
                 RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             },
         )
