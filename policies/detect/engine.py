@@ -174,7 +174,7 @@ class Detector:
         for span in self.raw(text, kind):
             if span.score < policy.threshold_for(span.entity_type):
                 continue
-            if hex_ids and span.entity_type not in HEX_TYPES and _on_hex(span, hex_ids):
+            if hex_ids and span.entity_type not in HEX_TYPES and on_hex(span, hex_ids):
                 continue  # digits or letters of a device id, hash or UUID: no card, no name
             if policy.entities is not None and span.entity_type not in policy.entities:
                 continue
@@ -279,7 +279,7 @@ def hex_identifiers(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _HEX_ID.finditer(text) if _HEX_LETTER.search(m.group())]
 
 
-def _on_hex(span: Span, ranges: list[tuple[int, int]]) -> bool:
+def on_hex(span: Span, ranges: list[tuple[int, int]]) -> bool:
     """Inside a hex identifier; for the NER, mostly one (`sha: 9fceb02d…`, `nginx@sha256:…`
     read as a place): the model guessing at a hash, a commit or a digest."""
     if any(start <= span.start and span.end <= end for start, end in ranges):

@@ -4,8 +4,12 @@ cue or format, and a credential after its key word are still found."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from cogate.policies.detect.engine import Detector
+from cogate.policies.privacy import Privacy
+from cogate.proxy.surfaces import exchange_for
 
 
 def found(detector: Detector, text: str) -> list[tuple[str, str]]:
@@ -106,3 +110,17 @@ def test_a_credential_after_its_key_stays_secret(
     detector: Detector, text: str, secret: str
 ) -> None:
     assert any(t == "SECRET" and secret in v for t, v in found(detector, text))
+
+
+@pytest.mark.parametrize(
+    "item_id",
+    ["msg_01a24fd4-7a2a-7321-9d3a-0900c7907e30", "msg_01a24fd4-7a41-7dc1-9fae-096aba626d07"],
+)
+def test_a_call_id_read_as_words_is_still_no_name(privacy: Privacy, item_id: str) -> None:
+    # Identifiers are also read with `_`/`-` as spaces; the UUID's parts then stand alone.
+    item = {"type": "message", "role": "user", "id": item_id, "content": "Hello there."}
+    ex = exchange_for("responses", {"model": "gpt-4o", "input": [item]})
+    privacy.resolve(ex)
+    privacy.sanitize(ex)
+    assert json.loads(ex.outbound)["input"][0]["id"] == item_id
+    assert [f for f in ex.findings if f.field.endswith(".id")] == []
