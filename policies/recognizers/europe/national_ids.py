@@ -101,6 +101,8 @@ class NationalIdRecognizer(EntityRecognizer):
 
     def __init__(self) -> None:
         self.rules = _rules()
+        # Every rule's keywords, each tested once per text (the generic ones are shared).
+        self.cues = tuple(sorted({cue for rule in self.rules for cue in rule.cues}))
         super().__init__(
             supported_entities=sorted({spec.entity for spec in NATIONAL_IDS}),
             name="NationalIdRecognizer",
@@ -111,11 +113,12 @@ class NationalIdRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         lower = text.lower()
+        present = {cue for cue in self.cues if cue in lower}
         out = []
         for rule in self.rules:
             if rule.spec.entity not in entities:
                 continue
-            cued = any(cue in lower for cue in rule.cues)
+            cued = not present.isdisjoint(rule.cues)
             if not (cued or rule.spec.alone):
                 continue
             for match in rule.value.finditer(text):
