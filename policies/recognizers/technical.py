@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import regex
 from cogate.policies.recognizers.names import COMMON, country_names, in_address, name_lists
@@ -68,6 +69,7 @@ def product_name(value: str) -> bool:
     return bool(words) and all(w in PRODUCTS for w in words)
 
 
+@lru_cache(maxsize=8192)  # the same words recur in every text: decompose each once
 def folded(word: str) -> str:
     """Upper case without accents, as the Census lists spell names ("Sofía" → "SOFIA")."""
     decomposed = unicodedata.normalize("NFKD", word.upper())
