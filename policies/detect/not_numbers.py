@@ -16,11 +16,13 @@ import re
 _I = re.IGNORECASE
 
 # A version word, key or operator right before the value: `Version 1.2.3.4`, `"version":
-# "1.2.3.4"`, `APP_VERSION=`, `release 3.10.0.2`, `requests==2.31.0.1`, `>=1.0.0.1`.
+# "1.2.3.4"`, `APP_VERSION=`, `release 3.10.0.2`, `requests==2.31.0.1`, `>=1.0.0.1`; or a
+# section of a document (`RFC 9162 §2.1.3.2`, `section 4.2.1.3`).
 _VERSION_BEFORE = re.compile(
-    r"(?:(?:\w*(?:version|versão|versión|versione|versie|wersja|ver|release|build|"
-    r"revision|rev|tag|firmware|fw|sdk|patch|upgrade[ \t]+to|update[ \t]+to)\b"
-    r"[\"']?[ \t]*[:=]?[ \t]*[\"']?)|[=<>~!]=[ \t]*|[<>][ \t]*)$",
+    r"(?:(?:(?<!\w)\w*(?:version|versão|versión|versione|versie|wersja)|"
+    r"(?<!\w)(?:\w+[_.\-])?(?:ver|release|build|revision|rev|tag|firmware|fw|sdk|patch)|"
+    r"(?:upgrade|update)[ \t]+to)\b[\"']?[ \t]*[:=]?[ \t]*[\"']?|[=<>~!]=[ \t]*|"
+    r"(?:§|\b(?:section|sect|sec|chapter|clause|paragraph|para|step|figure|table)\.?)[ \t]*)$",
     _I,
 )
 # A package pinned with `@` in an install line (`npm install lodash@4.17.21.0`); after `@`

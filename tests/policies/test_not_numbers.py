@@ -30,6 +30,8 @@ def found(detector: Detector, text: str) -> list[tuple[str, str]]:
         "build 1.0.0.123 passed",
         "Upgrade to v10.0.0.1 today.",
         "ships as 1.2.3.4-rc1 tomorrow",
+        '"""RFC 9162 §2.1.3.2."""',
+        "as section 4.2.1.3 requires",
     ],
 )
 def test_a_version_is_no_ip_address(detector: Detector, text: str) -> None:
@@ -42,6 +44,8 @@ def test_a_version_is_no_ip_address(detector: Detector, text: str) -> None:
         ("Connect to 10.0.0.1 on port 22.", "10.0.0.1"),
         ("10.0.0.1", "10.0.0.1"),
         ("ssh deploy@10.0.0.1 and restart", "10.0.0.1"),
+        ("DNS server 10.0.0.53 answers", "10.0.0.53"),
+        ("the tag server: 10.0.0.1", "10.0.0.1"),
         ('{"client_ip": "192.168.1.20", "version": "2"}', "192.168.1.20"),
     ],
 )
