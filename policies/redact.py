@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 
 from cogate.core.errors import PolicyBlocked
 from cogate.core.exchange import Finding
-from cogate.policies.detect.engine import Detector, Span, TextKind, merge_overlaps
+from cogate.policies.detect.engine import (
+    HEX_TYPES,
+    Detector,
+    Span,
+    TextKind,
+    hex_identifiers,
+    merge_overlaps,
+    on_hex,
+)
 from cogate.policies.literals import LITERAL, literal_spans
 from cogate.policies.schema import Policy
 from cogate.policies.vault.memory import Vault, label_for
@@ -100,7 +108,15 @@ class Redaction:
         """
         found = self._detect(value, context, kind)
         if words and ("_" in value or "-" in value):
-            found += self._detect(value.replace("_", " ").replace("-", " "), context, kind)
+            spaced = self._detect(value.replace("_", " ").replace("-", " "), context, kind)
+            # Read as words, a call id's UUID (`msg_01a24fd4-…-0900c7907e30`) is no longer
+            # one hex token: its parts are still no names or places.
+            hexes = hex_identifiers(value)
+            found += [
+                s
+                for s in spaced
+                if not (hexes and s.entity_type not in HEX_TYPES and on_hex(s, hexes))
+            ]
         if words and kind == "technical":
             # A schema's property key or a tool's name (`max_results`, `Discard`) is replaced
             # on a pattern or a names-list finding, never on the NER's reading alone.

@@ -32,6 +32,7 @@ from cogate.policies.recognizers.base import ContextualNhsRecognizer
 from cogate.policies.recognizers.code_names import code_name_recognizer
 from cogate.policies.recognizers.command_secrets import CommandSecretRecognizer
 from cogate.policies.recognizers.europe.addresses import eu_address_recognizer
+from cogate.policies.recognizers.europe.ibans import GroupedIbanRecognizer
 from cogate.policies.recognizers.europe.national_ids import national_id_recognizers
 from cogate.policies.recognizers.europe.phones import NationalPhoneRecognizer
 from cogate.policies.recognizers.identifiers import identifier_recognizers
@@ -51,7 +52,6 @@ from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     CryptoRecognizer,
     DateRecognizer,
-    IbanRecognizer,
     MacAddressRecognizer,
     UkNinoRecognizer,
     UrlRecognizer,
@@ -291,7 +291,7 @@ def recognizer_roster(phone_regions: tuple[str, ...]) -> list[Any]:
         FastPhoneRecognizer(list(phone_regions)),
         NationalPhoneRecognizer(),
         CreditCardRecognizer(),
-        IbanRecognizer(),
+        GroupedIbanRecognizer(name="IbanRecognizer"),
         UsSsnRecognizer(),
         UsItinRecognizer(),
         RunUsPassportRecognizer(),

@@ -19,6 +19,7 @@ from cogate.policies.detect.free_cores import FreeCores
 from cogate.policies.detect.groups import GROUPED_TYPES, widened
 from cogate.policies.detect.ner_process import NerProcess
 from cogate.policies.detect.normalize import normalize
+from cogate.policies.detect.not_numbers import id_not_phone, version_not_ip
 from cogate.policies.recognizers.project import custom_recognizers
 from cogate.policies.recognizers.technical import (
     foreign_sentence,
@@ -139,6 +140,8 @@ class Detector:
             name = (result.recognition_metadata or {}).get("recognizer_name", "unknown")
             if result.entity_type == "PERSON" and product_name(norm.text[start:end]):
                 continue
+            if _NOT_THAT_NUMBER.get(result.entity_type, _never)(norm.text, start, end):
+                continue  # a version, not an IP; an id or a timestamp, not a phone
             if result.entity_type in ("PERSON", "LOCATION"):
                 if technical is None:
                     technical = kind == "technical" or is_technical(norm.text)
@@ -171,7 +174,7 @@ class Detector:
         for span in self.raw(text, kind):
             if span.score < policy.threshold_for(span.entity_type):
                 continue
-            if hex_ids and span.entity_type not in HEX_TYPES and _inside(span, hex_ids):
+            if hex_ids and span.entity_type not in HEX_TYPES and on_hex(span, hex_ids):
                 continue  # digits or letters of a device id, hash or UUID: no card, no name
             if policy.entities is not None and span.entity_type not in policy.entities:
                 continue
@@ -217,6 +220,13 @@ class Detector:
 _ANALYZE_LOCK = threading.Lock()
 
 
+def _never(text: str, start: int, end: int) -> bool:
+    return False
+
+
+_NOT_THAT_NUMBER = {"IP_ADDRESS": version_not_ip, "PHONE_NUMBER": id_not_phone}
+
+
 def merge_overlaps(spans: list[Span], rank=lambda entity_type: 0) -> list[Span]:
     """Overlapping spans become one covering their union, typed by the strongest member.
 
@@ -254,9 +264,11 @@ def merge_overlaps(spans: list[Span], rank=lambda entity_type: 0) -> list[Span]:
 # phone numbers or licences, and its letters no names or places (Claude Code's
 # `metadata.user_id` carries a random 64-digit device id: about one in thirty held a run the
 # split-card rule took for a card, and the request was refused).
-_HEX_ID = re.compile(
-    r"(?<![0-9A-Za-z])(?=[0-9A-Fa-f-]*[A-Fa-f])[0-9A-Fa-f][0-9A-Fa-f-]{15,}(?![0-9A-Za-z])"
-)
+# (The letter is looked for in the match itself: a lookahead for it would be satisfied by
+# a letter past the match's end, as in `001-432-815-4117-Fax`, and a phone number would
+# read as a hex token.)
+_HEX_ID = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f][0-9A-Fa-f-]{15,}(?![0-9A-Za-z])")
+_HEX_LETTER = re.compile(r"[A-Fa-f]")
 # Types a hex token may itself be (a key, a wallet, a MAC address `3c-22-fb-7a-91-0e`): kept.
 HEX_TYPES = frozenset({"SECRET", "CRYPTO", "MAC_ADDRESS"})
 
@@ -264,8 +276,15 @@ HEX_TYPES = frozenset({"SECRET", "CRYPTO", "MAC_ADDRESS"})
 def hex_identifiers(text: str) -> list[tuple[int, int]]:
     if len(text) < 16:
         return []
-    return [m.span() for m in _HEX_ID.finditer(text)]
+    return [m.span() for m in _HEX_ID.finditer(text) if _HEX_LETTER.search(m.group())]
 
 
-def _inside(span: Span, ranges: list[tuple[int, int]]) -> bool:
-    return any(start <= span.start and span.end <= end for start, end in ranges)
+def on_hex(span: Span, ranges: list[tuple[int, int]]) -> bool:
+    """Inside a hex identifier; for the NER, mostly one (`sha: 9fceb02d…`, `nginx@sha256:…`
+    read as a place): the model guessing at a hash, a commit or a digest."""
+    if any(start <= span.start and span.end <= end for start, end in ranges):
+        return True
+    if span.recognizer != "SpacyRecognizer":
+        return False
+    hexed = sum(max(0, min(end, span.end) - max(start, span.start)) for start, end in ranges)
+    return 2 * hexed >= span.end - span.start

@@ -4,7 +4,14 @@ names as places or organisations, and takes street names for people."""
 from __future__ import annotations
 
 import regex
-from cogate.policies.recognizers.names import NOT_SURNAME, PARTICLE_SET, in_address, is_uncased
+from cogate.policies.recognizers.names import (
+    COMMON,
+    NOT_SURNAME,
+    PARTICLE_SET,
+    in_address,
+    is_uncased,
+    name_lists,
+)
 from cogate.policies.recognizers.not_names import (
     ACRONYM,
     ID_CUES,
@@ -18,7 +25,13 @@ from cogate.policies.recognizers.not_names import (
     other_script_street,
     place_context,
 )
-from cogate.policies.recognizers.technical import FOREIGN_WORDS
+from cogate.policies.recognizers.technical import (
+    FOREIGN_WORDS,
+    english_sentence,
+    folded,
+    foreign_sentence,
+    sentence_without_english,
+)
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
@@ -70,12 +83,61 @@ def not_a_word_of_a_name(text: str, result: RecognizerResult) -> bool:
     if not any(c.isalnum() for c in value):
         return True
     first = value.split(None, 1)[0]
-    if value[0].islower() and first not in PARTICLE_SET and _cased_around(text, result):
+    if (
+        value[0].islower()
+        and first not in PARTICLE_SET
+        and _cased_around(text, result)
+        and not _lower_case_name(text, result, first)
+    ):
         words = list(_CAPITALISED.finditer(text, result.start, result.end))
         if not words:
             return True
         result.start = words[0].start()
     return text[result.start : result.end].strip().lower() in FOREIGN_WORDS
+
+
+def _lower_case_name(text: str, result: RecognizerResult, first: str) -> bool:
+    """A span typed in lower case that is still a name or place: on an address line, or in
+    an English sentence a known given name or a name after a speech verb ("said william to
+    christina", "user: dana mitchell", "says manna"), as chat text is often typed; in
+    another language's sentence it is far more often a phrase ("trzy błędy", "el resumen")."""
+    if in_address(text, result.start) or _AFTER_STREET.search(
+        text, max(0, result.start - 60), result.start
+    ):
+        return True  # "apt. 789, valverde de valdelacasa": a place typed in lower case
+    word = first.strip(".,;:!?\"'()")
+    known = folded(word) in name_lists()[0] and word.lower() not in COMMON
+    said = _SAID_BY.search(text, max(0, result.start - 16), result.start) is not None
+    return (known or said) and english_sentence(text, result.start, result.end)
+
+
+# A street or unit with its number, then a comma: what follows is the town.
+_AFTER_STREET = regex.compile(
+    r"(?i:(?<!\w)(?:apt|suite|unit|flat|rue|rua|calle|via|street|st|road|rd|avenue|ave|"
+    r"lane|ln|drive|ul|str)\.?[ \t][^\n,]{0,30}?\d+[a-z]?,[ \t]*)$"
+)
+# A speech verb or a naming word right before a span: `says manna`, `named iris`.
+_SAID_BY = regex.compile(
+    r"(?i:(?<!\w)(?:says|said|asks|asked|tells|told|replied|wrote|named|called|by|with))"
+    r"[ \t]+$"
+)
+
+
+def lower_case_foreign_place(text: str, result: RecognizerResult) -> bool:
+    """A NER place typed all in lower case in a cased sentence of another language (the
+    adjective "nova" of "A nova versão corrige três erros."): its writer would capitalise
+    a place's name. Not on an address line, where a street may be typed in lower case."""
+    if any(c.isupper() for c in text[result.start : result.end]):
+        return False
+    if not _cased_around(text, result) or in_address(text, result.start):
+        return False
+    return foreign_sentence(text, result.start, result.end) or sentence_without_english(
+        text, result.start, result.end
+    )
+
+
+def _no_place(text: str, result: RecognizerResult, value: str) -> bool:
+    return lower_case_foreign_place(text, result) or not_a_place(text, result.start, value)
 
 
 def _cased_around(text: str, result: RecognizerResult) -> bool:
@@ -108,7 +170,7 @@ def clean_entity(text: str, result: RecognizerResult, entities) -> RecognizerRes
         return None
     value = text[result.start : result.end]
     if result.entity_type == "LOCATION":
-        return None if not_a_place(text, result.start, value) else result
+        return None if _no_place(text, result, value) else result
     if result.entity_type != "PERSON":
         return result
     if not without_cue_words(text, result):

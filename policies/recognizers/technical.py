@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import regex
 from cogate.policies.recognizers.names import COMMON, country_names, in_address, name_lists
@@ -68,6 +69,7 @@ def product_name(value: str) -> bool:
     return bool(words) and all(w in PRODUCTS for w in words)
 
 
+@lru_cache(maxsize=8192)  # the same words recur in every text: decompose each once
 def folded(word: str) -> str:
     """Upper case without accents, as the Census lists spell names ("Sofía" → "SOFIA")."""
     decomposed = unicodedata.normalize("NFKD", word.upper())
@@ -124,9 +126,9 @@ _SENTENCE_END = re.compile(r"[.!?\n]")
 _LOWER_WORDS = re.compile(r"[^\W\d_]+")
 
 
-def foreign_sentence(text: str, start: int, end: int) -> bool:
-    """Whether the sentence around a span is in another language than English (counted
-    per sentence: a German line in an English prompt is German)."""
+def sentence_words(text: str, start: int, end: int) -> tuple[int, int, bool]:
+    """Function words of other languages and of English in the sentence around a span,
+    and whether it is a sentence (ends in `.`, `!` or `?`) rather than a line."""
     left = max(
         (m.end() for m in _SENTENCE_END.finditer(text, max(0, start - 200), start)),
         default=max(0, start - 200),
@@ -140,7 +142,27 @@ def foreign_sentence(text: str, start: int, end: int) -> bool:
     words = [w.lower() for w in _LOWER_WORDS.findall(around)]
     foreign = sum(w in FOREIGN_WORDS for w in words)
     english = sum(w in ENGLISH_WORDS for w in words)
+    return foreign, english, sentence
+
+
+def foreign_sentence(text: str, start: int, end: int) -> bool:
+    """Whether the sentence around a span is in another language than English (counted
+    per sentence: a German line in an English prompt is German)."""
+    foreign, english, _ = sentence_words(text, start, end)
     return (foreign >= 1 and english == 0) or (foreign >= 2 and foreign > english)
+
+
+def english_sentence(text: str, start: int, end: int) -> bool:
+    """A sentence with English function words and not more of another language's."""
+    foreign, english, _ = sentence_words(text, start, end)
+    return english >= 1 and not (foreign >= 2 and foreign > english)
+
+
+def sentence_without_english(text: str, start: int, end: int) -> bool:
+    """A sentence (not an address line or a heading) without one English function word:
+    "A nova versão corrige três erros." even where no function word of its own is known."""
+    _, english, sentence = sentence_words(text, start, end)
+    return sentence and english == 0
 
 
 def is_technical(text: str) -> bool:

@@ -76,12 +76,21 @@ def _city_ok(value: str) -> bool:
     return len(words) >= 2 and words[1].strip("()") not in _NOT_A_CITY
 
 
+def _cues(alternation: str) -> tuple[str, ...]:
+    """The street-type words of a `(?:a|b\\.?|…)` alternation in lower case: a text with
+    none of them cannot match the rule (a substring test is far cheaper than the rule)."""
+    words = alternation.removeprefix("(?:").removesuffix(")").split("|")
+    return tuple(sorted({w.replace("\\.?", "").replace("\\.", ".").lower() for w in words}))
+
+
+_TWO_WORD_TYPES = r"(?:straße|strasse|str\.|weg|allee|platz|ring|gasse|damm|chaussee|ufer)"
+
 EU_ADDRESS_RULES = [
-    Rule("eu_street_address", re.compile(_SUFFIXED + _TAIL), 0.65),
-    Rule("eu_street_address", re.compile(_FR_FIRST + _TAIL), 0.65),
-    Rule("eu_street_address", re.compile(_DE_TWO_WORDS + _TAIL), 0.65),
-    Rule("eu_street_address", re.compile(_TYPE_FIRST + _TAIL), 0.65),
-    Rule("eu_street_address", re.compile(_ENGLISH_FIRST), 0.65),
+    Rule("eu_street_address", re.compile(_SUFFIXED + _TAIL), 0.65, cues=_cues(_DE_NL_SUFFIX)),
+    Rule("eu_street_address", re.compile(_FR_FIRST + _TAIL), 0.65, cues=_cues(_FR_TYPES)),
+    Rule("eu_street_address", re.compile(_DE_TWO_WORDS + _TAIL), 0.65, cues=_cues(_TWO_WORD_TYPES)),
+    Rule("eu_street_address", re.compile(_TYPE_FIRST + _TAIL), 0.65, cues=_cues(_TYPES)),
+    Rule("eu_street_address", re.compile(_ENGLISH_FIRST), 0.65, cues=_cues(_ENGLISH_TYPES)),
     Rule("eu_postcode_city", re.compile(_POSTCODE_CITY), 0.55, group=1, validate=_city_ok),
 ]
 

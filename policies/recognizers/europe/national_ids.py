@@ -78,11 +78,16 @@ def _rules() -> list[_Rule]:
     for spec in NATIONAL_IDS:
         # Whole digit groups only: never the first part of "65 929 970 489" or its tail.
         value = re.compile(rf"(?<![\w.\-/])(?<!\d )(?:{spec.pattern})(?![\w]|[ .\-/]\d)")
-        cues = tuple(k.lower().split()[0][:4] for k in spec.keywords)
         keywords = spec.keywords + GENERIC_KEYWORDS
-        cues += ("tax", "id", "vat", "national")
-        rules.append(_Rule(spec, value, _keyword_regex(keywords), _validator(spec), cues))
+        rules.append(_Rule(spec, value, _keyword_regex(keywords), _validator(spec), cues(keywords)))
     return rules
+
+
+def cues(keywords: tuple[str, ...]) -> tuple[str, ...]:
+    """The keywords in lower case: a text holding none of them can hold no keyword match
+    (a substring test per keyword costs far less than the case-insensitive alternation,
+    and "id" in any English text made a cue of the first four letters worthless)."""
+    return tuple(sorted({word.lower() for word in keywords}))
 
 
 def has_keyword(rule_keyword: re.Pattern[str], text: str, start: int) -> bool:
@@ -96,6 +101,8 @@ class NationalIdRecognizer(EntityRecognizer):
 
     def __init__(self) -> None:
         self.rules = _rules()
+        # Every rule's keywords, each tested once per text (the generic ones are shared).
+        self.cues = tuple(sorted({cue for rule in self.rules for cue in rule.cues}))
         super().__init__(
             supported_entities=sorted({spec.entity for spec in NATIONAL_IDS}),
             name="NationalIdRecognizer",
@@ -106,11 +113,12 @@ class NationalIdRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         lower = text.lower()
+        present = {cue for cue in self.cues if cue in lower}
         out = []
         for rule in self.rules:
             if rule.spec.entity not in entities:
                 continue
-            cued = any(cue in lower for cue in rule.cues)
+            cued = not present.isdisjoint(rule.cues)
             if not (cued or rule.spec.alone):
                 continue
             for match in rule.value.finditer(text):
@@ -152,12 +160,17 @@ class KeywordGatedRecognizer(EntityRecognizer):
         self.inner = inner
         self.spec = spec
         self.keyword = _keyword_regex(spec.keywords + GENERIC_KEYWORDS)
+        self.cues = cues(spec.keywords + GENERIC_KEYWORDS)
         super().__init__(supported_entities=[spec.entity], name=type(inner).__name__)
 
     def load(self) -> None:
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        if not self.spec.alone:
+            lower = text.lower()
+            if not any(cue in lower for cue in self.cues):
+                return []  # no keyword anywhere: nothing it finds could be kept
         found = self.inner.analyze(text, entities, nlp_artifacts)
         out = []
         for result in found or []:
