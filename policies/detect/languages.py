@@ -1,0 +1,173 @@
+"""Which sentences of a text are French, so that French NER reads them and English NER the
+rest. Decided per sentence, never per request: a prompt that quotes a French e-mail in an
+English question is the common case.
+
+A sentence goes to the language identifier (lingua, built for the languages cogate tells
+apart, in its low-accuracy mode: ~13 MB against ~240 MB) only when it shows a sign of
+French: an accented letter French uses, an elided article or pronoun, or a French function
+word. English text rarely shows one, so it costs one regular-expression search.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from cogate.policies.detect.ner_worker import MAX_TEXT, NOT_FOR_FRENCH_NER
+from cogate.policies.recognizers.technical import ENGLISH_WORDS
+
+# The languages bench/languages.py covers and cogate tells apart (lingua's names).
+LANGUAGES = (
+    "ENGLISH",
+    "FRENCH",
+    "GERMAN",
+    "SPANISH",
+    "ITALIAN",
+    "DUTCH",
+    "PORTUGUESE",
+    "POLISH",
+    "SWEDISH",
+)
+Ranges = list[tuple[int, int]]
+
+_FRENCH_SIGN = re.compile(
+    r"[àâçèéêëîïôùûœ]|\b[cdjlmnqst]['’][^\W\d_]"
+    r"|\b(?:le|la|les|des|du|une|est|et|pour|avec|dans|sur|pas|je|tu|vous|nous|il|elle|au|"
+    r"aux|ce|cette|qui|que|mais|sont|merci|bonjour|chez|mon|ma|mes|votre|vos|notre)\b",
+    re.IGNORECASE,
+)
+# French function words: a sentence needs more of them than of English ones before the
+# identifier is asked (low-accuracy lingua took "I am in Mansilla de la Sierra for a
+# business trip" for French), so names and places alone never make a sentence French.
+_FRENCH_TEXT = (
+    "le la les des du de un une est et pour avec dans sur pas ne je tu vous nous il elle ils "
+    "elles on au aux ce cette ces qui que mais ou où sont merci bonjour chez mon ma mes ton "
+    "ta tes son sa ses votre vos notre nos à en y"
+)
+FRENCH_WORDS = frozenset(_FRENCH_TEXT.split())
+_WORDS = re.compile(r"[^\W\d_]+")
+MIN_WORDS = 3
+_ELISION = re.compile(r"\b[cdjlmnqst]['’](?=[^\W\d_])", re.IGNORECASE)
+# A sentence: up to its end mark followed by a space (not the dot of `notes.search` or
+# `3.5`) and the spaces after it, or a line.
+_SENTENCE = re.compile(
+    r"(?:[^\n.!?]|[.!?]++(?![\"')\]»]*+(?:[ \t\n]|$)))*+"
+    r"(?:[.!?]+[\"')\]»]*[ \t]*|\n+|$)"
+)
+
+
+def sentences(text: str) -> Ranges:
+    """The text's sentences as (start, end), ends exclusive, blank ones left out."""
+    out = []
+    for match in _SENTENCE.finditer(text):
+        start, end = match.span()
+        if end > start and not text[start:end].isspace():
+            out.append((start, end))
+    return out
+
+
+def _leans_french(sentence: str) -> bool:
+    """Three words or more ("Le Roux," after "Dear Mr." is no sentence), and more French
+    function words (elisions counted) than English ones, one at least."""
+    if _FRENCH_SIGN.search(sentence) is None:
+        return False
+    words = _WORDS.findall(sentence.lower())
+    if len(words) < MIN_WORDS:
+        return False
+    french = len(_ELISION.findall(sentence))
+    english = 0
+    for word in words:
+        french += word in FRENCH_WORDS
+        english += word in ENGLISH_WORDS
+    return french > english
+
+
+class LanguageId:
+    """The French sentences of texts; the identifier is built at the first sentence that
+    shows a sign of French (English-only traffic never builds it)."""
+
+    def __init__(self) -> None:
+        self._detector: Any = None
+        self._french: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def built(self) -> bool:
+        """Whether a sentence has asked the identifier yet."""
+        return self._detector is not None
+
+    def french_ranges(self, text: str) -> Ranges:
+        """Where `text` is French: runs of consecutive French sentences, as (start, end)."""
+        if _FRENCH_SIGN.search(text) is None:
+            return []
+        out: Ranges = []
+        for start, end in sentences(text):
+            sentence = text[start:end]
+            if not _leans_french(sentence) or not self._is_french(sentence):
+                continue
+            if out and not text[out[-1][1] : start].strip():
+                out[-1] = (out[-1][0], end)  # the next sentence of the same French run
+            else:
+                out.append((start, end))
+        return out
+
+    def _is_french(self, sentence: str) -> bool:
+        detector = self._built()
+        return detector.detect_language_of(sentence) == self._french
+
+    def _built(self) -> Any:
+        with self._lock:
+            if self._detector is None:
+                from lingua import Language, LanguageDetectorBuilder
+
+                languages = [getattr(Language, name) for name in LANGUAGES]
+                builder = LanguageDetectorBuilder.from_languages(*languages)
+                self._detector = builder.with_low_accuracy_mode().build()
+                self._french = Language.FRENCH
+            return self._detector
+
+
+FRENCH_PIPELINE = "fr_core_news_sm"
+
+
+class FrenchNer:
+    """French NER in this process: which sentences are French, and the French pipeline,
+    loaded at the first French sentence this process reads itself."""
+
+    def __init__(self, package: str, ids: LanguageId | None = None) -> None:
+        self.package = package
+        self.ids = ids if ids is not None else LanguageId()
+        self._nlp: Any = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def installed(cls) -> FrenchNer | None:
+        """French NER when its pipeline is installed (nothing is ever downloaded)."""
+        import spacy
+
+        return cls(FRENCH_PIPELINE) if spacy.util.is_package(FRENCH_PIPELINE) else None
+
+    @property
+    def loaded(self) -> bool:
+        return self._nlp is not None
+
+    def ranges(self, text: str) -> Ranges:
+        return self.ids.french_ranges(text)
+
+    def nlp(self) -> Any:
+        with self._lock:
+            if self._nlp is None:
+                import spacy
+
+                nlp = spacy.load(self.package, exclude=NOT_FOR_FRENCH_NER)
+                nlp.max_length = MAX_TEXT
+                self._nlp = nlp
+            return self._nlp
+
+
+def within(ranges: Ranges, start: int, end: int) -> Ranges:
+    """`ranges` cut to [start, end) and shifted to start there."""
+    return [
+        (max(s, start) - start, min(e, end) - start) for s, e in ranges if s < end and e > start
+    ]
