@@ -46,6 +46,16 @@ _FRENCH_TEXT = (
     "ta tes son sa ses votre vos notre nos à en y"
 )
 FRENCH_WORDS = frozenset(_FRENCH_TEXT.split())
+# Of those, words the other languages cogate tells apart do not have as function words
+# ("des" is German, "je" Dutch, "mais" Portuguese, "qui" Italian), and elisions Italian
+# does not share: with three of them and no English word, the identifier need not be asked.
+_SURELY_FRENCH_TEXT = (
+    "les est et pour avec dans sur pas vous nous elle ils elles au aux cette ces où sont "
+    "merci bonjour chez votre notre ton tes ses"
+)
+SURELY_FRENCH = frozenset(_SURELY_FRENCH_TEXT.split())
+_SURE_ELISION = re.compile(r"\b(?:[jcn]|qu)['’](?=[^\W\d_])", re.IGNORECASE)
+SURE = 3
 _WORDS = re.compile(r"[^\W\d_]+")
 MIN_WORDS = 3
 _ELISION = re.compile(r"\b[cdjlmnqst]['’](?=[^\W\d_])", re.IGNORECASE)
@@ -67,20 +77,23 @@ def sentences(text: str) -> Ranges:
     return out
 
 
-def _leans_french(sentence: str) -> bool:
-    """Three words or more ("Le Roux," after "Dear Mr." is no sentence), and more French
-    function words (elisions counted) than English ones, one at least."""
+def leaning(sentence: str) -> tuple[bool, bool]:
+    """Whether a sentence leans French: three words or more ("Le Roux," after "Dear Mr." is
+    no sentence) and more French function words (elisions counted) than English ones; and
+    whether it is French beyond doubt (`SURELY_FRENCH`)."""
     if _FRENCH_SIGN.search(sentence) is None:
-        return False
+        return False, False
     words = _WORDS.findall(sentence.lower())
     if len(words) < MIN_WORDS:
-        return False
+        return False, False
     french = len(_ELISION.findall(sentence))
+    sure = len(_SURE_ELISION.findall(sentence))
     english = 0
     for word in words:
         french += word in FRENCH_WORDS
+        sure += word in SURELY_FRENCH
         english += word in ENGLISH_WORDS
-    return french > english
+    return french > english, sure >= SURE and english == 0
 
 
 class LanguageId:
@@ -104,7 +117,8 @@ class LanguageId:
         out: Ranges = []
         for start, end in sentences(text):
             sentence = text[start:end]
-            if not _leans_french(sentence) or not self._is_french(sentence):
+            leans, sure = leaning(sentence)
+            if not leans or not (sure or self._is_french(sentence)):
                 continue
             if out and not text[out[-1][1] : start].strip():
                 out[-1] = (out[-1][0], end)  # the next sentence of the same French run
