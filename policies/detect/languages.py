@@ -33,8 +33,10 @@ Ranges = list[tuple[int, int]]
 
 _FRENCH_SIGN = re.compile(
     r"[àâçèéêëîïôùûœ]|\b[cdjlmnqst]['’][^\W\d_]"
-    r"|\b(?:le|la|les|des|du|une|est|et|pour|avec|dans|sur|pas|je|tu|vous|nous|il|elle|au|"
-    r"aux|ce|cette|qui|que|mais|sont|merci|bonjour|chez|mon|ma|mes|votre|vos|notre)\b",
+    # Not the words other languages use as much ("du" and "des" German, "je" Dutch, "il",
+    # "que", "tu"…): a German text would ask the identifier at every "du".
+    r"|\b(?:le|la|les|une|est|et|pour|avec|dans|sur|pas|vous|nous|elle|au|aux|cette|mais|"
+    r"sont|merci|bonjour|chez|mon|votre|vos|notre)\b",
     re.IGNORECASE,
 )
 # French function words: a sentence needs more of them than of English ones before the
@@ -77,6 +79,20 @@ def sentences(text: str) -> Ranges:
     return out
 
 
+def signed_sentences(text: str, signs: list[int]) -> Ranges:
+    """The sentences of `text` holding one of the `signs` (positions, in order): one search
+    of the whole text instead of one per sentence."""
+    out, at = [], 0
+    for start, end in sentences(text):
+        while at < len(signs) and signs[at] < start:
+            at += 1
+        if at == len(signs):
+            break
+        if signs[at] < end:
+            out.append((start, end))
+    return out
+
+
 def leaning(sentence: str) -> tuple[bool, bool]:
     """Whether a sentence leans French: three words or more ("Le Roux," after "Dear Mr." is
     no sentence) and more French function words (elisions counted) than English ones; and
@@ -112,10 +128,11 @@ class LanguageId:
 
     def french_ranges(self, text: str) -> Ranges:
         """Where `text` is French: runs of consecutive French sentences, as (start, end)."""
-        if _FRENCH_SIGN.search(text) is None:
+        signs = [m.start() for m in _FRENCH_SIGN.finditer(text)]
+        if not signs:
             return []
         out: Ranges = []
-        for start, end in sentences(text):
+        for start, end in signed_sentences(text, signs):
             sentence = text[start:end]
             leans, sure = leaning(sentence)
             if not leans or not (sure or self._is_french(sentence)):
