@@ -56,11 +56,12 @@ _SURELY_FRENCH_TEXT = (
     "merci bonjour chez votre notre ton tes ses"
 )
 SURELY_FRENCH = frozenset(_SURELY_FRENCH_TEXT.split())
-_SURE_ELISION = re.compile(r"\b(?:[jcn]|qu)['’](?=[^\W\d_])", re.IGNORECASE)
+_SURE_ELISION = re.compile(r"\b(?:[jcn]|qu)['’](?=[^\W\d_])")
 SURE = 3
 _WORDS = re.compile(r"[^\W\d_]+")
 MIN_WORDS = 3
-_ELISION = re.compile(r"\b[cdjlmnqst]['’](?=[^\W\d_])", re.IGNORECASE)
+_ELISION = re.compile(r"\b[cdjlmnqst]['’](?=[^\W\d_])")
+_OPENING_ELISION = re.compile(r"[^\w]*(?:[CDJLMNQST]|Qu)['’](?=[^\W\d_])")
 # A sentence: up to its end mark followed by a space (not the dot of `notes.search` or
 # `3.5`) and the spaces after it, or a line.
 _SENTENCE = re.compile(
@@ -95,20 +96,24 @@ def signed_sentences(text: str, signs: list[int]) -> Ranges:
 
 def leaning(sentence: str) -> tuple[bool, bool]:
     """Whether a sentence leans French: three words or more ("Le Roux," after "Dear Mr." is
-    no sentence) and more French function words (elisions counted) than English ones; and
-    whether it is French beyond doubt (`SURELY_FRENCH`)."""
+    no sentence) and more French function words in lower case, but for the sentence's
+    first (elisions counted), than
+    English ones — in title case they make an address or a name, not a sentence ("Cite De
+    L'Interieur 13"); and whether it is French beyond doubt (`SURELY_FRENCH`)."""
     if _FRENCH_SIGN.search(sentence) is None:
         return False, False
-    words = _WORDS.findall(sentence.lower())
+    words = _WORDS.findall(sentence)
     if len(words) < MIN_WORDS:
         return False, False
-    french = len(_ELISION.findall(sentence))
-    sure = len(_SURE_ELISION.findall(sentence))
+    words[0] = words[0].lower()  # the sentence's first word is capitalised anyway
+    opening = _OPENING_ELISION.match(sentence) is not None
+    french = len(_ELISION.findall(sentence)) + opening
+    sure = len(_SURE_ELISION.findall(sentence)) + opening
     english = 0
     for word in words:
         french += word in FRENCH_WORDS
         sure += word in SURELY_FRENCH
-        english += word in ENGLISH_WORDS
+        english += word.lower() in ENGLISH_WORDS
     return french > english, sure >= SURE and english == 0
 
 
