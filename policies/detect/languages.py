@@ -150,7 +150,10 @@ class LanguageId:
 
     def _is_french(self, sentence: str) -> bool:
         detector = self._built()
-        return detector.detect_language_of(sentence) == self._french
+        # lingua takes UTF-8 only: a lone surrogate (passed through from the request) would
+        # refuse the request; it counts as one unknown character instead.
+        readable = sentence.encode("utf-8", "replace").decode("utf-8")
+        return detector.detect_language_of(readable) == self._french
 
     def _built(self) -> Any:
         with self._lock:

@@ -49,6 +49,11 @@ def test_french_sentences_get_the_french_models_names_and_places(detector: Detec
     assert not any(value.startswith(("Le rapport", "C'est")) for value, _ in spans)
 
 
+def test_a_lone_surrogate_in_a_french_sentence_is_read(detector: Detector) -> None:
+    text = "Merci de vérifier le tableau \udc80 avant vendredi avec Hélène Rousseau."
+    assert ("Hélène Rousseau", "PERSON") in found(detector, text)
+
+
 def test_a_title_stays_for_the_model(detector: Detector) -> None:
     text = "Envoyez le contrat à Madame Sophie Garnier avant vendredi, merci."
     assert ("Sophie Garnier", "PERSON") in found(detector, text)
