@@ -16,8 +16,9 @@ from typing import Any, Literal
 from cogate.policies.detect import ner_split
 from cogate.policies.detect.artifacts import PendingArtifacts
 from cogate.policies.detect.free_cores import FreeCores
+from cogate.policies.detect.languages import FrenchNer, Ranges, within
 from cogate.policies.detect.ner_process import Entities, NerProcess
-from cogate.policies.detect.ner_worker import MAX_TEXT, NOT_FOR_NER
+from cogate.policies.detect.ner_worker import MAX_TEXT, NOT_FOR_NER, entities
 from cogate.policies.detect.registry import LeanAnalyzerEngine, NerLastRegistry
 from cogate.policies.detect.runs import (
     RunIpRecognizer,
@@ -166,24 +167,41 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
     ner: NerProcess | None = None
     # Under `auto`: whether a core is free for the worker now; if not, NER runs here.
     free_cores: FreeCores | None = None
+    # French sentences' NER, when fr_core_news_sm is installed (`languages.py`).
+    french: FrenchNer | None = None
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         view = ner_view(text)
+        seen = text if view is None else view
+        french = self.french.ranges(seen) if self.french is not None else []
         if self.ner is not None and (
             self.free_cores is None or self.free_cores.enough_for_worker()
         ):
-            return self._with_worker(self.ner, text, view, language)
+            return self._with_worker(self.ner, text, view, language, french)
         nlp = self.get_nlp(language)
-        if view is None:
+        if view is None and not french:
             return super().process_text(text, language)
         doc = _lowercase_lemmas(nlp.make_doc(text))
-        seen = view_doc(doc, text, view) or nlp.make_doc(view)
-        ents = nlp(seen, disable=["cogate_lemmas"]).ents
-        found = [(ent.start_char, ent.end_char, ent.label_) for ent in ents]
-        return self._doc_to_nlp_artifact(doc, language, lambda: found)
+        if french:
+            found = self._entities(nlp, seen, french)
+        else:
+            seen_doc = view_doc(doc, text, seen) or nlp.make_doc(seen)
+            ents = nlp(seen_doc, disable=["cogate_lemmas"]).ents
+            found = [(ent.start_char, ent.end_char, ent.label_) for ent in ents]
+        return self._doc_to_nlp_artifact(doc, language, lambda: found, french)
+
+    def _entities(self, nlp: Any, text: str, french: Ranges) -> Entities:
+        """NER of `text` in this process: the French pipeline on its `french` ranges."""
+        assert self.french is not None  # ranges come from it
+
+        def english(part: str) -> Doc:
+            return nlp(part, disable=["cogate_lemmas"])
+
+        found = entities(english, text, french, self.french.nlp)
+        return [(start, end, label) for start, end, label in found]
 
     def _with_worker(
-        self, ner: NerProcess, text: str, view: str | None, language: str
+        self, ner: NerProcess, text: str, view: str | None, language: str, french: Ranges
     ) -> NlpArtifacts:
         """The text goes to the worker before the pattern recognizers run here; long prose
         is shared, the gateway reading the back once its recognizers are done."""
@@ -191,14 +209,19 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
         seen = text if view is None else view
         cut = ner_split.cut_for(text, seen)
         if cut is None:
-            pending = ner.submit(seen)
+            pending = ner.submit(seen, french)
             doc = _lowercase_lemmas(nlp.make_doc(text))
-            return self._doc_to_nlp_artifact(doc, language, pending.result)
+            return self._doc_to_nlp_artifact(doc, language, pending.result, french)
         front, back_start = ner_split.parts(seen, cut)
-        pending = ner.submit(front)
+        pending = ner.submit(front, within(french, 0, len(front)))
         doc = _lowercase_lemmas(nlp.make_doc(text))
 
         def shared() -> Entities:  # read after the pattern recognizers: NER's back part
+            back_french = within(french, back_start, len(seen))
+            if back_french:
+                found = self._entities(nlp, seen[back_start:], back_french)
+                ours = [(s + back_start, e + back_start, label) for s, e, label in found]
+                return ner_split.joined(pending.result(), ours, cut)
             # NER reads the text itself: its tokens are made already.
             span = None
             if view is None:
@@ -209,10 +232,14 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
             ours = [(e.start_char + at, e.end_char + at, e.label_) for e in back]
             return ner_split.joined(pending.result(), ours, cut)
 
-        return self._doc_to_nlp_artifact(doc, language, shared)
+        return self._doc_to_nlp_artifact(doc, language, shared, french)
 
     def _doc_to_nlp_artifact(
-        self, doc: Doc, language: str, found: Callable[[], Entities] | None = None
+        self,
+        doc: Doc,
+        language: str,
+        found: Callable[[], Entities] | None = None,
+        french: Ranges | None = None,
     ) -> NlpArtifacts:
         """Artifacts over `doc`: its own entities, or those `found` (character offsets of a
         view of the same text) gives when first asked for."""
@@ -227,7 +254,7 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
         # Presidio's version builds a Token object per token twice; arrays are much cheaper.
         lemmas, starts = doc.to_array([LEMMA, IDX]).T.tolist() if len(doc) else ([], [])
         strings = doc.vocab.strings
-        return PendingArtifacts(
+        artifacts = PendingArtifacts(
             entities=entities,
             tokens=doc,
             tokens_indices=starts,
@@ -235,6 +262,8 @@ class SegmentedSpacyEngine(SpacyNlpEngine):
             nlp_engine=self,
             language=language,
         )
+        artifacts.french = french or []
+        return artifacts
 
 
 def _aligned(doc: Doc, found: Entities) -> list[SpacySpan]:
@@ -264,8 +293,11 @@ def build_analyzer(
         ),
     )
     nlp_engine.nlp = {"en": load_spacy(spacy_model)}  # type: ignore[assignment]  # loaded here: Presidio would download
+    nlp_engine.french = french = FrenchNer.installed()
     if ner != "inline":
-        worker = nlp_engine.ner = NerProcess(spacy_package(spacy_model))
+        worker = nlp_engine.ner = NerProcess(
+            spacy_package(spacy_model), french_package=french.package if french else None
+        )
         if ner == "auto":
             nlp_engine.free_cores = FreeCores(lambda: worker.pid)
     recognizers = recognizer_roster(phone_regions)

@@ -32,6 +32,8 @@ class LeanArtifacts(NlpArtifacts):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.masks: dict[str, str] = {}
+        # Where the French pipeline found the entities (`languages.py`), as (start, end).
+        self.french: list[tuple[int, int]] = []
 
     @staticmethod
     def set_keywords(nlp_engine, lemmas: list[str], language: str) -> list[str]:

@@ -21,6 +21,7 @@ from cogate.policies.detect.ner_process import NerProcess
 from cogate.policies.detect.normalize import normalize
 from cogate.policies.detect.not_numbers import id_not_phone, version_not_ip
 from cogate.policies.recognizers.project import custom_recognizers
+from cogate.policies.recognizers.spacy_names import NER_LANGUAGE
 from cogate.policies.recognizers.technical import (
     foreign_sentence,
     is_technical,
@@ -145,9 +146,12 @@ class Detector:
             if result.entity_type in ("PERSON", "LOCATION"):
                 if technical is None:
                     technical = kind == "technical" or is_technical(norm.text)
-                # Technical text, or a sentence in another language than the NER's.
+                # Technical text, or a sentence in another language than the NER's (the
+                # French pipeline's spans are in French sentences: its own language).
                 doubtful = technical or (
-                    name == "SpacyRecognizer" and foreign_sentence(norm.text, start, end)
+                    name == "SpacyRecognizer"
+                    and NER_LANGUAGE not in (result.recognition_metadata or {})
+                    and foreign_sentence(norm.text, start, end)
                 )
                 if doubtful and unsupported(
                     norm.text, result.entity_type, start, end, name, prose=not technical

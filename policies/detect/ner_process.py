@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -54,9 +55,18 @@ class Pending:
 class NerProcess(Supervised):
     """One worker process for one spaCy pipeline, started at once and after a death."""
 
-    def __init__(self, package: str, *, load_timeout: float = 120.0, retries: int = 1) -> None:
+    def __init__(
+        self,
+        package: str,
+        *,
+        french_package: str | None = None,
+        load_timeout: float = 120.0,
+        retries: int = 1,
+    ) -> None:
         super().__init__()
         self.package = package
+        self.french_package = french_package  # loaded by the worker at the first French text
+        self.french_texts = 0  # texts sent with French sentences (none: never loaded)
         self.load_timeout = load_timeout
         self.retries = retries  # new workers a text is sent to after its worker died
         self._lock = threading.Lock()
@@ -64,14 +74,20 @@ class NerProcess(Supervised):
         self._waiting: Pending | None = None  # sent, reply not read yet
         self._start()  # loading takes a second or two: begin before the first request
 
-    def submit(self, text: str) -> Pending:
-        """Send `text` to the worker; its entities come from the returned `Pending`."""
+    def submit(self, text: str, french: Sequence[tuple[int, int]] = ()) -> Pending:
+        """Send `text` to the worker; its entities come from the returned `Pending`. The
+        `french` ranges (its French sentences) are read by the French pipeline."""
+        if french and self.french_package is None:
+            raise ValueError("French sentences sent to a worker without a French pipeline")
+        message = json.dumps([list(r) for r in french]).encode() + b"\n"
+        message += text.encode("utf-8", "surrogatepass")
         with self._lock:
             if self._waiting is not None:  # a reply nobody asked for: read it off the socket
                 # That text's request no longer waits for it; a dead worker is replaced below.
                 with contextlib.suppress(NerUnavailable):
                     self._read(self._waiting)
-            pending = Pending(self, text.encode("utf-8", "surrogatepass"))
+            pending = Pending(self, message)
+            self.french_texts += bool(french)
             self._send(pending)
             return pending
 
@@ -137,7 +153,8 @@ class NerProcess(Supervised):
         return self._conn
 
     def _start(self) -> None:
-        self._spawn(WORKER_SCRIPT, self.package)
+        french = [self.french_package] if self.french_package else []
+        self._spawn(WORKER_SCRIPT, self.package, *french)
         self._ready = False
 
     def _await_ready(self, conn: Connection) -> None:

@@ -35,6 +35,9 @@ from cogate.policies.recognizers.technical import (
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
+# The recognition metadata key naming the pipeline's language when it is not English.
+NER_LANGUAGE = "ner_language"
+
 
 def _retyped(result: RecognizerResult, entity: str, entities) -> RecognizerResult | None:
     """`result` as `entity`, or None when that type is not looked for."""
@@ -51,11 +54,28 @@ class PersonSpacyRecognizer(SpacyRecognizer):
 
     def analyze(self, text: str, entities, nlp_artifacts=None):
         out = []
+        french = getattr(nlp_artifacts, "french", None) or []
         for result in super().analyze(text, entities, nlp_artifacts):
+            if any(start <= result.start < end for start, end in french) and not lone_opening(
+                text, result.start, result.end
+            ):
+                # Found by the French pipeline in a French sentence: trusted as the English
+                # one is in English (`technical.foreign_sentence` does not hold it back).
+                result.recognition_metadata[NER_LANGUAGE] = "fr"
             kept = clean_entity(text, result, entities)
             if kept is not None:
                 out.append(kept)
         return out
+
+
+def lone_opening(text: str, start: int, end: int) -> bool:
+    """One word opening a sentence or a value ("Écris une courte introduction…"): the
+    French model takes many a capitalised verb there for a place, so such a span keeps
+    the support a foreign sentence asks of the English model's."""
+    if len(_CAPITALISED.findall(text, start, end)) != 1 or " " in text[start:end].strip():
+        return False
+    before = text[max(0, start - 8) : start].rstrip(" \t\"'«#*>-")
+    return not before or before[-1] in ".!?:;\n{[("
 
 
 def without_cue_words(text: str, result: RecognizerResult) -> bool:

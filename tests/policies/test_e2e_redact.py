@@ -201,3 +201,21 @@ def test_names_are_found_by_the_ner_worker_and_a_killed_one_is_replaced(
     assert worker["deaths"] == 1 and worker["pid"] not in (None, victim)
     metrics = httpx.get(f"{root}/cogate/metrics", trust_env=False).text
     assert "cogate_ner_worker_deaths 1.0" in metrics
+
+
+def test_french_sentences_are_read_by_the_french_model_in_the_worker(
+    gateway, client, recording
+) -> None:
+    # The English model alone finds none of these in French sentences (tests/policies/
+    # test_french_ner.py); the worker's French pipeline does, in a mixed-language message.
+    message = (
+        "Summarise this note, please. Le rapport de Thomas Girard est prêt. "
+        "C'est Yannick Le Bihan qui signe le bail à Lorient."
+    )
+    client.chat.completions.create(
+        model="smollm2", max_tokens=4, messages=[{"role": "user", "content": message}]
+    )
+    sent = recording.sent()
+    for private in ("Thomas", "Girard", "Yannick", "Bihan", "Lorient"):
+        assert private not in sent
+    assert "Le rapport de [PERSON_" in sent and "Summarise this note" in sent

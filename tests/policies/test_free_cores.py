@@ -115,9 +115,9 @@ def test_auto_reads_the_text_here_while_the_cores_are_busy(monkeypatch) -> None:
     sent: list[str] = []
     submit = NerProcess.submit
 
-    def recording(self, text: str):
+    def recording(self, text: str, *french):
         sent.append(text)
-        return submit(self, text)
+        return submit(self, text, *french)
 
     monkeypatch.setattr(NerProcess, "submit", recording)
     text = "Maria Gonzalez flew to Valencia on Tuesday."

@@ -100,9 +100,9 @@ def test_names_on_both_sides_of_the_cut_and_at_it_are_found(process_detector, mo
     sent: list[int] = []
     submit = NerProcess.submit
 
-    def recording(self, piece: str):
+    def recording(self, piece: str, *french):
         sent.append(len(piece))
-        return submit(self, piece)
+        return submit(self, piece, *french)
 
     monkeypatch.setattr(NerProcess, "submit", recording)
     spans = process_detector.detect(text, acting_only=False)
