@@ -14,6 +14,8 @@ from importlib import import_module
 import phonenumbers
 from stdnum import iban as stdiban
 
+from name_cases import more_name_cases
+
 
 @dataclass(frozen=True)
 class Case:
@@ -260,6 +262,9 @@ def cases(seed: int = 26) -> list[Case]:
                 out.append(
                     Case(lang, surface, kind, _render(surface, kind, lang, value, prose), value)
                 )
+    # Names of every country (issue 26): 16 more per language, in more sentences and tools.
+    for lang, surface, text, value in more_name_cases():
+        out.append(Case(lang, surface, "NAME", text, value))
     return out
 
 

@@ -15,14 +15,19 @@ from cogate.policies.recognizers.names import (
     TITLE_WORD,
     TOOL_NAMES,
     country_names,
+    given_names,
     in_address,
     is_capitalised,
     is_uncased,
+    known_surname,
     name_lists,
     name_result,
+    opens_sentence,
+    surnames,
 )
 from cogate.policies.recognizers.not_names import ATTRIBUTIVE, not_a_person
 from cogate.policies.recognizers.technical import folded
+from cogate.policies.recognizers.world_names import fold, stop_words
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 
@@ -41,7 +46,8 @@ class NameListRecognizer(EntityRecognizer):
         super().__init__(supported_entities=["PERSON", "LOCATION"], name="NameListRecognizer")
 
     def load(self) -> None:
-        name_lists()
+        given_names()
+        surnames()
         country_names()
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
@@ -66,6 +72,7 @@ class NameListRecognizer(EntityRecognizer):
     def _names(self, text: str, uncased: bool) -> list[tuple[int, int, float, bool]]:
         """(start, end, score, part of a street or place name) of each name found."""
         first, last = name_lists()
+        world = given_names()
         # Only capitalised words can be names in a cased text (and there are few of them).
         words = list((LOWER_WORD if uncased else TITLE_WORD).finditer(text))
         out = []
@@ -77,22 +84,25 @@ class NameListRecognizer(EntityRecognizer):
                 candidate = word.upper() in first and lower not in COMMON
             else:
                 # Accents folded as the Census lists spell names ("Lucía" → LUCIA).
-                candidate = is_capitalised(word) and folded(word) in first
+                candidate = is_capitalised(word) and folded(word) in world
             if (
                 not candidate
-                or lower in NEVER_FIRST
+                or (lower in NEVER_FIRST and not _capitalised_stop_word(text, words, i))
                 or text[words[i].end() : words[i].end() + 1].isdigit()
             ):
                 i += 1  # "Ed25519": an identifier, not Ed
                 continue
             # "Rue Victor Hugo", "San Luis": a street or a place named after someone.
             place = in_address(text, words[i].start())
-            end, j, surnames = _surnames(text, words, i, uncased, last)
+            end, j, taken = _surnames(text, words, i, uncased, last)
             common = lower in COMMON and not _proper_tool_name(text, words[i].start(), lower)
             if _ORG_NEXT.match(text, end):
                 i = j  # "Davis Ltd.", "Jackson Group": a company named after someone
                 continue
-            if surnames and (uncased or not common or _known_surname(words[i + 1].group(), last)):
+            if not uncased and folded(word) not in first and not _world_name(text, words, i, j):
+                i += 1  # a given name of another country counts only with its surname
+                continue
+            if taken and (uncased or not common or _known_surname(words[i + 1].group(), last)):
                 score = 0.75  # "Will Smith", but not "Faith Hope"
             elif common or lower in country_names():
                 i += 1  # alone, "Israel" or "Chad" is more likely the country
@@ -111,6 +121,30 @@ def _proper_tool_name(text: str, start: int, lower: str) -> bool:
     """A capitalised tool word after a determiner, mid-sentence: "the Sage novel" names
     someone; "Echo back..." or "git rebase" do not (see TOOL_NAMES)."""
     return lower in TOOL_NAMES and bool(ATTRIBUTIVE.search(text, max(0, start - 6), start))
+
+
+def _world_name(text: str, words: list[regex.Match], i: int, j: int) -> bool:
+    """A given name outside the Census list ("Daan", "Wojciech") with a known surname or a
+    particle after it ("Daan de Vries"): either is rare among capitalised everyday words."""
+    if j <= i + 1:
+        return False
+    if fold(words[i].group()).lower() in stop_words() and opens_sentence(text, words[i].start()):
+        return False  # "Per Natale": a preposition opening a sentence, not Per the Swede
+    if text[words[i].end() : words[i + 1].start()] != " ":
+        return True  # "de", "van der" between them
+    return known_surname(words[i + 1].group())
+
+
+def _capitalised_stop_word(text: str, words: list[regex.Match], i: int) -> bool:
+    """A given name that is a function word ("Per", "Den") capitalised mid-sentence and
+    followed by a known surname: "skrevs under av Per Sjöberg"."""
+    lower = words[i].group().lower()
+    if lower in PARTICLE_SET or lower not in stop_words() or opens_sentence(text, words[i].start()):
+        return False
+    nxt = words[i + 1] if i + 1 < len(words) else None
+    return (
+        nxt is not None and text[words[i].end() : nxt.start()] == " " and known_surname(nxt.group())
+    )
 
 
 def _known_surname(word: str, last: frozenset[str]) -> bool:
@@ -176,8 +210,8 @@ def _surnames(
     """(end of the name, index of the next word, surnames taken) after the first name at
     `words[i]`: up to two surnames, with particles ("de", "van der") in a cased text."""
     end, j = words[i].end(), i + 1
-    surnames = 0
-    while j < len(words) and surnames < 2:
+    taken = 0
+    while j < len(words) and taken < 2:
         gap = text[end : words[j].start()]
         nxt = words[j].group()
         if not uncased and gap != " " and gap.strip().lower() in PARTICLE_SET:
@@ -189,5 +223,5 @@ def _surnames(
         known = folded(nxt) in last and nxt.lower() not in COMMON
         if not (known if uncased else is_capitalised(nxt)):
             break
-        end, j, surnames = words[j].end(), j + 1, surnames + 1
-    return end, j, surnames
+        end, j, taken = words[j].end(), j + 1, taken + 1
+    return end, j, taken

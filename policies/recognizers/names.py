@@ -2,7 +2,9 @@
 and last name lists and the helpers the name recognizers share.
 
 The lists are the US Census first and last names shipped by the `names` package (public
-domain data, read from the installed package, nothing downloaded).
+domain data, read from the installed package, nothing downloaded), and the top given names
+and surnames of many countries from `names-dataset` (`world_names.py`, a compact file
+derived once from the installed package).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from functools import lru_cache
 from importlib import resources
 
 import regex
+from cogate.policies.recognizers.world_names import fold, stop_words, world_names
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -97,6 +100,29 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
 
 
 @lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    """Folded given names of the Census list and of every country (`world_names`)."""
+    return name_lists()[0] | world_names().given
+
+
+@lru_cache(maxsize=1)
+def surnames() -> frozenset[str]:
+    """Folded surnames of the Census list and of every country (`world_names`)."""
+    return name_lists()[1] | world_names().surnames
+
+
+def known_given(word: str) -> bool:
+    """A given name of some country ("Sofía", "Daan", "Wojciech") that is no everyday
+    word ("Will", "May") nor a stop word of a language cogate reads ("Der", "Per")."""
+    key = fold(word)
+    return key in given_names() and word.lower() not in COMMON and key.lower() not in stop_words()
+
+
+def known_surname(word: str) -> bool:
+    return fold(word) in surnames() and word.lower() not in COMMON
+
+
+@lru_cache(maxsize=1)
 def country_names() -> frozenset[str]:
     """Lower-cased English names of countries, from phonenumbers' bundled data (offline)."""
     from phonenumbers import geocoder
@@ -104,6 +130,12 @@ def country_names() -> frozenset[str]:
 
     names = (geocoder._region_display_name(region, "en") for region in SUPPORTED_REGIONS)
     return frozenset(name.lower() for name in names if name)
+
+
+def opens_sentence(text: str, start: int) -> bool:
+    """The word at `start` opens a sentence, a line or a quoted value."""
+    before = text[max(0, start - 4) : start].rstrip(" \t")
+    return not before or before[-1] in ".!?:;\n\"'=(«„¿¡"
 
 
 def is_capitalised(word: str) -> bool:

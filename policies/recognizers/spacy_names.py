@@ -4,7 +4,15 @@ names as places or organisations, and takes street names for people."""
 from __future__ import annotations
 
 import regex
-from cogate.policies.recognizers.names import NOT_SURNAME, PARTICLE_SET, in_address, is_uncased
+from cogate.policies.recognizers.names import (
+    NOT_SURNAME,
+    PARTICLE_SET,
+    in_address,
+    is_uncased,
+    known_given,
+    known_surname,
+    opens_sentence,
+)
 from cogate.policies.recognizers.not_names import (
     ACRONYM,
     ID_CUES,
@@ -75,7 +83,33 @@ def not_a_word_of_a_name(text: str, result: RecognizerResult) -> bool:
         if not words:
             return True
         result.start = words[0].start()
+    _cut_lower_tail(text, result)
+    _cut_sentence_opener(text, result)
     return text[result.start : result.end].strip().lower() in FOREIGN_WORDS
+
+
+def _cut_sentence_opener(text: str, result: RecognizerResult) -> None:
+    """Cut the capitalised verb that opens a sentence off a name after it ("Sätt Oskar
+    Lundqvist som kopia": the model took the imperative for a first name)."""
+    words = list(_WORD.finditer(text, result.start, result.end))
+    if len(words) < 3 or not opens_sentence(text, result.start):
+        return
+    lead, given = words[0].group(), words[1].group()
+    if known_given(given) and not known_given(lead) and not known_surname(lead):
+        result.start = words[1].start()
+
+
+def _cut_lower_tail(text: str, result: RecognizerResult) -> None:
+    """Cut lower-case words off the end of a name ("Javier García mañana": the model ran
+    on into the next word of a sentence in another language); particles stay inside."""
+    words = list(_WORD.finditer(text, result.start, result.end))
+    k = len(words)
+    while k > 1 and words[k - 1].group()[0].islower():
+        k -= 1
+    while k > 1 and words[k - 1].group() in PARTICLE_SET:
+        k -= 1  # "Anna van": the particle belonged to the cut words
+    if 0 < k < len(words) and words[k - 1].group()[0].isupper():
+        result.end = words[k - 1].end()
 
 
 def _cased_around(text: str, result: RecognizerResult) -> bool:
@@ -91,6 +125,7 @@ def _cased_around(text: str, result: RecognizerResult) -> bool:
 
 
 _SENTENCE_END = regex.compile(r"[.!?\n]")
+_WORD = regex.compile(r"\p{L}[\p{L}'\u2019\-]*")
 _CAPITALISED = regex.compile(r"(?<![\p{L}\-'])\p{Lu}\p{L}*")
 
 
