@@ -15,6 +15,9 @@ from cogate.policies.recognizers.technical import PRODUCTS
 _CAP = r"\p{Lu}[\p{Ll}'\u2019\-]+"
 _PARTICLE = r"(?:de|da|di|del|della|dos|das|van|von|der|den|ter|le|la|du)"
 _FULL = rf"{_CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP}){{1,3}}"
+# Scripts without case (Hebrew, Thai, Arabic, Devanagari): two to four words of them.
+_UNCASED = r"[\p{Hebrew}\p{Thai}\p{Arabic}\p{Devanagari}\p{M}]{2,}"
+_UNCASED_FULL = rf"{_UNCASED}(?:[ \t]+{_UNCASED}){{1,3}}"
 _FIELD = (
     r"(?<![\p{L}_])(?i:(?:full|first|last|display|customer|contact|client|patient|employee|"
     r"author|owner|user|person|recipient|sender|assignee|member)[_\-]?name|name|author|"
@@ -34,11 +37,11 @@ def _given_first(value: str) -> bool:
 CODE_NAME_RULES = [
     Rule(
         "name_field",
-        regex.compile(rf"{_FIELD}[\"']?[ \t]*[:=][ \t]*[\"']?({_FULL}){_END}"),
+        regex.compile(rf"{_FIELD}[\"']?[ \t]*[:=][ \t]*[\"']?({_FULL}|{_UNCASED_FULL}){_END}"),
         0.7,
         group=1,
         validate=_no_product,
-        cues=("name", "author", "owner", "contact", "recipient", "sender", "assignee"),
+        cues=("name", "author", "owner", "contact", "recipient", "sender", "assignee", "user"),
     ),
     Rule(
         "trailer_name",
@@ -54,7 +57,9 @@ CODE_NAME_RULES = [
         # A mail's display name: `"from": "Iris van der Meer <info@…>"`, `To: Jan Lis <…>`.
         "display_name",
         regex.compile(rf"(?<![\p{{L}}])({_FULL})[ \t]*<[^<>@\s]+@[^<>\s]+>"),
-        0.7,
+        # Above the NER's 0.85: a display name is surer than the model's reading of it,
+        # whose span technical text may then drop.
+        0.9,
         group=1,
         validate=_no_product,
     ),
