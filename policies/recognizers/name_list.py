@@ -27,7 +27,7 @@ from cogate.policies.recognizers.names import (
 )
 from cogate.policies.recognizers.not_names import ATTRIBUTIVE, not_a_person
 from cogate.policies.recognizers.technical import folded
-from cogate.policies.recognizers.world_names import fold, stop_words
+from cogate.policies.recognizers.world_names import fold, stop_words, world_names
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 
@@ -132,7 +132,16 @@ def _world_name(text: str, words: list[regex.Match], i: int, j: int) -> bool:
         return False  # "Per Natale": a preposition opening a sentence, not Per the Swede
     if text[words[i].end() : words[i + 1].start()] != " ":
         return True  # "de", "van der" between them
-    return known_surname(words[i + 1].group())
+    surname = words[i + 1].group()
+    return (
+        _NAME_CASED.match(surname) is not None
+        and known_surname(surname)
+        and fold(surname) not in world_names().surname_words
+    )
+
+
+# "Lundqvist", "O'Brien", "Müller-Lüdenscheidt", "McKenzie"; not "DoW" nor "API".
+_NAME_CASED = regex.compile(r"(?:Mc|Mac|O['\u2019])?\p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)?$")
 
 
 def _capitalised_stop_word(text: str, words: list[regex.Match], i: int) -> bool:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -50,7 +52,11 @@ TOP_SURNAMES = 3000
 COMMON_ZIPF = 4.3
 HOME_RANK = 300
 _HOME_COUNTRIES = ("DE", "AT", "CH", "GB", "US", "IE", "CA")
-FORMAT = 1
+FORMAT = 2
+# Surnames that are frequent English words ("Letters", "Green") confirm no given name
+# outside the Census list: "Hedvig Letters Sans" is a typeface.
+ENGLISH_ZIPF = 4.0
+_MODULE = "cogate.policies.recognizers.world_names"
 _STOPWORD_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv")
 
 
@@ -64,6 +70,7 @@ class WorldNames:
     surnames: frozenset[str]
     given_spelt: frozenset[str]
     surnames_spelt: frozenset[str]
+    surname_words: frozenset[str]
 
 
 def fold(word: str) -> str:
@@ -107,6 +114,7 @@ def load(path: Path) -> WorldNames:
         surnames=frozenset(fold(n) for n in surnames),
         given_spelt=frozenset(n for n in given if not _latin(n)),
         surnames_spelt=frozenset(n for n in surnames if not _latin(n)),
+        surname_words=frozenset(fold(n) for n in data["surname_words"]),
     )
 
 
@@ -121,7 +129,9 @@ def build_locked(path: Path) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if not path.exists():  # another process may have built it while we waited
-                _write(path, build())
+                # In a child process: the gigabyte the dataset takes is returned to the
+                # system when it exits, not kept by the gateway's allocator.
+                subprocess.run([sys.executable, "-m", _MODULE, "--into", str(path)], check=True)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -151,7 +161,20 @@ def build() -> dict:
         out[key] = _top_per_country(table, top, common[key])
         del dataset, table
     out["given"] = _without_words(out["given"])
+    out["surname_words"] = _english_words(out["surnames"])
     return out
+
+
+def _english_words(surnames: dict[str, list[str]]) -> list[str]:
+    """Surnames of the dataset and of the Census list that are frequent English words."""
+    from importlib import resources
+
+    from wordfreq import zipf_frequency
+
+    census = resources.files("names").joinpath("dist.all.last").read_text("ascii", "ignore")
+    every = {n for names in surnames.values() for n in names}
+    every |= {line.split()[0].title() for line in census.splitlines() if line.strip()}
+    return sorted(n for n in every if zipf_frequency(n.lower(), "en") >= ENGLISH_ZIPF)
 
 
 def _without_words(given: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -207,7 +230,11 @@ def stop_words() -> frozenset[str]:
     return frozenset(fold(w).lower() for w in words)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--into"]:  # the child `build_locked` starts, under its lock
+        _write(Path(args[1]), build())
+        return
     path = default_path()
     if path.exists():
         print(f"names of every country: {path} (exists)")
