@@ -109,4 +109,4 @@ agents:
 # once from the installed names-dataset into the user's cache (about 20 s, a GB of memory
 # while it runs; instant when the file for this dataset version exists).
 names: $(VENV)/.installed
-	$(BIN)/python -m cogate.policies.recognizers.world_names
+	$(BIN)/python -m cogate.policies.recognizers.world.names

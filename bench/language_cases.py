@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from importlib import import_module
 
 import phonenumbers
-from stdnum import iban as stdiban
-
 from name_cases import more_name_cases
+from stdnum import iban as stdiban
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from cogate.policies.recognizers.names import (
 )
 from cogate.policies.recognizers.not_names import ATTRIBUTIVE, not_a_person
 from cogate.policies.recognizers.technical import folded
-from cogate.policies.recognizers.world_names import fold, stop_words, world_names
+from cogate.policies.recognizers.world.names import fold, stop_words, world_names
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 

@@ -3,7 +3,7 @@ and last name lists and the helpers the name recognizers share.
 
 The lists are the US Census first and last names shipped by the `names` package (public
 domain data, read from the installed package, nothing downloaded), and the top given names
-and surnames of many countries from `names-dataset` (`world_names.py`, a compact file
+and surnames of many countries from `names-dataset` (`world/names.py`, a compact file
 derived once from the installed package).
 """
 
@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 
 import regex
-from cogate.policies.recognizers.world_names import fold, stop_words, world_names
+from cogate.policies.recognizers.world.names import fold, stop_words, world_names
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 

@@ -1,5 +1,5 @@
 """PERSON names in Han, kana/kanji, Hangul, Cyrillic, Arabic and Devanagari text (and
-Hebrew, Greek and Thai: `scripts_world.py`).
+Hebrew, Greek and Thai: `world/scripts.py`).
 
 No multilingual NER model is installable, so names are found by script-aware rules: the
 most frequent surnames and given names of each script (small hand-made lists: the large
@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import regex
 from cogate.policies.recognizers.base import trie_regex
-from cogate.policies.recognizers.scripts_world import cyrillic_given, greek, hebrew, thai
+from cogate.policies.recognizers.world.scripts import cyrillic_given, greek, hebrew, thai
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 # -- Chinese -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import re
 
 import regex
 from cogate.policies.recognizers.names import country_names, in_address, known_given
-from cogate.policies.recognizers.world_names import fold
+from cogate.policies.recognizers.world.names import fold
 
 # Marks of instructions, schemas and code, by kind: fences and inline code, tags, bullets,
 # JSON members, calls and identifiers, paths. (Headings alone do not count: a profile with

@@ -13,7 +13,7 @@ dataset's rarer entries hold such mis-parsed tokens) are left out, and surnames 
 stop words of the languages cogate reads; the rules ask more of a given name that is a stop
 word ("Per", "Anders").
 
-Run `python -m cogate.policies.recognizers.world_names` to build the file (Makefile).
+Run `python -m cogate.policies.recognizers.world.names` to build the file (Makefile).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ FORMAT = 2
 # Surnames that are frequent English words ("Letters", "Green") confirm no given name
 # outside the Census list: "Hedvig Letters Sans" is a typeface.
 ENGLISH_ZIPF = 4.0
-_MODULE = "cogate.policies.recognizers.world_names"
+_MODULE = "cogate.policies.recognizers.world.names"
 _STOPWORD_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv")
 
 
@@ -171,7 +171,8 @@ def _english_words(surnames: dict[str, list[str]]) -> list[str]:
 
     from wordfreq import zipf_frequency
 
-    census = resources.files("names").joinpath("dist.all.last").read_text("ascii", "ignore")
+    raw = resources.files("names").joinpath("dist.all.last").read_bytes()
+    census = raw.decode("ascii", errors="ignore")
     every = {n for names in surnames.values() for n in names}
     every |= {line.split()[0].title() for line in census.splitlines() if line.strip()}
     return sorted(n for n in every if zipf_frequency(n.lower(), "en") >= ENGLISH_ZIPF)

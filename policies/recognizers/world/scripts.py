@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import regex
 from cogate.policies.recognizers.base import trie_regex
-from cogate.policies.recognizers.world_names import world_names
+from cogate.policies.recognizers.world.names import world_names
 
 # -- Hebrew ------------------------------------------------------------------------------
 _HE_WORD = regex.compile(r"(?<![\p{Hebrew}])[\p{Hebrew}\u05f3\u05f4'\"]{2,}")
