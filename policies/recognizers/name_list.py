@@ -12,6 +12,7 @@ from cogate.policies.recognizers.names import (
     NEVER_FIRST,
     NOT_SURNAME,
     PARTICLE_SET,
+    PLACE_PREFIXES,
     TITLE_WORD,
     TOOL_NAMES,
     country_names,
@@ -29,6 +30,7 @@ from cogate.policies.recognizers.not_names import ATTRIBUTIVE, not_a_person
 from cogate.policies.recognizers.technical import folded
 from cogate.policies.recognizers.world.names import fold, stop_words, world_names
 from presidio_analyzer import EntityRecognizer, RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
 
 
 class NameListRecognizer(EntityRecognizer):
@@ -99,6 +101,7 @@ class NameListRecognizer(EntityRecognizer):
             if _ORG_NEXT.match(text, end):
                 i = j  # "Davis Ltd.", "Jackson Group": a company named after someone
                 continue
+            place = place or _STREET_NEXT.match(text, end) is not None
             if not uncased and folded(word) not in first and not _world_name(text, words, i, j):
                 i += 1  # a given name of another country counts only with its surname
                 continue
@@ -130,6 +133,8 @@ def _world_name(text: str, words: list[regex.Match], i: int, j: int) -> bool:
         return False
     if fold(words[i].group()).lower() in stop_words() and opens_sentence(text, words[i].start()):
         return False  # "Per Natale": a preposition opening a sentence, not Per the Swede
+    if text[words[i].start() : words[j - 1].end()].lower() in country_names():
+        return False  # "Costa Rica"
     if text[words[i].end() : words[i + 1].start()] != " ":
         return True  # "de", "van der" between them
     surname = words[i + 1].group()
@@ -144,11 +149,16 @@ def _world_name(text: str, words: list[regex.Match], i: int, j: int) -> bool:
 _NAME_CASED = regex.compile(r"(?:Mc|Mac|O['\u2019])?\p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)?$")
 
 
+_ARTICLES = PARTICLE_SET | PLACE_PREFIXES | NEVER_FIRST - frozenset(STOP_WORDS)
+_ARTICLES |= frozenset(("den", "der", "die", "das", "het", "des", "les", "los", "las", "il"))
+
+
 def _capitalised_stop_word(text: str, words: list[regex.Match], i: int) -> bool:
-    """A given name that is a function word ("Per", "Den") capitalised mid-sentence and
-    followed by a known surname: "skrevs under av Per Sjöberg"."""
+    """A given name that is a function word ("Per") capitalised mid-sentence and followed
+    by a known surname: "skrevs under av Per Sjöberg"; not an article or particle that
+    opens a place's name ("Den Haag", "La Paz")."""
     lower = words[i].group().lower()
-    if lower in PARTICLE_SET or lower not in stop_words() or opens_sentence(text, words[i].start()):
+    if lower in _ARTICLES or lower not in stop_words() or opens_sentence(text, words[i].start()):
         return False
     nxt = words[i + 1] if i + 1 < len(words) else None
     return (
@@ -171,6 +181,11 @@ _CAPITALISED_LIST = regex.compile(
 _ORG_NEXT = regex.compile(
     r"[ \t]+(?i:inc|ltd|llc|llp|plc|corp|co|group|company|bank|university|college|school|"
     r"hospital|hotel|foundation|institute)\b"
+)
+# A street named after someone: "Dózsa György út", "Hegedűs Gyula utca", "Anna Lindhs väg".
+_STREET_NEXT = regex.compile(
+    r"[ \t]+(?i:street|st|avenue|ave|road|rd|utca|út|útja|tér|körút|ulica|ul|gatan|gata|"
+    r"vägen|väg|gade|vej|veien|vei|straße|strasse|str|weg|allee|laan|straat|plein)\b"
 )
 _WORD_BEFORE = regex.compile(r"\p{Lu}\p{L}*[ \t]$")
 _WORD_AFTER = regex.compile(r"[ \t]+\p{Lu}")

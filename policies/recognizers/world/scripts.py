@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import regex
 from cogate.policies.recognizers.base import trie_regex
+from cogate.policies.recognizers.names import in_address
 from cogate.policies.recognizers.world.names import world_names
 
 # -- Hebrew ------------------------------------------------------------------------------
@@ -97,7 +98,8 @@ def greek(text: str) -> Iterable[tuple[int, int, float]]:
     for match in _greek_given().finditer(text):
         yield match.start(), match.end(), 0.7
     for match in _EL_PAIR.finditer(text):
-        yield match.start(), match.end(), 0.6
+        if not in_address(text, match.start()):  # "71 Λεωφ. Ηρώων Πολυτεχνείου": a street
+            yield match.start(), match.end(), 0.6
 
 
 # -- Thai --------------------------------------------------------------------------------
