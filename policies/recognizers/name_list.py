@@ -16,15 +16,14 @@ from cogate.policies.recognizers.names import (
     TITLE_WORD,
     TOOL_NAMES,
     country_names,
-    given_names,
     in_address,
     is_capitalised,
+    is_given,
     is_uncased,
     known_surname,
     name_lists,
     name_result,
     opens_sentence,
-    surnames,
 )
 from cogate.policies.recognizers.not_names import ATTRIBUTIVE, not_a_person
 from cogate.policies.recognizers.technical import folded
@@ -48,8 +47,8 @@ class NameListRecognizer(EntityRecognizer):
         super().__init__(supported_entities=["PERSON", "LOCATION"], name="NameListRecognizer")
 
     def load(self) -> None:
-        given_names()
-        surnames()
+        name_lists()
+        world_names()
         country_names()
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
@@ -74,7 +73,6 @@ class NameListRecognizer(EntityRecognizer):
     def _names(self, text: str, uncased: bool) -> list[tuple[int, int, float, bool]]:
         """(start, end, score, part of a street or place name) of each name found."""
         first, last = name_lists()
-        world = given_names()
         # Only capitalised words can be names in a cased text (and there are few of them).
         words = list((LOWER_WORD if uncased else TITLE_WORD).finditer(text))
         out = []
@@ -86,7 +84,7 @@ class NameListRecognizer(EntityRecognizer):
                 candidate = word.upper() in first and lower not in COMMON
             else:
                 # Accents folded as the Census lists spell names ("Lucía" → LUCIA).
-                candidate = is_capitalised(word) and folded(word) in world
+                candidate = is_capitalised(word) and is_given(folded(word))
             if (
                 not candidate
                 or (lower in NEVER_FIRST and not _capitalised_stop_word(text, words, i))

@@ -99,27 +99,25 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(n for n in first if len(n) > 1), read("dist.all.last")
 
 
-@lru_cache(maxsize=1)
-def given_names() -> frozenset[str]:
-    """Folded given names of the Census list and of every country (`world_names`)."""
-    return name_lists()[0] | world_names().given
+def is_given(key: str) -> bool:
+    """A folded word (`fold`) is a given name of the Census list or of some country (two
+    look-ups rather than one merged set: the merged copy would double their memory)."""
+    return key in name_lists()[0] or key in world_names().given
 
 
-@lru_cache(maxsize=1)
-def surnames() -> frozenset[str]:
-    """Folded surnames of the Census list and of every country (`world_names`)."""
-    return name_lists()[1] | world_names().surnames
+def is_surname(key: str) -> bool:
+    return key in name_lists()[1] or key in world_names().surnames
 
 
 def known_given(word: str) -> bool:
     """A given name of some country ("Sofía", "Daan", "Wojciech") that is no everyday
     word ("Will", "May") nor a stop word of a language cogate reads ("Der", "Per")."""
     key = fold(word)
-    return key in given_names() and word.lower() not in COMMON and key.lower() not in stop_words()
+    return is_given(key) and word.lower() not in COMMON and key.lower() not in stop_words()
 
 
 def known_surname(word: str) -> bool:
-    return fold(word) in surnames() and word.lower() not in COMMON
+    return is_surname(fold(word)) and word.lower() not in COMMON
 
 
 @lru_cache(maxsize=1)
