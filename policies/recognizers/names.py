@@ -156,13 +156,19 @@ def in_address(text: str, start: int) -> bool:
     k = len(words)
     while k > 0 and before[words[k - 1].end() :].strip(" .,/") == "":
         word = words[k - 1].group()
-        if word.lower() in PLACE_PREFIXES:
+        if word.lower() in PLACE_PREFIXES and not _bare_abbreviation(word, before, words[k - 1]):
             return True
         if word.lower() in MONTHS or (not word[0].isupper() and word.lower() not in PARTICLES):
             break  # "on 3 May John Smith..." is a date before a name
         before = before[: words[k - 1].start()]
         k -= 1
     return bool(_HOUSE_NUMBER.search(before))
+
+
+def _bare_abbreviation(word: str, before: str, match: regex.Match) -> bool:
+    """ "av" without its dot: the Swedish and Norwegian "by/of" ("skrevs av Per Sjöberg"),
+    not the Portuguese and Spanish "Av." for avenida."""
+    return word.lower() == "av" and before[match.end() : match.end() + 1] != "."
 
 
 def name_result(entity: str, start: int, end: int, score: float, name: str, ident: str):

@@ -112,3 +112,12 @@ def test_names_in_other_scripts(detector: Detector, text: str, name: str) -> Non
 def test_everyday_words_are_no_people(detector: Detector, text: str) -> None:
     people = [s for s in detector.detect(text) if s.entity_type == "PERSON"]
     assert people == [], [text[s.start : s.end] for s in people]
+
+
+def test_swedish_av_introduces_a_person_not_a_street(detector: Detector) -> None:
+    # "av" (by) is no abbreviation of "avenida" without its dot: the name stays a PERSON.
+    text = "Jag fick ett mejl av Anna Svensson."
+    found = {(text[s.start : s.end], s.entity_type) for s in detector.detect(text)}
+    assert ("Anna Svensson", "PERSON") in found
+    street = "Av. Liberdade 12, 1250-096 Lisboa"
+    assert all(s.entity_type != "PERSON" for s in detector.detect(street))
