@@ -8,9 +8,11 @@ from cogate.policies.recognizers.names import (
     NOT_SURNAME,
     PARTICLE_SET,
     in_address,
+    is_given,
     is_uncased,
     known_given,
     known_surname,
+    name_lists,
     opens_sentence,
 )
 from cogate.policies.recognizers.not_names import (
@@ -27,6 +29,7 @@ from cogate.policies.recognizers.not_names import (
     place_context,
 )
 from cogate.policies.recognizers.technical import FOREIGN_WORDS
+from cogate.policies.recognizers.world.names import fold
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
@@ -95,7 +98,9 @@ def _cut_sentence_opener(text: str, result: RecognizerResult) -> None:
     if len(words) < 3 or not opens_sentence(text, result.start):
         return
     lead, given = words[0].group(), words[1].group()
-    if known_given(given) and not known_given(lead) and not known_surname(lead):
+    if not (lead[0].isupper() and given[0].isupper()):
+        return  # "what's your name? mark pinto": typed in lower case, names and all
+    if known_given(given) and not is_given(fold(lead)) and not known_surname(lead):
         result.start = words[1].start()
 
 
@@ -105,6 +110,8 @@ def _cut_lower_tail(text: str, result: RecognizerResult) -> None:
     words = list(_WORD.finditer(text, result.start, result.end))
     k = len(words)
     while k > 1 and words[k - 1].group()[0].islower():
+        if fold(words[k - 1].group()) in name_lists()[0]:
+            return  # "Altoona michael": a name typed in lower case stays
         k -= 1
     while k > 1 and words[k - 1].group() in PARTICLE_SET:
         k -= 1  # "Anna van": the particle belonged to the cut words
