@@ -97,6 +97,8 @@ def _cut_sentence_opener(text: str, result: RecognizerResult) -> None:
     words = list(_WORD.finditer(text, result.start, result.end))
     if len(words) < 3 or not opens_sentence(text, result.start):
         return
+    if not _PROSE_SPAN.match(text[result.start : result.end]):
+        return
     lead, given = words[0].group(), words[1].group()
     if not (lead[0].isupper() and given[0].isupper()):
         return  # "what's your name? mark pinto": typed in lower case, names and all
@@ -107,6 +109,8 @@ def _cut_sentence_opener(text: str, result: RecognizerResult) -> None:
 def _cut_lower_tail(text: str, result: RecognizerResult) -> None:
     """Cut lower-case words off the end of a name ("Javier García mañana": the model ran
     on into the next word of a sentence in another language); particles stay inside."""
+    if not _PROSE_SPAN.match(text[result.start : result.end]):
+        return  # "Callable[[dict[str": code, which the later rules judge whole
     words = list(_WORD.finditer(text, result.start, result.end))
     k = len(words)
     while k > 1 and words[k - 1].group()[0].islower():
@@ -133,6 +137,7 @@ def _cased_around(text: str, result: RecognizerResult) -> bool:
 
 _SENTENCE_END = regex.compile(r"[.!?\n]")
 _WORD = regex.compile(r"\p{L}[\p{L}'\u2019\-]*")
+_PROSE_SPAN = regex.compile(r"^[\p{L}\p{M}'\u2019\-. ]+$")
 _CAPITALISED = regex.compile(r"(?<![\p{L}\-'])\p{Lu}\p{L}*")
 
 
