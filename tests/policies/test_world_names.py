@@ -4,6 +4,9 @@ that the Census list and the English NER miss, without everyday words becoming p
 
 from __future__ import annotations
 
+import fcntl
+import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -43,6 +46,22 @@ def test_a_missing_file_is_built_from_the_package_once(tmp_path: Path) -> None:
     stamp = path.stat().st_mtime_ns
     assert world.load(path) == built
     assert path.stat().st_mtime_ns == stamp  # read, not built again
+
+
+def test_a_process_waiting_on_the_lock_reads_the_file_another_built(tmp_path: Path) -> None:
+    path = tmp_path / "names.json"
+    result: dict[str, world.WorldNames] = {}
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process is building it
+        reader = threading.Thread(target=lambda: result.setdefault("names", world.load(path)))
+        reader.start()
+        reader.join(timeout=0.5)
+        assert reader.is_alive()  # waits for the lock instead of building a second copy
+        body = {"format": world.FORMAT, "given": {"XX": ["Zebulon"]}, "surnames": {}}
+        path.write_text(json.dumps(body | {"surname_words": []}))
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        reader.join()
+    assert result["names"].given == {"ZEBULON"}  # read what the other built, not rebuilt
 
 
 def test_a_file_of_another_format_is_refused(tmp_path: Path) -> None:
