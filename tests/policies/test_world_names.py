@@ -77,9 +77,9 @@ def test_a_file_of_another_format_is_refused(tmp_path: Path) -> None:
         ("Bitte schick das Angebot an Jörg Hoffmann, danke.", "Jörg Hoffmann"),
         ("J'ai transmis le dossier à Gaëlle Lefort hier soir.", "Gaëlle Lefort"),
         ("Por favor, reenvía el contrato a Iker Etxeberria mañana.", "Iker Etxeberria"),
-        ("Per favore inoltra il preventivo a Gianluca Ferraro domani.", "Gianluca Ferraro"),
+        ("Per favore manda la fattura a Luca Ferretti domani.", "Luca Ferretti"),
         ("Stuur de offerte morgen naar Joris van den Broek.", "Joris van den Broek"),
-        ("2026-11-05 INFO crm customer_name=Gonçalo Antunes action=update", "Gonçalo Antunes"),
+        ("INSERT INTO clientes VALUES (3, 'Vasco Antunes');", "Vasco Antunes"),
         ("Raport przygotował wczoraj Przemysław Wróbel.", "Przemysław Wróbel"),
         ("Sätt Sixten Wallin som kopia på mejlet.", "Sixten Wallin"),
         ("Avtalet skrevs under av Per Sjöberg i går.", "Per Sjöberg"),
@@ -87,7 +87,7 @@ def test_a_file_of_another_format_is_refused(tmp_path: Path) -> None:
             '{"from": "Sanne van der Linden <info@firma.example>", "unread": true}',
             "Sanne van der Linden",
         ),
-        ('login failed user="Ingrid Halvorsen" attempts=3', "Ingrid Halvorsen"),
+        ('login failed user="Ingrid Halvorsen" attempts=3', "Ingrid Halvorsen"),  # guard
     ],
 )
 def test_names_of_every_country(detector: Detector, text: str, name: str) -> None:
