@@ -10,10 +10,10 @@ LLAMA_BUILD ?= portable
 LLAMA_WHEELS ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cogate/llama-wheels
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: agents install demo test test-fast bench lint format check clean system-packages mitm llama runtime-check
+.PHONY: names agents install demo test test-fast bench lint format check clean system-packages mitm llama runtime-check
 
 # llama and runtime-check run on every install: both take about a second on a correct venv.
-install: $(VENV)/.installed llama runtime-check $(MITM_VENV)/.installed system-packages agents
+install: $(VENV)/.installed llama runtime-check $(MITM_VENV)/.installed system-packages agents names
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -104,3 +104,9 @@ agents:
 		test -x $(AGENTS)/node_modules/.bin/codex -a -x $(AGENTS)/node_modules/.bin/claude || \
 		npm install --silent --no-audit --no-fund --prefix $(AGENTS) $(AGENT_PACKAGES); \
 	else echo "npm not found: the Codex CLI and Claude Code end-to-end tests will be skipped"; fi
+
+# Given names and surnames of every country (issue 26): the top names per country derived
+# once from the installed names-dataset into the user's cache (about 20 s, a GB of memory
+# while it runs; instant when the file for this dataset version exists).
+names: $(VENV)/.installed
+	$(BIN)/python -m cogate.policies.recognizers.world.names

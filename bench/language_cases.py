@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import import_module
 
 import phonenumbers
+from name_cases import more_name_cases
 from stdnum import iban as stdiban
 
 
@@ -260,6 +261,9 @@ def cases(seed: int = 26) -> list[Case]:
                 out.append(
                     Case(lang, surface, kind, _render(surface, kind, lang, value, prose), value)
                 )
+    # Names of every country (issue 26): 16 more per language, in more sentences and tools.
+    for lang, surface, text, value in more_name_cases():
+        out.append(Case(lang, surface, "NAME", text, value))
     return out
 
 

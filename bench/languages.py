@@ -83,9 +83,41 @@ def main() -> None:
             f"{recall.get(k, float('nan')):>11.3f} ({total[lang, k]:>2})" for k in KINDS
         )
         print(f"{lang:<5}{cells}   {precision:9.3f}  {per_10k:6.2f} ({len(texts)} texts)")
+    rows["scripts"] = _scripts(detector, args.verbose)
     print(f"{time.perf_counter() - started:.1f} s")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
+
+
+def _scripts(detector, verbose: bool) -> dict:
+    """Names in Hebrew, Thai, Greek, Russian and Ukrainian: recall, false findings/10k."""
+    import name_cases
+
+    found, total = defaultdict(int), defaultdict(int)
+    for script, text, value in name_cases.SCRIPT_NAMES:
+        at = text.index(value)
+        covered = set()
+        for span in detector.detect(text):
+            covered.update(range(span.start, span.end))
+        total[script] += 1
+        if set(range(at, at + len(value))) <= covered:
+            found[script] += 1
+        elif verbose:
+            print(f"miss {script} NAME {text!r}")
+    print("script  name recall  false/10k (no-PII)")
+    out = {}
+    for script, texts in name_cases.SCRIPT_NO_PII.items():
+        false = 0
+        for text in texts:
+            spans = detector.detect(text)
+            false += len(spans)
+            for s in spans if verbose else []:
+                print(f"false {script} {s.entity_type} {text[s.start : s.end]!r} in {text!r}")
+        per_10k = false / sum(len(t) for t in texts) * 10_000
+        recall = found[script] / total[script]
+        out[script] = {"recall": recall, "n": total[script], "false_per_10k": per_10k}
+        print(f"{script:<8}{recall:>6.3f} ({total[script]})  {per_10k:8.2f} ({len(texts)} texts)")
+    return out
 
 
 if __name__ == "__main__":

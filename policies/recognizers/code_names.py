@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import regex
 from cogate.policies.recognizers.base import RegexRecognizer, Rule
-from cogate.policies.recognizers.names import COMMON, name_lists
-from cogate.policies.recognizers.technical import PRODUCTS, folded
+from cogate.policies.recognizers.names import known_given
+from cogate.policies.recognizers.technical import PRODUCTS
 
 # A capitalised word of a name in any Latin or other cased script, and the particles inside.
 _CAP = r"\p{Lu}[\p{Ll}'\u2019\-]+"
 _PARTICLE = r"(?:de|da|di|del|della|dos|das|van|von|der|den|ter|le|la|du)"
-_FULL = rf"{_CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_CAP}){{1,3}}"
+_FULL = rf"{_CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP}){{1,3}}"
+# Scripts without case (Hebrew, Thai, Arabic, Devanagari): two to four words of them.
+_UNCASED = r"[\p{Hebrew}\p{Thai}\p{Arabic}\p{Devanagari}\p{M}]{2,}"
+_UNCASED_FULL = rf"{_UNCASED}(?:[ \t]+{_UNCASED}){{1,3}}"
 _FIELD = (
     r"(?<![\p{L}_])(?i:(?:full|first|last|display|customer|contact|client|patient|employee|"
     r"author|owner|user|person|recipient|sender|assignee|member)[_\-]?name|name|author|"
-    r"owner|contact|recipient|sender|assignee|customer|patient|employee)"
+    r"owner|contact|recipient|sender|assignee|customer|patient|employee|user)"
 )
 _END = r"(?=[\"'<,;)\]}\t\n]|[ \t]+<|[ \t]+[\p{Ll}\p{N}]|$)"
 
@@ -28,18 +31,17 @@ def _no_product(value: str) -> bool:
 
 
 def _given_first(value: str) -> bool:
-    first = value.split()[0]
-    return folded(first) in name_lists()[0] and first.lower() not in COMMON and _no_product(value)
+    return known_given(value.split()[0]) and _no_product(value)
 
 
 CODE_NAME_RULES = [
     Rule(
         "name_field",
-        regex.compile(rf"{_FIELD}[\"']?[ \t]*[:=][ \t]*[\"']?({_FULL}){_END}"),
+        regex.compile(rf"{_FIELD}[\"']?[ \t]*[:=][ \t]*[\"']?({_FULL}|{_UNCASED_FULL}){_END}"),
         0.7,
         group=1,
         validate=_no_product,
-        cues=("name", "author", "owner", "contact", "recipient", "sender", "assignee"),
+        cues=("name", "author", "owner", "contact", "recipient", "sender", "assignee", "user"),
     ),
     Rule(
         "trailer_name",
@@ -48,6 +50,16 @@ CODE_NAME_RULES = [
             rf"tested-by|reported-by|from|to|cc|reply-to|committer):[ \t]*({_FULL})[ \t]*<"
         ),
         0.8,
+        group=1,
+        validate=_no_product,
+    ),
+    Rule(
+        # A mail's display name: `"from": "Iris van der Meer <info@…>"`, `To: Jan Lis <…>`.
+        "display_name",
+        regex.compile(rf"(?<![\p{{L}}])({_FULL})[ \t]*<[^<>@\s]+@[^<>\s]+>"),
+        # Above the NER's 0.85: a display name is surer than the model's reading of it,
+        # whose span technical text may then drop.
+        0.9,
         group=1,
         validate=_no_product,
     ),

@@ -12,18 +12,24 @@ from cogate.policies.recognizers.names import (
     NEVER_FIRST,
     NOT_SURNAME,
     PARTICLE_SET,
+    PLACE_PREFIXES,
     TITLE_WORD,
     TOOL_NAMES,
     country_names,
     in_address,
     is_capitalised,
+    is_given,
     is_uncased,
+    known_surname,
     name_lists,
     name_result,
+    opens_sentence,
 )
 from cogate.policies.recognizers.not_names import ATTRIBUTIVE, not_a_person
 from cogate.policies.recognizers.technical import folded
+from cogate.policies.recognizers.world.names import fold, stop_words, world_names
 from presidio_analyzer import EntityRecognizer, RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
 
 
 class NameListRecognizer(EntityRecognizer):
@@ -42,6 +48,7 @@ class NameListRecognizer(EntityRecognizer):
 
     def load(self) -> None:
         name_lists()
+        world_names()
         country_names()
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
@@ -77,22 +84,26 @@ class NameListRecognizer(EntityRecognizer):
                 candidate = word.upper() in first and lower not in COMMON
             else:
                 # Accents folded as the Census lists spell names ("Lucía" → LUCIA).
-                candidate = is_capitalised(word) and folded(word) in first
+                candidate = is_capitalised(word) and is_given(folded(word))
             if (
                 not candidate
-                or lower in NEVER_FIRST
+                or (lower in NEVER_FIRST and not _capitalised_stop_word(text, words, i))
                 or text[words[i].end() : words[i].end() + 1].isdigit()
             ):
                 i += 1  # "Ed25519": an identifier, not Ed
                 continue
             # "Rue Victor Hugo", "San Luis": a street or a place named after someone.
             place = in_address(text, words[i].start())
-            end, j, surnames = _surnames(text, words, i, uncased, last)
+            end, j, taken = _surnames(text, words, i, uncased, last)
             common = lower in COMMON and not _proper_tool_name(text, words[i].start(), lower)
             if _ORG_NEXT.match(text, end):
                 i = j  # "Davis Ltd.", "Jackson Group": a company named after someone
                 continue
-            if surnames and (uncased or not common or _known_surname(words[i + 1].group(), last)):
+            place = place or _STREET_NEXT.match(text, end) is not None
+            if not uncased and folded(word) not in first and not _world_name(text, words, i, j):
+                i += 1  # a given name of another country counts only with its surname
+                continue
+            if taken and (uncased or not common or _known_surname(words[i + 1].group(), last)):
                 score = 0.75  # "Will Smith", but not "Faith Hope"
             elif common or lower in country_names():
                 i += 1  # alone, "Israel" or "Chad" is more likely the country
@@ -113,6 +124,46 @@ def _proper_tool_name(text: str, start: int, lower: str) -> bool:
     return lower in TOOL_NAMES and bool(ATTRIBUTIVE.search(text, max(0, start - 6), start))
 
 
+def _world_name(text: str, words: list[regex.Match], i: int, j: int) -> bool:
+    """A given name outside the Census list ("Daan", "Wojciech") with a known surname or a
+    particle after it ("Daan de Vries"): either is rare among capitalised everyday words."""
+    if j <= i + 1:
+        return False
+    if fold(words[i].group()).lower() in stop_words() and opens_sentence(text, words[i].start()):
+        return False  # "Per Natale": a preposition opening a sentence, not Per the Swede
+    if text[words[i].start() : words[j - 1].end()].lower() in country_names():
+        return False  # "Costa Rica"
+    if text[words[i].end() : words[i + 1].start()] != " ":
+        return True  # "de", "van der" between them
+    surname = words[i + 1].group()
+    return (
+        _NAME_CASED.match(surname) is not None
+        and known_surname(surname)
+        and fold(surname) not in world_names().surname_words
+    )
+
+
+# "Lundqvist", "O'Brien", "Müller-Lüdenscheidt", "McKenzie"; not "DoW" nor "API".
+_NAME_CASED = regex.compile(r"(?:Mc|Mac|O['\u2019])?\p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)?$")
+
+
+_ARTICLES = PARTICLE_SET | PLACE_PREFIXES | NEVER_FIRST - frozenset(STOP_WORDS)
+_ARTICLES |= frozenset(("den", "der", "die", "das", "het", "des", "les", "los", "las", "il"))
+
+
+def _capitalised_stop_word(text: str, words: list[regex.Match], i: int) -> bool:
+    """A given name that is a function word ("Per") capitalised mid-sentence and followed
+    by a known surname: "skrevs under av Per Sjöberg"; not an article or particle that
+    opens a place's name ("Den Haag", "La Paz")."""
+    lower = words[i].group().lower()
+    if lower in _ARTICLES or lower not in stop_words() or opens_sentence(text, words[i].start()):
+        return False
+    nxt = words[i + 1] if i + 1 < len(words) else None
+    return (
+        nxt is not None and text[words[i].end() : nxt.start()] == " " and known_surname(nxt.group())
+    )
+
+
 def _known_surname(word: str, last: frozenset[str]) -> bool:
     return folded(word) in last and word.lower() not in COMMON
 
@@ -128,6 +179,11 @@ _CAPITALISED_LIST = regex.compile(
 _ORG_NEXT = regex.compile(
     r"[ \t]+(?i:inc|ltd|llc|llp|plc|corp|co|group|company|bank|university|college|school|"
     r"hospital|hotel|foundation|institute)\b"
+)
+# A street named after someone: "Dózsa György út", "Hegedűs Gyula utca", "Anna Lindhs väg".
+_STREET_NEXT = regex.compile(
+    r"[ \t]+(?i:street|st|avenue|ave|road|rd|utca|út|útja|tér|körút|ulica|ul|gatan|gata|"
+    r"vägen|väg|gade|vej|veien|vei|straße|strasse|str|weg|allee|laan|straat|plein)\b"
 )
 _WORD_BEFORE = regex.compile(r"\p{Lu}\p{L}*[ \t]$")
 _WORD_AFTER = regex.compile(r"[ \t]+\p{Lu}")
@@ -176,8 +232,8 @@ def _surnames(
     """(end of the name, index of the next word, surnames taken) after the first name at
     `words[i]`: up to two surnames, with particles ("de", "van der") in a cased text."""
     end, j = words[i].end(), i + 1
-    surnames = 0
-    while j < len(words) and surnames < 2:
+    taken = 0
+    while j < len(words) and taken < 2:
         gap = text[end : words[j].start()]
         nxt = words[j].group()
         if not uncased and gap != " " and gap.strip().lower() in PARTICLE_SET:
@@ -189,5 +245,5 @@ def _surnames(
         known = folded(nxt) in last and nxt.lower() not in COMMON
         if not (known if uncased else is_capitalised(nxt)):
             break
-        end, j, surnames = words[j].end(), j + 1, surnames + 1
-    return end, j, surnames
+        end, j, taken = words[j].end(), j + 1, taken + 1
+    return end, j, taken

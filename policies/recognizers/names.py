@@ -2,7 +2,9 @@
 and last name lists and the helpers the name recognizers share.
 
 The lists are the US Census first and last names shipped by the `names` package (public
-domain data, read from the installed package, nothing downloaded).
+domain data, read from the installed package, nothing downloaded), and the top given names
+and surnames of many countries from `names-dataset` (`world/names.py`, a compact file
+derived once from the installed package).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from functools import lru_cache
 from importlib import resources
 
 import regex
+from cogate.policies.recognizers.world.names import fold, stop_words, world_names
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -96,6 +99,27 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(n for n in first if len(n) > 1), read("dist.all.last")
 
 
+def is_given(key: str) -> bool:
+    """A folded word (`fold`) is a given name of the Census list or of some country (two
+    look-ups rather than one merged set: the merged copy would double their memory)."""
+    return key in name_lists()[0] or key in world_names().given
+
+
+def is_surname(key: str) -> bool:
+    return key in name_lists()[1] or key in world_names().surnames
+
+
+def known_given(word: str) -> bool:
+    """A given name of some country ("Sofía", "Daan", "Wojciech") that is no everyday
+    word ("Will", "May") nor a stop word of a language cogate reads ("Der", "Per")."""
+    key = fold(word)
+    return is_given(key) and word.lower() not in COMMON and key.lower() not in stop_words()
+
+
+def known_surname(word: str) -> bool:
+    return is_surname(fold(word)) and word.lower() not in COMMON
+
+
 @lru_cache(maxsize=1)
 def country_names() -> frozenset[str]:
     """Lower-cased English names of countries, from phonenumbers' bundled data (offline)."""
@@ -104,6 +128,12 @@ def country_names() -> frozenset[str]:
 
     names = (geocoder._region_display_name(region, "en") for region in SUPPORTED_REGIONS)
     return frozenset(name.lower() for name in names if name)
+
+
+def opens_sentence(text: str, start: int) -> bool:
+    """The word at `start` opens a sentence, a line or a quoted value."""
+    before = text[max(0, start - 4) : start].rstrip(" \t")
+    return not before or before[-1] in ".!?:;\n\"'=(«„¿¡"
 
 
 def is_capitalised(word: str) -> bool:
@@ -126,13 +156,19 @@ def in_address(text: str, start: int) -> bool:
     k = len(words)
     while k > 0 and before[words[k - 1].end() :].strip(" .,/") == "":
         word = words[k - 1].group()
-        if word.lower() in PLACE_PREFIXES:
+        if word.lower() in PLACE_PREFIXES and not _bare_abbreviation(word, before, words[k - 1]):
             return True
         if word.lower() in MONTHS or (not word[0].isupper() and word.lower() not in PARTICLES):
             break  # "on 3 May John Smith..." is a date before a name
         before = before[: words[k - 1].start()]
         k -= 1
     return bool(_HOUSE_NUMBER.search(before))
+
+
+def _bare_abbreviation(word: str, before: str, match: regex.Match) -> bool:
+    """ "av" without its dot: the Swedish and Norwegian "by/of" ("skrevs av Per Sjöberg"),
+    not the Portuguese and Spanish "Av." for avenida."""
+    return word.lower() == "av" and before[match.end() : match.end() + 1] != "."
 
 
 def name_result(entity: str, start: int, end: int, score: float, name: str, ident: str):

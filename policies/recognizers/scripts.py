@@ -1,4 +1,5 @@
-"""PERSON names in Han, kana/kanji, Hangul, Cyrillic, Arabic and Devanagari text.
+"""PERSON names in Han, kana/kanji, Hangul, Cyrillic, Arabic and Devanagari text (and
+Hebrew, Greek and Thai: `world/scripts.py`).
 
 No multilingual NER model is installable, so names are found by script-aware rules: the
 most frequent surnames and given names of each script (small hand-made lists: the large
@@ -12,9 +13,11 @@ text that holds a character of that script (one cheap search first).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import regex
 from cogate.policies.recognizers.base import trie_regex
+from cogate.policies.recognizers.world.scripts import cyrillic_given, greek, hebrew, thai
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 # -- Chinese -----------------------------------------------------------------------------
@@ -163,20 +166,21 @@ _RU_ENDINGS = ("а", "у", "ом", "е", "ой", "ы", "и", "ю", "ей", "ем
 
 
 def _ru_forms(name: str) -> set[str]:
-    """The name and its case forms, by the declension its ending implies."""
+    """The name and its case forms, by the declension its ending implies (Russian and
+    Ukrainian: "Юлия"/"Юлії", "Андрій"/"Андрієм", "Тарас"/"Тарасові")."""
     forms = {name}
-    if name.endswith("ий"):
-        forms |= {name[:-1] + e for e in ("я", "ю", "ем", "и")}
+    if name.endswith(("ий", "ій")):
+        forms |= {name[:-1] + e for e in ("я", "ю", "ем", "и", "єм", "ї")}
     elif name.endswith("й"):
-        forms |= {name[:-1] + e for e in ("я", "ю", "ем", "е")}
-    elif name.endswith(("ья", "ия", "я")):
-        forms |= {name[:-1] + e for e in ("и", "е", "ю", "ей")}
+        forms |= {name[:-1] + e for e in ("я", "ю", "ем", "е", "єм")}
+    elif name.endswith(("ья", "ия", "я", "ія")):
+        forms |= {name[:-1] + e for e in ("и", "е", "ю", "ей", "ї", "єю", "ею")}
     elif name.endswith("а"):
-        forms |= {name[:-1] + e for e in ("ы", "и", "е", "у", "ой")}
+        forms |= {name[:-1] + e for e in ("ы", "и", "е", "у", "ой", "і", "ою")}
     elif name.endswith("ь"):
         forms |= {name[:-1] + e for e in ("я", "ю", "ем", "е")}
     else:
-        forms |= {name + e for e in ("а", "у", "ом", "е")}
+        forms |= {name + e for e in ("а", "у", "ом", "е", "ові")}
     return forms
 
 
@@ -187,9 +191,14 @@ _CYR_WORD = r"\p{Lu}[\p{Ll}\u0301]+(?:-\p{Lu}[\p{Ll}]+)?"
 _RU_SURNAME = (
     r"\p{Lu}\p{Ll}+(?:ов|ёв|ев|ин|ын|ова|ёва|ева|ина|ына|ову|еву|ину|овым|евым|иным|"
     r"овой|евой|иной|овых|ских|ский|цкий|ская|цкая|ского|цкого|скому|цкому|ской|цкой|ским|"
-    r"енко|чук|вич|вна|ична)(?![\p{L}])"
+    r"ський|цький|ська|цька|ського|цького|ському|ській|ським|"
+    r"енко|енка|енку|енком|енкові|[чю]ук|[чю]ука|[чю]уку|[чю]уком|[чю]укові|вич|вна|ична)"
+    r"(?![\p{L}])"
 )
-_RU_PATRONYMIC = r"\p{Lu}\p{Ll}+(?:ович|евич|ич|овна|евна|ична|инична)(?:а|у|ем|ом|е|ы|ой)?"
+_RU_PATRONYMIC = (
+    r"\p{Lu}\p{Ll}+(?:(?:ович|евич|ич)(?:а|у|ем|ом|е)?|"
+    r"(?:овн|евн|ичн|иничн)(?:а|ы|е|у|ой|ою|і|ій))"
+)
 _RU_GIVEN_RE = rf"(?:{trie_regex(_RU_GIVEN_FORMS, fold=False)})(?![\p{{L}}])"
 _RU_NAME = regex.compile(
     rf"(?<![\p{{L}}])(?:{_RU_GIVEN_RE}(?:\s+{_RU_PATRONYMIC})?(?:\s+{_CYR_WORD})?|"
@@ -209,6 +218,18 @@ def _cyrillic(text: str) -> Iterable[tuple[int, int, float]]:
         if lone and _opens_sentence(text, match.start()) and match.group() not in _RU_GIVEN_SET:
             continue
         yield match.start(), match.end(), 0.7
+    for match in _world_cyrillic().finditer(text):
+        yield match.start(), match.end(), 0.65
+
+
+@lru_cache(maxsize=1)
+def _world_cyrillic() -> regex.Pattern:
+    """A given name of the dataset (any case form) with a capitalised word after it: the
+    dataset's names include words ("Роман", "Вера"), which never count alone."""
+    forms = sorted({f for n in cyrillic_given() for f in _ru_forms(n)}, key=len, reverse=True)
+    return regex.compile(
+        rf"(?<![\p{{L}}])(?:{trie_regex(forms, fold=False)})\s+{_CYR_WORD}(?![\p{{L}}])"
+    )
 
 
 # -- Arabic ------------------------------------------------------------------------------
@@ -268,6 +289,9 @@ _SCRIPTS = [
     (regex.compile(r"\p{Cyrillic}"), _cyrillic),
     (regex.compile(r"\p{Arabic}"), _arabic),
     (regex.compile(r"\p{Devanagari}"), _devanagari),
+    (regex.compile(r"\p{Hebrew}"), hebrew),
+    (regex.compile(r"\p{Greek}"), greek),
+    (regex.compile(r"\p{Thai}"), thai),
 ]
 
 

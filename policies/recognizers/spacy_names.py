@@ -9,8 +9,12 @@ from cogate.policies.recognizers.names import (
     NOT_SURNAME,
     PARTICLE_SET,
     in_address,
+    is_given,
     is_uncased,
+    known_given,
+    known_surname,
     name_lists,
+    opens_sentence,
 )
 from cogate.policies.recognizers.not_names import (
     ACRONYM,
@@ -32,6 +36,7 @@ from cogate.policies.recognizers.technical import (
     foreign_sentence,
     sentence_without_english,
 )
+from cogate.policies.recognizers.world.names import fold
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
@@ -113,6 +118,8 @@ def not_a_word_of_a_name(text: str, result: RecognizerResult) -> bool:
         if not words:
             return True
         result.start = words[0].start()
+    _cut_lower_tail(text, result)
+    _cut_sentence_opener(text, result)
     return text[result.start : result.end].strip().lower() in FOREIGN_WORDS
 
 
@@ -160,6 +167,38 @@ def _no_place(text: str, result: RecognizerResult, value: str) -> bool:
     return lower_case_foreign_place(text, result) or not_a_place(text, result.start, value)
 
 
+def _cut_sentence_opener(text: str, result: RecognizerResult) -> None:
+    """Cut the capitalised verb that opens a sentence off a name after it ("Sätt Oskar
+    Lundqvist som kopia": the model took the imperative for a first name)."""
+    words = list(_WORD.finditer(text, result.start, result.end))
+    if len(words) < 3 or not opens_sentence(text, result.start):
+        return
+    if not _PROSE_SPAN.match(text[result.start : result.end]):
+        return
+    lead, given = words[0].group(), words[1].group()
+    if not (lead[0].isupper() and given[0].isupper()):
+        return  # "what's your name? mark pinto": typed in lower case, names and all
+    if known_given(given) and not is_given(fold(lead)) and not known_surname(lead):
+        result.start = words[1].start()
+
+
+def _cut_lower_tail(text: str, result: RecognizerResult) -> None:
+    """Cut lower-case words off the end of a name ("Javier García mañana": the model ran
+    on into the next word of a sentence in another language); particles stay inside."""
+    if not _PROSE_SPAN.match(text[result.start : result.end]):
+        return  # "Callable[[dict[str": code, which the later rules judge whole
+    words = list(_WORD.finditer(text, result.start, result.end))
+    k = len(words)
+    while k > 1 and words[k - 1].group()[0].islower():
+        if fold(words[k - 1].group()) in name_lists()[0]:
+            return  # "Altoona michael": a name typed in lower case stays
+        k -= 1
+    while k > 1 and words[k - 1].group() in PARTICLE_SET:
+        k -= 1  # "Anna van": the particle belonged to the cut words
+    if 0 < k < len(words) and words[k - 1].group()[0].isupper():
+        result.end = words[k - 1].end()
+
+
 def _cased_around(text: str, result: RecognizerResult) -> bool:
     """Capitals in the span's sentence outside it: its writer capitalises (a text joined
     from several messages may mix cased and lower-case ones)."""
@@ -173,6 +212,8 @@ def _cased_around(text: str, result: RecognizerResult) -> bool:
 
 
 _SENTENCE_END = regex.compile(r"[.!?\n]")
+_WORD = regex.compile(r"\p{L}[\p{L}'\u2019\-]*")
+_PROSE_SPAN = regex.compile(r"^[\p{L}\p{M}'\u2019\-. ]+$")
 _CAPITALISED = regex.compile(r"(?<![\p{L}\-'])\p{Lu}\p{L}*")
 
 

@@ -12,11 +12,11 @@ country or follows a word that introduces a place.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 import regex
-from cogate.policies.recognizers.names import COMMON, country_names, in_address, name_lists
+from cogate.policies.recognizers.names import country_names, in_address, known_given
+from cogate.policies.recognizers.world.names import fold
 
 # Marks of instructions, schemas and code, by kind: fences and inline code, tags, bullets,
 # JSON members, calls and identifiers, paths. (Headings alone do not count: a profile with
@@ -53,6 +53,7 @@ _INTRODUCERS = (
     r"heiße|heisse|ich bin|je m'appelle|je suis|me llamo|soy|mi chiamo|sono|ik ben|"
     r"heet|chamo-me|sou|nazywam się|jestem|jag heter|jag är|an|für|pour|para|per|voor|dla"
 )
+_TITLE = regex.compile(rf"(?i:{_TITLES})")
 _BEFORE = regex.compile(
     rf"(?i:(?<![\w])(?:(?:{_TITLES})\.?|{_INTRODUCERS}))[ \t:,]*(?:the[ \t]+)?$"
 )
@@ -72,8 +73,7 @@ def product_name(value: str) -> bool:
 @lru_cache(maxsize=8192)  # the same words recur in every text: decompose each once
 def folded(word: str) -> str:
     """Upper case without accents, as the Census lists spell names ("Sofía" → "SOFIA")."""
-    decomposed = unicodedata.normalize("NFKD", word.upper())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return fold(word)
 
 
 # Name recognizers whose findings technical text holds to the same support as the NER's.
@@ -184,9 +184,9 @@ def person_corroborated(text: str, start: int, end: int, *, runs: bool = False) 
     words = _WORDS.findall(text, start, end)
     if not words or any(w.lower() in PRODUCTS for w in words):
         return False
-    first = name_lists()[0]
-    given = folded(words[0]) in first and words[0].lower() not in COMMON
-    if len(words) >= 2 and given and words[-1][0].isupper():
+    if len(words) >= 3 and _TITLE.fullmatch(words[0]):
+        words = words[1:]  # "Herr Friedrich Wagner": the name after the title
+    if len(words) >= 2 and known_given(words[0]) and words[-1][0].isupper():
         return True
     if _BEFORE.search(text, max(0, start - 24), start):
         return True
