@@ -38,6 +38,14 @@ _SHORT_CODE = regex.compile(r"^[A-Z]{1,3}\d{1,2}$")
 LEADING = regex.compile(
     r"(?i:(?:remind|email|e-mail|mail|call|text|message|ping|ask|tell|invite|cc|bcc|"
     r"contact|phone|write|send|reply|greet|thank|meet|notify|inform|"
+    # the same requests in German, French, Spanish, Italian, Dutch, Portuguese, Polish and
+    # Swedish ("Ruf Anna Schmidt morgen an", "Stuur Pieter van Dijk de factuur")
+    r"schreib|schreibe|schick|schicke|sende|ruf|rufe|frag|frage|antworte|informiere|"
+    r"kontaktiere|erinnere|écris|ecris|envoie|appelle|contacte|réponds|demande|préviens|"
+    r"rappelle|escribe|envía|envia|llama|contacta|responde|pregunta|avisa|recuerda|scrivi|"
+    r"invia|chiama|contatta|rispondi|chiedi|avvisa|ricorda|stuur|bel|schrijf|vraag|"
+    r"antwoord|herinner|escreve|escreva|envie|ligue|telefona|napisz|wyślij|zadzwoń|"
+    r"odpowiedz|zapytaj|przypomnij|skriv|skicka|ring|kontakta|svara|fråga|påminn|"
     r"mein|meine|meinen|mi|mijn|mon|ma|mes|min|mitt|mia|mio|meu|minha|moja|mój|my)\s+)+"
 )
 # The cue words of identifiers that the NER takes for a name ("Steuer-ID", "DNI", "BSN").

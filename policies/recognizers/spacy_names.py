@@ -87,7 +87,8 @@ def without_cue_words(text: str, result: RecognizerResult) -> bool:
     """Cut an instruction verb off the front of a PERSON span ("Email Tom Baker": the verb
     stays for the model); False when the span is a cue word ("Meine Steuer-ID", "Mi DNI",
     "Steuerliche Identifikationsnummer") rather than a person."""
-    lead = LEADING.match(text, result.start, result.end)
+    # One character past the span: a lone verb ("Ruf mich an") ends before its space.
+    lead = LEADING.match(text, result.start, min(len(text), result.end + 1))
     if lead is not None:
         if lead.end() >= result.end:
             return False

@@ -98,6 +98,13 @@ def unsupported(
     return len(words) < 2 and not _BEFORE.search(text, max(0, start - 24), start)
 
 
+# Possessives and determiners of other languages: they open a noun phrase (which German
+# capitalises: "für Ihre Nachricht"), never a name.
+_DETERMINERS_TEXT = (
+    "ihre ihr ihren ihrem ihrer unsere unser unseren seine seinen meine meinen deine keine "
+    "diese dieser diesen votre vos notre nos leur leurs sus nuestro nuestra suo loro nostro "
+    "nostra onze uw jullie seu nosso nossa swoje nasz nasza sitt våra deras"
+)
 # Function words of the languages whose text the English NER reads badly: where they
 # outnumber English ones around a NER span, the span needs the same support as in
 # technical text (the English model takes "Sehr", "Kostnaderna", "Llámame" for names).
@@ -109,9 +116,10 @@ _FOREIGN_TEXT = (
     "het een van de en is niet voor met op ik je wij dank "
     "o os as e é um uma do da dos das para com não obrigado "
     "i w z na do nie jest się że to proszę dziękuję czy jak co ten ta nowa nowy "
-    "och är inte att en ett det den som med för på jag vi tack har kan till av"
+    "och är inte att en ett det den som med för på jag vi tack har kan till av " + _DETERMINERS_TEXT
 )
 FOREIGN_WORDS = frozenset(_FOREIGN_TEXT.split())
+DETERMINERS = frozenset(_DETERMINERS_TEXT.split())
 _ENGLISH_TEXT = (
     "the and is are of to in for with on at by from this that it be as or not you we "
     "please thanks an was were has have had will would can could should may might must "
@@ -184,6 +192,8 @@ def person_corroborated(text: str, start: int, end: int, *, runs: bool = False) 
     words = _WORDS.findall(text, start, end)
     if not words or any(w.lower() in PRODUCTS for w in words):
         return False
+    if words[0].lower() in DETERMINERS:
+        return False  # "für Ihre Nachricht": a noun phrase after an introducing word
     if len(words) >= 3 and _TITLE.fullmatch(words[0]):
         words = words[1:]  # "Herr Friedrich Wagner": the name after the title
     if len(words) >= 2 and known_given(words[0]) and words[-1][0].isupper():

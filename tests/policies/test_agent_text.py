@@ -30,6 +30,29 @@ def test_instruction_verb_stays(detector: Detector) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        ("Ruf Anna Schmidt morgen an.", "Anna Schmidt"),
+        ("Stuur Pieter van Dijk de factuur.", "Pieter van Dijk"),
+        ("Skicka fakturan till Sven Berg.", "Sven Berg"),
+    ],
+)
+def test_instruction_verbs_of_other_languages_stay(
+    detector: Detector, text: str, person: str
+) -> None:
+    assert values(detector, text, "PERSON") == [person]
+
+
+def test_a_lone_instruction_verb_is_no_person(detector: Detector) -> None:
+    assert values(detector, "Ruf mich an: 0151 23456789.", "PERSON") == []
+
+
+def test_a_noun_phrase_after_an_introducing_word_is_no_person(detector: Detector) -> None:
+    text = "Sehr geehrter Herr Weber, vielen Dank für Ihre Nachricht."
+    assert [v for v in values(detector, text, "PERSON") if "Weber" not in v] == []
+
+
+@pytest.mark.parametrize(
     "text",
     ["Meine Steuer-ID ist 65 929 970 489.", "Mi DNI es 12345678Z.", "Mijn BSN is 111222333."],
 )

@@ -103,6 +103,8 @@ def test_names_of_every_country(detector: Detector, text: str, name: str) -> Non
         ("Τηλεφώνησα στον Κώστα Παπαδάκη χθες.", "Κώστα Παπαδάκη"),
         ("Η Ευαγγελία Σταματοπούλου έστειλε την προσφορά.", "Ευαγγελία Σταματοπούλου"),
         ("โปรดติดต่อคุณสมพร แสงทอง ด้วยครับ", "สมพร แสงทอง"),
+        ("สวัสดีครับ ผมชื่อสมชาย ใจดี", "สมชาย ใจดี"),
+        ("ชื่อ-นามสกุล: สมศักดิ์ มั่นคง", "สมศักดิ์ มั่นคง"),
         ("Я отримав лист від Олександра Шевченка.", "Олександра Шевченка"),
         ("Зустріч з Тарасом Коваленком перенесли.", "Тарасом Коваленком"),
         ("Передай документы Ивану Петрову завтра.", "Ивану Петрову"),
@@ -125,6 +127,8 @@ def test_names_in_other_scripts(detector: Detector, text: str, name: str) -> Non
         "Παρακαλώ έλεγξε τον πίνακα μέχρι την Παρασκευή.",
         "כתוב הקדמה קצרה למדריך.",
         "คุณสามารถดาวน์โหลดไฟล์ได้ที่นี่",
+        "กรุณาเปลี่ยนชื่อไฟล์ก่อนส่ง",
+        "ชื่อผู้ใช้ของคุณคือ admin",
         "Віра в успіх допомагає команді.",
     ],
 )
@@ -140,3 +144,9 @@ def test_swedish_av_introduces_a_person_not_a_street(detector: Detector) -> None
     assert ("Anna Svensson", "PERSON") in found
     street = "Av. Liberdade 12, 1250-096 Lisboa"
     assert all(s.entity_type != "PERSON" for s in detector.detect(street))
+
+
+def test_a_thai_polite_particle_is_no_surname(detector: Detector) -> None:
+    text = "ฉันชื่อว่ามาลี ค่ะ"
+    people = [text[s.start : s.end] for s in detector.detect(text) if s.entity_type == "PERSON"]
+    assert people == ["มาลี"]

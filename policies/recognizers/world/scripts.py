@@ -103,13 +103,21 @@ def greek(text: str) -> Iterable[tuple[int, int, float]]:
 
 
 # -- Thai --------------------------------------------------------------------------------
-_TH_TITLE = r"(?:คุณ|นางสาว|นาย|นาง|ดร\.|ด\.ช\.|ด\.ญ\.|น\.ส\.)"
+# A title, or the word that introduces a name ("ผมชื่อสมชาย", my name is Somchai; "ชื่อ-
+# นามสกุล: …", name and surname).
+_TH_TITLE = (
+    r"(?:คุณ|นางสาว|นาย|นาง|ดร\.|ด\.ช\.|ด\.ญ\.|น\.ส\.|"
+    r"ชื่อ(?:-นามสกุล|เล่น)?(?:ว่า|\s?:)?|นามสกุล(?:ว่า|\s?:)?)"
+)
 # Words that follow คุณ when it means "you" ("คุณสามารถ…", you can): no name then.
 _TH_NOT_NAME_TEXT = (
     "สามารถ จะ ต้อง ได้ ควร เป็น มี ไม่ ก็ ช่วย อาจ คง เคย กำลัง อยาก ชอบ คิด รู้ ทำ ใช้ "
-    "และ หรือ ที่ ว่า ค่ะ ครับ คะ ครู ภาพ ค่า"
+    "และ หรือ ที่ ว่า ค่ะ ครับ คะ ครู ภาพ ค่า คือ "
+    # after ชื่อ: the name of a file, user, subject, company, product, project, variable
+    "ไฟล์ ผู้ใช้ เรื่อง บริษัท สินค้า โครงการ ตัวแปร ฟังก์ชัน โดเมน เล่น"
 )
 _TH_NOT_NAME = tuple(_TH_NOT_NAME_TEXT.split())
+_TH_PARTICLES = frozenset(["ค่ะ", "ครับ", "คะ", "นะ", "จ้ะ", "จ้า", "ค่า", "ครับผม"])
 _TH_NAME = regex.compile(
     rf"{_TH_TITLE}\s?(\p{{Thai}}{{2,14}})(?:\s(\p{{Thai}}{{2,16}}))?(?![\p{{Thai}}])|"
     rf"{_TH_TITLE}\s?(\p{{Thai}}{{2,14}})(?=\s|$|[^\p{{Thai}}])"
@@ -122,7 +130,9 @@ def thai(text: str) -> Iterable[tuple[int, int, float]]:
         given = match.group(group)
         if any(given.startswith(word) for word in _TH_NOT_NAME):
             continue
-        end = match.end(2) if group == 1 and match.group(2) else match.end(group)
+        surname = match.group(2) if group == 1 else None
+        # "มาลี ค่ะ": a polite particle after the given name is no surname
+        end = match.end(2) if surname and surname not in _TH_PARTICLES else match.end(group)
         yield match.start(group), end, 0.7
 
 
