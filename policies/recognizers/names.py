@@ -36,6 +36,8 @@ price may-day mercy patience prudence charity honor honour justice liberty harmo
 destiny trinity crystal amber ruby pearl jade coral jewel diamond ginger olive hazel violet
 iris daisy holly heather willow autumn rain storm shadow angel god lord man men woman women
 major general captain doctor nurse judge page sandy rusty dusty buck carol deb eve lane
+ok okay many else soon season chance song miss sun moon spring winter carry numbers brain
+loan golden era tiny desire hang bell marine german irish america january september un ha
 """
 # First names that are also tools and words of code ("echo", "git", "Chef", "Sage"): never a
 # name in lower case nor alone at the start of an instruction, but a capitalised one after a

@@ -35,8 +35,8 @@ _SHORT_CODE = regex.compile(r"^[A-Z]{1,3}\d{1,2}$")
 # Words that open a PERSON span of the NER without being part of the name: instruction
 # verbs ("Email Tom Baker about…") and possessives before an identifier's cue word
 # ("Meine Steuer-ID", "Mi DNI", "Mijn BSN").
-LEADING = regex.compile(
-    r"(?i:(?:remind|email|e-mail|mail|call|text|message|ping|ask|tell|invite|cc|bcc|"
+_VERBS = (
+    r"remind|email|e-mail|mail|call|text|message|ping|ask|tell|invite|cc|bcc|"
     r"contact|phone|write|send|reply|greet|thank|meet|notify|inform|"
     # the same requests in German, French, Spanish, Italian, Dutch, Portuguese, Polish and
     # Swedish ("Ruf Anna Schmidt morgen an", "Stuur Pieter van Dijk de factuur")
@@ -45,9 +45,13 @@ LEADING = regex.compile(
     r"rappelle|escribe|envía|envia|llama|contacta|responde|pregunta|avisa|recuerda|scrivi|"
     r"invia|chiama|contatta|rispondi|chiedi|avvisa|ricorda|stuur|bel|schrijf|vraag|"
     r"antwoord|herinner|escreve|escreva|envie|ligue|telefona|napisz|wyślij|zadzwoń|"
-    r"odpowiedz|zapytaj|przypomnij|skriv|skicka|ring|kontakta|svara|fråga|påminn|"
-    r"mein|meine|meinen|mi|mijn|mon|ma|mes|min|mitt|mia|mio|meu|minha|moja|mój|my)\s+)+"
+    r"odpowiedz|zapytaj|przypomnij|skriv|skicka|ring|kontakta|svara|fråga|påminn"
 )
+_POSSESSIVES = r"mein|meine|meinen|mi|mijn|mon|ma|mes|min|mitt|mia|mio|meu|minha|moja|mój|my"
+LEADING = regex.compile(rf"(?i:(?:{_VERBS}|{_POSSESSIVES})\s+)+")
+# An instruction verb the NER took for a name by itself ("Ruf mich an"); a possessive
+# alone may be one ("Mia", "Ma").
+LONE_VERB = regex.compile(rf"(?i:(?:{_VERBS})\s)")
 # The cue words of identifiers that the NER takes for a name ("Steuer-ID", "DNI", "BSN").
 _ID_CUES_TEXT = (
     "steuer-id steuerid steuernummer ausweis personalausweis personalausweisnummer idnr "

@@ -20,6 +20,7 @@ from cogate.policies.recognizers.not_names import (
     ACRONYM,
     ID_CUES,
     LEADING,
+    LONE_VERB,
     QUOTE_TAIL,
     TRAILING,
     attribute_of,
@@ -87,8 +88,9 @@ def without_cue_words(text: str, result: RecognizerResult) -> bool:
     """Cut an instruction verb off the front of a PERSON span ("Email Tom Baker": the verb
     stays for the model); False when the span is a cue word ("Meine Steuer-ID", "Mi DNI",
     "Steuerliche Identifikationsnummer") rather than a person."""
-    # One character past the span: a lone verb ("Ruf mich an") ends before its space.
-    lead = LEADING.match(text, result.start, min(len(text), result.end + 1))
+    lead = LEADING.match(text, result.start, result.end)
+    if lead is None:  # the span is one verb alone, which ends before its space
+        lead = LONE_VERB.match(text, result.start, min(len(text), result.end + 1))
     if lead is not None:
         if lead.end() >= result.end:
             return False

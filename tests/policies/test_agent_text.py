@@ -108,3 +108,10 @@ def test_agent_first_request(privacy: Privacy, capture: Path) -> None:
     chars = len(json.dumps(body, ensure_ascii=False))
     # Two findings are the planted values; the rest are false (at most one per 10k chars).
     assert len(ex.findings) - 2 <= chars / 10_000
+
+
+@pytest.mark.parametrize(
+    "text", ['{"status": "ok", "count": 3}', '{"state": "many", "hint": "soon"}']
+)
+def test_everyday_words_in_tool_output_are_no_people(detector: Detector, text: str) -> None:
+    assert values(detector, text, "PERSON") == []
