@@ -2,10 +2,9 @@
 Hebrew, Greek and Thai: `world/scripts.py`).
 
 No multilingual NER model is installable, so names are found by script-aware rules: the
-most frequent surnames and given names of each script (small hand-made lists: the large
-`names-dataset` package is a 56 MB wheel that needs gigabytes of memory to load, and
-romanised names are already covered by the Census lists), plus the context that marks a
-name in each language — honorifics (さん/様, 씨/님, जी/श्री), Russian patronymics and
+most frequent surnames and given names of each script (small hand-made lists; the Cyrillic
+given names of `names-dataset` join them through `world/`'s compact file), plus the context
+that marks a name in each language — honorifics (さん/様, 씨/님, जी/श्री), Russian patronymics and
 surname endings with their case forms, Arabic `بن`/`ابن`. Each script's rule runs only on a
 text that holds a character of that script (one cheap search first).
 """
