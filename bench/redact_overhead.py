@@ -139,18 +139,7 @@ def other_languages(run_cogate, ner, languages: list[str], rounds: int) -> None:
             run_stock(text)
             run_cogate([{"role": "user", "content": text}], f"warm-{lang}")
         gc.freeze()
-        ours, theirs = [], []
-        cpu = {"gateway": 0.0, "worker": 0.0, "stock": 0.0}
-        for i, text in enumerate(texts[2:]):
-            started, cpu_at, worker_at = time.perf_counter(), time.process_time(), worker_cpu(ner)
-            run_cogate([{"role": "user", "content": text}], f"{lang}-{i}")
-            ours.append(time.perf_counter() - started)
-            cpu["gateway"] += time.process_time() - cpu_at
-            cpu["worker"] += worker_cpu(ner) - worker_at
-            started, cpu_at = time.perf_counter(), time.process_time()
-            run_stock(text)
-            theirs.append(time.perf_counter() - started)
-            cpu["stock"] += time.process_time() - cpu_at
+        ours, theirs, cpu = paired(texts[2:], run_cogate, run_stock, ner, lang)
         ours_ms, theirs_ms = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
         size = statistics.median(len(t) for t in texts)
         print(
@@ -160,6 +149,24 @@ def other_languages(run_cogate, ner, languages: list[str], rounds: int) -> None:
         print(f"  {said}: {theirs_ms:8.1f} ms")
         print(f"  ratio cogate/stock:                {ours_ms / theirs_ms:8.2f}  (target <= 0.60)")
         print_cpu(cpu, rounds)
+
+
+def paired(texts, run_cogate, run_stock, ner, label: str):
+    """Each text through cogate then stock Presidio: wall times of each, and the CPU of the
+    gateway, of the NER worker and of stock."""
+    ours, theirs = [], []
+    cpu = {"gateway": 0.0, "worker": 0.0, "stock": 0.0}
+    for i, text in enumerate(texts):
+        started, cpu_at, worker_at = time.perf_counter(), time.process_time(), worker_cpu(ner)
+        run_cogate([{"role": "user", "content": text}], f"{label}-{i}")
+        ours.append(time.perf_counter() - started)
+        cpu["gateway"] += time.process_time() - cpu_at
+        cpu["worker"] += worker_cpu(ner) - worker_at
+        started, cpu_at = time.perf_counter(), time.process_time()
+        run_stock(text)
+        theirs.append(time.perf_counter() - started)
+        cpu["stock"] += time.process_time() - cpu_at
+    return ours, theirs, cpu
 
 
 def print_cpu(cpu: dict[str, float], rounds: int) -> None:
@@ -202,18 +209,8 @@ def english(args: argparse.Namespace) -> None:
         run_cogate([{"role": "user", "content": FRENCH_WARM_UP}], "warm")
         gc.freeze()  # as `cogate serve` does after start-up (stock's objects frozen too)
 
-        ours, theirs = [], []
-        cpu = {"gateway": 0.0, "worker": 0.0, "stock": 0.0}
-        for i, text in enumerate(texts_of(2048, args.data, args.rounds)):
-            started, cpu_at, worker_at = time.perf_counter(), time.process_time(), worker_cpu(ner)
-            run_cogate([{"role": "user", "content": text}], f"new-{i}")
-            ours.append(time.perf_counter() - started)
-            cpu["gateway"] += time.process_time() - cpu_at
-            cpu["worker"] += worker_cpu(ner) - worker_at
-            started, cpu_at = time.perf_counter(), time.process_time()
-            run_stock(text)
-            theirs.append(time.perf_counter() - started)
-            cpu["stock"] += time.process_time() - cpu_at
+        texts = texts_of(2048, args.data, args.rounds)
+        ours, theirs, cpu = paired(texts, run_cogate, run_stock, ner, "new")
 
         turn_times: dict[int, list[float]] = {}
         chunks = texts_of(300, args.data, 40 * args.conversations, offset=700)
