@@ -12,16 +12,31 @@ from cogate.policies.recognizers.names import known_given
 from cogate.policies.recognizers.technical import PRODUCTS
 
 # A capitalised word of a name in any Latin or other cased script, and the particles inside.
-_CAP = r"\p{Lu}[\p{Ll}'\u2019\-]+"
+_CAP = r"\p{Lu}[\p{Ll}'\u2019]+(?:-\p{Lu}?[\p{Ll}'\u2019]+)*"  # "Hans-Albert", "Jean-luc"
 _PARTICLE = r"(?:de|da|di|del|della|dos|das|van|von|der|den|ter|le|la|du)"
 _FULL = rf"{_CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP}){{1,3}}"
 # Scripts without case (Hebrew, Thai, Arabic, Devanagari): two to four words of them.
 _UNCASED = r"[\p{Hebrew}\p{Thai}\p{Arabic}\p{Devanagari}\p{M}]{2,}"
 _UNCASED_FULL = rf"{_UNCASED}(?:[ \t]+{_UNCASED}){{1,3}}"
+# Fields that hold a person, in English and in the eight other languages cogate reads
+# (`"kunde": "…"`, `"cliente": "…"`, `"klant": "…"`, `"imię": "…"`).
+_FIELD_WORDS = (
+    "name author owner contact recipient sender assignee customer client patient employee "
+    "user member person "
+    "kunde kundin empfänger absender ansprechpartner mitarbeiter vorname nachname "
+    "nom prénom prenom destinataire expéditeur expediteur "
+    "cliente nombre apellido apellidos destinatario remitente paciente empleado "
+    "nome cognome mittente paziente dipendente "
+    "klant naam voornaam achternaam ontvanger afzender medewerker "
+    "apelido sobrenome destinatário remetente funcionário "
+    "klient imię imie nazwisko odbiorca nadawca pacjent pracownik "
+    "kund namn förnamn efternamn mottagare avsändare anställd"
+)
+FIELD_WORDS = tuple(_FIELD_WORDS.split())
 _FIELD = (
     r"(?<![\p{L}_])(?i:(?:full|first|last|display|customer|contact|client|patient|employee|"
-    r"author|owner|user|person|recipient|sender|assignee|member)[_\-]?name|name|author|"
-    r"owner|contact|recipient|sender|assignee|customer|patient|employee|user)"
+    r"author|owner|user|person|recipient|sender|assignee|member)[_\-]?name|"
+    rf"{'|'.join(sorted(FIELD_WORDS, key=len, reverse=True))})"
 )
 _END = r"(?=[\"'<,;)\]}\t\n]|[ \t]+<|[ \t]+[\p{Ll}\p{N}]|$)"
 
@@ -41,7 +56,7 @@ CODE_NAME_RULES = [
         0.7,
         group=1,
         validate=_no_product,
-        cues=("name", "author", "owner", "contact", "recipient", "sender", "assignee", "user"),
+        cues=FIELD_WORDS,
     ),
     Rule(
         "trailer_name",

@@ -7,7 +7,7 @@ import re
 
 import regex
 from cogate.policies.recognizers.base import CAPITALISED, Rule
-from cogate.policies.recognizers.names import COMMON, NEVER_FIRST, NOT_SURNAME
+from cogate.policies.recognizers.names import COMMON, GREETINGS, NEVER_FIRST, NOT_SURNAME
 
 _I = re.IGNORECASE
 
@@ -31,6 +31,20 @@ _TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam)"
 _OWNED = (
     r"(?:address|phone|email|daughter|son|wife|husband|mother|father|"
     r"brother|sister|partner|friend|boss|birthday)"
+)
+# After a greeting (`GREETINGS`), one to three names in any cased script, or Hebrew or Thai.
+_UNCASED_WORD = r"[\p{Hebrew}\p{Thai}\p{M}]{2,}"
+_PARTICLES = r"(?:van|von|de|der|den|da|di|del|della|dos|le|la|ter)"
+_NAME_OR_UNCASED = rf"(?:{_NAME}|{_UNCASED_WORD})"
+_GREETED = rf"{_NAME_OR_UNCASED}(?:\s+(?:{_PARTICLES}\s+){{0,2}}{_NAME_OR_UNCASED}){{0,2}}"
+# A capitalised word in Cyrillic or Greek, or a word in Hebrew or Thai (no Latin letter).
+_FOREIGN = (
+    r"(?:(?=\p{Lu})[\p{Cyrillic}\p{Greek}][\p{Cyrillic}\p{Greek}\p{M}'\u02bc\-]+"
+    r"|[\p{Hebrew}\p{Thai}\p{M}]{2,})"
+)
+_INTRODUCING = (
+    r"to|from|with|for|by|cc|and|hi|hello|hey|dear|contact|customer|client|call|email|mail|"
+    r"ask|tell|meet|invite|thank|thanks|mr\.?|mrs\.?|ms\.?|dr\.?"
 )
 # Greetings to everyone rather than to someone.
 _NOT_GREETED = NEVER_FIRST | {"world", "team", "guys", "folks", "friends", "sir", "madam"}
@@ -82,10 +96,21 @@ INTRODUCTION_RULES = [
     ),
     Rule(
         "greeting",
-        regex.compile(rf"(?:^|[.!?]\s+)(?i:hi|hello|hey|dear)\s+({_NAME})(?=\s*[,!:])", regex.M),
+        regex.compile(rf"(?:^|[.!?]\s+)(?i:{GREETINGS})\s+({_GREETED})(?=\s*[,!:])", regex.M),
         0.6,
         group=1,
-        validate=lambda value: value.lower() not in _NOT_GREETED,
+        validate=lambda value: value.split()[0].lower() not in _NOT_GREETED,
+    ),
+    # A name in a script other than the sentence's, after a word that introduces a person:
+    # "Please forward the invoice to Омелян Наливайко", "Hi ธีร์ธวัน ทองเนื้อดี".
+    Rule(
+        "other_script_name",
+        regex.compile(
+            rf"(?<=(?<![\p{{L}}])(?i:{_INTRODUCING})[ \t]+)({_FOREIGN}(?:[ \t]+{_FOREIGN}){{1,2}})"
+            r"(?![\p{L}\p{M}])"
+        ),
+        0.6,
+        group=1,
     ),
     Rule(
         "possessive",

@@ -4,7 +4,7 @@ acronyms of places, attributes ("the Valencia trip"), hashtags, quoted identifie
 from __future__ import annotations
 
 import regex
-from cogate.policies.recognizers.names import COMMON, WORD, in_address, name_lists
+from cogate.policies.recognizers.names import COMMON, GREETINGS, WORD, in_address, name_lists
 
 _LATIN = regex.compile(r"\p{Latin}")
 # Words spaCy's small model takes for a lone name at the start of an instruction or before
@@ -48,7 +48,8 @@ _VERBS = (
     r"odpowiedz|zapytaj|przypomnij|skriv|skicka|ring|kontakta|svara|fråga|påminn"
 )
 _POSSESSIVES = r"mein|meine|meinen|mi|mijn|mon|ma|mes|min|mitt|mia|mio|meu|minha|moja|mój|my"
-LEADING = regex.compile(rf"(?i:(?:{_VERBS}|{_POSSESSIVES})\s+)+")
+# Greetings the NER runs into the name it greets ("Gentile Pietro Bianchi,") go too.
+LEADING = regex.compile(rf"(?i:(?:{_VERBS}|{_POSSESSIVES}|{GREETINGS})\s+)+")
 # An instruction verb the NER took for a name by itself ("Ruf mich an"); a possessive
 # alone may be one ("Mia", "Ma").
 LONE_VERB = regex.compile(rf"(?i:(?:{_VERBS})\s)")

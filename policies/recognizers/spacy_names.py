@@ -121,6 +121,7 @@ def not_a_word_of_a_name(text: str, result: RecognizerResult) -> bool:
         if not words:
             return True
         result.start = words[0].start()
+    _cut_leading_phrase(text, result)
     _cut_lower_tail(text, result)
     _cut_sentence_opener(text, result)
     return text[result.start : result.end].strip().lower() in FOREIGN_WORDS
@@ -183,6 +184,26 @@ def _cut_sentence_opener(text: str, result: RecognizerResult) -> None:
         return  # "what's your name? mark pinto": typed in lower case, names and all
     if known_given(given) and not is_given(fold(lead)) and not known_surname(lead):
         result.start = words[1].start()
+
+
+def _cut_leading_phrase(text: str, result: RecognizerResult) -> None:
+    """Cut the words before a lower-case word inside a name when none of them is a known
+    name ("Rechnung an Brian Rosemann": the model ran a German noun and a preposition into
+    the name); "Anna and Tom" stays whole."""
+    if not _PROSE_SPAN.match(text[result.start : result.end]):
+        return
+    words = list(_WORD.finditer(text, result.start, result.end))
+    for k in range(1, len(words) - 1):
+        word = words[k].group()
+        if not word[0].islower() or word in PARTICLE_SET:
+            continue
+        before = [w.group() for w in words[:k]]
+        if (
+            not any(known_given(w) or known_surname(w) for w in before)
+            and words[k + 1].group()[0].isupper()
+        ):
+            result.start = words[k + 1].start()
+        return
 
 
 def _cut_lower_tail(text: str, result: RecognizerResult) -> None:

@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 
 import regex
-from cogate.policies.recognizers.names import country_names, in_address, known_given
+from cogate.policies.recognizers.names import GREETINGS, country_names, in_address, known_given
 from cogate.policies.recognizers.world.names import fold
 
 # Marks of instructions, schemas and code, by kind: fences and inline code, tags, bullets,
@@ -51,7 +51,8 @@ _INTRODUCERS = (
     r"by|from|to|cc|with|ask|tell|email|e-mail|mail|message|ping|call|meet|contact|dear|"
     r"hi|hello|thanks|thank you|regards|user|customer|client|patient|employee|"
     r"heiße|heisse|ich bin|je m'appelle|je suis|me llamo|soy|mi chiamo|sono|ik ben|"
-    r"heet|chamo-me|sou|nazywam się|jestem|jag heter|jag är|an|für|pour|para|per|voor|dla"
+    r"heet|chamo-me|sou|nazywam się|jestem|jag heter|jag är|an|für|pour|para|per|voor|dla|"
+    + GREETINGS
 )
 _TITLE = regex.compile(rf"(?i:{_TITLES})")
 _BEFORE = regex.compile(

@@ -150,3 +150,34 @@ def test_a_thai_polite_particle_is_no_surname(detector: Detector) -> None:
     text = "ฉันชื่อว่ามาลี ค่ะ"
     people = [text[s.start : s.end] for s in detector.detect(text) if s.entity_type == "PERSON"]
     assert people == ["มาลี"]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # greetings of each language, which the NER runs into the name or misses
+        ("Gentile Pietro Bianchi, le invio il documento.", "Pietro Bianchi"),
+        ("Beste Dean van Drenthe, hierbij het rapport.", "Dean van Drenthe"),
+        ("Dzień dobry Elżbieta Szczerek, przesyłam raport.", "Elżbieta Szczerek"),
+        # a German noun and a preposition the NER runs into the name
+        ("Bitte leite die Rechnung an Brian Rosemann weiter.", "Brian Rosemann"),
+        # person fields of other languages, hyphenated given names
+        ('{"kunde": "Hans-Albert Dobes", "status": "offen"}', "Hans-Albert Dobes"),
+        ('{"klant": "Joris Verbeek"}', "Joris Verbeek"),
+        ('{"cliente": "Desiderio Vigil"}', "Desiderio Vigil"),
+        # a name in another script inside an English sentence
+        ("Please forward the invoice to Омелян Наливайко.", "Омелян Наливайко"),
+        ("Please forward the invoice to Θεοφίλη Ζενεμπίσης.", "Θεοφίλη Ζενεμπίσης"),
+        ("Please forward the invoice to לביא ביטון.", "לביא ביטון"),
+        ("Hi ธีร์ธวัน ทองเนื้อดี, here is the report.", "ธีร์ธวัน ทองเนื้อดี"),
+    ],
+)
+def test_names_after_greetings_in_fields_and_in_other_scripts(
+    detector: Detector, text: str, name: str
+) -> None:
+    assert covered(detector, text, name)
+
+
+def test_a_name_field_holding_a_word_is_no_person(detector: Detector) -> None:
+    text = '{"kunde": "offen", "name": "build", "naam": "rapport"}'
+    assert [s for s in detector.detect(text) if s.entity_type == "PERSON"] == []
