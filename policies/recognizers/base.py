@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import regex
 import tldextract
@@ -67,12 +68,15 @@ class ContextualNhsRecognizer(NhsRecognizer):
         return results
 
 
+AnyPattern: TypeAlias = re.Pattern[str] | regex.Pattern[str]
+
+
 @dataclass(frozen=True)
 class Rule:
     """One regex of a RegexRecognizer: the span is `group` of each match."""
 
     name: str
-    regex: re.Pattern[str] | regex.Pattern[str]
+    regex: AnyPattern
     score: float
     group: int = 0
     validate: Callable[[str], bool] | None = None
@@ -81,6 +85,8 @@ class Rule:
     # Lower-case words of which one must be in the text for the rule to run: a substring
     # test is far cheaper than a case-insensitive alternation tried at every position.
     cues: tuple[str, ...] = ()
+    # A pattern the text must hold somewhere for the rule to run (a script's letters).
+    needs: AnyPattern | None = None
 
 
 class RegexRecognizer(EntityRecognizer):
@@ -105,6 +111,8 @@ class RegexRecognizer(EntityRecognizer):
                 lower = text.lower() if lower is None else lower
                 if not any(cue in lower for cue in rule.cues):
                     continue
+            if rule.needs is not None and rule.needs.search(text) is None:
+                continue
             for match in rule.regex.finditer(text):
                 start, end = match.span(rule.group)
                 if start < 0 or end <= start:

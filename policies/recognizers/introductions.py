@@ -111,6 +111,8 @@ INTRODUCTION_RULES = [
         ),
         0.6,
         group=1,
+        # Greek, Cyrillic, Hebrew, Thai letters (`re` scans a text for them far faster).
+        needs=re.compile("[\u0370-\u052f\u0590-\u05ff\u0e00-\u0e7f]"),
     ),
     Rule(
         "possessive",
