@@ -52,7 +52,11 @@ def _given_first(value: str) -> bool:
 CODE_NAME_RULES = [
     Rule(
         "name_field",
-        regex.compile(rf"{_FIELD}[\"']?[ \t]*[:=][ \t]*[\"']?({_FULL}|{_UNCASED_FULL}){_END}"),
+        # The `:` or `=` first and the field name looked back from it: a field-name
+        # alternation tried at every position of a 64 KB agent turn cost ~20 ms.
+        regex.compile(
+            rf"[:=](?<={_FIELD}[\"']?[ \t]*[:=])[ \t]*[\"']?({_FULL}|{_UNCASED_FULL}){_END}"
+        ),
         0.7,
         group=1,
         validate=_no_product,
